@@ -1,0 +1,190 @@
+/**
+ * The error types Sluice throws. Every error names the problem and the value that caused it, and
+ * carries the data a caller needs to act on it.
+ *
+ * @example
+ * ```ts
+ * import { EventTooLargeError } from 'sluice';
+ * try {
+ *   await eventLog.commit({ stream: 'orders', type: 'order.placed', data: hugeDocument });
+ * } catch (error) {
+ *   if (error instanceof EventTooLargeError) console.error(error.sizeBytes, error.limitBytes);
+ * }
+ * ```
+ */
+export class SluiceError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SluiceError';
+  }
+}
+
+/** Input that breaks a rule: a malformed name, id, time bucket, position or option. */
+export class ValidationError extends SluiceError {
+  /** The value that broke the rule. */
+  readonly value: unknown;
+
+  constructor(message: string, value: unknown, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ValidationError';
+    this.value = value;
+  }
+}
+
+/** A string that is not a time bucket (`yyyyMMddHH0000`, UTC). */
+export class InvalidTimeBucketError extends ValidationError {
+  constructor(value: unknown) {
+    super(
+      `time bucket must be an hour in UTC written yyyyMMddHH0000, like 20240131230000 (given ${describe(value)})`,
+      value,
+    );
+    this.name = 'InvalidTimeBucketError';
+  }
+}
+
+/** A string that is not a Sluice event id (a version 7 UUID in lower case). */
+export class InvalidEventIdError extends ValidationError {
+  constructor(value: unknown) {
+    super(
+      `event id must be a lower-case version 7 UUID, like 018f3a6c-1d2e-7000-8000-000000000000 (given ${describe(value)})`,
+      value,
+    );
+    this.name = 'InvalidEventIdError';
+  }
+}
+
+/** A position whose parts are malformed or disagree with each other. */
+export class InvalidPositionError extends ValidationError {
+  constructor(reason: string, value: unknown) {
+    super(`invalid position: ${reason} (given ${describe(value)})`, value);
+    this.name = 'InvalidPositionError';
+  }
+}
+
+/** A range whose start lies after its end, or whose bounds are malformed. */
+export class InvalidRangeError extends ValidationError {
+  constructor(reason: string, value: unknown) {
+    super(`invalid range: ${reason} (given ${describe(value)})`, value);
+    this.name = 'InvalidRangeError';
+  }
+}
+
+/** A stream or event type name that breaks the naming rule. */
+export class InvalidNameError extends ValidationError {
+  constructor(kind: 'stream' | 'event type', rule: string, value: unknown) {
+    super(`${kind} name ${describe(value)} is invalid: ${rule}`, value);
+    this.name = 'InvalidNameError';
+  }
+}
+
+/** An event whose stored item would exceed DynamoDB's item size limit. */
+export class EventTooLargeError extends ValidationError {
+  readonly stream: string;
+  readonly type: string;
+  readonly sizeBytes: number;
+  readonly limitBytes: number;
+
+  constructor(details: { stream: string; type: string; sizeBytes: number; limitBytes: number }) {
+    super(
+      `event of type '${details.type}' on stream '${details.stream}' is ${details.sizeBytes} bytes stored, over the limit of ${details.limitBytes} bytes; store large payloads elsewhere (S3) and commit a reference`,
+      details,
+    );
+    this.name = 'EventTooLargeError';
+    this.stream = details.stream;
+    this.type = details.type;
+    this.sizeBytes = details.sizeBytes;
+    this.limitBytes = details.limitBytes;
+  }
+}
+
+/** An atomic commit with more events, or more bytes, than one DynamoDB transaction can hold. */
+export class TransactionTooLargeError extends ValidationError {
+  readonly eventCount: number;
+  readonly sizeBytes: number;
+  readonly maxEvents: number;
+  readonly maxBytes: number;
+
+  constructor(details: { eventCount: number; sizeBytes: number; maxEvents: number; maxBytes: number }) {
+    super(
+      `an atomic commit holds at most ${details.maxEvents} events and ${details.maxBytes} bytes (given ${details.eventCount} events, ${details.sizeBytes} bytes); split it, or use commitBatched() if the events need not land all or nothing`,
+      details,
+    );
+    this.name = 'TransactionTooLargeError';
+    this.eventCount = details.eventCount;
+    this.sizeBytes = details.sizeBytes;
+    this.maxEvents = details.maxEvents;
+    this.maxBytes = details.maxBytes;
+  }
+}
+
+/** A commit that DynamoDB refused: nothing of it was written. */
+export class CommitError extends SluiceError {
+  /** The ids the refused events would have had. */
+  readonly eventIds: readonly string[];
+  /** One reason per event, in commit order, where DynamoDB gave them (`None` for events that were not at fault). */
+  readonly reasons: readonly string[];
+
+  constructor(
+    message: string,
+    details: { eventIds: readonly string[]; reasons: readonly string[] },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CommitError';
+    this.eventIds = details.eventIds;
+    this.reasons = details.reasons;
+  }
+}
+
+/**
+ * A commit that did not finish within its deadline. It was abandoned so that it cannot land after
+ * tailing readers have passed its ids; whether an attempt already landed is unknown. Check with
+ * `eventLog.get()` and commit again (the new commit gets new ids) if the events are missing.
+ */
+export class CommitOutcomeUnknownError extends SluiceError {
+  readonly eventIds: readonly string[];
+  readonly elapsedMs: number;
+
+  constructor(
+    details: { eventIds: readonly string[]; elapsedMs: number; deadlineMs: number },
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `commit of ${details.eventIds.length} event(s) was abandoned after ${details.elapsedMs} ms, over its deadline of ${details.deadlineMs} ms; it may or may not have landed (first id ${details.eventIds[0]})`,
+      options,
+    );
+    this.name = 'CommitOutcomeUnknownError';
+    this.eventIds = details.eventIds;
+    this.elapsedMs = details.elapsedMs;
+  }
+}
+
+/** Renders a value for an error message: strings quoted, long values cut. */
+export function describe(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (value === undefined) text = 'undefined';
+  else if (typeof value === 'bigint') text = `${value}n`;
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
+/** A stored item that the event log cannot read back as an event. */
+export class CorruptEventError extends SluiceError {
+  readonly eventId: string;
+
+  constructor(details: { stream: string; eventId: string; reason: string }, options?: { cause?: unknown }) {
+    super(
+      `event ${details.eventId} on stream '${details.stream}' cannot be read: ${details.reason}`,
+      options,
+    );
+    this.name = 'CorruptEventError';
+    this.eventId = details.eventId;
+  }
+}

@@ -1,0 +1,33 @@
+/** DynamoDB's item size limit, in bytes. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+/** The most actions one TransactWriteItems call may hold. */
+export const MAX_TRANSACTION_ITEMS = 100;
+/** The most bytes one TransactWriteItems call may hold. */
+export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
+/** The most puts one BatchWriteItem call may hold. */
+export const MAX_BATCH_WRITE_ITEMS = 25;
+/** The most write shards a stream may spread one hour over. */
+export const MAX_WRITE_SHARDS = 100;
+
+/**
+ * How far behind "now" a tailing reader stays by default. Events with ids older than this are final:
+ * no commit can still land among them (see `docs/late-writes.md`).
+ */
+export const DEFAULT_SETTLE_WINDOW_MS = 1_500;
+/** How long a commit may take by default, from id assignment to acknowledgement, before it is abandoned. */
+export const DEFAULT_COMMIT_DEADLINE_MS = 1_000;
+/** Events returned by one `range()` call when no limit is given. */
+export const DEFAULT_RANGE_LIMIT = 100;
+/** The most events one `range()` call may return. */
+export const MAX_RANGE_LIMIT = 10_000;
+
+/** Attribute names of the event log table. */
+export const ATTRIBUTES = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  type: 'type',
+  data: 'data',
+  eventPartitionKey: 'partitionKey',
+  shards: 'shards',
+  expiresAt: 'expiresAt',
+} as const;

@@ -1,0 +1,1013 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CommitError,
+  CommitOutcomeUnknownError,
+  CorruptEventError,
+  describe,
+  EventTooLargeError,
+  InvalidRangeError,
+  type SluiceError,
+  TransactionTooLargeError,
+  ValidationError,
+} from '../errors';
+import {
+  assertEventId,
+  EventIdGenerator,
+  eventIdToEpochMs,
+  largestEventIdAt,
+  smallestEventIdAt,
+} from '../time/event-id';
+import { assertPosition, lastDeliveredBound, type Position, positionAfterEvent } from '../time/position';
+import {
+  assertTimeBucket,
+  type Instant,
+  TIME_BUCKET_MS,
+  timeBucketOf,
+  timeBucketStartMs,
+} from '../time/time-bucket';
+import {
+  ATTRIBUTES,
+  DEFAULT_COMMIT_DEADLINE_MS,
+  DEFAULT_RANGE_LIMIT,
+  DEFAULT_SETTLE_WINDOW_MS,
+  MAX_ITEM_BYTES,
+  MAX_RANGE_LIMIT,
+  MAX_TRANSACTION_BYTES,
+  MAX_TRANSACTION_ITEMS,
+  MAX_WRITE_SHARDS,
+} from './constants';
+import type { EventSource, ReadAfterOptions, ReadAfterPage } from './event-source';
+import { itemSizeBytes } from './item-size';
+import { bucketIndexPartitionKey, chooseShard, eventPartitionKey } from './keys';
+import { mergeSorted } from './merge';
+import { assertEventType, assertStreamName } from './names';
+import type {
+  EventInput,
+  EventLogOptions,
+  ListTimeBucketsOptions,
+  RangeBound,
+  RangeOptions,
+  RangePage,
+  StoredEvent,
+  StreamSettings,
+} from './types';
+
+const TABLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
+const LOWEST_KEY = '0';
+const HIGHEST_KEY = 'g';
+const MAX_ID_ATTEMPTS = 3;
+
+interface SerializedEvent {
+  readonly input: EventInput;
+  readonly json: string;
+}
+
+interface PreparedEvent {
+  readonly id: string;
+  readonly stream: string;
+  readonly type: string;
+  readonly bucket: string;
+  readonly shard: number;
+  readonly expiresAt?: number;
+  readonly item: Record<string, AttributeValue>;
+}
+
+/** Inclusive or exclusive id bounds of a scan; a missing bound is open. */
+interface IdInterval {
+  readonly low?: string;
+  readonly lowExclusive?: boolean;
+  readonly high?: string;
+  readonly highExclusive?: boolean;
+}
+
+interface BucketEntry {
+  readonly bucket: string;
+  readonly shards: number[];
+}
+
+/**
+ * The time-bucketed event log on DynamoDB: streams of time-ordered events, committed one at a time
+ * or atomically many at once (across streams too), read by range, by page after a position, or
+ * counted; with a bucket index for cheap hour look-ups, write shards for hot streams, TTL retention,
+ * and a settle window that keeps tailing readers from skipping late commits.
+ *
+ * @example
+ * ```ts
+ * const log = new EventLog({ tableName: 'sluice-events', streams: { orders: { writeShards: 4 } } });
+ * const id = await log.commit({ stream: 'orders', type: 'order.placed', data: { orderId: 'o-1' } });
+ * const [a, b] = await log.commit([
+ *   { stream: 'orders', type: 'order.paid', data: { orderId: 'o-1' } },
+ *   { stream: 'ledger', type: 'entry.added', data: { amount: 42 } },
+ * ]); // both land, or neither
+ * const { events, cursor } = await log.range('orders', { from: new Date('2024-05-01T12:30:00Z'), limit: 50 });
+ * ```
+ */
+export class EventLog implements EventSource {
+  readonly tableName: string;
+  readonly settleWindowMs: number;
+  readonly commitDeadlineMs: number;
+  private readonly client: DynamoDBClient;
+  private readonly streamSettings: Readonly<Record<string, StreamSettings>>;
+  private readonly defaultStreamSettings: StreamSettings;
+  private readonly clock: () => number;
+  private readonly ids: EventIdGenerator;
+  private readonly indexedShards = new Set<string>();
+  private roundRobin = 0;
+
+  constructor(options: EventLogOptions) {
+    const problems = validateEventLogOptions(options);
+    if (problems.length > 0)
+      throw new ValidationError(`invalid EventLog options: ${problems.join('; ')}`, options);
+    this.tableName = options.tableName;
+    this.client = options.client ?? new DynamoDBClient({});
+    this.streamSettings = options.streams ?? {};
+    this.defaultStreamSettings = options.defaultStreamSettings ?? {};
+    this.settleWindowMs = options.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
+    this.commitDeadlineMs = options.commitDeadlineMs ?? DEFAULT_COMMIT_DEADLINE_MS;
+    this.clock = options.clock ?? Date.now;
+    this.ids = options.idGenerator ?? new EventIdGenerator({ now: this.clock });
+  }
+
+  /**
+   * Commits one event and resolves to its id, or many events atomically (all land or none, across
+   * streams too) and resolves to their ids in order. At most 100 events and 4 MB in one atomic commit.
+   *
+   * @throws `ValidationError` (bad name, data, size) before anything is written; `CommitError` when
+   * DynamoDB refused the commit (nothing was written); `CommitOutcomeUnknownError` when the commit
+   * could not finish within `commitDeadlineMs`.
+   *
+   * @example
+   * ```ts
+   * const id = await log.commit({ stream: 'orders', type: 'order.placed', data: { orderId: 'o-1' } });
+   * ```
+   */
+  commit<TData>(event: EventInput<TData>): Promise<string>;
+  commit<TData>(events: readonly EventInput<TData>[]): Promise<string[]>;
+  async commit<TData>(
+    eventOrEvents: EventInput<TData> | readonly EventInput<TData>[],
+  ): Promise<string | string[]> {
+    if (!Array.isArray(eventOrEvents)) {
+      const [id] = await this.commitAtomically([serializeEvent(eventOrEvents as EventInput)]);
+      return id as string;
+    }
+    const events = eventOrEvents as readonly EventInput[];
+    if (events.length === 0) return [];
+    const serialized = events.map((event, index) => serializeEvent(event, index));
+    const sizeBytes = serialized.reduce((sum, event) => sum + Buffer.byteLength(event.json) + 200, 0);
+    if (serialized.length > MAX_TRANSACTION_ITEMS || sizeBytes > MAX_TRANSACTION_BYTES) {
+      throw new TransactionTooLargeError({
+        eventCount: serialized.length,
+        sizeBytes,
+        maxEvents: MAX_TRANSACTION_ITEMS,
+        maxBytes: MAX_TRANSACTION_BYTES,
+      });
+    }
+    return this.commitAtomically(serialized);
+  }
+
+  /**
+   * Commits any number of events without atomicity: one at a time in order, each as soon as it can,
+   * so that an error part-way leaves the earlier ones committed. Resolves to the ids in order.
+   * For atomic commits of up to 100 events use {@link commit}.
+   *
+   * @example
+   * ```ts
+   * const ids = await log.commitBatched(rowsFromCsv.map((row) => ({ stream: 'imports', type: 'row', data: row })));
+   * ```
+   */
+  async commitBatched<TData>(
+    events: readonly EventInput<TData>[],
+    options: { concurrency?: number } = {},
+  ): Promise<string[]> {
+    const serialized = events.map((event, index) => serializeEvent(event as EventInput, index));
+    const concurrency = options.concurrency ?? 16;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+      throw new ValidationError(
+        `concurrency must be a whole number from 1 to 256 (given ${describe(concurrency)})`,
+        concurrency,
+      );
+    }
+    const ids: string[] = new Array(serialized.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < serialized.length) {
+        const index = next;
+        next += 1;
+        const [id] = await this.commitAtomically([serialized[index] as SerializedEvent]);
+        ids[index] = id as string;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, serialized.length) }, worker));
+    return ids;
+  }
+
+  /**
+   * One event by id, or `undefined` if the stream has no such event.
+   *
+   * @example
+   * ```ts
+   * const event = await log.get('orders', id);
+   * ```
+   */
+  async get<TData = unknown>(stream: string, eventId: string): Promise<StoredEvent<TData> | undefined> {
+    assertStreamName(stream);
+    assertEventId(eventId);
+    const bucket = timeBucketOf(eventIdToEpochMs(eventId));
+    const entry = await this.bucketEntry(stream, bucket);
+    if (!entry) return undefined;
+    const found = await Promise.all(
+      entry.shards.map((shard) =>
+        this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: {
+              [ATTRIBUTES.partitionKey]: { S: eventPartitionKey(stream, bucket, shard) },
+              [ATTRIBUTES.sortKey]: { S: eventId },
+            },
+            ConsistentRead: true,
+          }),
+        ),
+      ),
+    );
+    const item = found.find((output) => output.Item)?.Item;
+    return item ? toStoredEvent<TData>(stream, item) : undefined;
+  }
+
+  /**
+   * Events of a stream in id (commit-time) order, one page at a time, across time buckets and shards.
+   *
+   * @example
+   * ```ts
+   * let page = await log.range('orders', { from: new Date('2024-05-01T12:30:00Z'), limit: 500 });
+   * while (page.cursor) page = await log.range('orders', { from: ..., limit: 500, cursor: page.cursor });
+   * ```
+   */
+  async range<TData = unknown>(stream: string, options: RangeOptions = {}): Promise<RangePage<TData>> {
+    assertStreamName(stream);
+    const limit = checkLimit(options.limit ?? DEFAULT_RANGE_LIMIT, MAX_RANGE_LIMIT);
+    const types = checkTypes(options.types);
+    const reverse = options.reverse ?? false;
+    const interval = rangeInterval(options);
+    const events: StoredEvent<TData>[] = [];
+    for await (const event of this.scan<TData>(stream, interval, { types, reverse, pageSize: limit + 1 })) {
+      events.push(event);
+      if (events.length === limit) break;
+    }
+    const last = events.at(-1);
+    return events.length === limit && last ? { events, cursor: last.id } : { events };
+  }
+
+  /**
+   * {@link range}, newest first.
+   *
+   * @example
+   * ```ts
+   * const { events: latestTen } = await log.revrange('orders', { limit: 10 });
+   * ```
+   */
+  revrange<TData = unknown>(
+    stream: string,
+    options: Omit<RangeOptions, 'reverse'> = {},
+  ): Promise<RangePage<TData>> {
+    return this.range<TData>(stream, { ...options, reverse: true });
+  }
+
+  /**
+   * Every event of a range, as an async iterable that reads page by page.
+   *
+   * @example
+   * ```ts
+   * for await (const event of log.events('orders', { types: ['order.placed'] })) console.log(event.id);
+   * ```
+   */
+  async *events<TData = unknown>(
+    stream: string,
+    options: Omit<RangeOptions, 'limit' | 'cursor'> = {},
+  ): AsyncGenerator<StoredEvent<TData>> {
+    assertStreamName(stream);
+    const types = checkTypes(options.types);
+    yield* this.scan<TData>(stream, rangeInterval(options), {
+      types,
+      reverse: options.reverse ?? false,
+      pageSize: 1000,
+    });
+  }
+
+  /**
+   * How many events a range holds.
+   *
+   * @example
+   * ```ts
+   * await log.count('orders', { from: new Date('2024-05-01'), to: new Date('2024-05-02') });
+   * ```
+   */
+  async count(
+    stream: string,
+    options: Omit<RangeOptions, 'limit' | 'cursor' | 'reverse'> = {},
+  ): Promise<number> {
+    assertStreamName(stream);
+    const types = checkTypes(options.types);
+    const interval = rangeInterval(options);
+    let total = 0;
+    for await (const entry of this.bucketEntries(stream, interval, false)) {
+      const counts = await Promise.all(
+        entry.shards.map(async (shard) => {
+          let count = 0;
+          let startKey: Record<string, AttributeValue> | undefined;
+          do {
+            const output = await this.client.send(
+              new QueryCommand({
+                ...this.shardQuery(stream, entry.bucket, shard, interval, types, false),
+                Select: 'COUNT',
+                ExclusiveStartKey: startKey,
+              }),
+            );
+            count += output.Count ?? 0;
+            startKey = output.LastEvaluatedKey;
+          } while (startKey);
+          return count;
+        }),
+      );
+      total += counts.reduce((sum, count) => sum + count, 0);
+    }
+    // DynamoDB's BETWEEN includes both ends; take out ends that were meant to be excluded.
+    const excludedEnds = new Set([
+      interval.lowExclusive ? interval.low : undefined,
+      interval.highExclusive ? interval.high : undefined,
+    ]);
+    for (const end of excludedEnds) {
+      if (end === undefined) continue;
+      const event = await this.get(stream, end);
+      if (event && (!types || types.includes(event.type))) total -= 1;
+    }
+    return total;
+  }
+
+  /**
+   * The stream's time buckets that hold events (the data pump's getTimeBuckets), from the bucket
+   * index: one small query, no table scan.
+   *
+   * @example
+   * ```ts
+   * await log.listTimeBuckets('orders', { from: '20240501000000', to: '20240501230000' });
+   * ```
+   */
+  async listTimeBuckets(
+    stream: string,
+    options: ListTimeBucketsOptions & { readonly after?: string } = {},
+  ): Promise<string[]> {
+    assertStreamName(stream);
+    for (const bucket of [options.from, options.to, options.after])
+      if (bucket !== undefined) assertTimeBucket(bucket);
+    const limit =
+      options.limit === undefined
+        ? Number.POSITIVE_INFINITY
+        : checkLimit(options.limit, Number.MAX_SAFE_INTEGER);
+    const low = maxString(options.from, options.after);
+    if (options.from !== undefined && options.to !== undefined && options.from > options.to) {
+      throw new InvalidRangeError('from lies after to', { from: options.from, to: options.to });
+    }
+    const buckets: string[] = [];
+    for await (const entry of this.bucketIndexQuery(
+      stream,
+      low ?? LOWEST_KEY,
+      options.to ?? HIGHEST_KEY,
+      options.reverse ?? false,
+    )) {
+      if (options.after !== undefined && entry.bucket === options.after) continue;
+      buckets.push(entry.bucket);
+      if (buckets.length >= limit) break;
+    }
+    return buckets;
+  }
+
+  /**
+   * The first time bucket holding events after `bucket` (the data pump's getNextTimeBucket).
+   *
+   * @example
+   * ```ts
+   * await log.nextTimeBucket('orders', '20240501120000'); // '20240501150000' if 13:00 and 14:00 were quiet
+   * ```
+   */
+  async nextTimeBucket(stream: string, bucket: string): Promise<string | undefined> {
+    const [next] = await this.listTimeBuckets(stream, { after: bucket, limit: 1 });
+    return next;
+  }
+
+  /**
+   * The time bucket holding events that is closest to an instant: the one holding it or the nearest
+   * after it (`'after'`, the default), or the one holding it or the nearest before it (`'before'`).
+   *
+   * @example
+   * ```ts
+   * await log.closestTimeBucket('orders', new Date('2024-05-01T12:30:00Z'), 'before');
+   * ```
+   */
+  async closestTimeBucket(
+    stream: string,
+    instant: Instant,
+    direction: 'before' | 'after' = 'after',
+  ): Promise<string | undefined> {
+    if (direction !== 'before' && direction !== 'after') {
+      throw new ValidationError(
+        `direction must be 'before' or 'after' (given ${describe(direction)})`,
+        direction,
+      );
+    }
+    const bucket = timeBucketOf(instant);
+    const [closest] =
+      direction === 'after'
+        ? await this.listTimeBuckets(stream, { from: bucket, limit: 1 })
+        : await this.listTimeBuckets(stream, { to: bucket, limit: 1, reverse: true });
+    return closest;
+  }
+
+  /**
+   * The newest id that has settled: every event with an id at or below it that will ever be committed
+   * already has been. Tailing readers read no further.
+   *
+   * @example
+   * ```ts
+   * log.settledHorizon(); // largestEventIdAt(now - settleWindowMs)
+   * ```
+   */
+  settledHorizon(): string {
+    return largestEventIdAt(this.clock() - this.settleWindowMs);
+  }
+
+  /**
+   * Events after a position, in id order, up to the settled horizon: the fetcher's read.
+   *
+   * @example
+   * ```ts
+   * const page = await log.readAfter('orders', checkpoint, { limit: 500 });
+   * ```
+   */
+  async readAfter<TData = unknown>(
+    stream: string,
+    position: Position,
+    options: ReadAfterOptions,
+  ): Promise<ReadAfterPage<TData>> {
+    assertStreamName(stream);
+    assertPosition(position);
+    const limit = checkLimit(options.limit, MAX_RANGE_LIMIT);
+    const types = checkTypes(options.types);
+    if (options.until !== undefined) assertPosition(options.until);
+    const horizon = this.settledHorizon();
+    const untilBound = options.until === undefined ? undefined : lastDeliveredBound(options.until);
+    const high = untilBound !== undefined && untilBound < horizon ? untilBound : horizon;
+    const low = lastDeliveredBound(position);
+    if (low >= high) return { events: [], position, caughtUp: true };
+
+    const events: StoredEvent<TData>[] = [];
+    for await (const event of this.scan<TData>(
+      stream,
+      { low, lowExclusive: true, high },
+      { types, reverse: false, pageSize: limit + 1 },
+    )) {
+      events.push(event);
+      if (events.length === limit) break;
+    }
+    const last = events.at(-1);
+    if (events.length === limit && last)
+      return { events, position: positionAfterEvent(last.id), caughtUp: false };
+    const reached = high === untilBound && options.until ? options.until : positionAfterEvent(high);
+    return { events, position: reached, caughtUp: true };
+  }
+
+  private async commitAtomically(serialized: readonly SerializedEvent[]): Promise<string[]> {
+    for (let attempt = 1; ; attempt += 1) {
+      const assignedAtMs = this.clock();
+      const prepared = serialized.map((event) => this.prepare(event));
+      await this.ensureIndexed(prepared);
+      const remainingMs = this.commitDeadlineMs - (this.clock() - assignedAtMs);
+      // Ids that went stale while the index was written are replaced: nothing was written under them.
+      if (remainingMs < this.commitDeadlineMs / 2) {
+        if (attempt < MAX_ID_ATTEMPTS) continue;
+        throw new CommitError(
+          `could not commit within the commit deadline of ${this.commitDeadlineMs} ms: writing the bucket index took too long; nothing was written`,
+          { eventIds: prepared.map((event) => event.id), reasons: prepared.map(() => 'None') },
+        );
+      }
+      await this.write(prepared, remainingMs, assignedAtMs);
+      return prepared.map((event) => event.id);
+    }
+  }
+
+  private prepare(event: SerializedEvent): PreparedEvent {
+    const { input, json } = event;
+    const id = this.ids.next();
+    const idMs = eventIdToEpochMs(id);
+    const bucket = timeBucketOf(idMs);
+    const settings = this.settingsOf(input.stream);
+    this.roundRobin = (this.roundRobin + 1) % 1_000_000;
+    const shard = chooseShard(settings.writeShards ?? 1, input.partitionKey, this.roundRobin);
+    const expiresAt =
+      settings.retentionSeconds === undefined
+        ? undefined
+        : Math.floor(idMs / 1000) + settings.retentionSeconds;
+    const item: Record<string, AttributeValue> = {
+      [ATTRIBUTES.partitionKey]: { S: eventPartitionKey(input.stream, bucket, shard) },
+      [ATTRIBUTES.sortKey]: { S: id },
+      [ATTRIBUTES.type]: { S: input.type },
+      [ATTRIBUTES.data]: { S: json },
+    };
+    if (input.partitionKey !== undefined) item[ATTRIBUTES.eventPartitionKey] = { S: input.partitionKey };
+    if (expiresAt !== undefined) item[ATTRIBUTES.expiresAt] = { N: String(expiresAt) };
+    const sizeBytes = itemSizeBytes(item);
+    if (sizeBytes > MAX_ITEM_BYTES) {
+      throw new EventTooLargeError({
+        stream: input.stream,
+        type: input.type,
+        sizeBytes,
+        limitBytes: MAX_ITEM_BYTES,
+      });
+    }
+    return {
+      id,
+      stream: input.stream,
+      type: input.type,
+      bucket,
+      shard,
+      item,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+    };
+  }
+
+  /** Records each (stream, hour, shard) in the bucket index before any event is written there. */
+  private async ensureIndexed(prepared: readonly PreparedEvent[]): Promise<void> {
+    const missing = new Map<string, PreparedEvent>();
+    for (const event of prepared) {
+      const key = `${event.stream}#${event.bucket}#${event.shard}`;
+      if (!this.indexedShards.has(key)) missing.set(key, event);
+    }
+    await Promise.all(
+      [...missing].map(async ([key, event]) => {
+        const retention = this.settingsOf(event.stream).retentionSeconds;
+        const bucketEndsAt = Math.floor((timeBucketStartMs(event.bucket) + TIME_BUCKET_MS) / 1000);
+        await this.client
+          .send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: {
+                [ATTRIBUTES.partitionKey]: { S: bucketIndexPartitionKey(event.stream) },
+                [ATTRIBUTES.sortKey]: { S: event.bucket },
+              },
+              UpdateExpression:
+                retention === undefined
+                  ? 'ADD #shards :shard'
+                  : 'SET #expiresAt = :expiresAt ADD #shards :shard',
+              ExpressionAttributeNames: {
+                '#shards': ATTRIBUTES.shards,
+                ...(retention === undefined ? {} : { '#expiresAt': ATTRIBUTES.expiresAt }),
+              },
+              ExpressionAttributeValues: {
+                ':shard': { NS: [String(event.shard)] },
+                ...(retention === undefined ? {} : { ':expiresAt': { N: String(bucketEndsAt + retention) } }),
+              },
+            }),
+          )
+          .catch((error: unknown) => {
+            throw this.commitFailure(error, prepared);
+          });
+        this.indexedShards.add(key);
+      }),
+    );
+  }
+
+  private async write(
+    prepared: readonly PreparedEvent[],
+    remainingMs: number,
+    assignedAtMs: number,
+  ): Promise<void> {
+    const abortSignal = AbortSignal.timeout(Math.max(1, Math.floor(remainingMs)));
+    const notThere = `attribute_not_exists(${ATTRIBUTES.partitionKey})`;
+    const command =
+      prepared.length === 1
+        ? new PutItemCommand({
+            TableName: this.tableName,
+            Item: (prepared[0] as PreparedEvent).item,
+            ConditionExpression: notThere,
+          })
+        : new TransactWriteItemsCommand({
+            ClientRequestToken: randomUUID(),
+            TransactItems: prepared.map((event) => ({
+              Put: { TableName: this.tableName, Item: event.item, ConditionExpression: notThere },
+            })),
+          });
+    try {
+      await this.client.send(command as PutItemCommand, { abortSignal });
+    } catch (error) {
+      if (abortSignal.aborted) {
+        throw new CommitOutcomeUnknownError(
+          {
+            eventIds: prepared.map((event) => event.id),
+            elapsedMs: this.clock() - assignedAtMs,
+            deadlineMs: this.commitDeadlineMs,
+          },
+          { cause: error },
+        );
+      }
+      throw this.commitFailure(error, prepared);
+    }
+  }
+
+  private commitFailure(error: unknown, prepared: readonly PreparedEvent[]): SluiceError {
+    const eventIds = prepared.map((event) => event.id);
+    const awsName = (error as { name?: string }).name ?? 'Error';
+    const awsMessage = (error as Error).message;
+    if (awsName === 'TransactionCanceledException') {
+      const reasons = (
+        (error as { CancellationReasons?: { Code?: string; Message?: string }[] }).CancellationReasons ?? []
+      ).map((reason) => reason.Code ?? 'None');
+      const faults = prepared
+        .map((event, index) => ({ event, index, reason: reasons[index] ?? 'None' }))
+        .filter(({ reason }) => reason !== 'None')
+        .map(
+          ({ event, index, reason }) =>
+            `event ${index} (stream '${event.stream}', type '${event.type}', id ${event.id}): ${reason}`,
+        );
+      return new CommitError(
+        `atomic commit of ${prepared.length} events was cancelled and nothing was written: ${faults.join('; ') || awsMessage}`,
+        { eventIds, reasons: prepared.map((_, index) => reasons[index] ?? 'None') },
+        { cause: error },
+      );
+    }
+    if (awsName === 'ConditionalCheckFailedException') {
+      return new CommitError(
+        `an event with id ${eventIds[0]} already exists; nothing was written`,
+        { eventIds, reasons: ['ConditionalCheckFailed'] },
+        { cause: error },
+      );
+    }
+    if (awsName === 'ResourceNotFoundException') {
+      return new CommitError(
+        `the event log table '${this.tableName}' does not exist (${awsMessage}); nothing was written`,
+        {
+          eventIds,
+          reasons: eventIds.map(() => 'ResourceNotFound'),
+        },
+        { cause: error },
+      );
+    }
+    return new CommitError(
+      `commit of ${prepared.length} event(s) failed with ${awsName}: ${awsMessage}; nothing was written`,
+      {
+        eventIds,
+        reasons: eventIds.map(() => awsName),
+      },
+      { cause: error },
+    );
+  }
+
+  private async *scan<TData>(
+    stream: string,
+    interval: IdInterval,
+    options: { types?: readonly string[]; reverse: boolean; pageSize: number },
+  ): AsyncGenerator<StoredEvent<TData>> {
+    for await (const entry of this.bucketEntries(stream, interval, options.reverse)) {
+      const perShardPage = Math.min(
+        1000,
+        Math.max(10, Math.ceil(options.pageSize / entry.shards.length) + 1),
+      );
+      const sources = entry.shards.map((shard) =>
+        this.queryShard<TData>(
+          stream,
+          entry.bucket,
+          shard,
+          interval,
+          options.types,
+          options.reverse,
+          perShardPage,
+        ),
+      );
+      yield* mergeSortedEvents(sources, options.reverse);
+    }
+  }
+
+  private async *queryShard<TData>(
+    stream: string,
+    bucket: string,
+    shard: number,
+    interval: IdInterval,
+    types: readonly string[] | undefined,
+    reverse: boolean,
+    pageSize: number,
+  ): AsyncGenerator<StoredEvent<TData>> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const output = await this.client.send(
+        new QueryCommand({
+          ...this.shardQuery(stream, bucket, shard, interval, types, reverse),
+          Limit: pageSize,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of output.Items ?? []) {
+        const id = item[ATTRIBUTES.sortKey]?.S as string;
+        if (
+          (interval.lowExclusive && id === interval.low) ||
+          (interval.highExclusive && id === interval.high)
+        )
+          continue;
+        yield toStoredEvent<TData>(stream, item);
+      }
+      startKey = output.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  private shardQuery(
+    stream: string,
+    bucket: string,
+    shard: number,
+    interval: IdInterval,
+    types: readonly string[] | undefined,
+    reverse: boolean,
+  ): QueryCommandInput {
+    const typeValues = Object.fromEntries((types ?? []).map((type, index) => [`:type${index}`, { S: type }]));
+    return {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
+      ExpressionAttributeNames: {
+        '#pk': ATTRIBUTES.partitionKey,
+        '#sk': ATTRIBUTES.sortKey,
+        ...(types ? { '#type': ATTRIBUTES.type } : {}),
+      },
+      ExpressionAttributeValues: {
+        ':pk': { S: eventPartitionKey(stream, bucket, shard) },
+        ':low': { S: interval.low ?? LOWEST_KEY },
+        ':high': { S: interval.high ?? HIGHEST_KEY },
+        ...typeValues,
+      },
+      ...(types ? { FilterExpression: `#type IN (${Object.keys(typeValues).join(', ')})` } : {}),
+      ScanIndexForward: !reverse,
+      ConsistentRead: true,
+    };
+  }
+
+  private bucketEntries(stream: string, interval: IdInterval, reverse: boolean): AsyncGenerator<BucketEntry> {
+    const low = interval.low === undefined ? LOWEST_KEY : timeBucketOf(eventIdToEpochMs(interval.low));
+    const high = interval.high === undefined ? HIGHEST_KEY : timeBucketOf(eventIdToEpochMs(interval.high));
+    return this.bucketIndexQuery(stream, low, high, reverse);
+  }
+
+  private async *bucketIndexQuery(
+    stream: string,
+    low: string,
+    high: string,
+    reverse: boolean,
+  ): AsyncGenerator<BucketEntry> {
+    if (low > high) return;
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
+          ExpressionAttributeNames: { '#pk': ATTRIBUTES.partitionKey, '#sk': ATTRIBUTES.sortKey },
+          ExpressionAttributeValues: {
+            ':pk': { S: bucketIndexPartitionKey(stream) },
+            ':low': { S: low },
+            ':high': { S: high },
+          },
+          ScanIndexForward: !reverse,
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of output.Items ?? []) yield toBucketEntry(item);
+      startKey = output.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  private async bucketEntry(stream: string, bucket: string): Promise<BucketEntry | undefined> {
+    const output = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: {
+          [ATTRIBUTES.partitionKey]: { S: bucketIndexPartitionKey(stream) },
+          [ATTRIBUTES.sortKey]: { S: bucket },
+        },
+        ConsistentRead: true,
+      }),
+    );
+    return output.Item ? toBucketEntry(output.Item) : undefined;
+  }
+
+  private settingsOf(stream: string): StreamSettings {
+    return this.streamSettings[stream] ?? this.defaultStreamSettings;
+  }
+}
+
+function mergeSortedEvents<TData>(
+  sources: AsyncGenerator<StoredEvent<TData>>[],
+  reverse: boolean,
+): AsyncGenerator<StoredEvent<TData>> {
+  return mergeSorted(sources, (event) => event.id, reverse);
+}
+
+function toBucketEntry(item: Record<string, AttributeValue>): BucketEntry {
+  const shards = (item[ATTRIBUTES.shards]?.NS ?? ['0']).map(Number).sort((a, b) => a - b);
+  return { bucket: item[ATTRIBUTES.sortKey]?.S as string, shards };
+}
+
+function toStoredEvent<TData>(stream: string, item: Record<string, AttributeValue>): StoredEvent<TData> {
+  const id = item[ATTRIBUTES.sortKey]?.S as string;
+  let data: TData;
+  try {
+    data = JSON.parse(item[ATTRIBUTES.data]?.S ?? '') as TData;
+  } catch (error) {
+    throw new CorruptEventError({ stream, eventId: id, reason: 'its data is not JSON' }, { cause: error });
+  }
+  const partitionKey = item[ATTRIBUTES.eventPartitionKey]?.S;
+  return {
+    id,
+    stream,
+    type: item[ATTRIBUTES.type]?.S as string,
+    time: new Date(eventIdToEpochMs(id)),
+    data,
+    ...(partitionKey === undefined ? {} : { partitionKey }),
+  };
+}
+
+function serializeEvent(event: EventInput, index?: number): SerializedEvent {
+  const where = index === undefined ? '' : `event ${index}: `;
+  try {
+    if (typeof event !== 'object' || event === null) {
+      throw new ValidationError(
+        `an event is an object { stream, type, data, partitionKey? } (given ${describe(event)})`,
+        event,
+      );
+    }
+    assertStreamName(event.stream);
+    assertEventType(event.type);
+    if (
+      event.partitionKey !== undefined &&
+      (typeof event.partitionKey !== 'string' ||
+        event.partitionKey.length === 0 ||
+        event.partitionKey.length > 256)
+    ) {
+      throw new ValidationError(
+        `partitionKey must be a string of 1 to 256 characters (given ${describe(event.partitionKey)})`,
+        event.partitionKey,
+      );
+    }
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(event.data);
+    } catch (error) {
+      throw new ValidationError(
+        `data of a '${event.type}' event is not JSON-serializable: ${(error as Error).message}`,
+        event.type,
+        { cause: error },
+      );
+    }
+    if (json === undefined) {
+      throw new ValidationError(
+        `data of a '${event.type}' event must be a JSON value (given ${describe(event.data)})`,
+        event.data,
+      );
+    }
+    return { input: event, json };
+  } catch (error) {
+    if (error instanceof ValidationError && where) error.message = `${where}${error.message}`;
+    throw error;
+  }
+}
+
+function rangeInterval(options: RangeOptions): IdInterval {
+  const low = options.from === undefined ? undefined : boundToId(options.from, 'from');
+  const high = options.to === undefined ? undefined : boundToId(options.to, 'to');
+  if (low !== undefined && high !== undefined && low > high) {
+    throw new InvalidRangeError('from lies after to', {
+      from: describeBound(options.from),
+      to: describeBound(options.to),
+    });
+  }
+  const exclusive = options.exclusive ?? false;
+  let interval: IdInterval = {
+    ...(low === undefined ? {} : { low, lowExclusive: exclusive }),
+    ...(high === undefined ? {} : { high, highExclusive: exclusive }),
+  };
+  if (options.cursor !== undefined) {
+    if (typeof options.cursor !== 'string')
+      throw new InvalidRangeError('cursor must be the string a previous page returned', options.cursor);
+    assertEventId(options.cursor);
+    interval = options.reverse
+      ? { ...interval, high: options.cursor, highExclusive: true }
+      : { ...interval, low: options.cursor, lowExclusive: true };
+  }
+  return interval;
+}
+
+function boundToId(bound: RangeBound, which: 'from' | 'to'): string {
+  if (typeof bound === 'string') {
+    assertEventId(bound);
+    return bound;
+  }
+  return which === 'from' ? smallestEventIdAt(bound) : largestEventIdAt(bound);
+}
+
+function describeBound(bound: RangeBound | undefined): unknown {
+  return bound instanceof Date ? bound.toISOString() : bound;
+}
+
+function checkLimit(limit: unknown, max: number): number {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw new ValidationError(
+      `limit must be a whole number from 1 to ${max} (given ${describe(limit)})`,
+      limit,
+    );
+  }
+  return limit;
+}
+
+function checkTypes(types: readonly string[] | undefined): readonly string[] | undefined {
+  if (types === undefined) return undefined;
+  if (!Array.isArray(types) || types.length === 0 || types.length > 100) {
+    throw new ValidationError(
+      `types must be a list of 1 to 100 event types (given ${describe(types)})`,
+      types,
+    );
+  }
+  for (const type of types) assertEventType(type);
+  return types;
+}
+
+function maxString(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a > b ? a : b;
+}
+
+/** Every problem with a set of EventLog options, each naming the value; empty when they are fine. */
+export function validateEventLogOptions(options: EventLogOptions): string[] {
+  const problems: string[] = [];
+  if (typeof options !== 'object' || options === null)
+    return [`options must be an object (given ${describe(options)})`];
+  if (typeof options.tableName !== 'string' || !TABLE_NAME_PATTERN.test(options.tableName)) {
+    problems.push(
+      `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options.tableName)})`,
+    );
+  }
+  const settle = options.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
+  const deadline = options.commitDeadlineMs ?? DEFAULT_COMMIT_DEADLINE_MS;
+  if (!Number.isInteger(settle) || settle < 1 || settle > 3_600_000) {
+    problems.push(
+      `settleWindowMs must be a whole number of milliseconds from 1 to 3600000 (given ${describe(options.settleWindowMs)})`,
+    );
+  }
+  if (!Number.isInteger(deadline) || deadline < 1) {
+    problems.push(
+      `commitDeadlineMs must be a whole number of milliseconds above 0 (given ${describe(options.commitDeadlineMs)})`,
+    );
+  } else if (Number.isInteger(settle) && deadline >= settle) {
+    problems.push(
+      `commitDeadlineMs (${deadline}) must be below settleWindowMs (${settle}), leaving room for clock skew`,
+    );
+  }
+  const settings: [string, StreamSettings | undefined][] = [
+    ['defaultStreamSettings', options.defaultStreamSettings],
+    ...Object.entries(options.streams ?? {}).map(([stream, value]): [string, StreamSettings] => [
+      `streams.${stream}`,
+      value,
+    ]),
+  ];
+  for (const stream of Object.keys(options.streams ?? {})) {
+    try {
+      assertStreamName(stream);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  for (const [where, value] of settings) {
+    if (value === undefined) continue;
+    if (
+      value.writeShards !== undefined &&
+      (!Number.isInteger(value.writeShards) || value.writeShards < 1 || value.writeShards > MAX_WRITE_SHARDS)
+    ) {
+      problems.push(
+        `${where}.writeShards must be a whole number from 1 to ${MAX_WRITE_SHARDS} (given ${describe(value.writeShards)})`,
+      );
+    }
+    if (
+      value.retentionSeconds !== undefined &&
+      (!Number.isInteger(value.retentionSeconds) || value.retentionSeconds < 60)
+    ) {
+      problems.push(
+        `${where}.retentionSeconds must be a whole number of at least 60 (given ${describe(value.retentionSeconds)})`,
+      );
+    }
+  }
+  return problems;
+}

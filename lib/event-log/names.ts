@@ -1,0 +1,32 @@
+import { InvalidNameError } from '../errors';
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const NAME_RULE =
+  'use 1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit (no "#" or "/", which the log uses in its keys)';
+
+/**
+ * Throws an `InvalidNameError` stating the rule unless the name is a valid stream name.
+ *
+ * @example
+ * ```ts
+ * assertStreamName('orders.v2'); // fine
+ * assertStreamName('orders#2'); // throws: stream name "orders#2" is invalid: use 1 to 128 letters, ...
+ * ```
+ */
+export function assertStreamName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name))
+    throw new InvalidNameError('stream', NAME_RULE, name);
+}
+
+/**
+ * Throws an `InvalidNameError` stating the rule unless the name is a valid event type.
+ *
+ * @example
+ * ```ts
+ * assertEventType('order.placed');
+ * ```
+ */
+export function assertEventType(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name))
+    throw new InvalidNameError('event type', NAME_RULE, name);
+}

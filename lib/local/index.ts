@@ -1,0 +1,15 @@
+export {
+  assertJavaPresent,
+  type RunningDynamoDbLocal,
+  type StartDynamoDbLocalOptions,
+  startDynamoDbLocal,
+} from './dynamodb-local';
+export { EmulatorStartError, JavaMissingError } from './errors';
+export { findFreePort } from './free-port';
+export {
+  DYNAMODB_LOCAL_PACKAGE,
+  type DynamoDbLocalFiles,
+  defaultCacheDirectory,
+  installDynamoDbLocal,
+} from './install-dynamodb-local';
+export { type RunningSqsEmulator, type StartSqsEmulatorOptions, startSqsEmulator } from './sqs-emulator';

@@ -1,0 +1,164 @@
+import { InvalidPositionError } from '../errors';
+import { eventIdToEpochMs, isEventId, largestEventIdAt } from './event-id';
+import { type Instant, isTimeBucket, timeBucketOf, timeBucketStartMs, toEpochMs } from './time-bucket';
+
+/**
+ * Where a consumer stands in a stream, saying plainly which events it has delivered:
+ * every event of every bucket before `timeBucket`, and, within `timeBucket`, every event whose id is
+ * at or before `eventId`. With no `eventId`, nothing in `timeBucket` has been delivered yet.
+ *
+ * `eventId` need not name a stored event; any id-shaped bound works, which is how "from 12:30" is said.
+ * When given, it must fall inside `timeBucket`.
+ *
+ * @example
+ * ```ts
+ * const start: Position = { timeBucket: '20240501120000' };          // nothing from 12:00 on delivered
+ * const after: Position = positionAfterEvent(lastDeliveredEvent.id);  // resume after that event
+ * ```
+ */
+export interface Position {
+  readonly timeBucket: string;
+  readonly eventId?: string;
+}
+
+/**
+ * The position at which nothing in `bucket` or after it has been delivered.
+ *
+ * @example
+ * ```ts
+ * positionAtBucketStart('20240501120000'); // { timeBucket: '20240501120000' }
+ * ```
+ */
+export function positionAtBucketStart(bucket: string): Position {
+  if (!isTimeBucket(bucket))
+    throw new InvalidPositionError('timeBucket must be yyyyMMddHH0000 in UTC', bucket);
+  return { timeBucket: bucket };
+}
+
+/**
+ * The position just after an event: it and everything before it delivered.
+ *
+ * @example
+ * ```ts
+ * positionAfterEvent(event.id); // { timeBucket: <the id's hour>, eventId: event.id }
+ * ```
+ */
+export function positionAfterEvent(eventId: string): Position {
+  if (!isEventId(eventId)) throw new InvalidPositionError('eventId must be a Sluice event id', eventId);
+  return { timeBucket: timeBucketOf(eventIdToEpochMs(eventId)), eventId };
+}
+
+/**
+ * The position at which everything committed before `instant` has been delivered and nothing at or
+ * after it: the data pump's "start from 12:30".
+ *
+ * @example
+ * ```ts
+ * positionAtTime(new Date('2024-05-01T12:30:00Z'));
+ * ```
+ */
+export function positionAtTime(instant: Instant): Position {
+  const ms = toEpochMs(instant);
+  const bucket = timeBucketOf(ms);
+  if (timeBucketStartMs(bucket) === ms) return { timeBucket: bucket };
+  return { timeBucket: bucket, eventId: largestEventIdAt(ms - 1) };
+}
+
+/**
+ * Throws an `InvalidPositionError` naming the value unless it is a well-formed position.
+ *
+ * @example
+ * ```ts
+ * assertPosition(JSON.parse(request.body).from);
+ * ```
+ */
+export function assertPosition(value: unknown): asserts value is Position {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidPositionError('a position is an object { timeBucket, eventId? }', value);
+  }
+  const { timeBucket, eventId } = value as Record<string, unknown>;
+  if (!isTimeBucket(timeBucket)) {
+    throw new InvalidPositionError('timeBucket must be yyyyMMddHH0000 in UTC', value);
+  }
+  if (eventId === undefined) return;
+  if (!isEventId(eventId)) throw new InvalidPositionError('eventId must be a Sluice event id', value);
+  if (timeBucketOf(eventIdToEpochMs(eventId)) !== timeBucket) {
+    throw new InvalidPositionError(
+      `eventId belongs to bucket ${timeBucketOf(eventIdToEpochMs(eventId))}, not ${timeBucket}`,
+      value,
+    );
+  }
+}
+
+/**
+ * Whether the event with this id has been delivered by a consumer standing at `position`.
+ *
+ * @example
+ * ```ts
+ * isDeliveredAt({ timeBucket: '20240501120000' }, idFromEleven); // true
+ * ```
+ */
+export function isDeliveredAt(position: Position, eventId: string): boolean {
+  return eventId <= lastDeliveredBound(position);
+}
+
+/**
+ * Orders two positions by how far they have got: negative when `a` is behind `b`, zero when they
+ * deliver the same events, positive when `a` is ahead.
+ *
+ * @example
+ * ```ts
+ * comparePositions(checkpoint, proposed) <= 0; // proposed does not move backwards
+ * ```
+ */
+export function comparePositions(a: Position, b: Position): number {
+  const boundA = lastDeliveredBound(a);
+  const boundB = lastDeliveredBound(b);
+  return boundA < boundB ? -1 : boundA > boundB ? 1 : 0;
+}
+
+/**
+ * The greatest id a consumer at `position` has delivered: events with ids at or below it are behind
+ * the position, events above it are ahead.
+ *
+ * @example
+ * ```ts
+ * lastDeliveredBound({ timeBucket: '20240501120000' }); // the largest id of 11:59:59.999
+ * ```
+ */
+export function lastDeliveredBound(position: Position): string {
+  assertPosition(position);
+  return position.eventId ?? largestEventIdAt(timeBucketStartMs(position.timeBucket) - 1);
+}
+
+/**
+ * Writes a position as one string, `yyyyMMddHH0000` or `yyyyMMddHH0000/<eventId>`, for command lines
+ * and logs. {@link parsePosition} reads it back.
+ *
+ * @example
+ * ```ts
+ * formatPosition({ timeBucket: '20240501120000' }); // '20240501120000'
+ * ```
+ */
+export function formatPosition(position: Position): string {
+  assertPosition(position);
+  return position.eventId ? `${position.timeBucket}/${position.eventId}` : position.timeBucket;
+}
+
+/**
+ * Reads a position written by {@link formatPosition}.
+ *
+ * @example
+ * ```ts
+ * parsePosition('20240501120000/018f3a6c-1d2e-7000-8000-000000000000');
+ * ```
+ */
+export function parsePosition(text: string): Position {
+  if (typeof text !== 'string') throw new InvalidPositionError('expected yyyyMMddHH0000[/eventId]', text);
+  const [timeBucket, eventId, ...rest] = text.split('/');
+  if (rest.length > 0) throw new InvalidPositionError('expected yyyyMMddHH0000[/eventId]', text);
+  const position: Position =
+    eventId === undefined ? { timeBucket: timeBucket ?? '' } : { timeBucket: timeBucket ?? '', eventId };
+  assertPosition(position);
+  return position;
+}

@@ -1,0 +1,129 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import {
+  EventLog,
+  EventTooLargeError,
+  InvalidNameError,
+  TransactionTooLargeError,
+  ValidationError,
+} from '../../lib';
+
+// A client aimed at a closed port: a test that got past validation would fail with a network error,
+// so a ValidationError here also shows that nothing was sent.
+const offline = new DynamoDBClient({
+  endpoint: 'http://127.0.0.1:9',
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  maxAttempts: 1,
+});
+const log = new EventLog({ tableName: 'events', client: offline });
+
+describe('EventLog validation', () => {
+  it('fails at construction with every problem in the options, each naming its value', () => {
+    const build = () =>
+      new EventLog({
+        tableName: 'x',
+        client: offline,
+        settleWindowMs: 500,
+        commitDeadlineMs: 800,
+        streams: { 'bad#name': {}, orders: { writeShards: 0, retentionSeconds: 5 } },
+      });
+    expect(build).toThrow(ValidationError);
+    expect(build).toThrow(/tableName must be .* \(given "x"\)/);
+    expect(build).toThrow(/commitDeadlineMs \(800\) must be below settleWindowMs \(500\)/);
+    expect(build).toThrow(/stream name "bad#name" is invalid/);
+    expect(build).toThrow(/streams.orders.writeShards must be a whole number from 1 to 100 \(given 0\)/);
+    expect(build).toThrow(
+      /streams.orders.retentionSeconds must be a whole number of at least 60 \(given 5\)/,
+    );
+  });
+
+  it.each([
+    [
+      'a stream name with a hash',
+      { stream: 'orders#1', type: 'placed', data: {} },
+      InvalidNameError,
+      /stream name "orders#1" is invalid/,
+    ],
+    [
+      'an empty stream name',
+      { stream: '', type: 'placed', data: {} },
+      InvalidNameError,
+      /stream name "" is invalid/,
+    ],
+    [
+      'a type with a slash',
+      { stream: 'orders', type: 'a/b', data: {} },
+      InvalidNameError,
+      /event type name "a\/b" is invalid/,
+    ],
+    [
+      'a type of 129 characters',
+      { stream: 'orders', type: 'a'.repeat(129), data: {} },
+      InvalidNameError,
+      /event type name "a{129}" is invalid/,
+    ],
+    [
+      'data that is undefined',
+      { stream: 'orders', type: 'placed', data: undefined },
+      ValidationError,
+      /must be a JSON value \(given undefined\)/,
+    ],
+    [
+      'data with a bigint',
+      { stream: 'orders', type: 'placed', data: { n: 1n } },
+      ValidationError,
+      /not JSON-serializable/,
+    ],
+    [
+      'an empty partition key',
+      { stream: 'orders', type: 'placed', data: {}, partitionKey: '' },
+      ValidationError,
+      /partitionKey must be/,
+    ],
+  ])('fails when an event has %s', async (_, event, errorType, message) => {
+    await expect(log.commit(event as never)).rejects.toThrow(errorType);
+    await expect(log.commit(event as never)).rejects.toThrow(message);
+  });
+
+  it('fails when an event is over the item limit, naming its size and the limit', async () => {
+    const commit = log.commit({ stream: 'orders', type: 'big', data: 'x'.repeat(410_000) });
+    await expect(commit).rejects.toThrow(EventTooLargeError);
+    await expect(log.commit({ stream: 'orders', type: 'big', data: 'x'.repeat(410_000) })).rejects.toThrow(
+      /is 410\d{3} bytes stored, over the limit of 409600 bytes/,
+    );
+  });
+
+  it('fails when an atomic commit holds more than 100 events, and says what to do instead', async () => {
+    const events = Array.from({ length: 101 }, (_, index) => ({
+      stream: 'orders',
+      type: 'placed',
+      data: { index },
+    }));
+    await expect(log.commit(events)).rejects.toThrow(TransactionTooLargeError);
+    await expect(log.commit(events)).rejects.toThrow(
+      /at most 100 events .* \(given 101 events, .*commitBatched/,
+    );
+  });
+
+  it('names the position of the bad event in a many-event commit', async () => {
+    const events = [
+      { stream: 'orders', type: 'placed', data: {} },
+      { stream: 'orders', type: 'bad type', data: {} },
+    ];
+    await expect(log.commit(events)).rejects.toThrow(/^event 1: event type name "bad type" is invalid/);
+  });
+
+  it.each([
+    ['a limit of 0', { limit: 0 }, /limit must be a whole number from 1 to 10000 \(given 0\)/],
+    ['a cursor that is no id', { cursor: 'abc' }, /event id must be .* \(given "abc"\)/],
+    [
+      'from after to',
+      { from: new Date('2024-02-01T00:00:00Z'), to: new Date('2024-01-01T00:00:00Z') },
+      /from lies after to/,
+    ],
+    ['an empty type filter', { types: [] }, /types must be a list of 1 to 100 event types/],
+  ])('fails a range with %s', async (_, options, message) => {
+    await expect(log.range('orders', options)).rejects.toThrow(message);
+  });
+});
