@@ -1,0 +1,177 @@
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CommitError,
+  CorruptEventError,
+  EventIdGenerator,
+  eventIdToEpochMs,
+  TIME_BUCKET_MS,
+  timeBucketOf,
+  timeBucketStartMs,
+} from '../../lib';
+import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
+import { eventLogFor } from '../support/fixtures';
+
+const dynamodb = dynamodbClient();
+let table: Awaited<ReturnType<typeof createStreamTable>>;
+
+beforeAll(async () => {
+  table = await createStreamTable(dynamodb);
+});
+afterAll(() => table.drop());
+
+describe('EventLog commit', () => {
+  it('commits one event and reads it back by id', async () => {
+    const log = eventLogFor(dynamodb, table.name);
+    const stream = uniqueName('orders');
+    const before = Date.now();
+    const id = await log.commit({
+      stream,
+      type: 'order.placed',
+      data: { orderId: 'o-1', total: 12.5 },
+      partitionKey: 'customer-7',
+    });
+    const event = await log.get(stream, id);
+    expect(event).toMatchObject({
+      id,
+      stream,
+      type: 'order.placed',
+      data: { orderId: 'o-1', total: 12.5 },
+      partitionKey: 'customer-7',
+    });
+    expect(event?.time.getTime()).toBe(eventIdToEpochMs(id));
+    expect(eventIdToEpochMs(id)).toBeGreaterThanOrEqual(before);
+    expect(await log.get(stream, new EventIdGenerator().next())).toBeUndefined();
+  });
+
+  it('commits many events across streams atomically, ids in input order', async () => {
+    const log = eventLogFor(dynamodb, table.name);
+    const [orders, ledger] = [uniqueName('orders'), uniqueName('ledger')];
+    const ids = await log.commit([
+      { stream: orders, type: 'order.paid', data: { orderId: 'o-1' } },
+      { stream: ledger, type: 'entry.added', data: { amount: 42 } },
+      { stream: orders, type: 'order.shipped', data: { orderId: 'o-1' } },
+    ]);
+    expect(ids).toHaveLength(3);
+    expect([...ids].sort()).toEqual(ids);
+    expect((await log.range(orders)).events.map((event) => event.type)).toEqual([
+      'order.paid',
+      'order.shipped',
+    ]);
+    expect((await log.range(ledger)).events.map((event) => event.data)).toEqual([{ amount: 42 }]);
+  });
+
+  it('fails an atomic commit as a whole, naming the event at fault and why', async () => {
+    const [orders, ledger] = [uniqueName('orders'), uniqueName('ledger')];
+    const at = Date.UTC(2024, 4, 1, 12, 30);
+    const zeros = (buffer: Uint8Array) => buffer.fill(0);
+    // Ids are predictable with a fixed clock and no randomness: occupy the key the second event will get.
+    const predicted = new EventIdGenerator({ now: () => at, fillRandom: zeros });
+    predicted.next();
+    const secondId = predicted.next();
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: table.name,
+        Item: {
+          pk: { S: `e#${ledger}#${timeBucketOf(at)}#0` },
+          sk: { S: secondId },
+          type: { S: 'squatter' },
+          data: { S: '{}' },
+        },
+      }),
+    );
+    const log = eventLogFor(dynamodb, table.name, {
+      clock: () => at,
+      idGenerator: new EventIdGenerator({ now: () => at, fillRandom: zeros }),
+    });
+
+    const commit = log.commit([
+      { stream: orders, type: 'order.paid', data: { orderId: 'o-1' } },
+      { stream: ledger, type: 'entry.added', data: { amount: 42 } },
+    ]);
+
+    const error = await commit.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CommitError);
+    expect((error as CommitError).message).toMatch(
+      new RegExp(
+        `nothing was written: event 1 \\(stream '${ledger}', type 'entry.added', id ${secondId}\\): ConditionalCheckFailed`,
+      ),
+    );
+    expect((error as CommitError).reasons).toEqual(['None', 'ConditionalCheckFailed']);
+    expect((await log.range(orders)).events).toEqual([]);
+    expect((await log.range(ledger)).events.map((event) => event.type)).toEqual(['squatter']);
+  });
+
+  it('commits many events without atomicity through commitBatched', async () => {
+    const log = eventLogFor(dynamodb, table.name, { streams: {} });
+    const stream = uniqueName('imports');
+    const ids = await log.commitBatched(
+      Array.from({ length: 60 }, (_, index) => ({ stream, type: 'row', data: { index } })),
+      { concurrency: 8 },
+    );
+    expect(new Set(ids).size).toBe(60);
+    const { events } = await log.range(stream, { limit: 100 });
+    expect(events.map((event) => event.id)).toEqual([...ids].sort());
+    expect(new Set(events.map((event) => (event.data as { index: number }).index)).size).toBe(60);
+  });
+
+  it('writes the retention time on events and on the bucket index', async () => {
+    const stream = uniqueName('short');
+    const log = eventLogFor(dynamodb, table.name, { streams: { [stream]: { retentionSeconds: 3600 } } });
+    const id = await log.commit({ stream, type: 'ping', data: null });
+    const bucket = timeBucketOf(eventIdToEpochMs(id));
+    const event = await dynamodb.send(
+      new GetItemCommand({
+        TableName: table.name,
+        Key: { pk: { S: `e#${stream}#${bucket}#0` }, sk: { S: id } },
+      }),
+    );
+    expect(event.Item?.expiresAt?.N).toBe(String(Math.floor(eventIdToEpochMs(id) / 1000) + 3600));
+    const index = await dynamodb.send(
+      new GetItemCommand({ TableName: table.name, Key: { pk: { S: `b#${stream}` }, sk: { S: bucket } } }),
+    );
+    expect(index.Item?.expiresAt?.N).toBe(String((timeBucketStartMs(bucket) + TIME_BUCKET_MS) / 1000 + 3600));
+    const kept = uniqueName('kept');
+    const keptId = await eventLogFor(dynamodb, table.name).commit({ stream: kept, type: 'ping', data: null });
+    const keptBucket = timeBucketOf(eventIdToEpochMs(keptId));
+    const keptEvent = await dynamodb.send(
+      new GetItemCommand({
+        TableName: table.name,
+        Key: { pk: { S: `e#${kept}#${keptBucket}#0` }, sk: { S: keptId } },
+      }),
+    );
+    expect(keptEvent.Item).toBeDefined();
+    expect(keptEvent.Item?.expiresAt).toBeUndefined();
+  });
+
+  it('fails when the table does not exist, naming it', async () => {
+    const log = eventLogFor(dynamodb, table.name.replace('events', 'missing'));
+    const commit = log.commit({ stream: 'orders', type: 'order.placed', data: {} });
+    await expect(commit).rejects.toThrow(CommitError);
+    await expect(log.commit({ stream: 'orders', type: 'order.placed', data: {} })).rejects.toThrow(
+      /the event log table '.*missing.*' does not exist/,
+    );
+  });
+
+  it('fails a read of a stored item whose data is not JSON, naming the event', async () => {
+    const log = eventLogFor(dynamodb, table.name);
+    const stream = uniqueName('corrupt');
+    const id = await log.commit({ stream, type: 'fine', data: {} });
+    const bucket = timeBucketOf(eventIdToEpochMs(id));
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: table.name,
+        Item: {
+          pk: { S: `e#${stream}#${bucket}#0` },
+          sk: { S: id },
+          type: { S: 'fine' },
+          data: { S: '{oops' },
+        },
+      }),
+    );
+    await expect(log.range(stream)).rejects.toThrow(CorruptEventError);
+    await expect(log.get(stream, id)).rejects.toThrow(
+      new RegExp(`event ${id} on stream '${stream}' cannot be read: its data is not JSON`),
+    );
+  });
+});

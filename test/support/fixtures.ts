@@ -1,0 +1,44 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventIdGenerator, EventLog, type EventLogOptions } from '../../lib';
+
+/**
+ * An id generator whose clock walks forward through `steps` (milliseconds added per id), for laying
+ * events out over many time buckets in one quick test.
+ */
+export function steppingIdGenerator(startMs: number, steps: (index: number) => number): EventIdGenerator {
+  let now = startMs;
+  let index = 0;
+  return new EventIdGenerator({
+    now: () => {
+      now += steps(index);
+      index += 1;
+      return now;
+    },
+  });
+}
+
+/** A small, seeded pseudo-random source (mulberry32), so that scenarios replay exactly. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** An EventLog on a test table. */
+export function eventLogFor(
+  client: DynamoDBClient,
+  tableName: string,
+  options: Partial<EventLogOptions> = {},
+): EventLog {
+  return new EventLog({ tableName, client, ...options });
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
