@@ -1,3 +1,5 @@
+/** DynamoDB's rule for table names. */
+export const TABLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
 /** DynamoDB's item size limit, in bytes. */
 export const MAX_ITEM_BYTES = 400 * 1024;
 /** The most actions one TransactWriteItems call may hold. */

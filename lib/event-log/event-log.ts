@@ -45,6 +45,7 @@ import {
   MAX_TRANSACTION_BYTES,
   MAX_TRANSACTION_ITEMS,
   MAX_WRITE_SHARDS,
+  TABLE_NAME_PATTERN,
 } from './constants';
 import type { EventSource, ReadAfterOptions, ReadAfterPage } from './event-source';
 import { itemSizeBytes } from './item-size';
@@ -62,7 +63,6 @@ import type {
   StreamSettings,
 } from './types';
 
-const TABLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
 const LOWEST_KEY = '0';
 const HIGHEST_KEY = 'g';
 const MAX_ID_ATTEMPTS = 3;
