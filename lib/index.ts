@@ -20,6 +20,65 @@ export type {
   StoredEvent,
   StreamSettings,
 } from './event-log/types';
+export { Fetcher, type FetcherOptions, type FetcherRunOptions } from './fetcher/fetcher';
+export {
+  DEFAULT_MAX_EVENTS_PER_MESSAGE,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  EventTooLargeForMessageError,
+  lastContiguousAcceptedEventId,
+  messageGroupIdFor,
+  type PackedMessage,
+  type PackingOptions,
+  packEvents,
+} from './fetcher/packing';
+export { QueueAccessError, queueDepth } from './fetcher/queue-depth';
+export {
+  FETCHER_STEPS,
+  type FetcherLogger,
+  type FetcherMetrics,
+  type FetcherRunSummary,
+  type FetcherStep,
+  type FetcherStepHook,
+  PIPELINE_OUTCOME,
+  type PipelineOutcome,
+  type PipelineRunSummary,
+  type RunNotifier,
+} from './fetcher/types';
+export {
+  ENVELOPE_VERSION,
+  type Envelope,
+  type EnvelopeEvent,
+  MalformedMessageError,
+  parseEnvelope,
+} from './messages/envelope';
+export {
+  InvalidPipelineError,
+  type PipelineDefinition,
+  type PipelineStart,
+  type ResolvedPipeline,
+  resolvePipeline,
+  startPosition,
+} from './pipeline/definition';
+export * from './retry';
+export * from './sqs';
+export {
+  CheckpointConflictError,
+  CheckpointRegressionError,
+  LeaseLostError,
+  PipelineNotFoundError,
+} from './state/errors';
+export { PipelineStore, type PipelineStoreOptions } from './state/pipeline-store';
+export {
+  type Lease,
+  PIPELINE_STATUS,
+  type PipelineState,
+  type PipelineStatus,
+  RUN_STATUS,
+  type RunCounts,
+  type RunRecord,
+  type RunStatus,
+  type SeekRecord,
+} from './state/types';
 export {
   assertEventId,
   EventIdGenerator,
@@ -41,6 +100,7 @@ export {
   positionAfterEvent,
   positionAtBucketStart,
   positionAtTime,
+  positionTimeMs,
 } from './time/position';
 export {
   assertTimeBucket,

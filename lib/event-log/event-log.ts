@@ -27,7 +27,13 @@ import {
   largestEventIdAt,
   smallestEventIdAt,
 } from '../time/event-id';
-import { assertPosition, lastDeliveredBound, type Position, positionAfterEvent } from '../time/position';
+import {
+  assertPosition,
+  BEFORE_EVERY_EVENT,
+  lastDeliveredBound,
+  type Position,
+  positionAfterEvent,
+} from '../time/position';
 import {
   assertTimeBucket,
   type Instant,
@@ -472,7 +478,7 @@ export class EventLog implements EventSource {
     const events: StoredEvent<TData>[] = [];
     for await (const event of this.scan<TData>(
       stream,
-      { low, lowExclusive: true, high },
+      low === BEFORE_EVERY_EVENT ? { high } : { low, lowExclusive: true, high },
       { types, reverse: false, pageSize: limit + 1 },
     )) {
       events.push(event);

@@ -124,12 +124,21 @@ export function comparePositions(a: Position, b: Position): number {
  * @example
  * ```ts
  * lastDeliveredBound({ timeBucket: '20240501120000' }); // the largest id of 11:59:59.999
+ * lastDeliveredBound({ timeBucket: '19700101000000' }); // '' (BEFORE_EVERY_EVENT)
  * ```
  */
 export function lastDeliveredBound(position: Position): string {
   assertPosition(position);
-  return position.eventId ?? largestEventIdAt(timeBucketStartMs(position.timeBucket) - 1);
+  if (position.eventId !== undefined) return position.eventId;
+  const startMs = timeBucketStartMs(position.timeBucket);
+  return startMs === 0 ? BEFORE_EVERY_EVENT : largestEventIdAt(startMs - 1);
 }
+
+/**
+ * The bound of a position at the very first time bucket (1970-01-01T00): it sorts before every event
+ * id, so nothing counts as delivered.
+ */
+export const BEFORE_EVERY_EVENT = '';
 
 /**
  * Writes a position as one string, `yyyyMMddHH0000` or `yyyyMMddHH0000/<eventId>`, for command lines
@@ -161,4 +170,20 @@ export function parsePosition(text: string): Position {
     eventId === undefined ? { timeBucket: timeBucket ?? '' } : { timeBucket: timeBucket ?? '', eventId };
   assertPosition(position);
   return position;
+}
+
+/**
+ * The time a position stands at, in epoch milliseconds: its event id's time, or the start of its
+ * bucket. How far behind "now" a consumer is.
+ *
+ * @example
+ * ```ts
+ * const lagMs = Date.now() - positionTimeMs(checkpoint);
+ * ```
+ */
+export function positionTimeMs(position: Position): number {
+  assertPosition(position);
+  return position.eventId === undefined
+    ? timeBucketStartMs(position.timeBucket)
+    : eventIdToEpochMs(position.eventId);
 }

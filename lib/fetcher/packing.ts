@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { SluiceError } from '../errors';
+import type { StoredEvent } from '../event-log/types';
+import { envelopeBody, envelopeOverheadBytes, serializeEnvelopeEvent } from '../messages/envelope';
+
+/** SQS bills every 64 KiB of a message as one request; packing stays just under that by default. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 65_000;
+/** The most events one message holds by default. */
+export const DEFAULT_MAX_EVENTS_PER_MESSAGE = 100;
+/** SQS's own limit on a message. */
+export const SQS_MESSAGE_LIMIT_BYTES = 1_048_576;
+
+/** How events are packed into messages. */
+export interface PackingOptions {
+  /** @default 65000: just under the 64 KiB SQS bills as one request */
+  readonly maxMessageBytes?: number;
+  /** 1 sends one event per message. @default 100 */
+  readonly maxEventsPerMessage?: number;
+  /** Pack for a FIFO queue: events of one partition key (or the stream) share a message group. */
+  readonly fifo?: boolean;
+}
+
+/** A message ready to send. */
+export interface PackedMessage {
+  /** The first event's id: unique within a fetch. */
+  readonly id: string;
+  readonly body: string;
+  readonly eventIds: readonly string[];
+  readonly groupId?: string;
+  readonly deduplicationId?: string;
+}
+
+/** An event too large for one message, even alone. */
+export class EventTooLargeForMessageError extends SluiceError {
+  readonly eventId: string;
+  readonly sizeBytes: number;
+  readonly limitBytes: number;
+
+  constructor(details: { eventId: string; sizeBytes: number; limitBytes: number }) {
+    super(
+      `event ${details.eventId} takes ${details.sizeBytes} bytes in a message, over the SQS limit of ${details.limitBytes} bytes; it cannot be sent`,
+    );
+    this.name = 'EventTooLargeForMessageError';
+    this.eventId = details.eventId;
+    this.sizeBytes = details.sizeBytes;
+    this.limitBytes = details.limitBytes;
+  }
+}
+
+/**
+ * Packs events (in id order) into as few messages as the limits allow, each event keeping its id.
+ * On a standard queue consecutive events share a message; on a FIFO queue only events of the same
+ * message group do, and each group's events stay in order across its messages. Messages come out
+ * ordered by their first event. An event larger than `maxMessageBytes` travels alone.
+ *
+ * @example
+ * ```ts
+ * const messages = packEvents('billing', 'orders', page.events, { maxMessageBytes: 65_000 });
+ * ```
+ */
+export function packEvents(
+  pipeline: string,
+  stream: string,
+  events: readonly StoredEvent[],
+  options: PackingOptions = {},
+): PackedMessage[] {
+  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const maxEvents = options.maxEventsPerMessage ?? DEFAULT_MAX_EVENTS_PER_MESSAGE;
+  const overhead = envelopeOverheadBytes(pipeline, stream);
+  const open = new Map<
+    string,
+    { serialized: string[]; eventIds: string[]; bytes: number; groupId?: string }
+  >();
+  const closed: { serialized: string[]; eventIds: string[]; groupId?: string }[] = [];
+
+  for (const event of events) {
+    const serialized = serializeEnvelopeEvent(event);
+    const eventBytes = Buffer.byteLength(serialized);
+    if (overhead + eventBytes > SQS_MESSAGE_LIMIT_BYTES) {
+      throw new EventTooLargeForMessageError({
+        eventId: event.id,
+        sizeBytes: overhead + eventBytes,
+        limitBytes: SQS_MESSAGE_LIMIT_BYTES,
+      });
+    }
+    const groupId = options.fifo ? messageGroupIdFor(event.partitionKey ?? stream) : undefined;
+    const key = groupId ?? '';
+    let message = open.get(key);
+    const separator = message && message.eventIds.length > 0 ? 1 : 0;
+    if (
+      message &&
+      (message.eventIds.length >= maxEvents || message.bytes + separator + eventBytes > maxBytes)
+    ) {
+      closed.push(message);
+      message = undefined;
+    }
+    if (!message) {
+      message = {
+        serialized: [],
+        eventIds: [],
+        bytes: overhead,
+        ...(groupId === undefined ? {} : { groupId }),
+      };
+      open.set(key, message);
+    }
+    message.bytes += (message.eventIds.length > 0 ? 1 : 0) + eventBytes;
+    message.serialized.push(serialized);
+    message.eventIds.push(event.id);
+  }
+  closed.push(...open.values());
+
+  return closed
+    .filter((message) => message.eventIds.length > 0)
+    .sort((a, b) => ((a.eventIds[0] as string) < (b.eventIds[0] as string) ? -1 : 1))
+    .map((message) => ({
+      id: message.eventIds[0] as string,
+      body: envelopeBody(pipeline, stream, message.serialized),
+      eventIds: message.eventIds,
+      ...(message.groupId === undefined
+        ? {}
+        : {
+            groupId: message.groupId,
+            deduplicationId: createHash('sha256').update(message.eventIds.join(',')).digest('hex'),
+          }),
+    }));
+}
+
+/**
+ * The last event id such that it and every event before it are in accepted messages: how far a
+ * checkpoint may move when some messages were not accepted. `undefined` when the first event's
+ * message was not accepted.
+ *
+ * @example
+ * ```ts
+ * const safe = lastContiguousAcceptedEventId(messages, new Set(result.acceptedIds));
+ * ```
+ */
+export function lastContiguousAcceptedEventId(
+  messages: readonly PackedMessage[],
+  acceptedMessageIds: ReadonlySet<string>,
+): string | undefined {
+  const accepted = new Set<string>();
+  const all: string[] = [];
+  for (const message of messages) {
+    for (const eventId of message.eventIds) {
+      all.push(eventId);
+      if (acceptedMessageIds.has(message.id)) accepted.add(eventId);
+    }
+  }
+  all.sort();
+  let last: string | undefined;
+  for (const eventId of all) {
+    if (!accepted.has(eventId)) break;
+    last = eventId;
+  }
+  return last;
+}
+
+const SQS_GROUP_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The FIFO message group of a partition key: the key itself when SQS allows it (1 to 128 printable
+ * ASCII characters), else its SHA-256, so that every key maps to one stable group.
+ *
+ * @example
+ * ```ts
+ * messageGroupIdFor('customer-7'); // 'customer-7'
+ * ```
+ */
+export function messageGroupIdFor(partitionKey: string): string {
+  return SQS_GROUP_ID_PATTERN.test(partitionKey)
+    ? partitionKey
+    : createHash('sha256').update(partitionKey).digest('hex');
+}

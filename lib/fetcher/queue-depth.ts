@@ -1,0 +1,48 @@
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SluiceError } from '../errors';
+import { isTransientError } from '../retry/is-transient';
+
+/** A queue that cannot be used: it does not exist, or access to it is denied. */
+export class QueueAccessError extends SluiceError {
+  readonly queueUrl: string;
+
+  constructor(queueUrl: string, cause: unknown) {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`queue ${queueUrl} cannot be used: ${reason}`, { cause });
+    this.name = 'QueueAccessError';
+    this.queueUrl = queueUrl;
+  }
+}
+
+/**
+ * Messages in a queue that a worker has not finished: visible, in flight and delayed (SQS's
+ * approximate counts). A queue that cannot be used throws a `QueueAccessError` naming it.
+ *
+ * @example
+ * ```ts
+ * if ((await queueDepth(sqs, queueUrl)) >= bufferSize) return; // let the workers catch up
+ * ```
+ */
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const command = new GetQueueAttributesCommand({
+    QueueUrl: queueUrl,
+    AttributeNames: [
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesDelayed',
+    ],
+  });
+  let attributes: Record<string, string>;
+  try {
+    attributes = (await sqs.send(command)).Attributes ?? {};
+  } catch (error) {
+    // Transient errors pass through unwrapped, so that a retry recognises them.
+    if (isTransientError(error)) throw error;
+    throw new QueueAccessError(queueUrl, error);
+  }
+  return (
+    Number(attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { SluiceError } from '../errors';
+import { isEventId } from '../time/event-id';
+
+/** The version of the message body format; a worker refuses bodies of versions it does not know. */
+export const ENVELOPE_VERSION = 1;
+
+/** One event inside a message. Its time is read from its id. */
+export interface EnvelopeEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly partitionKey?: string;
+}
+
+/**
+ * The body of every message Sluice puts on a pipeline's queue: one or more events of one stream,
+ * each keeping its own id, so a worker can succeed or fail them one by one.
+ *
+ * @example
+ * ```json
+ * { "sluice": 1, "pipeline": "billing", "stream": "orders",
+ *   "events": [{ "id": "018f3a6c-1d2e-7000-8000-000000000000", "type": "order.placed", "data": { "orderId": "o-1" } }] }
+ * ```
+ */
+export interface Envelope {
+  readonly sluice: typeof ENVELOPE_VERSION;
+  readonly pipeline: string;
+  readonly stream: string;
+  readonly events: readonly EnvelopeEvent[];
+}
+
+const envelopeSchema = z.object({
+  sluice: z.literal(ENVELOPE_VERSION),
+  pipeline: z.string().min(1),
+  stream: z.string().min(1),
+  events: z
+    .array(
+      z.object({
+        id: z.string().refine(isEventId, 'not a Sluice event id'),
+        type: z.string().min(1),
+        data: z.unknown(),
+        partitionKey: z.string().optional(),
+      }),
+    )
+    .min(1),
+});
+
+/** A message body that is not a Sluice envelope: foreign, truncated or corrupt. */
+export class MalformedMessageError extends SluiceError {
+  readonly messageId: string | undefined;
+
+  constructor(reason: string, messageId: string | undefined, options?: { cause?: unknown }) {
+    super(`message ${messageId ?? '(no id)'} is not a Sluice message: ${reason}`, options);
+    this.name = 'MalformedMessageError';
+    this.messageId = messageId;
+  }
+}
+
+/**
+ * Reads a message body back into an envelope, or throws a `MalformedMessageError` that says what is
+ * wrong with it.
+ *
+ * @example
+ * ```ts
+ * const { events } = parseEnvelope(record.body, record.messageId);
+ * ```
+ */
+export function parseEnvelope(body: string, messageId?: string): Envelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new MalformedMessageError(`its body is not JSON (${(error as Error).message})`, messageId, {
+      cause: error,
+    });
+  }
+  const result = envelopeSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'body';
+    throw new MalformedMessageError(`${where}: ${issue?.message ?? 'invalid'}`, messageId, {
+      cause: result.error,
+    });
+  }
+  return result.data as Envelope;
+}
+
+/** The JSON text of one event inside an envelope. */
+export function serializeEnvelopeEvent(event: EnvelopeEvent): string {
+  return JSON.stringify(
+    event.partitionKey === undefined
+      ? { id: event.id, type: event.type, data: event.data }
+      : { id: event.id, type: event.type, data: event.data, partitionKey: event.partitionKey },
+  );
+}
+
+/** Assembles an envelope's body from events already serialized with {@link serializeEnvelopeEvent}. */
+export function envelopeBody(pipeline: string, stream: string, serializedEvents: readonly string[]): string {
+  return `${envelopeHead(pipeline, stream)}${serializedEvents.join(',')}]}`;
+}
+
+/** The bytes an envelope adds around its events: the head, the closing brackets. */
+export function envelopeOverheadBytes(pipeline: string, stream: string): number {
+  return Buffer.byteLength(envelopeHead(pipeline, stream)) + 2;
+}
+
+function envelopeHead(pipeline: string, stream: string): string {
+  return `{"sluice":${ENVELOPE_VERSION},"pipeline":${JSON.stringify(pipeline)},"stream":${JSON.stringify(stream)},"events":[`;
+}

@@ -1,0 +1,222 @@
+import { z } from 'zod';
+import { describe, ValidationError } from '../errors';
+import { isEventId } from '../time/event-id';
+import {
+  assertPosition,
+  type Position,
+  parsePosition,
+  positionAtBucketStart,
+  positionAtTime,
+} from '../time/position';
+import { isTimeBucket } from '../time/time-bucket';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const NAME_RULE = '1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit';
+
+const positionSchema = z.union([
+  z.string().refine((text) => {
+    try {
+      parsePosition(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'a position is written yyyyMMddHH0000 or yyyyMMddHH0000/<eventId>'),
+  z
+    .object({
+      timeBucket: z.string().refine(isTimeBucket, 'timeBucket must be yyyyMMddHH0000'),
+      eventId: z.string().refine(isEventId, 'eventId must be a Sluice event id').optional(),
+    })
+    .strict()
+    .refine((value) => {
+      try {
+        assertPosition(value);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'eventId must fall inside timeBucket'),
+]);
+
+const instantSchema = z.iso.datetime({ offset: true });
+
+const definitionSchema = z
+  .object({
+    name: z.string().regex(NAME, `name must be ${NAME_RULE}`),
+    stream: z.string().regex(NAME, `stream must be ${NAME_RULE}`),
+    eventTypes: z
+      .array(z.string().regex(NAME, `event types must be ${NAME_RULE}`))
+      .min(1)
+      .max(100)
+      .optional(),
+    queueUrl: z.string().refine(isQueueUrl, 'queueUrl must be an http(s) queue URL'),
+    fifo: z.boolean().optional(),
+    start: z
+      .union([
+        z.literal('earliest'),
+        z.literal('latest'),
+        z.object({ time: instantSchema }).strict(),
+        z.object({ position: positionSchema }).strict(),
+      ])
+      .optional(),
+    stopAt: z
+      .union([z.object({ time: instantSchema }).strict(), z.object({ position: positionSchema }).strict()])
+      .optional(),
+    bufferSize: z.number().int().min(1).max(1_000_000).optional(),
+    pageSize: z.number().int().min(1).max(10_000).optional(),
+    maxMessageBytes: z.number().int().min(1_024).max(1_048_576).optional(),
+    maxEventsPerMessage: z.number().int().min(1).max(10_000).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+
+/** Where a new pipeline starts reading. */
+export type PipelineStart =
+  | 'earliest'
+  | 'latest'
+  | { readonly time: string }
+  | { readonly position: string | Position };
+
+/**
+ * One consumer of one stream: which events it takes, the queue it feeds, where it starts and stops,
+ * and how hard it may push.
+ *
+ * @example
+ * ```ts
+ * const billing: PipelineDefinition = {
+ *   name: 'billing',
+ *   stream: 'orders',
+ *   eventTypes: ['order.paid'],
+ *   queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/billing',
+ *   start: { time: '2024-05-01T12:30:00Z' },
+ * };
+ * ```
+ */
+export interface PipelineDefinition {
+  /** Unique among pipelines; 1 to 128 letters, digits, `.`, `_` or `-`. */
+  readonly name: string;
+  readonly stream: string;
+  /** Only events of these types. @default every type */
+  readonly eventTypes?: readonly string[];
+  readonly queueUrl: string;
+  /** Whether the queue is FIFO. @default true when the queue URL ends in `.fifo` */
+  readonly fifo?: boolean;
+  /** Where a new pipeline starts. @default 'latest' (events committed from its creation on) */
+  readonly start?: PipelineStart;
+  /** Where a bounded pipeline stops. @default none: it runs live for ever */
+  readonly stopAt?: { readonly time: string } | { readonly position: string | Position };
+  /** The most messages waiting or in flight in the queue before the fetcher pauses. @default 1000 */
+  readonly bufferSize?: number;
+  /** Events read from the log at a time. @default 500 */
+  readonly pageSize?: number;
+  /** Packed message size limit. @default 65000 (just under SQS's 64 KiB billing unit) */
+  readonly maxMessageBytes?: number;
+  /** 1 sends one event per message. @default 100 */
+  readonly maxEventsPerMessage?: number;
+  /** A disabled pipeline is skipped by the fetcher. @default true */
+  readonly enabled?: boolean;
+}
+
+/** A pipeline definition with every default filled in. */
+export interface ResolvedPipeline {
+  readonly name: string;
+  readonly stream: string;
+  readonly eventTypes?: readonly string[];
+  readonly queueUrl: string;
+  readonly fifo: boolean;
+  readonly start: PipelineStart;
+  readonly stopAt?: Position;
+  readonly bufferSize: number;
+  readonly pageSize: number;
+  readonly maxMessageBytes: number;
+  readonly maxEventsPerMessage: number;
+  readonly enabled: boolean;
+}
+
+/** A pipeline definition that breaks the rules; `problems` lists each, with the value given. */
+export class InvalidPipelineError extends ValidationError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[], value: unknown) {
+    super(`invalid pipeline definition: ${problems.join('; ')}`, value);
+    this.name = 'InvalidPipelineError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Checks a pipeline definition and fills in its defaults, or throws an `InvalidPipelineError` listing
+ * every problem with the value given.
+ *
+ * @example
+ * ```ts
+ * const pipeline = resolvePipeline(JSON.parse(body));
+ * ```
+ */
+export function resolvePipeline(definition: unknown): ResolvedPipeline {
+  const parsed = definitionSchema.safeParse(definition);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.join('.') || 'definition';
+      return `${path}: ${issue.message} (given ${describe(valueAt(definition, issue.path))})`;
+    });
+    throw new InvalidPipelineError(problems, definition);
+  }
+  const value = parsed.data;
+  const queueIsFifo = value.queueUrl.endsWith('.fifo');
+  if (value.fifo !== undefined && value.fifo !== queueIsFifo) {
+    throw new InvalidPipelineError(
+      [
+        `fifo is ${value.fifo} but the queue ${value.queueUrl} is ${queueIsFifo ? 'a FIFO queue' : 'a standard queue'}`,
+      ],
+      definition,
+    );
+  }
+  return {
+    name: value.name,
+    stream: value.stream,
+    ...(value.eventTypes ? { eventTypes: value.eventTypes } : {}),
+    queueUrl: value.queueUrl,
+    fifo: queueIsFifo,
+    start: (value.start as PipelineStart | undefined) ?? 'latest',
+    ...(value.stopAt ? { stopAt: toPosition(value.stopAt) } : {}),
+    bufferSize: value.bufferSize ?? 1_000,
+    pageSize: value.pageSize ?? 500,
+    maxMessageBytes: value.maxMessageBytes ?? 65_000,
+    maxEventsPerMessage: value.maxEventsPerMessage ?? 100,
+    enabled: value.enabled ?? true,
+  };
+}
+
+/**
+ * The position a pipeline starts from, given the time it is created.
+ *
+ * @example
+ * ```ts
+ * startPosition('earliest', Date.now()); // { timeBucket: '19700101000000' }
+ * ```
+ */
+export function startPosition(start: PipelineStart, nowMs: number): Position {
+  if (start === 'earliest') return positionAtBucketStart('19700101000000');
+  if (start === 'latest') return positionAtTime(nowMs);
+  return toPosition(start);
+}
+
+function toPosition(bound: { readonly time: string } | { readonly position: string | Position }): Position {
+  if ('time' in bound) return positionAtTime(new Date(bound.time));
+  return typeof bound.position === 'string' ? parsePosition(bound.position) : bound.position;
+}
+
+/** `http(s)://host/path`: checked by shape, since local emulators use host names URL parsers refuse. */
+function isQueueUrl(text: string): boolean {
+  return /^https?:\/\/[^\s/]+\/\S+$/.test(text);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}

@@ -1,0 +1,631 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { describe, ValidationError } from '../errors';
+import { TABLE_NAME_PATTERN } from '../event-log/constants';
+import {
+  type PipelineDefinition,
+  type ResolvedPipeline,
+  resolvePipeline,
+  startPosition,
+} from '../pipeline/definition';
+import { comparePositions, formatPosition, type Position, parsePosition } from '../time/position';
+import {
+  CheckpointConflictError,
+  CheckpointRegressionError,
+  LeaseLostError,
+  PipelineNotFoundError,
+} from './errors';
+import {
+  type Lease,
+  PIPELINE_STATUS,
+  type PipelineState,
+  type PipelineStatus,
+  RUN_STATUS,
+  type RunCounts,
+  type RunRecord,
+  type SeekRecord,
+} from './types';
+
+const REGISTRY_KEY = 'pipelines';
+const RUN_RETENTION_SECONDS = 30 * 24 * 3600;
+
+/** Options of a {@link PipelineStore}. */
+export interface PipelineStoreOptions {
+  /** The state table: string hash key `pk`, string range key `sk` (the event log's layout). */
+  readonly tableName: string;
+  /** @default a new DynamoDBClient from the environment */
+  readonly client?: DynamoDBClient;
+  /** @default Date.now */
+  readonly clock?: () => number;
+}
+
+/**
+ * Pipelines and their state in DynamoDB: definitions, one checkpoint-and-lease item per pipeline,
+ * run records and seek records. Every write is conditional:
+ *
+ * - a lease is taken only when free or expired, and each taking raises the pipeline's fencing token;
+ * - a checkpoint is written only by the holder of the current token, only over the version it read,
+ *   and never backwards; each write also renews the lease;
+ * - a seek is the one way to move a checkpoint anywhere, and is recorded.
+ *
+ * @example
+ * ```ts
+ * const store = new PipelineStore({ tableName: 'sluice-state' });
+ * await store.putPipeline({ name: 'billing', stream: 'orders', queueUrl, start: 'earliest' });
+ * const lease = await store.acquireLease('billing', 'fetcher-1', 60_000);
+ * if (lease) await store.writeCheckpoint(lease, { position: next, expectedVersion: lease.state.version });
+ * ```
+ */
+export class PipelineStore {
+  readonly tableName: string;
+  private readonly client: DynamoDBClient;
+  private readonly clock: () => number;
+
+  constructor(options: PipelineStoreOptions) {
+    if (typeof options?.tableName !== 'string' || !TABLE_NAME_PATTERN.test(options.tableName)) {
+      throw new ValidationError(
+        `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options?.tableName)})`,
+        options?.tableName,
+      );
+    }
+    this.tableName = options.tableName;
+    this.client = options.client ?? new DynamoDBClient({});
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * Registers or updates a pipeline. A new pipeline gets its state at its start position; an existing
+   * one keeps its checkpoint (move it with {@link seek}).
+   *
+   * @example
+   * ```ts
+   * await store.putPipeline({ name: 'billing', stream: 'orders', queueUrl, start: { time: '2024-05-01T00:00:00Z' } });
+   * ```
+   */
+  async putPipeline(definition: PipelineDefinition): Promise<ResolvedPipeline> {
+    const pipeline = resolvePipeline(definition);
+    const now = this.clock();
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: { S: REGISTRY_KEY },
+          sk: { S: pipeline.name },
+          definition: { S: JSON.stringify(definition) },
+          updatedAt: { N: String(now) },
+        },
+      }),
+    );
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: stateItem({
+            pipeline: pipeline.name,
+            position: startPosition(pipeline.start, now),
+            version: 0,
+            checkpointToken: 0,
+            checkpointedAt: now,
+            status: PIPELINE_STATUS.running,
+            ...(pipeline.stopAt ? { stopAt: pipeline.stopAt } : {}),
+            leaseExpiresAt: 0,
+            leaseToken: 0,
+          }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    return pipeline;
+  }
+
+  /**
+   * A pipeline's definition with its defaults, or `undefined`.
+   *
+   * @example
+   * ```ts
+   * const pipeline = await store.getPipeline('billing');
+   * ```
+   */
+  async getPipeline(name: string): Promise<ResolvedPipeline | undefined> {
+    const output = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: REGISTRY_KEY }, sk: { S: name } },
+        ConsistentRead: true,
+      }),
+    );
+    return output.Item ? resolvePipeline(JSON.parse(output.Item.definition?.S ?? '{}')) : undefined;
+  }
+
+  /**
+   * Every registered pipeline. A stored definition that no longer validates is returned in `invalid`
+   * with its error, so one bad record does not stop the others.
+   *
+   * @example
+   * ```ts
+   * const { pipelines, invalid } = await store.listPipelines();
+   * ```
+   */
+  async listPipelines(): Promise<{
+    pipelines: ResolvedPipeline[];
+    invalid: { name: string; error: Error }[];
+  }> {
+    const pipelines: ResolvedPipeline[] = [];
+    const invalid: { name: string; error: Error }[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: REGISTRY_KEY } },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of output.Items ?? []) {
+        const name = item.sk?.S ?? '';
+        try {
+          pipelines.push(resolvePipeline(JSON.parse(item.definition?.S ?? '')));
+        } catch (error) {
+          invalid.push({ name, error: error as Error });
+        }
+      }
+      startKey = output.LastEvaluatedKey;
+    } while (startKey);
+    return { pipelines, invalid };
+  }
+
+  /**
+   * A pipeline's checkpoint and lease, or `undefined` if it has none.
+   *
+   * @example
+   * ```ts
+   * const { position } = (await store.getState('billing'))!;
+   * ```
+   */
+  async getState(pipeline: string): Promise<PipelineState | undefined> {
+    const output = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: stateKey(pipeline), ConsistentRead: true }),
+    );
+    return output.Item ? parseState(output.Item) : undefined;
+  }
+
+  /**
+   * Takes the pipeline's lease if it is free or expired (or already this owner's), raising its fencing
+   * token; resolves to the lease and the state it found, or `undefined` when someone else holds it.
+   *
+   * @example
+   * ```ts
+   * const lease = await store.acquireLease('billing', `fetcher-${context.awsRequestId}`, 60_000);
+   * ```
+   */
+  async acquireLease(pipeline: string, owner: string, durationMs: number): Promise<Lease | undefined> {
+    checkDuration(durationMs);
+    const now = this.clock();
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(pipeline),
+          UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expiresAt ADD leaseToken :one',
+          ConditionExpression: 'attribute_exists(pk) AND (leaseExpiresAt <= :now OR leaseOwner = :owner)',
+          ExpressionAttributeValues: {
+            ':owner': { S: owner },
+            ':expiresAt': { N: String(now + durationMs) },
+            ':now': { N: String(now) },
+            ':one': { N: '1' },
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const state = parseState(output.Attributes ?? {});
+      return { pipeline, owner, token: state.leaseToken, expiresAt: state.leaseExpiresAt, state };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        if (!error.Item) throw new PipelineNotFoundError(pipeline);
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Extends a lease this owner still holds; throws `LeaseLostError` if it does not.
+   *
+   * @example
+   * ```ts
+   * lease = await store.renewLease(lease, 60_000);
+   * ```
+   */
+  async renewLease(lease: Lease, durationMs: number): Promise<Lease> {
+    checkDuration(durationMs);
+    const now = this.clock();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(lease.pipeline),
+          UpdateExpression: 'SET leaseExpiresAt = :expiresAt',
+          ConditionExpression: 'leaseToken = :token AND leaseOwner = :owner AND leaseExpiresAt > :now',
+          ExpressionAttributeValues: {
+            ':token': { N: String(lease.token) },
+            ':owner': { S: lease.owner },
+            ':now': { N: String(now) },
+            ':expiresAt': { N: String(now + durationMs) },
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ...lease, expiresAt: now + durationMs };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw this.leaseLost(lease, error.Item, now);
+      throw error;
+    }
+  }
+
+  /**
+   * Moves the checkpoint forward to `position`, if this lease is still current and the checkpoint is
+   * still at `expectedVersion`; renews the lease in the same write. Resolves to the new version.
+   *
+   * @throws `LeaseLostError` (another fetcher took over, or the lease expired), `CheckpointConflictError`
+   * (the checkpoint was moved by a seek), `CheckpointRegressionError` (the position is behind the one read).
+   *
+   * @example
+   * ```ts
+   * const version = await store.writeCheckpoint(lease, { position, expectedVersion, leaseDurationMs: 60_000 });
+   * ```
+   */
+  async writeCheckpoint(
+    lease: Lease,
+    write: {
+      position: Position;
+      expectedVersion: number;
+      previous: Position;
+      leaseDurationMs: number;
+      status?: PipelineStatus;
+    },
+  ): Promise<number> {
+    if (comparePositions(write.position, write.previous) < 0) {
+      throw new CheckpointRegressionError(
+        lease.pipeline,
+        formatPosition(write.previous),
+        formatPosition(write.position),
+      );
+    }
+    checkDuration(write.leaseDurationMs);
+    const now = this.clock();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(lease.pipeline),
+          UpdateExpression:
+            'SET #position = :position, checkpointToken = :token, checkpointedAt = :now, leaseExpiresAt = :expiresAt, #status = :status ADD version :one',
+          ConditionExpression:
+            'version = :version AND leaseToken = :token AND leaseOwner = :owner AND leaseExpiresAt > :now',
+          ExpressionAttributeNames: { '#position': 'position', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':position': { S: formatPosition(write.position) },
+            ':token': { N: String(lease.token) },
+            ':owner': { S: lease.owner },
+            ':now': { N: String(now) },
+            ':expiresAt': { N: String(now + write.leaseDurationMs) },
+            ':status': { S: write.status ?? PIPELINE_STATUS.running },
+            ':version': { N: String(write.expectedVersion) },
+            ':one': { N: '1' },
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return write.expectedVersion + 1;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = error.Item ? parseState(error.Item) : undefined;
+      if (
+        current &&
+        current.leaseToken === lease.token &&
+        current.leaseOwner === lease.owner &&
+        current.leaseExpiresAt > now
+      ) {
+        throw new CheckpointConflictError({
+          pipeline: lease.pipeline,
+          expectedVersion: write.expectedVersion,
+          actualVersion: current.version,
+        });
+      }
+      throw this.leaseLost(lease, error.Item, now);
+    }
+  }
+
+  /**
+   * Gives a lease up so that the next fetcher need not wait for it to expire. Does nothing if the lease
+   * was already lost.
+   *
+   * @example
+   * ```ts
+   * await store.releaseLease(lease);
+   * ```
+   */
+  async releaseLease(lease: Lease): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(lease.pipeline),
+          UpdateExpression: 'SET leaseExpiresAt = :zero REMOVE leaseOwner',
+          ConditionExpression: 'leaseToken = :token AND leaseOwner = :owner',
+          ExpressionAttributeValues: {
+            ':zero': { N: '0' },
+            ':token': { N: String(lease.token) },
+            ':owner': { S: lease.owner },
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * Moves a pipeline's checkpoint to any position, forwards or back (the data pump's restart), and
+   * records the move. A fetcher working on the pipeline at the time finds its next checkpoint write
+   * refused and stops; the next run starts from here.
+   *
+   * @example
+   * ```ts
+   * await store.seek('billing', positionAtTime(new Date('2024-05-01T00:00:00Z')), { stopAt: positionAtTime(new Date('2024-05-02T00:00:00Z')), reason: 'replay 1 May' });
+   * ```
+   */
+  async seek(
+    pipeline: string,
+    position: Position,
+    options: { stopAt?: Position | null; reason?: string } = {},
+  ): Promise<PipelineState> {
+    const target = formatPosition(position);
+    const stopAt =
+      options.stopAt === undefined || options.stopAt === null ? undefined : formatPosition(options.stopAt);
+    const current = await this.getState(pipeline);
+    if (!current) throw new PipelineNotFoundError(pipeline);
+    const now = this.clock();
+    const sets = [
+      '#position = :position',
+      'checkpointToken = :zero',
+      'checkpointedAt = :now',
+      '#status = :running',
+    ];
+    if (stopAt !== undefined) sets.push('stopAt = :stopAt');
+    const updateExpression = `SET ${sets.join(', ')} ADD version :one${options.stopAt === null ? ' REMOVE stopAt' : ''}`;
+    await this.client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: stateKey(pipeline),
+              UpdateExpression: updateExpression,
+              ConditionExpression: 'version = :version',
+              ExpressionAttributeNames: { '#position': 'position', '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':position': { S: target },
+                ':zero': { N: '0' },
+                ':now': { N: String(now) },
+                ':running': { S: PIPELINE_STATUS.running },
+                ':one': { N: '1' },
+                ':version': { N: String(current.version) },
+                ...(stopAt === undefined ? {} : { ':stopAt': { S: stopAt } }),
+              },
+            },
+          },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                pk: { S: `pipeline#${pipeline}#seeks` },
+                sk: { S: `${new Date(now).toISOString()}#${randomUUID()}` },
+                from: { S: formatPosition(current.position) },
+                to: { S: target },
+                ...(stopAt === undefined ? {} : { stopAt: { S: stopAt } }),
+                ...(options.reason === undefined ? {} : { reason: { S: options.reason } }),
+                at: { N: String(now) },
+              },
+            },
+          },
+        ],
+      }),
+    );
+    return (await this.getState(pipeline)) as PipelineState;
+  }
+
+  /**
+   * The pipeline's recorded seeks, newest first.
+   *
+   * @example
+   * ```ts
+   * const [lastSeek] = await store.listSeeks('billing', 1);
+   * ```
+   */
+  async listSeeks(pipeline: string, limit = 20): Promise<SeekRecord[]> {
+    const output = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `pipeline#${pipeline}#seeks` } },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (output.Items ?? []).map((item) => ({
+      pipeline,
+      at: Number(item.at?.N),
+      from: item.from?.S as string,
+      to: item.to?.S as string,
+      ...(item.stopAt?.S ? { stopAt: item.stopAt.S } : {}),
+      ...(item.reason?.S ? { reason: item.reason.S } : {}),
+    }));
+  }
+
+  /**
+   * Records the start of a fetcher run on a pipeline.
+   *
+   * @example
+   * ```ts
+   * const run = await store.startRun(lease);
+   * ```
+   */
+  async startRun(lease: Lease): Promise<RunRecord> {
+    const run: RunRecord = {
+      pipeline: lease.pipeline,
+      runId: randomUUID(),
+      owner: lease.owner,
+      leaseToken: lease.token,
+      status: RUN_STATUS.started,
+      startedAt: this.clock(),
+      startPosition: formatPosition(lease.state.position),
+    };
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(run) }));
+    return run;
+  }
+
+  /**
+   * Records how a run ended: finished, or failed with its error.
+   *
+   * @example
+   * ```ts
+   * await store.endRun(run, { counts, stopReason: 'caught up', endPosition });
+   * ```
+   */
+  async endRun(
+    run: RunRecord,
+    outcome: { counts: RunCounts; stopReason?: string; endPosition?: Position; error?: Error },
+  ): Promise<RunRecord> {
+    const ended: RunRecord = {
+      ...run,
+      status: outcome.error ? RUN_STATUS.failed : RUN_STATUS.finished,
+      endedAt: this.clock(),
+      counts: { ...outcome.counts },
+      ...(outcome.stopReason ? { stopReason: outcome.stopReason } : {}),
+      ...(outcome.endPosition ? { endPosition: formatPosition(outcome.endPosition) } : {}),
+      ...(outcome.error ? { error: { name: outcome.error.name, message: outcome.error.message } } : {}),
+    };
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(ended) }));
+    return ended;
+  }
+
+  /**
+   * A pipeline's runs, newest first.
+   *
+   * @example
+   * ```ts
+   * const [latest] = await store.listRuns('billing', 1);
+   * ```
+   */
+  async listRuns(pipeline: string, limit = 20): Promise<RunRecord[]> {
+    const output = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `pipeline#${pipeline}#runs` } },
+        ScanIndexForward: false,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return (output.Items ?? []).map((item) => JSON.parse(item.record?.S ?? '{}') as RunRecord);
+  }
+
+  private leaseLost(
+    lease: Lease,
+    item: Record<string, AttributeValue> | undefined,
+    now: number,
+  ): LeaseLostError {
+    if (!item)
+      return new LeaseLostError({
+        pipeline: lease.pipeline,
+        token: lease.token,
+        reason: 'the pipeline state is gone',
+      });
+    const current = parseState(item);
+    const reason =
+      current.leaseToken !== lease.token
+        ? 'another fetcher took the pipeline over'
+        : current.leaseOwner !== lease.owner
+          ? 'the lease was released'
+          : `the lease expired ${now - current.leaseExpiresAt} ms ago`;
+    return new LeaseLostError({
+      pipeline: lease.pipeline,
+      token: lease.token,
+      currentToken: current.leaseToken,
+      ...(current.leaseOwner ? { currentOwner: current.leaseOwner } : {}),
+      reason,
+    });
+  }
+}
+
+function stateKey(pipeline: string): Record<string, AttributeValue> {
+  return { pk: { S: `pipeline#${pipeline}` }, sk: { S: 'state' } };
+}
+
+function stateItem(state: PipelineState): Record<string, AttributeValue> {
+  return {
+    ...stateKey(state.pipeline),
+    position: { S: formatPosition(state.position) },
+    version: { N: String(state.version) },
+    checkpointToken: { N: String(state.checkpointToken) },
+    checkpointedAt: { N: String(state.checkpointedAt) },
+    status: { S: state.status },
+    ...(state.stopAt ? { stopAt: { S: formatPosition(state.stopAt) } } : {}),
+    ...(state.leaseOwner ? { leaseOwner: { S: state.leaseOwner } } : {}),
+    leaseExpiresAt: { N: String(state.leaseExpiresAt) },
+    leaseToken: { N: String(state.leaseToken) },
+  };
+}
+
+function parseState(item: Record<string, AttributeValue>): PipelineState {
+  const pipeline = (item.pk?.S ?? '').replace(/^pipeline#/, '');
+  const stopAt = item.stopAt?.S;
+  const leaseOwner = item.leaseOwner?.S;
+  return {
+    pipeline,
+    position: parsePosition(item.position?.S ?? ''),
+    version: Number(item.version?.N ?? 0),
+    checkpointToken: Number(item.checkpointToken?.N ?? 0),
+    checkpointedAt: Number(item.checkpointedAt?.N ?? 0),
+    status: (item.status?.S as PipelineStatus | undefined) ?? PIPELINE_STATUS.running,
+    ...(stopAt ? { stopAt: parsePosition(stopAt) } : {}),
+    ...(leaseOwner ? { leaseOwner } : {}),
+    leaseExpiresAt: Number(item.leaseExpiresAt?.N ?? 0),
+    leaseToken: Number(item.leaseToken?.N ?? 0),
+  };
+}
+
+function runItem(run: RunRecord): Record<string, AttributeValue> {
+  return {
+    pk: { S: `pipeline#${run.pipeline}#runs` },
+    sk: { S: `${new Date(run.startedAt).toISOString()}#${run.runId}` },
+    status: { S: run.status },
+    record: { S: JSON.stringify(run) },
+    expiresAt: { N: String(Math.floor(run.startedAt / 1000) + RUN_RETENTION_SECONDS) },
+  };
+}
+
+function checkDuration(durationMs: number): void {
+  if (!Number.isInteger(durationMs) || durationMs < 1_000 || durationMs > 3_600_000) {
+    throw new ValidationError(
+      `lease duration must be a whole number of milliseconds from 1000 to 3600000 (given ${describe(durationMs)})`,
+      durationMs,
+    );
+  }
+}

@@ -1,0 +1,73 @@
+import type { Position } from '../time/position';
+
+/** Whether a pipeline still has work: a bounded one completes when it reaches its stopAt. */
+export const PIPELINE_STATUS = { running: 'running', completed: 'completed' } as const;
+export type PipelineStatus = (typeof PIPELINE_STATUS)[keyof typeof PIPELINE_STATUS];
+
+/** A pipeline's checkpoint and lease, as stored. */
+export interface PipelineState {
+  readonly pipeline: string;
+  /** Everything at or before it has been accepted by the queue. */
+  readonly position: Position;
+  /** Goes up by one with every checkpoint write and seek. */
+  readonly version: number;
+  /** The fencing token of the lease that wrote the checkpoint (0 for a seek or the initial state). */
+  readonly checkpointToken: number;
+  readonly checkpointedAt: number;
+  readonly status: PipelineStatus;
+  readonly stopAt?: Position;
+  readonly leaseOwner?: string;
+  readonly leaseExpiresAt: number;
+  /** Only ever increases: every lease acquisition takes the next one. */
+  readonly leaseToken: number;
+}
+
+/** A lease a fetcher holds on a pipeline, with the state it read when it took it. */
+export interface Lease {
+  readonly pipeline: string;
+  readonly owner: string;
+  readonly token: number;
+  readonly expiresAt: number;
+  readonly state: PipelineState;
+}
+
+/** What a fetcher run did for one pipeline. */
+export interface RunCounts {
+  eventsRead: number;
+  eventsSent: number;
+  messagesSent: number;
+  bytesSent: number;
+  pages: number;
+  checkpoints: number;
+}
+
+/** The life of a run, as @systemoperator/sync records it. */
+export const RUN_STATUS = { started: 'started', finished: 'finished', failed: 'failed' } as const;
+export type RunStatus = (typeof RUN_STATUS)[keyof typeof RUN_STATUS];
+
+/** A run record. */
+export interface RunRecord {
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly owner: string;
+  readonly leaseToken: number;
+  readonly status: RunStatus;
+  readonly startedAt: number;
+  readonly endedAt?: number;
+  readonly counts?: RunCounts;
+  /** Why it stopped early (backpressure, caught up, budget, lease lost, ...). */
+  readonly stopReason?: string;
+  readonly error?: { readonly name: string; readonly message: string };
+  readonly startPosition?: string;
+  readonly endPosition?: string;
+}
+
+/** A recorded move of a checkpoint. */
+export interface SeekRecord {
+  readonly pipeline: string;
+  readonly at: number;
+  readonly from: string;
+  readonly to: string;
+  readonly stopAt?: string;
+  readonly reason?: string;
+}
