@@ -8,7 +8,7 @@ export {
 } from './event-log/constants';
 export { EventLog, validateEventLogOptions } from './event-log/event-log';
 export type { EventSource, ReadAfterOptions, ReadAfterPage } from './event-log/event-source';
-export { assertEventType, assertStreamName } from './event-log/names';
+export { assertEventType, assertStreamName, NAME_PATTERN, NAME_RULE } from './event-log/names';
 export { EVENT_LOG_TTL_ATTRIBUTE, eventLogTableDefinition } from './event-log/table';
 export type {
   EventInput,
@@ -22,6 +22,13 @@ export type {
 } from './event-log/types';
 export { Fetcher, type FetcherOptions, type FetcherRunOptions } from './fetcher/fetcher';
 export {
+  FETCHER_ENVIRONMENT,
+  type FetcherEnvironment,
+  type FetcherEnvironmentVariable,
+  fetcherFromEnvironment,
+  readFetcherEnvironment,
+} from './fetcher/from-environment';
+export {
   DEFAULT_MAX_EVENTS_PER_MESSAGE,
   DEFAULT_MAX_MESSAGE_BYTES,
   EventTooLargeForMessageError,
@@ -31,6 +38,7 @@ export {
   type PackingOptions,
   packEvents,
 } from './fetcher/packing';
+export { PIPELINE_DIMENSION, powertoolsFetcherMetrics } from './fetcher/powertools-metrics';
 export { QueueAccessError, queueDepth } from './fetcher/queue-depth';
 export {
   FETCHER_STEPS,

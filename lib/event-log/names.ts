@@ -1,7 +1,9 @@
 import { InvalidNameError } from '../errors';
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const NAME_RULE =
+/** The rule for stream, event type and pipeline names. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** The same rule in words, for error messages. */
+export const NAME_RULE =
   'use 1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit (no "#" or "/", which the log uses in its keys)';
 
 /**

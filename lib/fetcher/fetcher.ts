@@ -218,6 +218,15 @@ export class Fetcher {
       if (error instanceof SimulatedCrash) throw error.cause;
       throw error;
     }
+    // Every pipeline this fetcher tried, including those that failed before it got a lease; not
+    // the ones another fetcher holds, which that fetcher reports.
+    const silent: readonly PipelineOutcome[] = [
+      PIPELINE_OUTCOME.locked,
+      PIPELINE_OUTCOME.disabled,
+      PIPELINE_OUTCOME.alreadyCompleted,
+    ];
+    for (const summary of Object.values(summaries))
+      if (!silent.includes(summary.outcome)) this.metrics?.recordPipelineRun(summary);
     return { pipelines: summaries, durationMs: this.clock() - startedAt };
   }
 
@@ -426,7 +435,6 @@ export class Fetcher {
       position: formatPosition(item.written),
       durationMs: this.clock() - item.startedAt,
     };
-    this.metrics?.recordPipelineRun(summary);
     this.logger.info('pipeline run ended', { ...summary, error: summary.error?.message });
     return summary;
   }

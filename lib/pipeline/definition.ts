@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describe, ValidationError } from '../errors';
+import { NAME_PATTERN } from '../event-log/names';
 import { isEventId } from '../time/event-id';
 import {
   assertPosition,
@@ -10,7 +11,7 @@ import {
 } from '../time/position';
 import { isTimeBucket } from '../time/time-bucket';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const NAME = NAME_PATTERN;
 const NAME_RULE = '1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit';
 
 const positionSchema = z.union([

@@ -1,6 +1,12 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FETCHER_STEPS, PIPELINE_OUTCOME, positionAfterEvent, type RunRecord } from '../../lib';
+import {
+  FETCHER_STEPS,
+  PIPELINE_OUTCOME,
+  type PipelineRunSummary,
+  positionAfterEvent,
+  type RunRecord,
+} from '../../lib';
 import { uniqueName } from '../support/aws';
 import { steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';
@@ -78,14 +84,24 @@ describe('one fetcher, many pipelines', () => {
       }),
     );
     await fixture.store.putPipeline(fixture.pipeline({ name: 'healthy', stream: fixture.stream }));
+    const recorded: PipelineRunSummary[] = [];
     const summary = await fixture
-      .fetcher({ source: fixture.eventLog(), pipelines: ['broken', 'healthy'] })
+      .fetcher({
+        source: fixture.eventLog(),
+        pipelines: ['broken', 'healthy'],
+        metrics: { recordPipelineRun: (run) => void recorded.push(run) },
+      })
       .run({ budgetMs: 20_000, untilCaughtUp: true });
     expect(summary.pipelines.broken?.outcome).toBe(PIPELINE_OUTCOME.failed);
     expect(summary.pipelines.broken?.error?.message).toMatch(
       /queueUrl: .*\(given "nowhere"\).*bufferSize: .*\(given -1\)/,
     );
     expect(summary.pipelines.healthy?.counts.eventsSent).toBe(1_000);
+    // The broken pipeline reaches the metrics too, so an alarm on failed runs sees it.
+    expect(recorded.map((run) => [run.pipeline, run.outcome]).sort()).toEqual([
+      ['broken', PIPELINE_OUTCOME.failed],
+      ['healthy', PIPELINE_OUTCOME.finished],
+    ]);
     expect(new Set(receivedEventIds(await drainQueue(fixture.sqs, fixture.queue.queueUrl)))).toEqual(
       new Set(ids),
     );

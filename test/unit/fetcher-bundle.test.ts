@@ -1,0 +1,74 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** Input paths that must never reach a Lambda bundle: the local runtime, emulators, CDK and tests. */
+const FORBIDDEN = [
+  /(^|\/)lib\/local\//,
+  /fauxqs/,
+  /aws-cdk-lib/,
+  /(^|\/)node_modules\/constructs\//,
+  /(^|\/)test\//,
+];
+
+describe('the fetcher Lambda bundle', () => {
+  let outdir: string;
+  let metafile: Metafile;
+  let sizeBytes: number;
+
+  beforeAll(async () => {
+    // Prepare: esbuild's settings as CDK's NodejsFunction applies them for an ESM bundle on Node 20,
+    // with the AWS SDK left to the Lambda runtime.
+    outdir = await mkdtemp(join(tmpdir(), 'sluice-fetcher-bundle-'));
+    const outfile = join(outdir, 'index.mjs');
+
+    // Act
+    const result = await build({
+      absWorkingDir: ROOT,
+      entryPoints: ['functions/fetcher.ts'],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      minify: true,
+      external: ['@aws-sdk/*'],
+      banner: {
+        js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+      },
+      metafile: true,
+      logLevel: 'silent',
+    });
+    metafile = result.metafile;
+    sizeBytes = (await stat(outfile)).size;
+    console.log(`fetcher bundle: ${sizeBytes} bytes`);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (outdir) await rm(outdir, { recursive: true, force: true });
+  });
+
+  it('builds, with the handler and its library code inside', () => {
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs).toContain('functions/fetcher.ts');
+    expect(inputs).toContain('lib/fetcher/fetcher.ts');
+    expect(sizeBytes).toBeGreaterThan(0);
+  });
+
+  it('holds nothing of the local runtime, the emulators, CDK or the tests', () => {
+    const forbidden = Object.keys(metafile.inputs).filter((path) =>
+      FORBIDDEN.some((rule) => rule.test(path)),
+    );
+    expect(forbidden).toEqual([]);
+  });
+
+  it('leaves the AWS SDK to the Lambda runtime', () => {
+    const sdk = Object.keys(metafile.inputs).filter((path) => path.includes('@aws-sdk/'));
+    expect(sdk).toEqual([]);
+  });
+});
