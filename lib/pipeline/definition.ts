@@ -14,32 +14,38 @@ import { isTimeBucket } from '../time/time-bucket';
 const NAME = NAME_PATTERN;
 const NAME_RULE = '1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit';
 
-const positionSchema = z.union([
-  z.string().refine((text) => {
-    try {
-      parsePosition(text);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'a position is written yyyyMMddHH0000 or yyyyMMddHH0000/<eventId>'),
-  z
-    .object({
-      timeBucket: z.string().refine(isTimeBucket, 'timeBucket must be yyyyMMddHH0000'),
-      eventId: z.string().refine(isEventId, 'eventId must be a Sluice event id').optional(),
-    })
-    .strict()
-    .refine((value) => {
-      try {
-        assertPosition(value);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'eventId must fall inside timeBucket'),
-]);
+/** A position as text: passes on `parsePosition`'s own reason when it is refused. */
+const positionTextSchema = z.string().superRefine((text, context) => {
+  try {
+    parsePosition(text);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
 
-const instantSchema = z.iso.datetime({ offset: true });
+const positionObjectSchema = z
+  .object({
+    timeBucket: z.string().refine(isTimeBucket, 'timeBucket must be yyyyMMddHH0000'),
+    eventId: z.string().refine(isEventId, 'eventId must be a Sluice event id').optional(),
+  })
+  .strict()
+  .superRefine((value, context) => {
+    // Only the agreement of the two parts is checked here; each part's own form is checked above.
+    if (value.eventId === undefined || !isTimeBucket(value.timeBucket) || !isEventId(value.eventId)) return;
+    try {
+      assertPosition(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+
+const positionSchema = z.union([positionTextSchema, positionObjectSchema]);
+
+const instantSchema = z.iso.datetime({ offset: true }).refine(
+  // Text that is no date at all parses to NaN and is reported by the ISO check alone.
+  (text) => !(Date.parse(text) < 0),
+  'time must be 1970-01-01T00:00:00Z or later: no event id holds an earlier time',
+);
 
 const definitionSchema = z
   .object({
@@ -69,7 +75,18 @@ const definitionSchema = z
     maxEventsPerMessage: z.number().int().min(1).max(10_000).optional(),
     enabled: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((value, context) => {
+    if (value.fifo === undefined) return;
+    const queueIsFifo = value.queueUrl.endsWith('.fifo');
+    if (value.fifo !== queueIsFifo) {
+      context.addIssue({
+        code: 'custom',
+        path: ['fifo'],
+        message: `fifo is ${value.fifo} but the queue ${value.queueUrl} is ${queueIsFifo ? 'a FIFO queue' : 'a standard queue'}`,
+      });
+    }
+  });
 
 /** Where a new pipeline starts reading. */
 export type PipelineStart =
@@ -165,14 +182,6 @@ export function resolvePipeline(definition: unknown): ResolvedPipeline {
   }
   const value = parsed.data;
   const queueIsFifo = value.queueUrl.endsWith('.fifo');
-  if (value.fifo !== undefined && value.fifo !== queueIsFifo) {
-    throw new InvalidPipelineError(
-      [
-        `fifo is ${value.fifo} but the queue ${value.queueUrl} is ${queueIsFifo ? 'a FIFO queue' : 'a standard queue'}`,
-      ],
-      definition,
-    );
-  }
   return {
     name: value.name,
     stream: value.stream,

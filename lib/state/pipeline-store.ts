@@ -458,16 +458,8 @@ export class PipelineStore {
    * ```
    */
   async listSeeks(pipeline: string, limit = 20): Promise<SeekRecord[]> {
-    const output = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `pipeline#${pipeline}#seeks` } },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (output.Items ?? []).map((item) => ({
+    const items = await this.newestFirst(`pipeline#${pipeline}#seeks`, limit);
+    return items.map((item) => ({
       pipeline,
       at: Number(item.at?.N),
       from: item.from?.S as string,
@@ -533,17 +525,23 @@ export class PipelineStore {
    * ```
    */
   async listRuns(pipeline: string, limit = 20): Promise<RunRecord[]> {
+    const items = await this.newestFirst(`pipeline#${pipeline}#runs`, limit);
+    return items.map((item) => JSON.parse(item.record?.S ?? '{}') as RunRecord);
+  }
+
+  /** The newest `limit` items of a record list (runs, seeks), whose sort keys start with a timestamp. */
+  private async newestFirst(partitionKey: string, limit: number): Promise<Record<string, AttributeValue>[]> {
     const output = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `pipeline#${pipeline}#runs` } },
+        ExpressionAttributeValues: { ':pk': { S: partitionKey } },
         ScanIndexForward: false,
         Limit: limit,
         ConsistentRead: true,
       }),
     );
-    return (output.Items ?? []).map((item) => JSON.parse(item.record?.S ?? '{}') as RunRecord);
+    return output.Items ?? [];
   }
 
   private leaseLost(
