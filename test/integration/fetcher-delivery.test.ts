@@ -256,7 +256,7 @@ describe('fetcher, live mode', () => {
     await fixture.store.putPipeline(
       fixture.pipeline({ name: 'live', stream: fixture.stream, start: 'latest' }),
     );
-    const run = fixture.fetcher({ source, pollIntervalMs: 50 }).run({ budgetMs: 4_000 });
+    const run = fixture.fetcher({ source, pollIntervalMs: 50 }).run({ budgetMs: 6_000 });
     const committed: string[] = [];
     for (let index = 0; index < 20; index += 1) {
       committed.push(await producer.commit({ stream: fixture.stream, type: 'live', data: { index } }));

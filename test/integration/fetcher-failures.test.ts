@@ -99,8 +99,23 @@ describe('fetchers under failure', () => {
     await fixture.store.putPipeline(
       fixture.pipeline({ name: 'race', stream: fixture.stream, pageSize: 100 }),
     );
+    // Each fetcher's clock moves 50 ms per reading, so a run of 600 ms does a few pages and ends: the
+    // lease changes hands between rounds, and each round starts the four in a different order.
+    const steppingClock = () => {
+      let now = Date.now();
+      return () => {
+        now += 50;
+        return now;
+      };
+    };
     const fetchers = ['one', 'two', 'three', 'four'].map((owner) =>
-      fixture.fetcher({ source: fixture.eventLog(), owner, pipelines: ['race'], leaseDurationMs: 5_000 }),
+      fixture.fetcher({
+        source: fixture.eventLog(),
+        owner,
+        pipelines: ['race'],
+        leaseDurationMs: 5_000,
+        clock: steppingClock(),
+      }),
     );
     const seen: Position[] = [];
     let racing = true;
@@ -112,10 +127,10 @@ describe('fetchers under failure', () => {
       }
     })();
     const outcomes: string[] = [];
-    // Short budgets make the lease change hands many times.
-    for (let round = 0; round < 40; round += 1) {
+    for (let round = 0; round < 100; round += 1) {
+      const order = [...fetchers.slice(round % 4), ...fetchers.slice(0, round % 4)];
       const summaries = await Promise.all(
-        fetchers.map((fetcher) => fetcher.run({ budgetMs: 400, untilCaughtUp: true })),
+        order.map((fetcher) => fetcher.run({ budgetMs: 600, untilCaughtUp: true })),
       );
       outcomes.push(...summaries.map((summary) => summary.pipelines.race?.outcome ?? 'none'));
       if (summaries.some((summary) => summary.pipelines.race?.stopReason === 'caught up')) break;
@@ -132,6 +147,9 @@ describe('fetchers under failure', () => {
       );
     }
     const runs = await fixture.store.listRuns('race', 100);
+    console.log(
+      `racing: ${runs.length} runs did the work, by ${new Set(runs.map((run) => run.owner)).size} owners; ${outcomes.length} runs in all`,
+    );
     expect(new Set(runs.map((run) => run.owner)).size).toBeGreaterThan(1);
     expect(outcomes.filter((outcome) => outcome === PIPELINE_OUTCOME.locked).length).toBeGreaterThanOrEqual(
       3 * (outcomes.length / 4),

@@ -80,6 +80,7 @@ describe('late writes', () => {
     ];
     const reader = writer();
     const committed: string[] = [];
+    let abandoned = 0;
     let writing = true;
     let position: Position = positionAtTime(Date.now() - 5_000);
     const seen: string[] = [];
@@ -95,7 +96,16 @@ describe('late writes', () => {
     await Promise.all(
       writers.map(async (log, index) => {
         for (let n = 0; Date.now() < until; n += 1) {
-          committed.push(await log.commit({ stream, type: `writer-${index}`, data: { n } }));
+          try {
+            committed.push(await log.commit({ stream, type: `writer-${index}`, data: { n } }));
+          } catch (error) {
+            // On a loaded machine a commit can overrun its deadline; it is then abandoned, and the
+            // reader must agree with the log on whether it landed.
+            if (!(error instanceof CommitOutcomeUnknownError)) throw error;
+            abandoned += 1;
+            const [id] = error.eventIds;
+            if (await reader.get(stream, id as string)) committed.push(id as string);
+          }
         }
       }),
     );
@@ -108,5 +118,8 @@ describe('late writes', () => {
     expect(committed.length).toBeGreaterThan(40);
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toEqual([...committed].sort());
+    console.log(
+      `late writes: ${committed.length} commits by 4 writers, ${abandoned} abandoned past the deadline, all read once in order`,
+    );
   });
 });
