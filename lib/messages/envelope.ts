@@ -5,12 +5,28 @@ import { isEventId } from '../time/event-id';
 /** The version of the message body format; a worker refuses bodies of versions it does not know. */
 export const ENVELOPE_VERSION = 1;
 
+/** Why an event's last attempt failed. */
+export interface EventFailure {
+  /** The error's name, such as `TypeError` or `NonRetryableError`. */
+  readonly name: string;
+  readonly message: string;
+  /** When it failed, in epoch milliseconds. */
+  readonly at: number;
+}
+
 /** One event inside a message. Its time is read from its id. */
 export interface EnvelopeEvent {
   readonly id: string;
   readonly type: string;
   readonly data: unknown;
   readonly partitionKey?: string;
+  /**
+   * Failed attempts before this message: set when a worker re-sends an event that failed in a
+   * message whose other events succeeded, or moves it to the dead-letter queue. Absent means none.
+   */
+  readonly attempts?: number;
+  /** Why the last attempt failed, when one did. */
+  readonly lastError?: EventFailure;
 }
 
 /**
@@ -41,6 +57,8 @@ const envelopeSchema = z.object({
         type: z.string().min(1),
         data: z.unknown(),
         partitionKey: z.string().optional(),
+        attempts: z.number().int().min(0).optional(),
+        lastError: z.object({ name: z.string(), message: z.string(), at: z.number() }).optional(),
       }),
     )
     .min(1),
@@ -88,11 +106,14 @@ export function parseEnvelope(body: string, messageId?: string): Envelope {
 
 /** The JSON text of one event inside an envelope. */
 export function serializeEnvelopeEvent(event: EnvelopeEvent): string {
-  return JSON.stringify(
-    event.partitionKey === undefined
-      ? { id: event.id, type: event.type, data: event.data }
-      : { id: event.id, type: event.type, data: event.data, partitionKey: event.partitionKey },
-  );
+  return JSON.stringify({
+    id: event.id,
+    type: event.type,
+    data: event.data,
+    ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
+    ...(event.attempts === undefined ? {} : { attempts: event.attempts }),
+    ...(event.lastError === undefined ? {} : { lastError: event.lastError }),
+  });
 }
 
 /** Assembles an envelope's body from events already serialized with {@link serializeEnvelopeEvent}. */

@@ -1,0 +1,44 @@
+import type { StoredEvent } from '../event-log/types';
+import type { EventFailure } from '../messages/envelope';
+
+/** The error a failed event carries when no attempt recorded one (a worker timed out or crashed). */
+export const UNKNOWN_FAILURE_NAME = 'UnknownFailure';
+
+/**
+ * An event that kept failing and reached the failed-event handler: the event itself, how many times
+ * it was tried, and why its last attempt failed.
+ *
+ * @example
+ * ```ts
+ * const failedHandler: FailedHandler = async (failures) => {
+ *   for (const { event, attempts, lastError } of failures) await alertOps(event.id, attempts, lastError.message);
+ * };
+ * ```
+ */
+export interface FailedEvent<TData = unknown> {
+  readonly pipeline: string;
+  readonly event: StoredEvent<TData>;
+  /** Attempts made, the last one included. */
+  readonly attempts: number;
+  /** Why the last attempt failed; `name` is `UnknownFailure` when no attempt recorded an error. */
+  readonly lastError: EventFailure;
+  /** When the event was given up on, in epoch milliseconds. */
+  readonly failedAt: number;
+}
+
+/** What a failed-event handler is told besides the failures. */
+export interface FailedHandlerContext {
+  readonly pipeline: string;
+  /** The Lambda request id, or a generated one outside Lambda. */
+  readonly requestId: string;
+}
+
+/**
+ * The user's handler for events that kept failing. It is called once per event (idempotently: a
+ * failure already handled is not handed over again). If it throws, the failures are handed over again
+ * later.
+ */
+export type FailedHandler<TData = unknown> = (
+  failures: readonly FailedEvent<TData>[],
+  context: FailedHandlerContext,
+) => Promise<void> | void;
