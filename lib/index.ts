@@ -20,6 +20,12 @@ export type {
   StoredEvent,
   StreamSettings,
 } from './event-log/types';
+export {
+  type FailedEvent,
+  type FailedHandler,
+  type FailedHandlerContext,
+  UNKNOWN_FAILURE_NAME,
+} from './failed/types';
 export { Fetcher, type FetcherOptions, type FetcherRunOptions } from './fetcher/fetcher';
 export {
   FETCHER_ENVIRONMENT,
@@ -56,8 +62,11 @@ export {
   ENVELOPE_VERSION,
   type Envelope,
   type EnvelopeEvent,
+  type EventFailure,
+  envelopeBody,
   MalformedMessageError,
   parseEnvelope,
+  serializeEnvelopeEvent,
 } from './messages/envelope';
 export {
   InvalidPipelineError,
@@ -123,3 +132,29 @@ export {
   timeBucketToDate,
   toEpochMs,
 } from './time/time-bucket';
+export { type BackoffPolicy, backoffDelaySeconds, DEFAULT_BACKOFF, validateBackoff } from './worker/backoff';
+export {
+  createWorker,
+  type Worker,
+  type WorkerInvocationContext,
+  type WorkerOptions,
+} from './worker/create-worker';
+export {
+  DEFAULT_MARKER_RETENTION_SECONDS,
+  MarkerStore,
+  type MessageMarker,
+  markerKey,
+} from './worker/marker-store';
+export { type BatchDependencies, processBatch } from './worker/process-batch';
+export { queueUrlFromArn, type SqsEvent, type SqsRecord } from './worker/sqs-record';
+export type {
+  BatchHandler,
+  BatchOutcome,
+  BatchStats,
+  EventHandler,
+  HandlerContext,
+  ManualContext,
+  ManualHandler,
+  StandardSchema,
+  WorkerEvent,
+} from './worker/types';

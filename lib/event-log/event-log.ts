@@ -6,6 +6,7 @@ import {
   PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
+  type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -179,6 +180,44 @@ export class EventLog implements EventSource {
       });
     }
     return this.commitAtomically(serialized);
+  }
+
+  /**
+   * Commits events atomically together with other DynamoDB writes, in any table: all land or none.
+   * This is how a worker acknowledges an event and commits what it produced in one step (PipeProc's
+   * ackCommit). At most 100 writes in all.
+   *
+   * @throws `CommitError` naming the write at fault when DynamoDB cancels the transaction (a condition
+   * on one of `alsoWrite` failed, for example); nothing was written.
+   *
+   * @example
+   * ```ts
+   * await log.commitWith([{ stream: 'invoices', type: 'invoice.created', data }], [
+   *   { Put: { TableName: 'state', Item: marker, ConditionExpression: 'attribute_not_exists(pk)' } },
+   * ]);
+   * ```
+   */
+  async commitWith<TData>(
+    events: readonly EventInput<TData>[],
+    alsoWrite: readonly TransactWriteItem[],
+  ): Promise<string[]> {
+    if (events.length === 0) {
+      throw new ValidationError(
+        'commitWith() needs at least one event; write the other items directly',
+        events,
+      );
+    }
+    const serialized = events.map((event, index) => serializeEvent(event as EventInput, index));
+    const sizeBytes = serialized.reduce((sum, event) => sum + Buffer.byteLength(event.json) + 200, 0);
+    if (serialized.length + alsoWrite.length > MAX_TRANSACTION_ITEMS || sizeBytes > MAX_TRANSACTION_BYTES) {
+      throw new TransactionTooLargeError({
+        eventCount: serialized.length + alsoWrite.length,
+        sizeBytes,
+        maxEvents: MAX_TRANSACTION_ITEMS,
+        maxBytes: MAX_TRANSACTION_BYTES,
+      });
+    }
+    return this.commitAtomically(serialized, alsoWrite);
   }
 
   /**
@@ -491,7 +530,10 @@ export class EventLog implements EventSource {
     return { events, position: reached, caughtUp: true };
   }
 
-  private async commitAtomically(serialized: readonly SerializedEvent[]): Promise<string[]> {
+  private async commitAtomically(
+    serialized: readonly SerializedEvent[],
+    alsoWrite: readonly TransactWriteItem[] = [],
+  ): Promise<string[]> {
     for (let attempt = 1; ; attempt += 1) {
       const assignedAtMs = this.clock();
       const prepared = serialized.map((event) => this.prepare(event));
@@ -505,7 +547,7 @@ export class EventLog implements EventSource {
           { eventIds: prepared.map((event) => event.id), reasons: prepared.map(() => 'None') },
         );
       }
-      await this.write(prepared, remainingMs, assignedAtMs);
+      await this.write(prepared, remainingMs, assignedAtMs, alsoWrite);
       return prepared.map((event) => event.id);
     }
   }
@@ -595,11 +637,12 @@ export class EventLog implements EventSource {
     prepared: readonly PreparedEvent[],
     remainingMs: number,
     assignedAtMs: number,
+    alsoWrite: readonly TransactWriteItem[],
   ): Promise<void> {
     const abortSignal = AbortSignal.timeout(Math.max(1, Math.floor(remainingMs)));
     const notThere = `attribute_not_exists(${ATTRIBUTES.partitionKey})`;
     const command =
-      prepared.length === 1
+      prepared.length === 1 && alsoWrite.length === 0
         ? new PutItemCommand({
             TableName: this.tableName,
             Item: (prepared[0] as PreparedEvent).item,
@@ -607,9 +650,12 @@ export class EventLog implements EventSource {
           })
         : new TransactWriteItemsCommand({
             ClientRequestToken: randomUUID(),
-            TransactItems: prepared.map((event) => ({
-              Put: { TableName: this.tableName, Item: event.item, ConditionExpression: notThere },
-            })),
+            TransactItems: [
+              ...alsoWrite,
+              ...prepared.map((event) => ({
+                Put: { TableName: this.tableName, Item: event.item, ConditionExpression: notThere },
+              })),
+            ],
           });
     try {
       await this.client.send(command as PutItemCommand, { abortSignal });
@@ -624,11 +670,11 @@ export class EventLog implements EventSource {
           { cause: error },
         );
       }
-      throw this.commitFailure(error, prepared);
+      throw this.commitFailure(error, prepared, alsoWrite.length);
     }
   }
 
-  private commitFailure(error: unknown, prepared: readonly PreparedEvent[]): SluiceError {
+  private commitFailure(error: unknown, prepared: readonly PreparedEvent[], otherWrites = 0): SluiceError {
     const eventIds = prepared.map((event) => event.id);
     const awsName = (error as { name?: string }).name ?? 'Error';
     const awsMessage = (error as Error).message;
@@ -636,16 +682,23 @@ export class EventLog implements EventSource {
       const reasons = (
         (error as { CancellationReasons?: { Code?: string; Message?: string }[] }).CancellationReasons ?? []
       ).map((reason) => reason.Code ?? 'None');
+      // The caller's other writes come first in the transaction, then the events.
+      const otherFaults = reasons
+        .slice(0, otherWrites)
+        .map((reason, index) => ({ reason, index }))
+        .filter(({ reason }) => reason !== 'None')
+        .map(({ reason, index }) => `write ${index} of the other writes: ${reason}`);
+      const eventReasons = reasons.slice(otherWrites);
       const faults = prepared
-        .map((event, index) => ({ event, index, reason: reasons[index] ?? 'None' }))
+        .map((event, index) => ({ event, index, reason: eventReasons[index] ?? 'None' }))
         .filter(({ reason }) => reason !== 'None')
         .map(
           ({ event, index, reason }) =>
             `event ${index} (stream '${event.stream}', type '${event.type}', id ${event.id}): ${reason}`,
         );
       return new CommitError(
-        `atomic commit of ${prepared.length} events was cancelled and nothing was written: ${faults.join('; ') || awsMessage}`,
-        { eventIds, reasons: prepared.map((_, index) => reasons[index] ?? 'None') },
+        `atomic commit of ${prepared.length} events was cancelled and nothing was written: ${[...otherFaults, ...faults].join('; ') || awsMessage}`,
+        { eventIds, reasons: prepared.map((_, index) => eventReasons[index] ?? 'None') },
         { cause: error },
       );
     }

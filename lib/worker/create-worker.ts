@@ -1,0 +1,271 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import { describe, ValidationError } from '../errors';
+import { TABLE_NAME_PATTERN } from '../event-log/constants';
+import { EventLog } from '../event-log/event-log';
+import { NAME_PATTERN } from '../event-log/names';
+import { type BackoffPolicy, validateBackoff } from './backoff';
+import { MarkerStore } from './marker-store';
+import { type BatchDependencies, processBatch } from './process-batch';
+import { queueUrlFromArn, type SqsEvent } from './sqs-record';
+import type { BatchHandler, BatchOutcome, EventHandler, ManualHandler, StandardSchema } from './types';
+
+/** Options of {@link createWorker}. Give exactly one of `handle`, `handleBatch` and `manual`. */
+export interface WorkerOptions<TData = unknown> {
+  /** @default the `SLUICE_PIPELINE` environment variable */
+  readonly pipeline?: string;
+  /** Push mode, one event at a time (up to `concurrency` at once): throw to fail the event. */
+  readonly handle?: EventHandler<TData>;
+  /** Push mode, the whole batch at once: throw to fail every event. */
+  readonly handleBatch?: BatchHandler<TData>;
+  /** Manual mode: settle each event with `context.ack()` / `context.fail()`. */
+  readonly manual?: ManualHandler<TData>;
+  /** A schema per event type (zod, valibot, ...): an event that fails its schema is not retried. */
+  readonly schemas?: Readonly<Record<string, StandardSchema>>;
+  /** Events handled at once in push mode. @default 10 */
+  readonly concurrency?: number;
+  /** Attempts an event gets before it goes to the failed handler. @default 5 */
+  readonly maxRedeliveryCount?: number;
+  /** How long a failed event waits before its next attempt. @default 2 s doubling up to 5 minutes, with jitter */
+  readonly backoff?: BackoffPolicy;
+  /** No event starts once the Lambda has less time left than this. @default 5000 */
+  readonly deadlineMarginMs?: number;
+  /** @default from the records' event source ARN */
+  readonly queueUrl?: string;
+  /** Where events that keep failing go. @default the `SLUICE_DEAD_LETTER_QUEUE_URL` environment variable */
+  readonly deadLetterQueueUrl?: string;
+  /** The table of idempotency markers (the pipeline state table). @default `SLUICE_STATE_TABLE` */
+  readonly stateTable?: string;
+  /** Where output events are committed. @default an EventLog on `SLUICE_EVENT_LOG_TABLE`, when set */
+  readonly eventLog?: EventLog;
+  readonly sqs?: SQSClient;
+  readonly dynamodb?: DynamoDBClient;
+  /** Powertools Logger; the Lambda context is injected into it. */
+  readonly logger?: Logger;
+  /** Powertools Metrics; each batch's counts are published. */
+  readonly metrics?: Metrics;
+  /** @default Date.now */
+  readonly clock?: () => number;
+  /** @default Math.random */
+  readonly random?: () => number;
+}
+
+/** The part of the Lambda context the worker reads. */
+export interface WorkerInvocationContext {
+  readonly awsRequestId?: string;
+  getRemainingTimeInMillis(): number;
+}
+
+/** A worker: the middy handler for Lambda, and the same processing without middy for the local runtime. */
+export type Worker = middy.MiddyfiedHandler<SqsEvent, { batchItemFailures: { itemIdentifier: string }[] }> & {
+  /** Processes one SQS event and says what happened, without middy. */
+  processEvent(event: SqsEvent, context: WorkerInvocationContext): Promise<BatchOutcome>;
+};
+
+const OPTION_KEYS = new Set<string>([
+  'pipeline',
+  'handle',
+  'handleBatch',
+  'manual',
+  'schemas',
+  'concurrency',
+  'maxRedeliveryCount',
+  'backoff',
+  'deadlineMarginMs',
+  'queueUrl',
+  'deadLetterQueueUrl',
+  'stateTable',
+  'eventLog',
+  'sqs',
+  'dynamodb',
+  'logger',
+  'metrics',
+  'clock',
+  'random',
+]);
+
+/**
+ * Makes the Lambda handler of a pipeline's worker: it turns what your handler does into SQS partial
+ * batch responses, retries failed events with backoff, skips duplicates, commits output events with
+ * their acknowledgement, and hands events that keep failing to the dead-letter queue with their last
+ * error. The result is a middy handler: add your own middleware with `.use()`.
+ *
+ * @example
+ * ```ts
+ * export const handler = createWorker<{ orderId: string }>({
+ *   handle: async (event, context) => {
+ *     await chargeCustomer(event.data.orderId);
+ *     return { stream: 'invoices', type: 'invoice.requested', data: { orderId: event.data.orderId } };
+ *   },
+ *   concurrency: 20,
+ *   maxRedeliveryCount: 5,
+ * });
+ * ```
+ */
+export function createWorker<TData = unknown>(
+  options: WorkerOptions<TData>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Worker {
+  const settings = resolveWorkerOptions(options, env);
+  const markers = new MarkerStore({
+    tableName: settings.stateTable,
+    client: settings.dynamodb,
+    clock: settings.clock,
+  });
+
+  const processEvent = async (event: SqsEvent, context: WorkerInvocationContext): Promise<BatchOutcome> => {
+    const records = event?.Records ?? [];
+    if (records.length === 0) return { batchItemFailures: [], stats: emptyStats() };
+    const queueUrl = settings.queueUrl ?? queueUrlFromArn(records[0]?.eventSourceARN);
+    if (!queueUrl)
+      throw new ValidationError(
+        `cannot tell the queue URL from the event source ARN ${describe(records[0]?.eventSourceARN)}; set queueUrl`,
+        records[0]?.eventSourceARN,
+      );
+    const dependencies: BatchDependencies<TData> = {
+      pipeline: settings.pipeline,
+      mode: settings.mode,
+      ...(options.schemas ? { schemas: options.schemas } : {}),
+      concurrency: settings.concurrency,
+      maxRedeliveryCount: settings.maxRedeliveryCount,
+      backoff: options.backoff ?? {},
+      deadlineMarginMs: settings.deadlineMarginMs,
+      sqs: settings.sqs,
+      queueUrl,
+      deadLetterQueueUrl: settings.deadLetterQueueUrl,
+      markers,
+      dynamodb: settings.dynamodb,
+      ...(settings.eventLog ? { eventLog: settings.eventLog } : {}),
+      requestId: context.awsRequestId ?? randomUUID(),
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      clock: settings.clock,
+      random: settings.random,
+      ...(options.logger ? { logger: options.logger } : {}),
+    };
+    const outcome = await processBatch(records, dependencies);
+    publish(outcome, options.metrics);
+    return outcome;
+  };
+
+  let handler = middy<SqsEvent, { batchItemFailures: { itemIdentifier: string }[] }>(
+    async (event: SqsEvent, context: unknown) => {
+      const { batchItemFailures } = await processEvent(event, context as WorkerInvocationContext);
+      return { batchItemFailures };
+    },
+  );
+  if (options.logger) handler = handler.use(injectLambdaContext(options.logger));
+  if (options.metrics) handler = handler.use(logMetrics(options.metrics));
+  return Object.assign(handler, { processEvent });
+}
+
+function resolveWorkerOptions<TData>(
+  options: WorkerOptions<TData>,
+  env: Readonly<Record<string, string | undefined>>,
+) {
+  const problems: string[] = [];
+  if (typeof options !== 'object' || options === null)
+    throw new ValidationError(`worker options must be an object (given ${describe(options)})`, options);
+  for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) problems.push(`unknown option '${key}'`);
+  const modes = (['handle', 'handleBatch', 'manual'] as const).filter((mode) => options[mode] !== undefined);
+  if (modes.length !== 1)
+    problems.push(
+      `give exactly one of handle, handleBatch and manual (given ${modes.length === 0 ? 'none' : modes.join(', ')})`,
+    );
+  for (const mode of modes)
+    if (typeof options[mode] !== 'function')
+      problems.push(`${mode} must be a function (given ${describe(typeof options[mode])})`);
+  const pipeline = options.pipeline ?? env.SLUICE_PIPELINE;
+  if (typeof pipeline !== 'string' || !NAME_PATTERN.test(pipeline))
+    problems.push(`pipeline (or SLUICE_PIPELINE) must be a pipeline name (given ${describe(pipeline)})`);
+  const stateTable = options.stateTable ?? env.SLUICE_STATE_TABLE;
+  if (typeof stateTable !== 'string' || !TABLE_NAME_PATTERN.test(stateTable))
+    problems.push(`stateTable (or SLUICE_STATE_TABLE) must be a table name (given ${describe(stateTable)})`);
+  const deadLetterQueueUrl = options.deadLetterQueueUrl ?? env.SLUICE_DEAD_LETTER_QUEUE_URL;
+  if (typeof deadLetterQueueUrl !== 'string' || !/^https?:\/\/\S+\/\S+$/.test(deadLetterQueueUrl)) {
+    problems.push(
+      `deadLetterQueueUrl (or SLUICE_DEAD_LETTER_QUEUE_URL) must be a queue URL (given ${describe(deadLetterQueueUrl)})`,
+    );
+  }
+  if (options.queueUrl !== undefined && !/^https?:\/\/\S+\/\S+$/.test(options.queueUrl))
+    problems.push(`queueUrl must be a queue URL (given ${describe(options.queueUrl)})`);
+  const integer = (name: string, value: unknown, min: number, max: number) => {
+    if (
+      value !== undefined &&
+      (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
+    ) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (given ${describe(value)})`);
+    }
+  };
+  integer('concurrency', options.concurrency, 1, 1_000);
+  integer('maxRedeliveryCount', options.maxRedeliveryCount, 1, 1_000);
+  integer('deadlineMarginMs', options.deadlineMarginMs, 0, 900_000);
+  problems.push(...validateBackoff(options.backoff ?? {}));
+  for (const [type, schema] of Object.entries(options.schemas ?? {})) {
+    if (typeof schema?.['~standard']?.validate !== 'function')
+      problems.push(`schemas.${type} must be a Standard Schema (zod, valibot, ...)`);
+  }
+  if (problems.length > 0)
+    throw new ValidationError(`invalid worker options: ${problems.join('; ')}`, options);
+
+  const dynamodb = options.dynamodb ?? new DynamoDBClient({});
+  const eventLogTable = env.SLUICE_EVENT_LOG_TABLE;
+  const eventLog =
+    options.eventLog ??
+    (eventLogTable ? new EventLog({ tableName: eventLogTable, client: dynamodb }) : undefined);
+  const mode = options.handle
+    ? { handle: options.handle }
+    : options.handleBatch
+      ? { handleBatch: options.handleBatch }
+      : { manual: options.manual as ManualHandler<TData> };
+  return {
+    pipeline: pipeline as string,
+    stateTable: stateTable as string,
+    deadLetterQueueUrl: deadLetterQueueUrl as string,
+    queueUrl: options.queueUrl,
+    mode: mode as
+      | { handle: EventHandler<TData> }
+      | { handleBatch: BatchHandler<TData> }
+      | { manual: ManualHandler<TData> },
+    concurrency: options.concurrency ?? 10,
+    maxRedeliveryCount: options.maxRedeliveryCount ?? 5,
+    deadlineMarginMs: options.deadlineMarginMs ?? 5_000,
+    sqs: options.sqs ?? new SQSClient({}),
+    dynamodb,
+    eventLog,
+    clock: options.clock ?? Date.now,
+    random: options.random ?? Math.random,
+  };
+}
+
+function publish(outcome: BatchOutcome, metrics: Metrics | undefined): void {
+  if (!metrics) return;
+  const { stats } = outcome;
+  metrics.addMetric('EventsHandled', MetricUnit.Count, stats.succeeded);
+  metrics.addMetric('EventsFailed', MetricUnit.Count, stats.failed);
+  metrics.addMetric('EventsDeadLettered', MetricUnit.Count, stats.deadLettered);
+  metrics.addMetric('DuplicatesSkipped', MetricUnit.Count, stats.duplicatesSkipped);
+  metrics.addMetric('EventsUnstarted', MetricUnit.Count, stats.unstarted);
+  metrics.addMetric('MalformedMessages', MetricUnit.Count, stats.malformed);
+  metrics.addMetric('OutputEventsCommitted', MetricUnit.Count, stats.outputEvents);
+}
+
+function emptyStats(): BatchOutcome['stats'] {
+  return {
+    messages: 0,
+    events: 0,
+    succeeded: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    duplicatesSkipped: 0,
+    unstarted: 0,
+    malformed: 0,
+    outputEvents: 0,
+  };
+}

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  DynamoDBClient,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+
+/** How long markers are kept: longer than SQS keeps a message (14 days at most). */
+export const DEFAULT_MARKER_RETENTION_SECONDS = 15 * 24 * 3600;
+
+/** What a message's marker says. */
+export interface MessageMarker {
+  /** `done`: every event handled (succeeded, or handed to the failed handler). `partial`: some still to do. */
+  readonly status: 'done' | 'partial';
+  /** Events that succeeded or were handed on; not run again. */
+  readonly completedIds: ReadonlySet<string>;
+  /** Failed attempts per event so far. */
+  readonly failures: Readonly<Record<string, number>>;
+}
+
+/**
+ * Idempotency markers, one item per message (not per event: most of a pipeline's cost is these
+ * writes). A message is named by the hash of its event ids, so a redelivered message, or the same
+ * events packed the same way by a fetcher that re-sent a page, find the same marker.
+ *
+ * @example
+ * ```ts
+ * const markers = new MarkerStore({ tableName: 'sluice-state', client });
+ * const found = await markers.getMany('billing', [markerKey(['018f...', '018f...'])]);
+ * ```
+ */
+export class MarkerStore {
+  readonly tableName: string;
+  private readonly client: DynamoDBClient;
+  private readonly clock: () => number;
+  private readonly retentionSeconds: number;
+
+  constructor(options: {
+    tableName: string;
+    client?: DynamoDBClient;
+    clock?: () => number;
+    retentionSeconds?: number;
+  }) {
+    this.tableName = options.tableName;
+    this.client = options.client ?? new DynamoDBClient({});
+    this.clock = options.clock ?? Date.now;
+    this.retentionSeconds = options.retentionSeconds ?? DEFAULT_MARKER_RETENTION_SECONDS;
+  }
+
+  /** The markers that exist among `keys`, read consistently. */
+  async getMany(pipeline: string, keys: readonly string[]): Promise<Map<string, MessageMarker>> {
+    const found = new Map<string, MessageMarker>();
+    const unique = [...new Set(keys)];
+    for (let start = 0; start < unique.length; start += 100) {
+      let request:
+        | Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }>
+        | undefined = {
+        [this.tableName]: {
+          Keys: unique.slice(start, start + 100).map((key) => markerKeyAttributes(pipeline, key)),
+          ConsistentRead: true,
+        },
+      };
+      for (let round = 0; request && Object.keys(request).length > 0 && round < 10; round += 1) {
+        const output = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          found.set((item.pk?.S ?? '').slice(`marker#${pipeline}#`.length), parseMarker(item));
+        }
+        request = output.UnprocessedKeys as typeof request;
+        if (request && Object.keys(request).length > 0)
+          await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The write that records a message's marker, refused if the message is already done (so a
+   * concurrent duplicate that finished first wins, and outputs committed with this write are not
+   * committed twice).
+   */
+  markerWrite(pipeline: string, key: string, marker: MessageMarker): TransactWriteItem {
+    const item: Record<string, AttributeValue> = {
+      ...markerKeyAttributes(pipeline, key),
+      status: { S: marker.status },
+      failures: { S: JSON.stringify(marker.failures) },
+      updatedAt: { N: String(this.clock()) },
+      expiresAt: { N: String(Math.floor(this.clock() / 1000) + this.retentionSeconds) },
+    };
+    if (marker.completedIds.size > 0) item.completed = { SS: [...marker.completedIds] };
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk) OR #status <> :done',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':done': { S: 'done' } },
+      },
+    };
+  }
+}
+
+/**
+ * The name of a message: SHA-256 of its event ids, sorted.
+ *
+ * @example
+ * ```ts
+ * markerKey(envelope.events.map((event) => event.id));
+ * ```
+ */
+export function markerKey(eventIds: readonly string[]): string {
+  return createHash('sha256')
+    .update([...eventIds].sort().join(','))
+    .digest('base64url');
+}
+
+function markerKeyAttributes(pipeline: string, key: string): Record<string, AttributeValue> {
+  return { pk: { S: `marker#${pipeline}#${key}` }, sk: { S: '-' } };
+}
+
+function parseMarker(item: Record<string, AttributeValue>): MessageMarker {
+  return {
+    status: item.status?.S === 'done' ? 'done' : 'partial',
+    completedIds: new Set(item.completed?.SS ?? []),
+    failures: JSON.parse(item.failures?.S ?? '{}') as Record<string, number>,
+  };
+}

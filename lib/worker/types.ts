@@ -1,0 +1,98 @@
+import type { EventInput, StoredEvent } from '../event-log/types';
+
+/** An event as a handler receives it: the stored event, and which attempt this is. */
+export interface WorkerEvent<TData = unknown> extends StoredEvent<TData> {
+  /** 1 on the first attempt. */
+  readonly attempt: number;
+  /** The SQS message it came in. */
+  readonly messageId: string;
+}
+
+/** What every handler is given besides its events. */
+export interface HandlerContext {
+  readonly pipeline: string;
+  /** The Lambda request id. */
+  readonly requestId: string;
+  /** Milliseconds left before the Lambda times out. */
+  remainingTimeMs(): number;
+  /**
+   * Output events for other streams, committed atomically with the acknowledgement of `forEventId`
+   * (PipeProc's ackCommit): both land or neither. In a per-event handler `forEventId` may be left out.
+   */
+  commit(events: EventInput | readonly EventInput[], forEventId?: string): void;
+}
+
+/** The manual (pull) mode's context: settle each event yourself. */
+export interface ManualContext extends HandlerContext {
+  /** These events succeeded. */
+  ack(eventIds: string | readonly string[]): void;
+  /**
+   * These events failed: retried after a backoff (or `retryAfterSeconds`), or handed to the failed
+   * handler at once when `retryable` is false.
+   */
+  fail(
+    eventIds: string | readonly string[],
+    options?: { reason?: string | Error; retryAfterSeconds?: number; retryable?: boolean },
+  ): void;
+}
+
+/** Handles one event; throw to fail it. May return output events to commit with its acknowledgement. */
+export type EventHandler<TData = unknown> = (
+  event: WorkerEvent<TData>,
+  context: HandlerContext,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing is `async () => {}`, of type Promise<void>.
+) => Promise<void | EventInput | readonly EventInput[]> | void | EventInput | readonly EventInput[];
+
+/** Handles a whole batch; throw to fail every event in it. */
+export type BatchHandler<TData = unknown> = (
+  events: readonly WorkerEvent<TData>[],
+  context: HandlerContext,
+) => Promise<void> | void;
+
+/**
+ * Handles a batch and settles each event with `context.ack()` or `context.fail()`. Events left
+ * unsettled when it returns are failed (and retried).
+ */
+export type ManualHandler<TData = unknown> = (
+  events: readonly WorkerEvent<TData>[],
+  context: ManualContext,
+) => Promise<void> | void;
+
+/**
+ * A validator in the Standard Schema form (https://standardschema.dev), which zod, valibot and arktype
+ * implement: `schema['~standard'].validate(value)`.
+ */
+export interface StandardSchema<TOutput = unknown> {
+  readonly '~standard': {
+    readonly validate: (
+      value: unknown,
+    ) =>
+      | { readonly value: TOutput; readonly issues?: undefined }
+      | { readonly issues: readonly { readonly message: string; readonly path?: readonly unknown[] }[] }
+      | Promise<
+          | { readonly value: TOutput; readonly issues?: undefined }
+          | { readonly issues: readonly { readonly message: string; readonly path?: readonly unknown[] }[] }
+        >;
+  };
+}
+
+/** What one batch came to. */
+export interface BatchOutcome {
+  /** The SQS partial-batch response: messages to retry. */
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+  readonly stats: BatchStats;
+}
+
+/** Counts of one batch, for metrics and tests. */
+export interface BatchStats {
+  messages: number;
+  events: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  duplicatesSkipped: number;
+  unstarted: number;
+  malformed: number;
+  outputEvents: number;
+}

@@ -1,0 +1,100 @@
+import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type EnvelopeEvent, EventIdGenerator, envelopeBody, serializeEnvelopeEvent } from '../../lib';
+import type { SqsEvent, SqsRecord } from '../../lib/worker/sqs-record';
+
+const ids = new EventIdGenerator();
+
+/** Envelope events with real, increasing ids. */
+export function envelopeEvents(datas: readonly unknown[], type = 'order'): EnvelopeEvent[] {
+  return datas.map((data) => ({ id: ids.next(), type, data }));
+}
+
+/** Sends one message per list of events, in order. */
+export async function sendEnvelopes(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly (readonly EnvelopeEvent[])[],
+  options: { pipeline?: string; stream?: string; groupIds?: readonly string[] } = {},
+): Promise<void> {
+  for (let start = 0; start < messages.length; start += 10) {
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.slice(start, start + 10).map((events, offset) => ({
+          Id: String(offset),
+          MessageBody: envelopeBody(
+            options.pipeline ?? 'orders-pipeline',
+            options.stream ?? 'orders',
+            events.map(serializeEnvelopeEvent),
+          ),
+          ...(options.groupIds
+            ? {
+                MessageGroupId: options.groupIds[start + offset],
+                MessageDeduplicationId: events
+                  .map((event) => event.id)
+                  .join('')
+                  .slice(0, 128),
+              }
+            : {}),
+        })),
+      }),
+    );
+  }
+}
+
+/** Receives up to `max` messages as a Lambda SQS event would carry them. */
+export async function receiveAsLambdaEvent(
+  sqs: SQSClient,
+  queueUrl: string,
+  queueArn: string,
+  max = 10,
+): Promise<SqsEvent> {
+  const records: SqsRecord[] = [];
+  for (let round = 0; round < 3 && records.length < max; round += 1) {
+    const output = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(10, max - records.length),
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    const messages = output.Messages ?? [];
+    if (messages.length === 0) break;
+    for (const message of messages) {
+      records.push({
+        messageId: message.MessageId as string,
+        receiptHandle: message.ReceiptHandle as string,
+        body: message.Body ?? '',
+        attributes: { ...(message.Attributes ?? {}) },
+        eventSourceARN: queueArn,
+      });
+    }
+  }
+  return { Records: records };
+}
+
+/** A Lambda-like context with a fixed, or changing, time left. */
+export function lambdaContext(remainingMs: number | (() => number) = 60_000) {
+  return {
+    awsRequestId: 'test-request',
+    getRemainingTimeInMillis: typeof remainingMs === 'number' ? () => remainingMs : remainingMs,
+  };
+}
+
+/** A record built by hand, for batches the emulator cannot produce (several messages of one FIFO group). */
+export function constructedRecord(
+  events: readonly EnvelopeEvent[],
+  options: { groupId?: string; receiveCount?: number } = {},
+): SqsRecord {
+  const messageId = `constructed-${events[0]?.id}`;
+  return {
+    messageId,
+    receiptHandle: `handle-${messageId}`,
+    body: envelopeBody('orders-pipeline', 'orders', events.map(serializeEnvelopeEvent)),
+    attributes: {
+      ApproximateReceiveCount: String(options.receiveCount ?? 1),
+      ...(options.groupId ? { MessageGroupId: options.groupId } : {}),
+    },
+  };
+}
