@@ -15,7 +15,17 @@ const FORBIDDEN = [
   /(^|\/)test\//,
 ];
 
-describe('the fetcher Lambda bundle', () => {
+/** Each Lambda entry point, and a library file its bundle must hold. */
+const ENTRY_POINTS = [
+  { name: 'fetcher', entry: 'functions/fetcher.ts', holds: 'lib/fetcher/fetcher.ts' },
+  {
+    name: 'worker (example)',
+    entry: 'examples/handlers/orders-worker.ts',
+    holds: 'lib/worker/process-batch.ts',
+  },
+] as const;
+
+describe.each(ENTRY_POINTS)('the $name Lambda bundle', ({ name, entry, holds }) => {
   let outdir: string;
   let metafile: Metafile;
   let sizeBytes: number;
@@ -23,13 +33,13 @@ describe('the fetcher Lambda bundle', () => {
   beforeAll(async () => {
     // Prepare: esbuild's settings as CDK's NodejsFunction applies them for an ESM bundle on Node 20,
     // with the AWS SDK left to the Lambda runtime.
-    outdir = await mkdtemp(join(tmpdir(), 'sluice-fetcher-bundle-'));
+    outdir = await mkdtemp(join(tmpdir(), 'sluice-bundle-'));
     const outfile = join(outdir, 'index.mjs');
 
     // Act
     const result = await build({
       absWorkingDir: ROOT,
-      entryPoints: ['functions/fetcher.ts'],
+      entryPoints: [entry],
       outfile,
       bundle: true,
       platform: 'node',
@@ -46,7 +56,7 @@ describe('the fetcher Lambda bundle', () => {
     });
     metafile = result.metafile;
     sizeBytes = (await stat(outfile)).size;
-    console.log(`fetcher bundle: ${sizeBytes} bytes`);
+    console.log(`${name} bundle: ${sizeBytes} bytes`);
   }, 60_000);
 
   afterAll(async () => {
@@ -55,8 +65,8 @@ describe('the fetcher Lambda bundle', () => {
 
   it('builds, with the handler and its library code inside', () => {
     const inputs = Object.keys(metafile.inputs);
-    expect(inputs).toContain('functions/fetcher.ts');
-    expect(inputs).toContain('lib/fetcher/fetcher.ts');
+    expect(inputs).toContain(entry);
+    expect(inputs).toContain(holds);
     expect(sizeBytes).toBeGreaterThan(0);
   });
 
