@@ -1,3 +1,4 @@
+export * from './consumer';
 export * from './errors';
 export {
   DEFAULT_COMMIT_DEADLINE_MS,

@@ -1,0 +1,37 @@
+/** Defaults of `PullConsumer.create()` options. */
+export const PULL_CONSUMER_DEFAULTS = Object.freeze({
+  maxRedeliveryCount: 5,
+  visibilityTimeoutSeconds: 30,
+  heartbeatIntervalSeconds: 10,
+  waitTimeSeconds: 1,
+} as const);
+
+/** Bounds of `PullConsumer.create()` options, inclusive. */
+export const PULL_CONSUMER_LIMITS = Object.freeze({
+  maxRedeliveryCount: { min: 1, max: 1_000 },
+  /** SQS's longest visibility timeout is 12 hours. */
+  visibilityTimeoutSeconds: { min: 1, max: 43_200 },
+  /** SQS's longest long poll is 20 seconds. */
+  waitTimeSeconds: { min: 0, max: 20 },
+} as const);
+
+/** The most events one `reserve()` call may ask for. */
+export const MAX_RESERVE_EVENTS = 10_000;
+
+/** The most messages one ReceiveMessage, ChangeMessageVisibilityBatch or DeleteMessageBatch call takes. */
+export const SQS_BATCH_LIMIT = 10;
+
+/** `retryAfterSeconds` of `fail()` runs from 0 to SQS's longest message delay (15 minutes). */
+export const MAX_RETRY_AFTER_SECONDS = 900;
+
+/** How long `stop({ drain: true })` waits for reserved events to be settled, by default. */
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
+
+/**
+ * The longest error message kept in an event's `lastError`; longer ones are cut, so that a re-sent
+ * event does not grow its message towards the SQS size limit.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 4_096;
+
+/** How many settled event ids a consumer remembers, to name them in errors when they are settled again. */
+export const SETTLED_MEMORY = 10_000;

@@ -1,0 +1,74 @@
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import {
+  type EnvelopeEvent,
+  type EventFailure,
+  envelopeBody,
+  envelopeOverheadBytes,
+  serializeEnvelopeEvent,
+} from '../messages/envelope';
+import { MAX_MESSAGE_BYTES } from '../sqs/constants';
+import { messagePayloadBytes } from '../sqs/message-size';
+import { MAX_ERROR_MESSAGE_CHARS } from './constants';
+
+/**
+ * Packs events, in order, into as few envelope bodies as fit in one message each next to the given
+ * message attributes. An event too large to fit even alone gets a body of its own, which the send
+ * then refuses.
+ *
+ * @example
+ * ```ts
+ * const bodies = packEnvelopeBodies('billing', 'orders', [{ ...event, attempts: 2, lastError }]);
+ * ```
+ */
+export function packEnvelopeBodies(
+  pipeline: string,
+  stream: string,
+  events: readonly EnvelopeEvent[],
+  attributes?: Readonly<Record<string, MessageAttributeValue>>,
+): string[] {
+  const room =
+    MAX_MESSAGE_BYTES -
+    envelopeOverheadBytes(pipeline, stream) -
+    (attributes === undefined ? 0 : messagePayloadBytes({ body: '', attributes }));
+  const bodies: string[] = [];
+  let current: string[] = [];
+  let currentBytes = 0;
+  for (const event of events) {
+    const serialized = serializeEnvelopeEvent(event);
+    const size = Buffer.byteLength(serialized);
+    // One byte for the comma before every event but the first.
+    if (current.length > 0 && currentBytes + 1 + size > room) {
+      bodies.push(envelopeBody(pipeline, stream, current));
+      current = [];
+      currentBytes = 0;
+    }
+    currentBytes += (current.length > 0 ? 1 : 0) + size;
+    current.push(serialized);
+  }
+  if (current.length > 0) bodies.push(envelopeBody(pipeline, stream, current));
+  return bodies;
+}
+
+/**
+ * The failure recorded for an attempt: an error's name and message, a string as the message of an
+ * `Error`, or an `UnknownFailure` when no reason was given. Long messages are cut.
+ *
+ * @example
+ * ```ts
+ * toEventFailure(new TypeError('bad order'), Date.now()); // { name: 'TypeError', message: 'bad order', at: ... }
+ * ```
+ */
+export function toEventFailure(
+  reason: string | Error | undefined,
+  at: number,
+  unknownName: string,
+): EventFailure {
+  if (reason === undefined)
+    return { name: unknownName, message: 'the attempt failed without a reason given', at };
+  if (typeof reason === 'string') return { name: 'Error', message: cut(reason), at };
+  return { name: reason.name || 'Error', message: cut(reason.message ?? ''), at };
+}
+
+function cut(text: string): string {
+  return text.length > MAX_ERROR_MESSAGE_CHARS ? `${text.slice(0, MAX_ERROR_MESSAGE_CHARS - 3)}...` : text;
+}
