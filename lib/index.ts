@@ -22,6 +22,44 @@ export type {
   StreamSettings,
 } from './event-log/types';
 export {
+  CLAIM_STATUS,
+  type ClaimStatus,
+  DEFAULT_CLAIM_DURATION_MS,
+  DEFAULT_FAILURE_RETENTION_SECONDS,
+  FAILURE_STATUS,
+  type FailureStatus,
+  UNKNOWN_FAILURE_MESSAGE,
+} from './failed/constants';
+export { deadLetterFailure } from './failed/dead-letter-failure';
+export {
+  type DeadLetterBatchResult,
+  type HandleDeadLettersOptions,
+  handleDeadLetters,
+} from './failed/dlq-consumer';
+export { ClaimLostError, RedriveError, type RedriveProgress } from './failed/errors';
+export {
+  createFailedEventFunction,
+  FAILED_EVENT_ENVIRONMENT,
+  type FailedEventFunctionOptions,
+  type FailedEventLambdaContext,
+  type SqsBatchResponse,
+  type SqsEventLike,
+} from './failed/failed-event-function';
+export { FailureStore, type FailureStoreOptions, type MalformedMessageInput } from './failed/failure-store';
+export type {
+  Claim,
+  ClaimResult,
+  FailedEventLogger,
+  FailurePage,
+  FailureRecord,
+  ListRecordsOptions,
+  MalformedPage,
+  MalformedRecord,
+  SqsRecordLike,
+} from './failed/records';
+export { type RedriveOptions, type RedriveResult, redriveDeadLetters } from './failed/redrive';
+export { matchesRedriveFilter, type RedriveFilter, validateRedriveFilter } from './failed/redrive-filter';
+export {
   type FailedEvent,
   type FailedHandler,
   type FailedHandlerContext,

@@ -16,16 +16,23 @@ const FORBIDDEN = [
 ];
 
 /** Each Lambda entry point, and a library file its bundle must hold. */
-const ENTRY_POINTS = [
+const ENTRY_POINTS: readonly { name: string; entry: string; holds: string; alsoForbidden?: RegExp }[] = [
   { name: 'fetcher', entry: 'functions/fetcher.ts', holds: 'lib/fetcher/fetcher.ts' },
   {
     name: 'worker (example)',
     entry: 'examples/handlers/orders-worker.ts',
     holds: 'lib/worker/process-batch.ts',
   },
-] as const;
+  // The failed-event function needs neither the fetcher nor the worker.
+  {
+    name: 'failed-event',
+    entry: 'functions/failed.ts',
+    holds: 'lib/failed/dlq-consumer.ts',
+    alsoForbidden: /(^|\/)lib\/(fetcher|worker)\//,
+  },
+];
 
-describe.each(ENTRY_POINTS)('the $name Lambda bundle', ({ name, entry, holds }) => {
+describe.each(ENTRY_POINTS)('the $name Lambda bundle', ({ name, entry, holds, alsoForbidden }) => {
   let outdir: string;
   let metafile: Metafile;
   let sizeBytes: number;
@@ -72,7 +79,7 @@ describe.each(ENTRY_POINTS)('the $name Lambda bundle', ({ name, entry, holds }) 
 
   it('holds nothing of the local runtime, the emulators, CDK or the tests', () => {
     const forbidden = Object.keys(metafile.inputs).filter((path) =>
-      FORBIDDEN.some((rule) => rule.test(path)),
+      [...FORBIDDEN, ...(alsoForbidden ? [alsoForbidden] : [])].some((rule) => rule.test(path)),
     );
     expect(forbidden).toEqual([]);
   });
