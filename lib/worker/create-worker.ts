@@ -12,7 +12,7 @@ import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN } from '../event-log/names';
 import { type BackoffPolicy, validateBackoff } from './backoff';
 import { MarkerStore } from './marker-store';
-import { type BatchDependencies, processBatch } from './process-batch';
+import { type BatchDependencies, emptyBatchStats, processBatch } from './process-batch';
 import { queueUrlFromArn, type SqsEvent } from './sqs-record';
 import type { BatchHandler, BatchOutcome, EventHandler, ManualHandler, StandardSchema } from './types';
 
@@ -121,7 +121,7 @@ export function createWorker<TData = unknown>(
 
   const processEvent = async (event: SqsEvent, context: WorkerInvocationContext): Promise<BatchOutcome> => {
     const records = event?.Records ?? [];
-    if (records.length === 0) return { batchItemFailures: [], stats: emptyStats() };
+    if (records.length === 0) return { batchItemFailures: [], stats: emptyBatchStats() };
     const queueUrl = settings.queueUrl ?? queueUrlFromArn(records[0]?.eventSourceARN);
     if (!queueUrl)
       throw new ValidationError(
@@ -253,19 +253,4 @@ function publish(outcome: BatchOutcome, metrics: Metrics | undefined): void {
   metrics.addMetric('EventsUnstarted', MetricUnit.Count, stats.unstarted);
   metrics.addMetric('MalformedMessages', MetricUnit.Count, stats.malformed);
   metrics.addMetric('OutputEventsCommitted', MetricUnit.Count, stats.outputEvents);
-}
-
-function emptyStats(): BatchOutcome['stats'] {
-  return {
-    messages: 0,
-    events: 0,
-    succeeded: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    duplicatesSkipped: 0,
-    unstarted: 0,
-    malformed: 0,
-    outputEvents: 0,
-  };
 }

@@ -105,18 +105,7 @@ export async function processBatch<TData>(
   records: readonly SqsRecord[],
   deps: BatchDependencies<TData>,
 ): Promise<BatchOutcome> {
-  const stats: BatchStats = {
-    messages: records.length,
-    events: 0,
-    succeeded: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    duplicatesSkipped: 0,
-    unstarted: 0,
-    malformed: 0,
-    outputEvents: 0,
-  };
+  const stats = emptyBatchStats(records.length);
   const failures = new Set<string>();
   const parsed: { record: SqsRecord; envelope: Envelope; key: string }[] = [];
   for (const record of records) {
@@ -441,6 +430,22 @@ async function settleMessage<TData>(
   if (allDone) return {};
   stats.retried += 1;
   return { retryAfterSeconds: onlyUnstarted ? 0 : retryAfter };
+}
+
+/** Zeroed counts for a batch of `messages` messages. */
+export function emptyBatchStats(messages = 0): BatchStats {
+  return {
+    messages,
+    events: 0,
+    succeeded: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    duplicatesSkipped: 0,
+    unstarted: 0,
+    malformed: 0,
+    outputEvents: 0,
+  };
 }
 
 /** A concurrent delivery of the same message finished first. */

@@ -1,15 +1,11 @@
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type SendMessageBatchCommandInput,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SendMessageBatchCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { EventIdGenerator, parseEnvelope, sendMessageBatches } from '../../lib';
 import { RedriveError } from '../../lib/failed/errors';
 import { redriveDeadLetters } from '../../lib/failed/redrive';
 import { type EnvelopeEvent, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
 import { createQueueWithDeadLetterQueue, sqsClient } from '../support/aws';
+import { drainBodies } from '../support/pipeline-fixture';
 
 const ids = new EventIdGenerator();
 const timeout = (at: number) => ({
@@ -56,33 +52,6 @@ async function deadLetterQueueWithMessages(sqs: SQSClient) {
     { throwOnFailure: true },
   );
   return { ...queue, events, bodies };
-}
-
-/** Receives and deletes every message of a queue; resolves to their bodies. */
-async function drainBodies(sqs: SQSClient, queueUrl: string): Promise<string[]> {
-  const bodies: string[] = [];
-  for (let empty = 0; empty < 2; ) {
-    const output = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    const messages = output.Messages ?? [];
-    if (messages.length === 0) {
-      empty += 1;
-      continue;
-    }
-    empty = 0;
-    bodies.push(...messages.map((message) => message.Body ?? ''));
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle,
-        })),
-      }),
-    );
-  }
-  return bodies;
 }
 
 /** The events of envelope bodies, by id; malformed bodies are left out. */

@@ -1,7 +1,5 @@
 import {
-  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
-  ReceiveMessageCommand,
   type SendMessageBatchCommandInput,
   type SendMessageBatchCommandOutput,
   type SendMessageBatchRequestEntry,
@@ -18,6 +16,7 @@ import {
   sendMessageBatches,
 } from '../../lib/sqs';
 import { createQueueWithDeadLetterQueue, sqsClient, uniqueName } from '../support/aws';
+import { drainBodies } from '../support/pipeline-fixture';
 
 const sqs = sqsClient();
 
@@ -131,38 +130,6 @@ function recordingSleep(): { sleep: (ms: number) => Promise<void>; delays: numbe
   return { delays, sleep: async (ms) => void delays.push(ms) };
 }
 
-/**
- * Receives and deletes messages until the queue has been empty for a moment and at least `expected`
- * arrived (or 10 s passed), and resolves to the bodies in the order received. On a FIFO queue the
- * emulator returns one message of a group per receive, so this loops once per message.
- */
-async function drain(queueUrl: string, expected: number): Promise<string[]> {
-  const bodies: string[] = [];
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const received = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    const messages = received.Messages ?? [];
-    if (messages.length === 0) {
-      if (bodies.length >= expected) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    bodies.push(...messages.map((message) => message.Body ?? ''));
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle,
-        })),
-      }),
-    );
-  }
-  return bodies;
-}
-
 async function messagesInQueue(queueUrl: string): Promise<number> {
   const { Attributes: attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
@@ -198,7 +165,7 @@ describe('sendMessageBatches', () => {
     expect(result.payloadBytes).toBe(
       messages.reduce((sum, message) => sum + Buffer.byteLength(message.body), 0),
     );
-    expect(await drain(queueUrl, messages.length)).toEqual(bodiesOf(messages));
+    expect(await drainBodies(sqs, queueUrl, { expected: messages.length })).toEqual(bodiesOf(messages));
   });
 
   it('sends ~300 KB messages three to a call, never more than 1 MiB in one call', async () => {
@@ -218,7 +185,9 @@ describe('sendMessageBatches', () => {
     for (const entries of calls) expect(callBytes(entries)).toBeLessThanOrEqual(MAX_BATCH_PAYLOAD_BYTES);
     expect(result.payloadBytes).toBe(3_000_000);
     expect(result.billedRequests).toBe(3 * 14 + 5);
-    expect((await drain(queueUrl, messages.length)).sort()).toEqual(bodiesOf(messages).sort());
+    expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
+      bodiesOf(messages).sort(),
+    );
   });
 
   it('fills a call up to exactly 1 MiB and at most 10 entries', async () => {
@@ -239,7 +208,9 @@ describe('sendMessageBatches', () => {
     expect(result.failed).toEqual([]);
     expect(calls.map((entries) => entries.length)).toEqual([4, 10, 10, 6]);
     expect(callBytes(calls[0] ?? [])).toBe(MAX_BATCH_PAYLOAD_BYTES);
-    expect((await drain(queueUrl, messages.length)).sort()).toEqual(bodiesOf(messages).sort());
+    expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
+      bodiesOf(messages).sort(),
+    );
   });
 
   it('sends again, alone, the entries SQS failed on its side, and every message arrives once', async () => {
@@ -265,7 +236,9 @@ describe('sendMessageBatches', () => {
       bodiesOf(messages.slice(10)),
     ]);
     expect(delays).toEqual([7]);
-    expect((await drain(queueUrl, messages.length)).sort()).toEqual(bodiesOf(messages).sort());
+    expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
+      bodiesOf(messages).sort(),
+    );
   });
 
   it('fails when SQS keeps failing an entry on its side: gives up after maxAttempts and sends nothing later', async () => {
@@ -304,7 +277,7 @@ describe('sendMessageBatches', () => {
     expect(result.unsentIds).toEqual(idsOf(messages.slice(10)));
     expect(result.calls).toBe(3);
     expect(delays).toEqual([10, 15]);
-    expect((await drain(queueUrl, 9)).sort()).toEqual(
+    expect((await drainBodies(sqs, queueUrl, { expected: 9 })).sort()).toEqual(
       bodiesOf([...messages.slice(0, 3), ...messages.slice(4, 10)]).sort(),
     );
   });
@@ -339,7 +312,7 @@ describe('sendMessageBatches', () => {
     expect(result.unsentIds).toEqual(idsOf(messages.slice(20)));
     expect(result.calls).toBe(2);
     expect(delays).toEqual([]);
-    const landed = await drain(queueUrl, 19);
+    const landed = await drainBodies(sqs, queueUrl, { expected: 19 });
     expect(landed.sort()).toEqual(bodiesOf([...messages.slice(0, 13), ...messages.slice(14, 20)]).sort());
   });
 
@@ -390,7 +363,9 @@ describe('sendMessageBatches', () => {
     expect(result.acceptedIds).toEqual(idsOf(messages));
     expect(result.calls).toBe(3);
     expect(delays).toEqual([1, 2]);
-    expect((await drain(queueUrl, messages.length)).sort()).toEqual(bodiesOf(messages).sort());
+    expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
+      bodiesOf(messages).sort(),
+    );
   });
 
   it('fails when every call is throttled: gives up after maxAttempts with the last error as cause', async () => {

@@ -57,18 +57,27 @@ export interface ReceivedMessage {
   readonly groupId?: string;
 }
 
+/** A message as SQS handed it out, already deleted from its queue. */
+export interface DrainedMessage {
+  readonly body: string;
+  readonly attributes: Record<string, string>;
+}
+
 /**
- * Receives and deletes every message in a queue until it stays empty for `emptyReceives` calls in a
- * row, in the order they came.
+ * Receives and deletes every message in a queue, in the order they come, until the queue has stayed
+ * empty for `emptyReceives` receives in a row and at least `expected` messages arrived (or
+ * `timeoutMs` passed). On a FIFO queue fauxqs hands out one message of a group per receive, so this
+ * loops once per message.
  */
-export async function drainQueue(
+export async function drainMessages(
   sqs: SQSClient,
   queueUrl: string,
-  emptyReceives = 2,
-): Promise<ReceivedMessage[]> {
-  const received: ReceivedMessage[] = [];
+  options: { emptyReceives?: number; expected?: number; timeoutMs?: number } = {},
+): Promise<DrainedMessage[]> {
+  const drained: DrainedMessage[] = [];
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   let empty = 0;
-  while (empty < emptyReceives) {
+  while (Date.now() < deadline) {
     const output = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -80,18 +89,17 @@ export async function drainQueue(
     const messages = output.Messages ?? [];
     if (messages.length === 0) {
       empty += 1;
+      if (empty >= (options.emptyReceives ?? 2) && drained.length >= (options.expected ?? 0)) break;
+      if (drained.length < (options.expected ?? 0)) await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
     empty = 0;
-    for (const message of messages) {
-      const groupId = message.Attributes?.MessageGroupId;
-      received.push({
-        envelope: parseEnvelope(message.Body ?? '', message.MessageId),
+    drained.push(
+      ...messages.map((message) => ({
         body: message.Body ?? '',
-        sentTimestamp: Number(message.Attributes?.SentTimestamp ?? 0),
-        ...(groupId ? { groupId } : {}),
-      });
-    }
+        attributes: { ...(message.Attributes ?? {}) },
+      })),
+    );
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
@@ -102,7 +110,30 @@ export async function drainQueue(
       }),
     );
   }
-  return received;
+  return drained;
+}
+
+/** {@link drainMessages}, the bodies only. */
+export async function drainBodies(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: Parameters<typeof drainMessages>[2] = {},
+): Promise<string[]> {
+  return (await drainMessages(sqs, queueUrl, options)).map((message) => message.body);
+}
+
+/** Drains a queue of Sluice messages, parsing each envelope. */
+export async function drainQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+  emptyReceives = 2,
+): Promise<ReceivedMessage[]> {
+  return (await drainMessages(sqs, queueUrl, { emptyReceives })).map(({ body, attributes }) => ({
+    envelope: parseEnvelope(body),
+    body,
+    sentTimestamp: Number(attributes.SentTimestamp ?? 0),
+    ...(attributes.MessageGroupId ? { groupId: attributes.MessageGroupId } : {}),
+  }));
 }
 
 /** The event ids of received messages, in the order received. */
