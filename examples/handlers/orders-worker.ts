@@ -1,10 +1,14 @@
 // A pipeline's worker as a user writes it: the file the EventPipeline construct bundles for Lambda.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+// Any Standard Schema validator works; zod's mini build keeps the Lambda bundle small.
+import * as z from 'zod/mini';
 import { createWorker, NonRetryableError } from '../../lib';
 
-const orderPlaced = z.object({ orderId: z.string().min(1), amount: z.number().positive() });
+const orderPlaced = z.object({
+  orderId: z.string().check(z.minLength(1)),
+  amount: z.number().check(z.positive()),
+});
 
 const logger = new Logger({ serviceName: 'orders-worker' });
 const metrics = new Metrics({ namespace: 'Sluice', serviceName: 'orders-worker' });

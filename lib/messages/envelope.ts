@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { SluiceError } from '../errors';
 import { isEventId } from '../time/event-id';
+import '../validation/english-messages';
 
 /** The version of the message body format; a worker refuses bodies of versions it does not know. */
 export const ENVELOPE_VERSION = 1;
@@ -48,20 +49,20 @@ export interface Envelope {
 
 const envelopeSchema = z.object({
   sluice: z.literal(ENVELOPE_VERSION),
-  pipeline: z.string().min(1),
-  stream: z.string().min(1),
+  pipeline: z.string().check(z.minLength(1)),
+  stream: z.string().check(z.minLength(1)),
   events: z
     .array(
       z.object({
-        id: z.string().refine(isEventId, 'not a Sluice event id'),
-        type: z.string().min(1),
+        id: z.string().check(z.refine(isEventId, 'not a Sluice event id')),
+        type: z.string().check(z.minLength(1)),
         data: z.unknown(),
-        partitionKey: z.string().optional(),
-        attempts: z.number().int().min(0).optional(),
-        lastError: z.object({ name: z.string(), message: z.string(), at: z.number() }).optional(),
+        partitionKey: z.optional(z.string()),
+        attempts: z.optional(z.int().check(z.minimum(0))),
+        lastError: z.optional(z.object({ name: z.string(), message: z.string(), at: z.number() })),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
 /** A message body that is not a Sluice envelope: foreign, truncated or corrupt. */

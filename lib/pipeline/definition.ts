@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { describe, ValidationError } from '../errors';
 import { NAME_PATTERN } from '../event-log/names';
 import { isEventId } from '../time/event-id';
@@ -10,83 +10,92 @@ import {
   positionAtTime,
 } from '../time/position';
 import { isTimeBucket } from '../time/time-bucket';
+import '../validation/english-messages';
 
 const NAME = NAME_PATTERN;
 const NAME_RULE = '1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit';
 
 /** A position as text: passes on `parsePosition`'s own reason when it is refused. */
-const positionTextSchema = z.string().superRefine((text, context) => {
-  try {
-    parsePosition(text);
-  } catch (error) {
-    context.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-});
-
-const positionObjectSchema = z
-  .object({
-    timeBucket: z.string().refine(isTimeBucket, 'timeBucket must be yyyyMMddHH0000'),
-    eventId: z.string().refine(isEventId, 'eventId must be a Sluice event id').optional(),
-  })
-  .strict()
-  .superRefine((value, context) => {
-    // Only the agreement of the two parts is checked here; each part's own form is checked above.
-    if (value.eventId === undefined || !isTimeBucket(value.timeBucket) || !isEventId(value.eventId)) return;
+const positionTextSchema = z.string().check(
+  z.superRefine((text, context) => {
     try {
-      assertPosition(value);
+      parsePosition(text);
     } catch (error) {
       context.addIssue({ code: 'custom', message: (error as Error).message });
     }
-  });
+  }),
+);
+
+const positionObjectSchema = z
+  .strictObject({
+    timeBucket: z.string().check(z.refine(isTimeBucket, 'timeBucket must be yyyyMMddHH0000')),
+    eventId: z.optional(z.string().check(z.refine(isEventId, 'eventId must be a Sluice event id'))),
+  })
+  .check(
+    z.superRefine((value, context) => {
+      // Only the agreement of the two parts is checked here; each part's own form is checked above.
+      if (value.eventId === undefined || !isTimeBucket(value.timeBucket) || !isEventId(value.eventId)) return;
+      try {
+        assertPosition(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+  );
 
 const positionSchema = z.union([positionTextSchema, positionObjectSchema]);
 
-const instantSchema = z.iso.datetime({ offset: true }).refine(
-  // Text that is no date at all parses to NaN and is reported by the ISO check alone.
-  (text) => !(Date.parse(text) < 0),
-  'time must be 1970-01-01T00:00:00Z or later: no event id holds an earlier time',
+const instantSchema = z.iso.datetime({ offset: true }).check(
+  z.refine(
+    // Text that is no date at all parses to NaN and is reported by the ISO check alone.
+    (text) => !(Date.parse(text) < 0),
+    'time must be 1970-01-01T00:00:00Z or later: no event id holds an earlier time',
+  ),
 );
 
+const wholeNumber = (min: number, max: number) => z.optional(z.int().check(z.minimum(min), z.maximum(max)));
+
 const definitionSchema = z
-  .object({
-    name: z.string().regex(NAME, `name must be ${NAME_RULE}`),
-    stream: z.string().regex(NAME, `stream must be ${NAME_RULE}`),
-    eventTypes: z
-      .array(z.string().regex(NAME, `event types must be ${NAME_RULE}`))
-      .min(1)
-      .max(100)
-      .optional(),
-    queueUrl: z.string().refine(isQueueUrl, 'queueUrl must be an http(s) queue URL'),
-    fifo: z.boolean().optional(),
-    start: z
-      .union([
+  .strictObject({
+    name: z.string().check(z.regex(NAME, `name must be ${NAME_RULE}`)),
+    stream: z.string().check(z.regex(NAME, `stream must be ${NAME_RULE}`)),
+    eventTypes: z.optional(
+      z
+        .array(z.string().check(z.regex(NAME, `event types must be ${NAME_RULE}`)))
+        .check(z.minLength(1), z.maxLength(100)),
+    ),
+    queueUrl: z.string().check(z.refine(isQueueUrl, 'queueUrl must be an http(s) queue URL')),
+    fifo: z.optional(z.boolean()),
+    start: z.optional(
+      z.union([
         z.literal('earliest'),
         z.literal('latest'),
-        z.object({ time: instantSchema }).strict(),
-        z.object({ position: positionSchema }).strict(),
-      ])
-      .optional(),
-    stopAt: z
-      .union([z.object({ time: instantSchema }).strict(), z.object({ position: positionSchema }).strict()])
-      .optional(),
-    bufferSize: z.number().int().min(1).max(1_000_000).optional(),
-    pageSize: z.number().int().min(1).max(10_000).optional(),
-    maxMessageBytes: z.number().int().min(1_024).max(1_048_576).optional(),
-    maxEventsPerMessage: z.number().int().min(1).max(10_000).optional(),
-    enabled: z.boolean().optional(),
+        z.strictObject({ time: instantSchema }),
+        z.strictObject({ position: positionSchema }),
+      ]),
+    ),
+    stopAt: z.optional(
+      z.union([z.strictObject({ time: instantSchema }), z.strictObject({ position: positionSchema })]),
+    ),
+    bufferSize: wholeNumber(1, 1_000_000),
+    pageSize: wholeNumber(1, 10_000),
+    maxMessageBytes: wholeNumber(1_024, 1_048_576),
+    maxEventsPerMessage: wholeNumber(1, 10_000),
+    enabled: z.optional(z.boolean()),
   })
-  .strict()
-  .superRefine((value, context) => {
-    if (value.fifo === undefined) return;
-    const queueIsFifo = value.queueUrl.endsWith('.fifo');
-    if (value.fifo !== queueIsFifo) {
-      context.addIssue({
-        code: 'custom',
-        path: ['fifo'],
-        message: `fifo is ${value.fifo} but the queue ${value.queueUrl} is ${queueIsFifo ? 'a FIFO queue' : 'a standard queue'}`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((value, context) => {
+      if (value.fifo === undefined) return;
+      const queueIsFifo = value.queueUrl.endsWith('.fifo');
+      if (value.fifo !== queueIsFifo) {
+        context.addIssue({
+          code: 'custom',
+          path: ['fifo'],
+          message: `fifo is ${value.fifo} but the queue ${value.queueUrl} is ${queueIsFifo ? 'a FIFO queue' : 'a standard queue'}`,
+        });
+      }
+    }),
+  );
 
 /** Where a new pipeline starts reading. */
 export type PipelineStart =
