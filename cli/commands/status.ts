@@ -1,0 +1,201 @@
+import type { Command } from 'commander';
+import {
+  formatPosition,
+  type PipelineState,
+  type PipelineStore,
+  positionTimeMs,
+  queueDepth,
+  type ResolvedPipeline,
+  type RunRecord,
+} from '../../lib';
+import { type CliContext, runAction } from '../context';
+import { deadLetterQueueUrlOf } from '../dead-letter-queue';
+import { humanDuration, renderTable } from '../format';
+import type { CliIo } from '../io';
+
+/** One pipeline as `sluice status --json` prints it; a value that could not be read is `null`. */
+export interface PipelineStatusRow {
+  readonly pipeline: string;
+  readonly stream: string | null;
+  readonly enabled: boolean | null;
+  /** `running`, or `completed` once a bounded pipeline reached its stopAt. */
+  readonly status: string | null;
+  /** `yyyyMMddHH0000[/eventId]`. */
+  readonly position: string | null;
+  readonly stopAt: string | null;
+  /** How far the position is behind now, in milliseconds. */
+  readonly lagMs: number | null;
+  readonly queueUrl: string | null;
+  /** Messages in the queue: visible, in flight and delayed. */
+  readonly backlog: number | null;
+  readonly deadLetterQueueUrl: string | null;
+  readonly deadLetters: number | null;
+  /** The fetcher holding the lease, while it is unexpired. */
+  readonly leaseOwner: string | null;
+  readonly leaseExpiresAt: number | null;
+  readonly lastRun: {
+    readonly status: string;
+    readonly startedAt: number;
+    readonly endedAt: number | null;
+    readonly eventsSent: number | null;
+    readonly stopReason: string | null;
+    readonly error: string | null;
+  } | null;
+  /** What could not be read, each naming the queue or record. */
+  readonly problems: readonly string[];
+}
+
+export function registerStatus(program: Command, io: CliIo): void {
+  program
+    .command('status')
+    .description('show every pipeline: position, lag, queue backlog, DLQ depth, lease owner, last run')
+    .argument('[pipelines...]', 'only these pipelines')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sluice status --state-table sluice-state\n  sluice status billing --json',
+    )
+    .action((names: string[], _options: unknown, command: Command) =>
+      runAction(command, io, (context) => status(context, names)),
+    );
+}
+
+async function status(context: CliContext, names: readonly string[]): Promise<void> {
+  const store = context.pipelineStore();
+  const { pipelines, invalid } = await store.listPipelines();
+  const wanted = new Set(names);
+  const known = new Set([...pipelines.map((p) => p.name), ...invalid.map((p) => p.name)]);
+  const missing = names.filter((name) => !known.has(name));
+  if (missing.length > 0) {
+    throw new Error(
+      `no pipeline named ${missing.map((name) => `'${name}'`).join(', ')} in state table '${store.tableName}'`,
+    );
+  }
+  const now = Date.now();
+  const selected = pipelines.filter((p) => wanted.size === 0 || wanted.has(p.name));
+  const rows: PipelineStatusRow[] = [
+    ...(await Promise.all(selected.map((pipeline) => pipelineRow(context, store, pipeline, now)))),
+    ...invalid
+      .filter((p) => wanted.size === 0 || wanted.has(p.name))
+      .map((p) => invalidRow(p.name, `its stored definition is invalid: ${p.error.message}`)),
+  ].sort((a, b) => a.pipeline.localeCompare(b.pipeline));
+
+  if (context.json) {
+    context.printJson(rows);
+    return;
+  }
+  if (rows.length === 0) {
+    context.print(`no pipelines registered in state table '${store.tableName}'`);
+    return;
+  }
+  context.print(
+    renderTable(
+      ['Pipeline', 'Stream', 'Position', 'Lag', 'Backlog', 'DLQ', 'Lease owner', 'Last run'],
+      rows.map((row) => [
+        row.problems.length > 0 ? `${row.pipeline} (!)` : row.pipeline,
+        row.stream ?? '?',
+        row.position ?? '?',
+        row.lagMs === null ? '?' : humanDuration(row.lagMs),
+        row.backlog === null ? '?' : String(row.backlog),
+        row.deadLetters === null ? (row.deadLetterQueueUrl === null ? '-' : '?') : String(row.deadLetters),
+        row.leaseOwner ?? '-',
+        lastRunText(row.lastRun),
+      ]),
+    ),
+  );
+  for (const row of rows) {
+    for (const problem of row.problems) context.io.stderr.write(`warning: ${row.pipeline}: ${problem}\n`);
+  }
+}
+
+async function pipelineRow(
+  context: CliContext,
+  store: PipelineStore,
+  pipeline: ResolvedPipeline,
+  now: number,
+): Promise<PipelineStatusRow> {
+  const problems: string[] = [];
+  const attempt = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (error) {
+      problems.push(`${what}: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+  const sqs = context.sqs();
+  const [state, runs, backlog, deadLetterQueueUrl] = await Promise.all([
+    attempt('state', () => store.getState(pipeline.name)),
+    attempt('runs', () => store.listRuns(pipeline.name, 1)),
+    attempt(`queue ${pipeline.queueUrl}`, () => queueDepth(sqs, pipeline.queueUrl)),
+    attempt(`redrive policy of ${pipeline.queueUrl}`, () => deadLetterQueueUrlOf(sqs, pipeline.queueUrl)),
+  ]);
+  const deadLetters =
+    deadLetterQueueUrl === undefined
+      ? undefined
+      : await attempt(`dead-letter queue ${deadLetterQueueUrl}`, () => queueDepth(sqs, deadLetterQueueUrl));
+  if (state === undefined && !problems.some((p) => p.startsWith('state'))) {
+    problems.push(`no state item in table '${store.tableName}'`);
+  }
+  return {
+    pipeline: pipeline.name,
+    stream: pipeline.stream,
+    enabled: pipeline.enabled,
+    status: state?.status ?? null,
+    position: state ? formatPosition(state.position) : null,
+    stopAt: state?.stopAt ? formatPosition(state.stopAt) : null,
+    lagMs: state ? Math.max(0, now - positionTimeMs(state.position)) : null,
+    queueUrl: pipeline.queueUrl,
+    backlog: backlog ?? null,
+    deadLetterQueueUrl: deadLetterQueueUrl ?? null,
+    deadLetters: deadLetters ?? null,
+    ...lease(state, now),
+    lastRun: runs?.[0] ? lastRun(runs[0]) : null,
+    problems,
+  };
+}
+
+function lease(
+  state: PipelineState | undefined,
+  now: number,
+): Pick<PipelineStatusRow, 'leaseOwner' | 'leaseExpiresAt'> {
+  if (!state?.leaseOwner || state.leaseExpiresAt <= now) return { leaseOwner: null, leaseExpiresAt: null };
+  return { leaseOwner: state.leaseOwner, leaseExpiresAt: state.leaseExpiresAt };
+}
+
+function lastRun(run: RunRecord): PipelineStatusRow['lastRun'] {
+  return {
+    status: run.status,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt ?? null,
+    eventsSent: run.counts?.eventsSent ?? null,
+    stopReason: run.stopReason ?? null,
+    error: run.error ? `${run.error.name}: ${run.error.message}` : null,
+  };
+}
+
+function lastRunText(run: PipelineStatusRow['lastRun']): string {
+  if (!run) return '-';
+  const at = new Date(run.endedAt ?? run.startedAt).toISOString();
+  const sent = run.eventsSent === null ? '' : `, ${run.eventsSent} sent`;
+  return `${run.status} ${at}${sent}`;
+}
+
+function invalidRow(name: string, problem: string): PipelineStatusRow {
+  return {
+    pipeline: name,
+    stream: null,
+    enabled: null,
+    status: null,
+    position: null,
+    stopAt: null,
+    lagMs: null,
+    queueUrl: null,
+    backlog: null,
+    deadLetterQueueUrl: null,
+    deadLetters: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    lastRun: null,
+    problems: [problem],
+  };
+}
