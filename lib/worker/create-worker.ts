@@ -36,7 +36,7 @@ export interface WorkerOptions<TData = unknown> {
   readonly backoff?: BackoffPolicy;
   /** No event starts once the Lambda has less time left than this. @default 5000 */
   readonly deadlineMarginMs?: number;
-  /** @default from the records' event source ARN */
+  /** @default the `SLUICE_QUEUE_URL` environment variable, else from the records' event source ARN */
   readonly queueUrl?: string;
   /** Where events that keep failing go. @default the `SLUICE_DEAD_LETTER_QUEUE_URL` environment variable */
   readonly deadLetterQueueUrl?: string;
@@ -192,8 +192,10 @@ function resolveWorkerOptions<TData>(
       `deadLetterQueueUrl (or SLUICE_DEAD_LETTER_QUEUE_URL) must be a queue URL (given ${describe(deadLetterQueueUrl)})`,
     );
   }
-  if (options.queueUrl !== undefined && !/^https?:\/\/\S+\/\S+$/.test(options.queueUrl))
-    problems.push(`queueUrl must be a queue URL (given ${describe(options.queueUrl)})`);
+  const queueUrl = options.queueUrl ?? env.SLUICE_QUEUE_URL;
+  if (queueUrl !== undefined && !/^https?:\/\/\S+\/\S+$/.test(queueUrl)) {
+    problems.push(`queueUrl (or SLUICE_QUEUE_URL) must be a queue URL (given ${describe(queueUrl)})`);
+  }
   const integer = (name: string, value: unknown, min: number, max: number) => {
     if (
       value !== undefined &&
@@ -227,7 +229,7 @@ function resolveWorkerOptions<TData>(
     pipeline: pipeline as string,
     stateTable: stateTable as string,
     deadLetterQueueUrl: deadLetterQueueUrl as string,
-    queueUrl: options.queueUrl,
+    queueUrl,
     mode: mode as
       | { handle: EventHandler<TData> }
       | { handleBatch: BatchHandler<TData> }
