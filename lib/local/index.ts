@@ -12,4 +12,5 @@ export {
   defaultCacheDirectory,
   installDynamoDbLocal,
 } from './install-dynamodb-local';
+export * from './runtime';
 export { type RunningSqsEmulator, type StartSqsEmulatorOptions, startSqsEmulator } from './sqs-emulator';

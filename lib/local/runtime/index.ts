@@ -1,0 +1,50 @@
+export {
+  type BusEvent,
+  type BusRule,
+  type DetailPattern,
+  type EventBusStats,
+  type EventPattern,
+  LocalEventBus,
+  type LocalEventBusOptions,
+  MAX_EVENT_BYTES,
+  MAX_PUT_EVENTS_ENTRIES,
+  matchesPattern,
+  type PatternValues,
+  type PutEventsEntry,
+} from './event-bus';
+export {
+  createLambdaContext,
+  type LambdaContextOptions,
+  type LambdaHandler,
+  type LocalLambdaContext,
+  MAX_FUNCTION_TIMEOUT_MS,
+} from './lambda-context';
+export {
+  type LocalEndpoints,
+  type LocalPipeline,
+  type LocalPipelineOptions,
+  type LocalPipelineResources,
+  type LocalPipelineStats,
+  type ModuleExport,
+  startLocalPipeline,
+  validateLocalPipelineOptions,
+} from './local-pipeline';
+export {
+  FixedRateSchedule,
+  type FixedRateScheduleOptions,
+  rateToMilliseconds,
+  type ScheduledEvent,
+  type ScheduleStats,
+} from './schedule';
+export {
+  INVOCATION_OUTCOME,
+  type InvocationResult,
+  type LambdaSqsEvent,
+  type LambdaSqsMessageAttribute,
+  type LambdaSqsRecord,
+  SqsEventSourceMapping,
+  type SqsEventSourceMappingOptions,
+  type SqsEventSourceStats,
+  settlePartialBatch,
+  validateMappingOptions,
+} from './sqs-event-source';
