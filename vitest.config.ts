@@ -14,6 +14,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Headroom, not a speed check: a synth with CloudFormation validation, or a bundle build,
+          // takes a few seconds, longer on a loaded machine.
+          testTimeout: 30_000,
         },
       },
       {

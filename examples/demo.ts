@@ -1,107 +1,213 @@
-// The demo behind `npm start`: runs the event log on DynamoDB Local, commits a few thousand events
-// spread over several hours, and reads them back the ways a pipeline does. Needs nothing but Java.
+// The demo behind `npm start`: a whole pipeline on this machine. It starts DynamoDB Local and the SQS
+// emulator, loads a few thousand events spread over six hours, and runs the real fetcher, worker and
+// failed-event handler under the local runtime, with a handler that fails now and then and one
+// poison event that always fails. `npm start -- --json` prints the summary as one JSON line.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SingleBar } from 'cli-progress';
 import {
+  type BatchStats,
+  createWorker,
   EventIdGenerator,
   EventLog,
   eventLogTableDefinition,
-  type Position,
-  positionAtTime,
+  positionTimeMs,
   TIME_BUCKET_MS,
 } from '../lib';
-import { JavaMissingError, startDynamoDbLocal } from '../lib/local';
+import { JavaMissingError, startDynamoDbLocal, startLocalPipeline, startSqsEmulator } from '../lib/local';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const EVENT_COUNT = 3_000;
 const HOURS = 6;
-const STREAM = 'orders';
-const TYPES = ['order.placed', 'order.paid', 'order.shipped'];
+const POISON = 1_234;
+const EVENT_LOG_TABLE = 'sluice-demo-events';
+const json = process.argv.includes('--json');
 
-async function main(): Promise<void> {
-  console.log('Sluice demo: the time-bucketed event log on DynamoDB Local\n');
-  const dynamodbLocal = await startDynamoDbLocal();
+type Order = { n: number; amount: number };
+type Totals = { retried: number; duplicatesSkipped: number; failedAttempts: number };
+
+/** Fails about one event in 40 on its first attempt, and the poison event always. */
+function failureOf(order: Order, attempt: number): string | undefined {
+  if (order.n === POISON) return `order ${order.n} has an amount no ledger accepts`;
+  if (attempt === 1 && (order.n * 7919) % 40 === 0) return `order ${order.n}: payment service timed out`;
+  return undefined;
+}
+
+function say(line: string): void {
+  if (!json) console.log(line);
+}
+
+async function main(): Promise<number> {
+  say('Sluice demo: a whole pipeline on this machine\n');
+  // History first: events with past ids must be in the log before a pipeline reads it, or a live
+  // reader would already have passed them (docs/late-writes.md). So the demo starts the emulators
+  // itself, loads six hours of events, then starts the pipeline against them.
+  const [dynamodbLocal, sqsEmulator] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
   try {
-    const client = new DynamoDBClient({
-      endpoint: dynamodbLocal.endpoint,
-      region: 'local',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await client.send(new CreateTableCommand(eventLogTableDefinition('sluice-demo-events')));
-    console.log(`DynamoDB Local is up on ${dynamodbLocal.endpoint} (pid ${dynamodbLocal.pid})`);
-
-    // The producer's clock starts six hours ago and walks forward, so the events fill six hourly buckets.
-    const startMs = Math.floor((Date.now() - HOURS * TIME_BUCKET_MS) / TIME_BUCKET_MS) * TIME_BUCKET_MS;
-    let producerClock = startMs;
-    const step = (HOURS * TIME_BUCKET_MS) / EVENT_COUNT;
-    const log = new EventLog({
-      tableName: 'sluice-demo-events',
-      client,
-      streams: { [STREAM]: { writeShards: 4, retentionSeconds: 7 * 24 * 3600 } },
-      idGenerator: new EventIdGenerator({ now: () => (producerClock += step) }),
-    });
-
-    const started = performance.now();
-    for (let index = 0; index < EVENT_COUNT; index += 100) {
-      await log.commit(
-        Array.from({ length: 100 }, (_, offset) => ({
-          stream: STREAM,
-          type: TYPES[(index + offset) % TYPES.length] as string,
-          data: { orderId: `o-${index + offset}`, amount: ((index + offset) % 97) + 0.5 },
-          partitionKey: `customer-${(index + offset) % 23}`,
-        })),
-      );
-    }
-    const commitSeconds = (performance.now() - started) / 1000;
-    console.log(
-      `Committed ${EVENT_COUNT} events in atomic batches of 100: ${commitSeconds.toFixed(2)} s, ${Math.round(EVENT_COUNT / commitSeconds)} events/s`,
+    say(
+      `Emulators: DynamoDB Local ${dynamodbLocal.endpoint} (pid ${dynamodbLocal.pid}), SQS ${sqsEmulator.endpoint} (pid ${sqsEmulator.pid})`,
     );
-
-    const buckets = await log.listTimeBuckets(STREAM);
-    console.log(`Time buckets of '${STREAM}': ${buckets.join(', ')}`);
-    for (const type of TYPES) console.log(`  ${type}: ${await log.count(STREAM, { types: [type] })} events`);
-
-    const halfway = new Date(startMs + (HOURS / 2) * TIME_BUCKET_MS + 30 * 60_000);
-    const { events: firstAfterHalfway } = await log.range(STREAM, { from: halfway, limit: 3 });
-    console.log(`\nFirst events from ${halfway.toISOString()}:`);
-    for (const event of firstAfterHalfway)
-      console.log(`  ${event.id}  ${event.time.toISOString()}  ${event.type}`);
-
-    // A consumer reads after its position, page by page, as the fetcher will.
-    let position: Position = positionAtTime(startMs);
-    let delivered = 0;
-    let pages = 0;
-    const readStarted = performance.now();
-    for (;;) {
-      const page = await log.readAfter(STREAM, position, { limit: 500 });
-      delivered += page.events.length;
-      pages += 1;
-      position = page.position;
-      if (page.caughtUp) break;
-    }
-    const readSeconds = (performance.now() - readStarted) / 1000;
-    console.log(
-      `\nA consumer read ${delivered} events after its position in ${pages} pages: ${readSeconds.toFixed(2)} s, ${Math.round(delivered / readSeconds)} events/s`,
-    );
-    console.log(`It now stands at ${position.timeBucket}/${position.eventId}, the settled horizon.`);
-    console.log(
-      delivered === EVENT_COUNT
-        ? '\nEvery committed event was read back once. Done.'
-        : '\nSome events were not read back!',
-    );
-    client.destroy();
-    if (delivered !== EVENT_COUNT) process.exitCode = 1;
+    const committed = await loadHistory(dynamodbLocal.endpoint);
+    say(`Committed ${committed.length} events spread over ${HOURS} hours.\n`);
+    return await runPipeline(dynamodbLocal.endpoint, sqsEmulator.endpoint, committed);
   } finally {
-    await dynamodbLocal.stop();
+    await Promise.all([dynamodbLocal.stop(), sqsEmulator.stop()]);
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof JavaMissingError) {
-    // The demo needs Java for DynamoDB Local; say how to get it rather than fail.
-    console.log(error.message);
-    return;
+async function runPipeline(dynamodb: string, sqs: string, committed: readonly string[]): Promise<number> {
+  const delivered = new Set<string>();
+  const deadLettered = new Set<string>();
+  const totals: Totals = { retried: 0, duplicatesSkipped: 0, failedAttempts: 0 };
+  const local = await startLocalPipeline({
+    endpoints: { dynamodb, sqs },
+    eventLogTable: EVENT_LOG_TABLE,
+    pipeline: { name: 'demo', stream: 'orders', start: 'earliest', maxEventsPerMessage: 25 },
+    workerFactory: (resources) => {
+      const worker = createWorker<Order>(
+        {
+          pipeline: resources.pipeline,
+          stateTable: resources.stateTable,
+          queueUrl: resources.queueUrl,
+          deadLetterQueueUrl: resources.deadLetterQueueUrl,
+          sqs: resources.sqs,
+          dynamodb: resources.dynamodb,
+          maxRedeliveryCount: 3,
+          backoff: { baseDelaySeconds: 1, maxDelaySeconds: 2 },
+          handle: async (event) => {
+            const failure = failureOf(event.data, event.attempt);
+            if (failure) throw new Error(failure);
+            delivered.add(event.id);
+          },
+        },
+        {},
+      );
+      return async (event, context) => {
+        const outcome = await worker.processEvent(event, context);
+        add(totals, outcome.stats);
+        return { batchItemFailures: outcome.batchItemFailures };
+      };
+    },
+    failedHandler: (failures) => {
+      for (const failure of failures) deadLettered.add(failure.event.id);
+    },
+    batchSize: 10,
+    maximumConcurrency: 4,
+    workerTimeoutSeconds: 10,
+    maxRedeliveryCount: 3,
+    fetcherIntervalMs: 1_000,
+    fetcherTimeoutSeconds: 5,
+    onError: (error, details) => say(`  ${details.function}: ${(error as Error).message}`),
+  });
+  const started = Date.now();
+  const bar =
+    !json && process.stdout.isTTY
+      ? new SingleBar({
+          format:
+            'handled {value}/{total} | {rate} events/s | lag {lag} | retries {retries} | dead-lettered {dead}',
+          hideCursor: true,
+        })
+      : undefined;
+  bar?.start(committed.length, 0, { rate: 0, lag: '-', retries: 0, dead: 0 });
+  const report = async () => {
+    const state = await local.store.getState('demo');
+    const lag = state ? `${Math.round((Date.now() - positionTimeMs(state.position)) / 1000)} s` : '-';
+    const rate = Math.round(delivered.size / Math.max(0.001, (Date.now() - started) / 1000));
+    const payload = { rate, lag, retries: totals.retried, dead: deadLettered.size };
+    if (bar) bar.update(delivered.size + deadLettered.size, payload);
+    else {
+      say(
+        `handled ${delivered.size + deadLettered.size}/${committed.length} | ${rate} events/s | lag ${lag} | retries ${payload.retries} | dead-lettered ${payload.dead}`,
+      );
+    }
+  };
+  const progress = setInterval(() => void report().catch(() => undefined), bar ? 250 : 2_000);
+  let idle = true;
+  try {
+    await local.waitForIdle({ timeoutMs: 180_000 });
+  } catch (error) {
+    idle = false;
+    say(`\nThe pipeline did not go idle: ${(error as Error).message}`);
+  } finally {
+    clearInterval(progress);
+    bar?.update(delivered.size + deadLettered.size);
+    bar?.stop();
+    await local.stop();
   }
-  console.error(error);
-  process.exitCode = 1;
-});
+
+  const seconds = (Date.now() - started) / 1000;
+  const lost = committed.filter((id) => !delivered.has(id) && !deadLettered.has(id)).length;
+  const summary = {
+    committed: committed.length,
+    delivered: delivered.size,
+    deadLettered: deadLettered.size,
+    lost,
+    duplicatesSkipped: totals.duplicatesSkipped,
+    retried: totals.retried,
+    failedAttempts: totals.failedAttempts,
+    eventsPerSecond: Math.round(delivered.size / seconds),
+    seconds: Math.round(seconds * 10) / 10,
+    idle,
+  };
+  if (json) console.log(JSON.stringify(summary));
+  say(`\nDone in ${summary.seconds} s:`);
+  say(`  committed       ${summary.committed}`);
+  say(`  delivered       ${summary.delivered} (each handled successfully once)`);
+  say(`  dead-lettered   ${summary.deadLettered} (handed to the failed handler with its last error)`);
+  say(`  lost            ${summary.lost}`);
+  say(`  retried         ${summary.retried} messages (${summary.failedAttempts} failed attempts)`);
+  say(
+    `  duplicates      ${summary.duplicatesSkipped} events skipped as already handled (redeliveries, re-sends)`,
+  );
+  say(`  throughput      ${summary.eventsPerSecond} events/s end to end`);
+  return lost > 0 || !idle ? 1 : 0;
+}
+
+/** Creates the event log table and commits six hours of orders, the producer's clock walking forward. */
+async function loadHistory(endpoint: string): Promise<string[]> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await client.send(new CreateTableCommand(eventLogTableDefinition(EVENT_LOG_TABLE)));
+  let producerClock = Math.floor((Date.now() - HOURS * TIME_BUCKET_MS) / TIME_BUCKET_MS) * TIME_BUCKET_MS;
+  const producer = new EventLog({
+    tableName: EVENT_LOG_TABLE,
+    client,
+    idGenerator: new EventIdGenerator({
+      now: () => (producerClock += (HOURS * TIME_BUCKET_MS) / EVENT_COUNT),
+    }),
+  });
+  const ids: string[] = [];
+  for (let start = 0; start < EVENT_COUNT; start += 100) {
+    const batch = Array.from({ length: 100 }, (_, offset) => ({
+      stream: 'orders',
+      type: 'order.placed',
+      data: { n: start + offset, amount: ((start + offset) % 97) + 0.5 },
+    }));
+    ids.push(...(await producer.commit(batch)));
+  }
+  client.destroy();
+  return ids;
+}
+
+function add(totals: Totals, stats: BatchStats): void {
+  totals.retried += stats.retried;
+  totals.duplicatesSkipped += stats.duplicatesSkipped;
+  totals.failedAttempts += stats.failed;
+}
+
+main()
+  .then((code) => {
+    process.exitCode = code;
+  })
+  .catch((error: unknown) => {
+    if (error instanceof JavaMissingError) {
+      // The demo needs Java for DynamoDB Local: say how to get it rather than fail.
+      console.log(json ? JSON.stringify({ error: error.message }) : error.message);
+      return;
+    }
+    console.error(error);
+    process.exitCode = 1;
+  });

@@ -143,7 +143,7 @@ export async function processBatch<TData>(
         attempt: (event.attempts ?? 0) + (marker?.failures[event.id] ?? 0) + 1,
         messageId: record.messageId,
       }));
-    stats.duplicatesSkipped += envelope.events.length - events.length;
+    stats.resumed += envelope.events.length - events.length;
     work.push({
       record,
       envelope,
@@ -442,6 +442,7 @@ export function emptyBatchStats(messages = 0): BatchStats {
     retried: 0,
     deadLettered: 0,
     duplicatesSkipped: 0,
+    resumed: 0,
     unstarted: 0,
     malformed: 0,
     outputEvents: 0,

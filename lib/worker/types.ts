@@ -91,7 +91,10 @@ export interface BatchStats {
   failed: number;
   retried: number;
   deadLettered: number;
+  /** Events skipped because their message was already handled: a redelivery or a re-send. */
   duplicatesSkipped: number;
+  /** Events of a message that came back after a partial failure, skipped because they already succeeded. */
+  resumed: number;
   unstarted: number;
   malformed: number;
   outputEvents: number;

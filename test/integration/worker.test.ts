@@ -105,7 +105,7 @@ describe('worker batch semantics', () => {
     const outcome = await worker.processEvent(again, lambdaContext());
     expect(calls.get(third![0]!.id)).toBe(1);
     expect(calls.get(third![1]!.id)).toBe(2);
-    expect(outcome.stats).toMatchObject({ duplicatesSkipped: 1, failed: 2 });
+    expect(outcome.stats).toMatchObject({ resumed: 1, duplicatesSkipped: 0, failed: 2 });
   });
 
   it('fails the whole batch when a batch handler throws', async () => {
