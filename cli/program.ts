@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { parseUrl } from './arguments';
+import { registerBackfillCommand } from './commands/backfill';
+import { registerDev } from './commands/dev';
 import { registerPublish } from './commands/publish';
 import { registerRedrive } from './commands/redrive';
 import { registerSeek } from './commands/seek';
@@ -82,6 +84,8 @@ export function buildProgram(io: CliIo): Command {
   registerSeek(program, io);
   registerRedrive(program, io);
   registerTail(program, io);
+  registerBackfillCommand(program, io);
+  registerDev(program, io);
   return program;
 }
 

@@ -1,3 +1,4 @@
+export * from './backfill';
 export * from './consumer';
 export * from './errors';
 export {

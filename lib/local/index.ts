@@ -1,4 +1,10 @@
 export {
+  type AttachBackfillsOptions,
+  type AttachedBackfills,
+  attachBackfills,
+  LOCAL_BACKFILL_RULE,
+} from '../backfill/local';
+export {
   assertJavaPresent,
   type RunningDynamoDbLocal,
   type StartDynamoDbLocalOptions,

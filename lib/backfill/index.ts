@@ -1,0 +1,25 @@
+export {
+  type CompletedBackfillsFilter,
+  type EmitBackfillCompletedOptions,
+  emitBackfillCompleted,
+  emitCompletedBackfills,
+} from './completion';
+export { BACKFILL_EVENTS, BACKFILL_ID_PATTERN, BACKFILL_NAME_INFIX } from './constants';
+export { BackfillConflictError, InvalidBackfillRequestError } from './errors';
+export {
+  type BackfillHandlerDependencies,
+  type BackfillRequestedEvent,
+  handleBackfillRequested,
+} from './handler';
+export { backfillPipelineName, parseBackfillPipelineName } from './names';
+export { type BackfillProgressOptions, backfillProgress } from './progress';
+export { backfillDefinition, type RegisterBackfillOptions, registerBackfill } from './register';
+export { backfillRange, boundPosition, parseBackfillRequest } from './request';
+export type {
+  BackfillBusEntry,
+  BackfillCompletedDetail,
+  BackfillProgress,
+  BackfillRequest,
+  PutBackfillEvents,
+  RegisteredBackfill,
+} from './types';
