@@ -303,6 +303,7 @@ export class Fetcher {
           maxMessageBytes: pipeline.maxMessageBytes,
           maxEventsPerMessage: pipeline.maxEventsPerMessage,
           fifo: pipeline.fifo,
+          epoch: item.lease.state.epoch,
         });
         const toSend = messages.slice(0, room);
         let acceptedIds: readonly string[];

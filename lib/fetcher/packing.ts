@@ -18,6 +18,8 @@ export interface PackingOptions {
   readonly maxEventsPerMessage?: number;
   /** Pack for a FIFO queue: events of one partition key (or the stream) share a message group. */
   readonly fifo?: boolean;
+  /** The pipeline's replay epoch, written into every message (see `Envelope.epoch`). @default 0 */
+  readonly epoch?: number;
 }
 
 /** A message ready to send. */
@@ -66,7 +68,8 @@ export function packEvents(
 ): PackedMessage[] {
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const maxEvents = options.maxEventsPerMessage ?? DEFAULT_MAX_EVENTS_PER_MESSAGE;
-  const overhead = envelopeOverheadBytes(pipeline, stream);
+  const epoch = options.epoch ?? 0;
+  const overhead = envelopeOverheadBytes(pipeline, stream, epoch);
   const open = new Map<
     string,
     { serialized: string[]; eventIds: string[]; bytes: number; groupId?: string }
@@ -114,13 +117,15 @@ export function packEvents(
     .sort((a, b) => ((a.eventIds[0] as string) < (b.eventIds[0] as string) ? -1 : 1))
     .map((message) => ({
       id: message.eventIds[0] as string,
-      body: envelopeBody(pipeline, stream, message.serialized),
+      body: envelopeBody(pipeline, stream, message.serialized, epoch),
       eventIds: message.eventIds,
       ...(message.groupId === undefined
         ? {}
         : {
             groupId: message.groupId,
-            deduplicationId: createHash('sha256').update(message.eventIds.join(',')).digest('hex'),
+            deduplicationId: createHash('sha256')
+              .update(`${pipeline}#${epoch}#${message.eventIds.join(',')}`)
+              .digest('hex'),
           }),
     }));
 }

@@ -44,6 +44,11 @@ export interface Envelope {
   readonly sluice: typeof ENVELOPE_VERSION;
   readonly pipeline: string;
   readonly stream: string;
+  /**
+   * The pipeline's replay epoch, raised by every seek: a worker takes events sent again after a seek
+   * as new work, not as duplicates of their first delivery. Absent means 0.
+   */
+  readonly epoch?: number;
   readonly events: readonly EnvelopeEvent[];
 }
 
@@ -51,6 +56,7 @@ const envelopeSchema = z.object({
   sluice: z.literal(ENVELOPE_VERSION),
   pipeline: z.string().check(z.minLength(1)),
   stream: z.string().check(z.minLength(1)),
+  epoch: z.optional(z.int().check(z.minimum(0))),
   events: z
     .array(
       z.object({
@@ -118,15 +124,21 @@ export function serializeEnvelopeEvent(event: EnvelopeEvent): string {
 }
 
 /** Assembles an envelope's body from events already serialized with {@link serializeEnvelopeEvent}. */
-export function envelopeBody(pipeline: string, stream: string, serializedEvents: readonly string[]): string {
-  return `${envelopeHead(pipeline, stream)}${serializedEvents.join(',')}]}`;
+export function envelopeBody(
+  pipeline: string,
+  stream: string,
+  serializedEvents: readonly string[],
+  epoch = 0,
+): string {
+  return `${envelopeHead(pipeline, stream, epoch)}${serializedEvents.join(',')}]}`;
 }
 
 /** The bytes an envelope adds around its events: the head, the closing brackets. */
-export function envelopeOverheadBytes(pipeline: string, stream: string): number {
-  return Buffer.byteLength(envelopeHead(pipeline, stream)) + 2;
+export function envelopeOverheadBytes(pipeline: string, stream: string, epoch = 0): number {
+  return Buffer.byteLength(envelopeHead(pipeline, stream, epoch)) + 2;
 }
 
-function envelopeHead(pipeline: string, stream: string): string {
-  return `{"sluice":${ENVELOPE_VERSION},"pipeline":${JSON.stringify(pipeline)},"stream":${JSON.stringify(stream)},"events":[`;
+function envelopeHead(pipeline: string, stream: string, epoch: number): string {
+  const epochField = epoch > 0 ? `"epoch":${epoch},` : '';
+  return `{"sluice":${ENVELOPE_VERSION},"pipeline":${JSON.stringify(pipeline)},"stream":${JSON.stringify(stream)},${epochField}"events":[`;
 }

@@ -113,6 +113,7 @@ export class PipelineStore {
             pipeline: pipeline.name,
             position: startPosition(pipeline.start, now),
             version: 0,
+            epoch: 0,
             checkpointToken: 0,
             checkpointedAt: now,
             status: PIPELINE_STATUS.running,
@@ -407,7 +408,7 @@ export class PipelineStore {
       '#status = :running',
     ];
     if (stopAt !== undefined) sets.push('stopAt = :stopAt');
-    const updateExpression = `SET ${sets.join(', ')} ADD version :one${options.stopAt === null ? ' REMOVE stopAt' : ''}`;
+    const updateExpression = `SET ${sets.join(', ')} ADD version :one, epoch :one${options.stopAt === null ? ' REMOVE stopAt' : ''}`;
     await this.client.send(
       new TransactWriteItemsCommand({
         TransactItems: [
@@ -581,6 +582,7 @@ function stateItem(state: PipelineState): Record<string, AttributeValue> {
     ...stateKey(state.pipeline),
     position: { S: formatPosition(state.position) },
     version: { N: String(state.version) },
+    epoch: { N: String(state.epoch) },
     checkpointToken: { N: String(state.checkpointToken) },
     checkpointedAt: { N: String(state.checkpointedAt) },
     status: { S: state.status },
@@ -599,6 +601,7 @@ function parseState(item: Record<string, AttributeValue>): PipelineState {
     pipeline,
     position: parsePosition(item.position?.S ?? ''),
     version: Number(item.version?.N ?? 0),
+    epoch: Number(item.epoch?.N ?? 0),
     checkpointToken: Number(item.checkpointToken?.N ?? 0),
     checkpointedAt: Number(item.checkpointedAt?.N ?? 0),
     status: (item.status?.S as PipelineStatus | undefined) ?? PIPELINE_STATUS.running,

@@ -11,6 +11,11 @@ export interface PipelineState {
   readonly position: Position;
   /** Goes up by one with every checkpoint write and seek. */
   readonly version: number;
+  /**
+   * Goes up by one with every seek. Messages carry it, so that events a seek sends again are handled
+   * again rather than skipped as duplicates of their first delivery.
+   */
+  readonly epoch: number;
   /** The fencing token of the lease that wrote the checkpoint (0 for a seek or the initial state). */
   readonly checkpointToken: number;
   readonly checkpointedAt: number;

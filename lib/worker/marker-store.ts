@@ -101,16 +101,21 @@ export class MarkerStore {
 }
 
 /**
- * The name of a message: SHA-256 of its event ids, sorted.
+ * The name of a message: SHA-256 of the pipeline that sent it, its replay epoch and its event ids,
+ * sorted. A redelivery or a fetcher's re-send has the same name; a backfill (its own pipeline name)
+ * or a replay after a seek (a new epoch) does not, so it is handled again.
  *
  * @example
  * ```ts
- * markerKey(envelope.events.map((event) => event.id));
+ * markerKey(envelope.events.map((event) => event.id), { pipeline: envelope.pipeline, epoch: envelope.epoch ?? 0 });
  * ```
  */
-export function markerKey(eventIds: readonly string[]): string {
+export function markerKey(
+  eventIds: readonly string[],
+  sentBy: { readonly pipeline: string; readonly epoch: number },
+): string {
   return createHash('sha256')
-    .update([...eventIds].sort().join(','))
+    .update(`${sentBy.pipeline}#${sentBy.epoch}#${[...eventIds].sort().join(',')}`)
     .digest('base64url');
 }
 

@@ -111,7 +111,15 @@ export async function processBatch<TData>(
   for (const record of records) {
     try {
       const envelope = parseEnvelope(record.body, record.messageId);
-      parsed.push({ record, envelope, key: markerKey(envelope.events.map((event) => event.id)) });
+      const sentBy = { pipeline: envelope.pipeline, epoch: envelope.epoch ?? 0 };
+      parsed.push({
+        record,
+        envelope,
+        key: markerKey(
+          envelope.events.map((event) => event.id),
+          sentBy,
+        ),
+      });
     } catch (error) {
       stats.malformed += 1;
       if (!(await moveMalformed(record, error as Error, deps))) failures.add(record.messageId);

@@ -204,6 +204,26 @@ describe('worker batch semantics', () => {
     );
   });
 
+  it('handles events again when a seek replays them (a new epoch), but skips a duplicate within an epoch', async () => {
+    const { queue, worker, calls } = await setup();
+    const events = envelopeEvents([{ n: 1 }, { n: 2 }]);
+    for (const epoch of [0, 1, 1]) {
+      await sendEnvelopes(sqs, queue.queueUrl, [events], { epoch });
+      await worker.processEvent(
+        await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+        lambdaContext(),
+      );
+    }
+    expect(events.map((event) => calls.get(event.id))).toEqual([2, 2]);
+    await sendEnvelopes(sqs, queue.queueUrl, [events], { pipeline: 'orders-pipeline.backfill.0a1b2c3d' });
+    const backfill = await worker.processEvent(
+      await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+      lambdaContext(),
+    );
+    expect(backfill.stats.duplicatesSkipped).toBe(0);
+    expect(events.map((event) => calls.get(event.id))).toEqual([3, 3]);
+  });
+
   it('commits output events atomically with the acknowledgement: when the commit fails, neither lands', async () => {
     const faulty = dynamodbClient();
     let failCommits = true;
@@ -232,7 +252,12 @@ describe('worker batch semantics', () => {
     const batch = await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn);
     const marker = async () => {
       const key = {
-        pk: { S: `marker#${pipeline}#${markerKey(sent.map((event) => event.id))}` },
+        pk: {
+          S: `marker#${pipeline}#${markerKey(
+            sent.map((event) => event.id),
+            { pipeline: 'orders-pipeline', epoch: 0 },
+          )}`,
+        },
         sk: { S: '-' },
       };
       return (

@@ -14,7 +14,7 @@ export async function sendEnvelopes(
   sqs: SQSClient,
   queueUrl: string,
   messages: readonly (readonly EnvelopeEvent[])[],
-  options: { pipeline?: string; stream?: string; groupIds?: readonly string[] } = {},
+  options: { pipeline?: string; stream?: string; groupIds?: readonly string[]; epoch?: number } = {},
 ): Promise<void> {
   for (let start = 0; start < messages.length; start += 10) {
     await sqs.send(
@@ -26,6 +26,7 @@ export async function sendEnvelopes(
             options.pipeline ?? 'orders-pipeline',
             options.stream ?? 'orders',
             events.map(serializeEnvelopeEvent),
+            options.epoch,
           ),
           ...(options.groupIds
             ? {
