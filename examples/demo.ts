@@ -13,7 +13,13 @@ import {
   positionTimeMs,
   TIME_BUCKET_MS,
 } from '../lib';
-import { JavaMissingError, startDynamoDbLocal, startLocalPipeline, startSqsEmulator } from '../lib/local';
+import {
+  assertJavaPresent,
+  JavaMissingError,
+  startDynamoDbLocal,
+  startLocalPipeline,
+  startSqsEmulator,
+} from '../lib/local';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -42,7 +48,19 @@ async function main(): Promise<number> {
   // History first: events with past ids must be in the log before a pipeline reads it, or a live
   // reader would already have passed them (docs/late-writes.md). So the demo starts the emulators
   // itself, loads six hours of events, then starts the pipeline against them.
-  const [dynamodbLocal, sqsEmulator] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
+  assertJavaPresent();
+  const started = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
+  const [dynamodbStart, sqsStart] = started;
+  if (dynamodbStart.status === 'rejected' || sqsStart.status === 'rejected') {
+    // Stop whichever did start, or its process would keep this one alive.
+    await Promise.all(
+      started.map((start) => (start.status === 'fulfilled' ? start.value.stop() : undefined)),
+    );
+    throw dynamodbStart.status === 'rejected'
+      ? dynamodbStart.reason
+      : (sqsStart as PromiseRejectedResult).reason;
+  }
+  const [dynamodbLocal, sqsEmulator] = [dynamodbStart.value, sqsStart.value];
   try {
     say(
       `Emulators: DynamoDB Local ${dynamodbLocal.endpoint} (pid ${dynamodbLocal.pid}), SQS ${sqsEmulator.endpoint} (pid ${sqsEmulator.pid})`,

@@ -5,7 +5,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { EmulatorStartError, JavaMissingError } from './errors';
 import { findFreePort } from './free-port';
 import { defaultCacheDirectory, installDynamoDbLocal } from './install-dynamodb-local';
-import { stopServiceProcess, trackServiceProcess } from './service-process';
+import { releaseServiceProcess, stopServiceProcess, trackServiceProcess } from './service-process';
 
 /** Options for {@link startDynamoDbLocal}. */
 export interface StartDynamoDbLocalOptions {
@@ -90,6 +90,7 @@ export async function startDynamoDbLocal(
       },
     );
   }
+  releaseServiceProcess(child);
   return { endpoint, pid: child.pid as number, stop: () => stopServiceProcess(child) };
 }
 

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 
 /** How long a service gets to exit after SIGTERM before it is sent SIGKILL. */
 export const STOP_GRACE_MS = 5_000;
@@ -47,4 +48,15 @@ function killQuietly(pid: number | undefined, signal: NodeJS.Signals): void {
   } catch {
     // Already gone.
   }
+}
+
+/**
+ * Lets this process exit while a started service still runs: the service process and its pipes stop
+ * holding the event loop open, and the exit hook kills the service when this process exits. Call it
+ * once the service is up.
+ */
+export function releaseServiceProcess(child: ChildProcess): void {
+  child.unref();
+  child.channel?.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref?.();
 }

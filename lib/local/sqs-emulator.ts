@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EmulatorStartError } from './errors';
-import { stopServiceProcess, trackServiceProcess } from './service-process';
+import { releaseServiceProcess, stopServiceProcess, trackServiceProcess } from './service-process';
 
 /** Options for {@link startSqsEmulator}. */
 export interface StartSqsEmulatorOptions {
@@ -37,8 +37,6 @@ export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): P
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   trackServiceProcess(child);
-  child.unref();
-  child.channel?.unref();
   const timeoutMs = options.startTimeoutMs ?? 30_000;
 
   try {
@@ -66,6 +64,7 @@ export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): P
         );
       });
     });
+    releaseServiceProcess(child);
     return {
       endpoint: `http://127.0.0.1:${port}`,
       pid: child.pid as number,

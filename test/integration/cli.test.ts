@@ -451,9 +451,19 @@ describe('the sluice bin', () => {
     const result = spawnSync(process.execPath, ['bin/sluice.mjs', '--help'], { encoding: 'utf8' });
 
     expect(result.status).toBe(0);
-    for (const command of ['status', 'publish', 'seek', 'redrive', 'tail']) {
+    for (const command of ['status', 'publish', 'seek', 'redrive', 'tail', 'backfill', 'dev']) {
       expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
+  });
+
+  it('ends quietly when its reader closes the pipe early', () => {
+    // `sluice --help | head -1`: the shell closes stdout after the first line.
+    const result = spawnSync('sh', ['-c', `"${process.execPath}" bin/sluice.mjs --help | head -1`], {
+      encoding: 'utf8',
+    });
+
+    expect(result.stdout).toMatch(/^Usage: sluice/);
+    expect(result.stderr).toBe('');
   });
 
   it('exits 2 with a message on a bad argument', () => {

@@ -110,7 +110,10 @@ export interface LocalPipelineOptions {
   readonly fetcherTimeoutSeconds?: number;
   /** How often the fetcher reads the live edge once caught up. @default 1000 */
   readonly fetcherPollIntervalMs?: number;
-  /** The event log's settle window. @default the EventLog default (1500 ms) */
+  /**
+   * The event log's settle window; its commit deadline becomes two thirds of it.
+   * @default the EventLog defaults (1500 ms, and a 1000 ms commit deadline)
+   */
   readonly settleWindowMs?: number;
   /** Told of errors of the functions it runs. @default logs with console.error */
   readonly onError?: (error: unknown, details: { readonly function: string }) => void;
@@ -245,7 +248,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const eventLog = new EventLog({
       tableName: eventLogTable,
       client: dynamodb,
-      ...(options.settleWindowMs !== undefined ? { settleWindowMs: options.settleWindowMs } : {}),
+      // A shorter settle window needs a shorter commit deadline: two thirds of it, leaving a third for clock skew.
+      ...(options.settleWindowMs !== undefined
+        ? {
+            settleWindowMs: options.settleWindowMs,
+            commitDeadlineMs: Math.max(1, Math.floor((options.settleWindowMs * 2) / 3)),
+          }
+        : {}),
     });
     const store = new PipelineStore({ tableName: stateTable, client: dynamodb });
     const failures = new FailureStore({ tableName: stateTable, client: dynamodb });
