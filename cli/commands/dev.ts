@@ -2,11 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { describe, type FailedHandler, type PipelineDefinition } from '../../lib';
+import { describe } from '../../lib';
 import { attachBackfills } from '../../lib/backfill/local';
 import {
-  type LambdaHandler,
-  type LambdaSqsEvent,
   type LocalPipeline,
   type LocalPipelineOptions,
   type ModuleExport,
@@ -27,33 +25,17 @@ import type { CliIo } from '../io';
  * // pipeline.dev.ts
  * export default {
  *   pipeline: { name: 'billing', stream: 'orders', eventTypes: ['order.paid'], start: 'earliest' },
- *   worker: createWorker({ handler: async (event) => console.log(event.id) }),
+ *   worker: createWorker({ handle: async (event) => console.log(event.id) }),
  *   fetcherIntervalMs: 5_000,
  * } satisfies DevDefinition;
  * ```
  */
-export interface DevDefinition {
-  /** The pipeline, without its queue URL: the local runtime makes the queue. */
-  readonly pipeline: Omit<PipelineDefinition, 'queueUrl'>;
-  /** The worker's Lambda handler. */
-  readonly worker?: LambdaHandler<LambdaSqsEvent>;
-  /** Or its module; a relative path is taken from the definition file's folder. */
+export interface DevDefinition
+  extends Pick<LocalPipelineOptions, 'pipeline' | 'worker' | (typeof PASSED_THROUGH)[number]> {
+  /** Or the worker's module; a relative path is taken from the definition file's folder. */
   readonly workerModule?: string | ModuleExport;
-  readonly failedHandler?: FailedHandler;
   /** The failed-event function's module, resolved like `workerModule`. */
   readonly failedModule?: string | ModuleExport;
-  /** @default 'sluice-<pipeline>' */
-  readonly queueName?: string;
-  readonly batchSize?: number;
-  readonly maximumBatchingWindowSeconds?: number;
-  readonly maximumConcurrency?: number;
-  readonly workerTimeoutSeconds?: number;
-  readonly maxRedeliveryCount?: number;
-  /** @default 60000 */
-  readonly fetcherIntervalMs?: number;
-  readonly fetcherTimeoutSeconds?: number;
-  readonly fetcherPollIntervalMs?: number;
-  readonly settleWindowMs?: number;
 }
 
 const PASSED_THROUGH = [
