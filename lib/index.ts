@@ -107,6 +107,7 @@ export {
   MalformedMessageError,
   parseEnvelope,
   serializeEnvelopeEvent,
+  storedEventOf,
 } from './messages/envelope';
 export {
   InvalidPipelineError,

@@ -7,11 +7,11 @@ import {
   type EventFailure,
   MalformedMessageError,
   parseEnvelope,
+  storedEventOf,
 } from '../messages/envelope';
 import { MAX_MESSAGE_BYTES } from '../sqs/constants';
 import { messagePayloadBytes } from '../sqs/message-size';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
-import { eventIdToTime } from '../time/event-id';
 import { backoffDelaySeconds } from '../worker/backoff';
 import {
   DEFAULT_DRAIN_TIMEOUT_SECONDS,
@@ -580,13 +580,8 @@ export class PullConsumer<TData = unknown> {
   private toReservedEvent(held: HeldEvent): ReservedEvent<TData> {
     const { event, message } = held;
     return {
-      id: event.id,
+      ...storedEventOf<TData>(message.stream, event),
       pipeline: message.pipeline,
-      stream: message.stream,
-      type: event.type,
-      time: eventIdToTime(event.id),
-      data: event.data as TData,
-      ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
       attempts: held.attempts,
       ...(event.lastError === undefined ? {} : { lastError: event.lastError }),
     };
@@ -907,15 +902,7 @@ export class PullConsumer<TData = unknown> {
   }
 
   private storedEvent(held: HeldEvent): StoredEvent<TData> {
-    const { event, message } = held;
-    return {
-      id: event.id,
-      stream: message.stream,
-      type: event.type,
-      time: eventIdToTime(event.id),
-      data: event.data as TData,
-      ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
-    };
+    return storedEventOf<TData>(held.message.stream, held.event);
   }
 
   private recordFailures(

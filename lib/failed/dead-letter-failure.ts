@@ -1,5 +1,4 @@
-import type { EnvelopeEvent } from '../messages/envelope';
-import { eventIdToTime } from '../time/event-id';
+import { type EnvelopeEvent, storedEventOf } from '../messages/envelope';
 import { UNKNOWN_FAILURE_MESSAGE } from './constants';
 import { isKeyTime } from './keys';
 import type { SqsRecordLike } from './records';
@@ -34,14 +33,7 @@ export interface DeadLetterEventInput {
  */
 export function deadLetterFailure(input: DeadLetterEventInput): FailedEvent {
   const { event, now } = input;
-  const stored = {
-    id: event.id,
-    stream: input.stream,
-    type: event.type,
-    time: eventIdToTime(event.id),
-    data: event.data,
-    ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
-  };
+  const stored = storedEventOf(input.stream, event);
   if (event.lastError !== undefined) {
     return {
       pipeline: input.pipeline,

@@ -13,8 +13,8 @@ import {
 import { describe, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
-import type { EventFailure } from '../messages/envelope';
-import { assertEventId, eventIdToTime } from '../time/event-id';
+import { type EventFailure, storedEventOf } from '../messages/envelope';
+import { assertEventId } from '../time/event-id';
 import {
   CLAIM_DURATION_RANGE,
   CLAIM_STATUS,
@@ -643,14 +643,7 @@ function parseFailure(item: Record<string, AttributeValue>): FailureRecord {
   const { event } = stored;
   return {
     pipeline: stored.pipeline,
-    event: {
-      id: event.id,
-      stream: event.stream,
-      type: event.type,
-      time: eventIdToTime(event.id),
-      data: event.data,
-      ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
-    },
+    event: storedEventOf(event.stream, event),
     attempts: stored.attempts,
     lastError: stored.lastError,
     failedAt: stored.failedAt,

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { SluiceError } from '../errors';
-import { isEventId } from '../time/event-id';
+import type { StoredEvent } from '../event-log/types';
+import { eventIdToTime, isEventId } from '../time/event-id';
 import '../validation/english-messages';
 
 /** The version of the message body format; a worker refuses bodies of versions it does not know. */
@@ -141,4 +142,31 @@ export function envelopeOverheadBytes(pipeline: string, stream: string, epoch = 
 function envelopeHead(pipeline: string, stream: string, epoch: number): string {
   const epochField = epoch > 0 ? `"epoch":${epoch},` : '';
   return `{"sluice":${ENVELOPE_VERSION},"pipeline":${JSON.stringify(pipeline)},"stream":${JSON.stringify(stream)},${epochField}"events":[`;
+}
+
+/**
+ * An event of a message as a stored event: the stream it came from, its time read from its id.
+ *
+ * @example
+ * ```ts
+ * const events = envelope.events.map((event) => storedEventOf(envelope.stream, event));
+ * ```
+ */
+export function storedEventOf<TData = unknown>(
+  stream: string,
+  event: {
+    readonly id: string;
+    readonly type: string;
+    readonly data?: unknown;
+    readonly partitionKey?: string;
+  },
+): StoredEvent<TData> {
+  return {
+    id: event.id,
+    stream,
+    type: event.type,
+    time: eventIdToTime(event.id),
+    data: event.data as TData,
+    ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
+  };
 }

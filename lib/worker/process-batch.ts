@@ -13,10 +13,10 @@ import {
   envelopeBody,
   parseEnvelope,
   serializeEnvelopeEvent,
+  storedEventOf,
 } from '../messages/envelope';
 import { NonRetryableError, RetryableError } from '../retry/errors';
 import { sendMessageBatches } from '../sqs/send-message-batches';
-import { eventIdToTime } from '../time/event-id';
 import { type BackoffPolicy, backoffDelaySeconds } from './backoff';
 import { type MarkerStore, type MessageMarker, markerKey } from './marker-store';
 import type { SqsRecord } from './sqs-record';
@@ -142,12 +142,7 @@ export async function processBatch<TData>(
     const events = envelope.events
       .filter((event) => !marker?.completedIds.has(event.id))
       .map((event) => ({
-        id: event.id,
-        stream: envelope.stream,
-        type: event.type,
-        time: eventIdToTime(event.id),
-        data: event.data as TData,
-        ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
+        ...storedEventOf<TData>(envelope.stream, event),
         attempt: (event.attempts ?? 0) + (marker?.failures[event.id] ?? 0) + 1,
         messageId: record.messageId,
       }));
