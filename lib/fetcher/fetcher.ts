@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseBackfillPipelineName } from '../backfill/names';
 import { describe, ValidationError } from '../errors';
 import type { EventSource } from '../event-log/event-source';
-import type { ResolvedPipeline } from '../pipeline/definition';
+import { type PipelineDefinition, type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
 import { withRetry } from '../retry/with-retry';
 import { SendMessagesError } from '../sqs/errors';
 import { sendMessageBatches } from '../sqs/send-message-batches';
@@ -54,8 +55,13 @@ export interface FetcherOptions {
   readonly idleCheckpointIntervalMs?: number;
   /** Time left at the end of a run for the final checkpoints and lease releases. @default 3000 */
   readonly finalizeReserveMs?: number;
-  /** Only these pipelines. @default every registered pipeline */
+  /** Only these pipelines, and their backfills. @default every registered pipeline */
   readonly pipelines?: readonly string[];
+  /**
+   * Definitions put into the store (`putPipeline`) before the first run: a deployed fetcher registers
+   * the pipelines it is deployed for. A registered pipeline keeps its checkpoint. @default none
+   */
+  readonly register?: readonly PipelineDefinition[];
   readonly logger?: FetcherLogger;
   readonly metrics?: FetcherMetrics;
   readonly notifier?: RunNotifier;
@@ -79,6 +85,8 @@ export interface FetcherRunOptions {
    * @default false
    */
   readonly untilCaughtUp?: boolean;
+  /** Work only these of the fetcher's pipelines in this run (a backfill function's own). @default all */
+  readonly only?: readonly string[];
 }
 
 interface ActivePipeline {
@@ -129,6 +137,8 @@ export class Fetcher {
   private readonly idleCheckpointIntervalMs: number;
   private readonly finalizeReserveMs: number;
   private readonly only?: ReadonlySet<string>;
+  private readonly register: readonly PipelineDefinition[];
+  private registered = false;
   private readonly logger: FetcherLogger;
   private readonly metrics?: FetcherMetrics;
   private readonly notifier?: RunNotifier;
@@ -156,6 +166,8 @@ export class Fetcher {
     this.idleCheckpointIntervalMs = options.idleCheckpointIntervalMs ?? 30_000;
     this.finalizeReserveMs = options.finalizeReserveMs ?? 3_000;
     if (options.pipelines) this.only = new Set(options.pipelines);
+    this.register = options.register ?? [];
+    for (const definition of this.register) resolvePipeline(definition);
     this.logger = options.logger ?? NOOP_LOGGER;
     if (options.metrics) this.metrics = options.metrics;
     if (options.notifier) this.notifier = options.notifier;
@@ -178,10 +190,12 @@ export class Fetcher {
     const startedAt = this.clock();
     const deadline = options.deadline ?? startedAt + (options.budgetMs ?? 50_000);
     const stopWorkingAt = deadline - this.finalizeReserveMs;
+    await this.registerPipelines();
     const { pipelines, invalid } = await this.store.listPipelines();
+    const inRun = (name: string) => this.isChosen(name) && (!options.only || options.only.includes(name));
     const summaries: Record<string, PipelineRunSummary> = {};
     for (const { name, error } of invalid) {
-      if (this.only && !this.only.has(name)) continue;
+      if (!inRun(name)) continue;
       this.logger.error('pipeline definition is invalid; skipped', { pipeline: name, error: error.message });
       summaries[name] = {
         pipeline: name,
@@ -193,7 +207,7 @@ export class Fetcher {
     }
 
     const active: ActivePipeline[] = [];
-    const chosen = pipelines.filter((pipeline) => !this.only || this.only.has(pipeline.name));
+    const chosen = pipelines.filter((pipeline) => inRun(pipeline.name));
     await Promise.all(
       chosen.map(async (pipeline) => {
         const started = await this.begin(pipeline);
@@ -475,6 +489,29 @@ export class Fetcher {
       reason: item.stopReason,
       error: error.message,
     });
+  }
+
+  /**
+   * Puts the `register` option's definitions into the store, once per fetcher; `run()` calls it
+   * first. Call it sooner where something needs the pipelines before a run (a backfill request).
+   *
+   * @example
+   * ```ts
+   * await fetcher.registerPipelines();
+   * ```
+   */
+  async registerPipelines(): Promise<void> {
+    if (this.registered) return;
+    for (const definition of this.register)
+      await this.retry('register pipeline', () => this.store.putPipeline(definition));
+    this.registered = true;
+  }
+
+  /** Whether the `pipelines` option takes in this pipeline: one it lists, or a backfill of one. */
+  private isChosen(name: string): boolean {
+    if (!this.only || this.only.has(name)) return true;
+    const backfill = parseBackfillPipelineName(name);
+    return backfill !== undefined && this.only.has(backfill.pipeline);
   }
 
   /** Retries transient AWS errors (throttling, 5xx, timeouts) with the `aws` preset. */

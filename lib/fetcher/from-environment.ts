@@ -4,6 +4,7 @@ import { describe, ValidationError } from '../errors';
 import { DEFAULT_COMMIT_DEADLINE_MS, TABLE_NAME_PATTERN } from '../event-log/constants';
 import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN } from '../event-log/names';
+import { type PipelineDefinition, resolvePipeline } from '../pipeline/definition';
 import { PipelineStore } from '../state/pipeline-store';
 import { Fetcher, type FetcherOptions } from './fetcher';
 
@@ -30,6 +31,13 @@ export const FETCHER_ENVIRONMENT = {
   leaseDurationMs: 'SLUICE_LEASE_DURATION_MS',
   /** How long to wait between reads of the live edge, in milliseconds. @default 1000 */
   pollIntervalMs: 'SLUICE_POLL_INTERVAL_MS',
+  /**
+   * A JSON array of pipeline definitions to register before the first run (a registered pipeline
+   * keeps its checkpoint). @default none
+   */
+  pipelineDefinitions: 'SLUICE_PIPELINE_DEFINITIONS',
+  /** The EventBridge bus "Backfill Completed" events go to. @default none: they are not emitted */
+  eventBusName: 'SLUICE_EVENT_BUS_NAME',
 } as const;
 
 /** The name of one of the {@link FETCHER_ENVIRONMENT} variables. */
@@ -43,6 +51,8 @@ export interface FetcherEnvironment {
   readonly pipelines?: readonly string[];
   readonly leaseDurationMs?: number;
   readonly pollIntervalMs?: number;
+  readonly pipelineDefinitions?: readonly PipelineDefinition[];
+  readonly eventBusName?: string;
 }
 
 /** The rule of pipeline names in pipeline definitions. */
@@ -94,6 +104,8 @@ export function readFetcherEnvironment(env: Environment = process.env): FetcherE
     POLL_INTERVAL_RANGE,
     problems,
   );
+  const pipelineDefinitions = readPipelineDefinitions(env, problems);
+  const eventBusName = readEventBusName(env, problems);
   if (problems.length > 0 || eventLogTable === undefined || stateTable === undefined) {
     const given = Object.fromEntries(Object.values(FETCHER_ENVIRONMENT).map((name) => [name, env[name]]));
     throw new ValidationError(`invalid fetcher environment: ${problems.join('; ')}`, given);
@@ -105,6 +117,8 @@ export function readFetcherEnvironment(env: Environment = process.env): FetcherE
     ...(pipelines === undefined ? {} : { pipelines }),
     ...(leaseDurationMs === undefined ? {} : { leaseDurationMs }),
     ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+    ...(pipelineDefinitions === undefined ? {} : { pipelineDefinitions }),
+    ...(eventBusName === undefined ? {} : { eventBusName }),
   };
 }
 
@@ -130,6 +144,34 @@ export function fetcherFromEnvironment(
   env: Environment = process.env,
   overrides?: Partial<FetcherOptions>,
 ): Fetcher {
+  return fetcherRuntimeFromEnvironment(env, overrides).fetcher;
+}
+
+/** What {@link fetcherRuntimeFromEnvironment} builds: the fetcher, and what it is built on. */
+export interface FetcherRuntime {
+  readonly fetcher: Fetcher;
+  /** The state table's store, on the same DynamoDB client as the fetcher. */
+  readonly store: PipelineStore;
+  readonly dynamodb: DynamoDBClient;
+  readonly settings: FetcherEnvironment;
+}
+
+/**
+ * Like {@link fetcherFromEnvironment}, and also returns the store, the DynamoDB client and the
+ * settings, for functions that do more than run the fetcher (announcing completed backfills,
+ * registering a backfill).
+ *
+ * @throws `ValidationError` listing every missing or malformed variable, each with the value given.
+ *
+ * @example
+ * ```ts
+ * const { fetcher, store, settings } = fetcherRuntimeFromEnvironment(process.env, { logger });
+ * ```
+ */
+export function fetcherRuntimeFromEnvironment(
+  env: Environment = process.env,
+  overrides?: Partial<FetcherOptions>,
+): FetcherRuntime {
   const settings = readFetcherEnvironment(env);
   const dynamodb = new DynamoDBClient({});
   const source = new EventLog({
@@ -138,15 +180,17 @@ export function fetcherFromEnvironment(
     ...(settings.settleWindowMs === undefined ? {} : { settleWindowMs: settings.settleWindowMs }),
   });
   const store = new PipelineStore({ tableName: settings.stateTable, client: dynamodb });
-  return new Fetcher({
+  const fetcher = new Fetcher({
     store,
     source,
     sqs: new SQSClient({}),
     ...(settings.pipelines === undefined ? {} : { pipelines: settings.pipelines }),
     ...(settings.leaseDurationMs === undefined ? {} : { leaseDurationMs: settings.leaseDurationMs }),
     ...(settings.pollIntervalMs === undefined ? {} : { pollIntervalMs: settings.pollIntervalMs }),
+    ...(settings.pipelineDefinitions === undefined ? {} : { register: settings.pipelineDefinitions }),
     ...overrides,
   });
+  return { fetcher, store, dynamodb, settings };
 }
 
 function readTableName(env: Environment, name: string, what: string, problems: string[]): string | undefined {
@@ -195,4 +239,46 @@ function readPipelineNames(env: Environment, problems: string[]): string[] | und
     return undefined;
   }
   return [...new Set(names)];
+}
+
+function readPipelineDefinitions(env: Environment, problems: string[]): PipelineDefinition[] | undefined {
+  const name = FETCHER_ENVIRONMENT.pipelineDefinitions;
+  const value = env[name];
+  if (value === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    problems.push(`${name} must be a JSON array of pipeline definitions: ${(error as Error).message}`);
+    return undefined;
+  }
+  if (!Array.isArray(parsed)) {
+    problems.push(`${name} must be a JSON array of pipeline definitions (given ${describe(parsed)})`);
+    return undefined;
+  }
+  const before = problems.length;
+  parsed.forEach((definition, index) => {
+    try {
+      resolvePipeline(definition);
+    } catch (error) {
+      problems.push(`${name}[${index}]: ${(error as Error).message}`);
+    }
+  });
+  return problems.length === before ? (parsed as PipelineDefinition[]) : undefined;
+}
+
+/** EventBridge's rule for a bus name: 1 to 256 letters, digits, `.`, `-`, `_` or `/`. */
+const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
+
+function readEventBusName(env: Environment, problems: string[]): string | undefined {
+  const name = FETCHER_ENVIRONMENT.eventBusName;
+  const value = env[name];
+  if (value === undefined) return undefined;
+  if (!EVENT_BUS_NAME.test(value)) {
+    problems.push(
+      `${name} must be an EventBridge bus name: 1 to 256 letters, digits, '.', '-', '_' or '/' (given ${describe(value)})`,
+    );
+    return undefined;
+  }
+  return value;
 }

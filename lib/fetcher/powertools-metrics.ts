@@ -1,8 +1,8 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { FETCHER_METRICS, PIPELINE_DIMENSION } from '../metrics/names';
 import { type FetcherMetrics, PIPELINE_OUTCOME, type PipelineRunSummary } from './types';
 
-/** The dimension that names the pipeline on every metric {@link powertoolsFetcherMetrics} publishes. */
-export const PIPELINE_DIMENSION = 'pipeline';
+export { PIPELINE_DIMENSION };
 
 /**
  * Publishes each pipeline's run summary as CloudWatch metrics in the Embedded Metric Format, through
@@ -42,16 +42,17 @@ export function powertoolsFetcherMetrics(metrics: Metrics): FetcherMetrics {
       const single = metrics.singleMetric();
       single.setDefaultDimensions({ [PIPELINE_DIMENSION]: summary.pipeline });
       const { counts } = summary;
-      single.addMetric('EventsFetched', MetricUnit.Count, counts.eventsRead);
-      single.addMetric('EventsSent', MetricUnit.Count, counts.eventsSent);
-      single.addMetric('MessagesSent', MetricUnit.Count, counts.messagesSent);
-      single.addMetric('BytesSent', MetricUnit.Bytes, counts.bytesSent);
-      single.addMetric('Pages', MetricUnit.Count, counts.pages);
-      single.addMetric('Checkpoints', MetricUnit.Count, counts.checkpoints);
-      if (summary.lagMs !== undefined) single.addMetric('LagMs', MetricUnit.Milliseconds, summary.lagMs);
-      single.addMetric('RunDurationMs', MetricUnit.Milliseconds, summary.durationMs);
+      single.addMetric(FETCHER_METRICS.eventsFetched, MetricUnit.Count, counts.eventsRead);
+      single.addMetric(FETCHER_METRICS.eventsSent, MetricUnit.Count, counts.eventsSent);
+      single.addMetric(FETCHER_METRICS.messagesSent, MetricUnit.Count, counts.messagesSent);
+      single.addMetric(FETCHER_METRICS.bytesSent, MetricUnit.Bytes, counts.bytesSent);
+      single.addMetric(FETCHER_METRICS.pages, MetricUnit.Count, counts.pages);
+      single.addMetric(FETCHER_METRICS.checkpoints, MetricUnit.Count, counts.checkpoints);
+      if (summary.lagMs !== undefined)
+        single.addMetric(FETCHER_METRICS.lagMs, MetricUnit.Milliseconds, summary.lagMs);
+      single.addMetric(FETCHER_METRICS.runDurationMs, MetricUnit.Milliseconds, summary.durationMs);
       single.addMetric(
-        'PipelineRunFailed',
+        FETCHER_METRICS.pipelineRunFailed,
         MetricUnit.Count,
         summary.outcome === PIPELINE_OUTCOME.failed ? 1 : 0,
       );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -12,9 +12,17 @@ import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN } from '../event-log/names';
 import { type BackoffPolicy, validateBackoff } from './backoff';
 import { MarkerStore } from './marker-store';
+import { addWorkerBatchMetrics, pipelineBatchMetrics } from './pipeline-metrics';
 import { type BatchDependencies, emptyBatchStats, processBatch } from './process-batch';
 import { queueUrlFromArn, type SqsEvent } from './sqs-record';
-import type { BatchHandler, BatchOutcome, EventHandler, ManualHandler, StandardSchema } from './types';
+import type {
+  BatchHandler,
+  BatchOutcome,
+  BatchStats,
+  EventHandler,
+  ManualHandler,
+  StandardSchema,
+} from './types';
 
 /** Options of {@link createWorker}. Give exactly one of `handle`, `handleBatch` and `manual`. */
 export interface WorkerOptions<TData = unknown> {
@@ -30,7 +38,7 @@ export interface WorkerOptions<TData = unknown> {
   readonly schemas?: Readonly<Record<string, StandardSchema>>;
   /** Events handled at once in push mode. @default 10 */
   readonly concurrency?: number;
-  /** Attempts an event gets before it goes to the failed handler. @default 5 */
+  /** Attempts an event gets before it goes to the failed handler. @default `SLUICE_MAX_REDELIVERY_COUNT`, else 5 */
   readonly maxRedeliveryCount?: number;
   /** How long a failed event waits before its next attempt. @default 2 s doubling up to 5 minutes, with jitter */
   readonly backoff?: BackoffPolicy;
@@ -48,7 +56,12 @@ export interface WorkerOptions<TData = unknown> {
   readonly dynamodb?: DynamoDBClient;
   /** Powertools Logger; the Lambda context is injected into it. */
   readonly logger?: Logger;
-  /** Powertools Metrics; each batch's counts are published. */
+  /**
+   * Powertools Metrics, flushed by the handler's `logMetrics` middleware. Each batch's counts are
+   * added to it, unless `SLUICE_METRICS_NAMESPACE` is set: then they are published under that
+   * namespace with the dimensions `service` (`sluice-worker`) and `pipeline`, which is where the
+   * `EventPipeline` construct's dashboard and alarms look.
+   */
   readonly metrics?: Metrics;
   /** @default Date.now */
   readonly clock?: () => number;
@@ -149,7 +162,7 @@ export function createWorker<TData = unknown>(
       ...(options.logger ? { logger: options.logger } : {}),
     };
     const outcome = await processBatch(records, dependencies);
-    publish(outcome, options.metrics);
+    settings.publishBatchMetrics?.(outcome.stats);
     return outcome;
   };
 
@@ -205,7 +218,18 @@ function resolveWorkerOptions<TData>(
     }
   };
   integer('concurrency', options.concurrency, 1, 1_000);
-  integer('maxRedeliveryCount', options.maxRedeliveryCount, 1, 1_000);
+  const maxRedeliveryCount = options.maxRedeliveryCount ?? readWholeNumber(env.SLUICE_MAX_REDELIVERY_COUNT);
+  integer(
+    options.maxRedeliveryCount === undefined ? 'SLUICE_MAX_REDELIVERY_COUNT' : 'maxRedeliveryCount',
+    maxRedeliveryCount,
+    1,
+    1_000,
+  );
+  const metricsNamespace = env.SLUICE_METRICS_NAMESPACE;
+  if (metricsNamespace !== undefined && !/^[^:]{1,255}$/.test(metricsNamespace))
+    problems.push(
+      `SLUICE_METRICS_NAMESPACE must be 1 to 255 characters without ':' (given ${describe(metricsNamespace)})`,
+    );
   integer('deadlineMarginMs', options.deadlineMarginMs, 0, 900_000);
   problems.push(...validateBackoff(options.backoff ?? {}));
   for (const [type, schema] of Object.entries(options.schemas ?? {})) {
@@ -235,7 +259,15 @@ function resolveWorkerOptions<TData>(
       | { handleBatch: BatchHandler<TData> }
       | { manual: ManualHandler<TData> },
     concurrency: options.concurrency ?? 10,
-    maxRedeliveryCount: options.maxRedeliveryCount ?? 5,
+    maxRedeliveryCount: (maxRedeliveryCount as number | undefined) ?? 5,
+    // The construct's dashboard reads the counts under its own namespace, service and pipeline, so
+    // that namespace, when set, wins over the user's instance.
+    publishBatchMetrics:
+      metricsNamespace !== undefined
+        ? pipelineBatchMetrics(metricsNamespace, pipeline as string)
+        : options.metrics
+          ? (stats: BatchStats) => addWorkerBatchMetrics(options.metrics as Metrics, stats)
+          : undefined,
     deadlineMarginMs: options.deadlineMarginMs ?? 5_000,
     sqs: options.sqs ?? new SQSClient({}),
     dynamodb,
@@ -245,14 +277,8 @@ function resolveWorkerOptions<TData>(
   };
 }
 
-function publish(outcome: BatchOutcome, metrics: Metrics | undefined): void {
-  if (!metrics) return;
-  const { stats } = outcome;
-  metrics.addMetric('EventsHandled', MetricUnit.Count, stats.succeeded);
-  metrics.addMetric('EventsFailed', MetricUnit.Count, stats.failed);
-  metrics.addMetric('EventsDeadLettered', MetricUnit.Count, stats.deadLettered);
-  metrics.addMetric('DuplicatesSkipped', MetricUnit.Count, stats.duplicatesSkipped);
-  metrics.addMetric('EventsUnstarted', MetricUnit.Count, stats.unstarted);
-  metrics.addMetric('MalformedMessages', MetricUnit.Count, stats.malformed);
-  metrics.addMetric('OutputEventsCommitted', MetricUnit.Count, stats.outputEvents);
+/** A whole number as text, as it came when it is not one (for the error to name), or `undefined`. */
+function readWholeNumber(text: string | undefined): number | string | undefined {
+  if (text === undefined || text === '') return undefined;
+  return /^\d+$/.test(text) ? Number(text) : text;
 }

@@ -1,6 +1,6 @@
 import { GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   createWorker,
@@ -42,7 +42,10 @@ afterAll(async () => {
   await Promise.all([state.drop(), events.drop()]);
 });
 
-async function setup(options: Partial<WorkerOptions<{ n: number; fail?: boolean }>> = {}) {
+async function setup(
+  options: Partial<WorkerOptions<{ n: number; fail?: boolean }>> = {},
+  env: Record<string, string> = {},
+) {
   const queue = await createQueueWithDeadLetterQueue(sqs, {
     visibilityTimeoutSeconds: 30,
     maxReceiveCount: 50,
@@ -64,7 +67,7 @@ async function setup(options: Partial<WorkerOptions<{ n: number; fail?: boolean 
       },
       ...options,
     } as WorkerOptions<{ n: number; fail?: boolean }>,
-    {},
+    env,
   );
   return { queue, worker, calls, pipeline };
 }
@@ -408,6 +411,101 @@ describe('worker configuration', () => {
     ).toThrow(
       /unknown option 'colour'.*give exactly one of handle, handleBatch and manual \(given handle, handleBatch\).*pipeline \(or SLUICE_PIPELINE\).*stateTable.*deadLetterQueueUrl.*concurrency must be a whole number from 1 to 1000 \(given 0\).*maxRedeliveryCount .* \(given 1.5\)/,
     );
+  });
+});
+
+describe('worker settings from the environment, as the EventPipeline construct sets them', () => {
+  it('gives an event SLUICE_MAX_REDELIVERY_COUNT attempts', async () => {
+    // Prepare
+    const { queue, worker, calls } = await setup({}, { SLUICE_MAX_REDELIVERY_COUNT: '1' });
+    const [poison] = envelopeEvents([{ n: 1, fail: true }]);
+    await sendEnvelopes(sqs, queue.queueUrl, [[poison!]]);
+
+    // Act
+    const outcome = await worker.processEvent(
+      await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(outcome.stats).toMatchObject({ deadLettered: 1 });
+    expect(calls.get(poison!.id)).toBe(1);
+    const dead = await drainQueue(sqs, queue.deadLetterQueueUrl);
+    expect(dead[0]?.envelope.events[0]).toMatchObject({ id: poison!.id, attempts: 1 });
+  });
+
+  it('publishes each batch under SLUICE_METRICS_NAMESPACE, with the sluice-worker service and the pipeline', async () => {
+    // Prepare: Powertools writes EMF to the console only in dev mode, which turns metrics off unless told.
+    vi.stubEnv('POWERTOOLS_DEV', 'true');
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const { queue, worker, pipeline } = await setup({}, { SLUICE_METRICS_NAMESPACE: 'SluiceTest' });
+      await sendEnvelopes(sqs, queue.queueUrl, [envelopeEvents([{ n: 1 }, { n: 2 }, { n: 3, fail: true }])]);
+
+      // Act
+      await worker.processEvent(
+        await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+        lambdaContext(),
+      );
+
+      // Assess
+      const documents = log.mock.calls
+        .map(([line]) => {
+          try {
+            return JSON.parse(String(line)) as Record<string, unknown> & {
+              _aws?: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+            };
+          } catch {
+            return undefined;
+          }
+        })
+        .filter((document) => document?._aws !== undefined);
+      expect(documents).toHaveLength(1);
+      const [document] = documents;
+      expect(document?._aws?.CloudWatchMetrics[0]).toMatchObject({
+        Namespace: 'SluiceTest',
+        Dimensions: [['service', 'pipeline']],
+      });
+      expect(document).toMatchObject({
+        service: 'sluice-worker',
+        pipeline,
+        EventsHandled: 2,
+        EventsFailed: 1,
+        EventsDeadLettered: 0,
+      });
+    } finally {
+      vi.unstubAllEnvs();
+      vi.restoreAllMocks();
+    }
+  });
+
+  it.each([
+    [
+      { SLUICE_MAX_REDELIVERY_COUNT: 'five' },
+      /SLUICE_MAX_REDELIVERY_COUNT must be a whole number from 1 to 1000 \(given "five"\)/,
+    ],
+    [
+      { SLUICE_MAX_REDELIVERY_COUNT: '0' },
+      /SLUICE_MAX_REDELIVERY_COUNT must be a whole number from 1 to 1000 \(given 0\)/,
+    ],
+    [
+      { SLUICE_METRICS_NAMESPACE: 'a:b' },
+      /SLUICE_METRICS_NAMESPACE must be 1 to 255 characters without ':' \(given "a:b"\)/,
+    ],
+  ])('fails at construction on %o, naming the variable and the value', (env, message) => {
+    expect(() =>
+      createWorker(
+        {
+          pipeline: 'billing',
+          stateTable: 'state',
+          deadLetterQueueUrl: 'https://example.com/1/dlq',
+          handle: async () => {},
+        },
+        env,
+      ),
+    ).toThrow(message);
   });
 });
 

@@ -82,6 +82,13 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/** A pipeline definition as the EventPipeline construct puts it in the environment. */
+const BILLING = {
+  name: 'billing',
+  stream: 'orders',
+  queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/billing',
+};
+
 describe('readFetcherEnvironment', () => {
   it('reads every variable', () => {
     // Prepare
@@ -90,6 +97,8 @@ describe('readFetcherEnvironment', () => {
       SLUICE_PIPELINES: 'billing, shipping,billing',
       SLUICE_LEASE_DURATION_MS: '90000',
       SLUICE_POLL_INTERVAL_MS: '250',
+      SLUICE_PIPELINE_DEFINITIONS: JSON.stringify([BILLING]),
+      SLUICE_EVENT_BUS_NAME: 'sluice-bus',
     });
 
     // Act
@@ -103,6 +112,8 @@ describe('readFetcherEnvironment', () => {
       pipelines: ['billing', 'shipping'],
       leaseDurationMs: 90_000,
       pollIntervalMs: 250,
+      pipelineDefinitions: [BILLING],
+      eventBusName: 'sluice-bus',
     });
   });
 
@@ -165,6 +176,26 @@ describe('readFetcherEnvironment', () => {
       /SLUICE_PIPELINES .*\(given "billing,,shipping"\)/,
     ],
     [
+      'the pipeline definitions are not JSON',
+      { SLUICE_PIPELINE_DEFINITIONS: '[{name:' },
+      /SLUICE_PIPELINE_DEFINITIONS must be a JSON array of pipeline definitions: .*JSON/,
+    ],
+    [
+      'the pipeline definitions are not an array',
+      { SLUICE_PIPELINE_DEFINITIONS: JSON.stringify(BILLING) },
+      /SLUICE_PIPELINE_DEFINITIONS must be a JSON array of pipeline definitions \(given \{/,
+    ],
+    [
+      'a pipeline definition is invalid',
+      { SLUICE_PIPELINE_DEFINITIONS: JSON.stringify([BILLING, { ...BILLING, bufferSize: 0 }]) },
+      /SLUICE_PIPELINE_DEFINITIONS\[1\]: invalid pipeline definition: bufferSize: .*\(given 0\)/,
+    ],
+    [
+      'the event bus name is malformed',
+      { SLUICE_EVENT_BUS_NAME: 'my bus' },
+      /SLUICE_EVENT_BUS_NAME must be an EventBridge bus name.*\(given "my bus"\)/,
+    ],
+    [
       'a pipeline name is malformed',
       { SLUICE_PIPELINES: 'billing,ship ping!' },
       /SLUICE_PIPELINES .*\(given "billing,ship ping!"\)/,
@@ -210,6 +241,8 @@ describe('readFetcherEnvironment', () => {
       SLUICE_PIPELINES: ' , ',
       SLUICE_LEASE_DURATION_MS: 'soon',
       SLUICE_POLL_INTERVAL_MS: '5',
+      SLUICE_PIPELINE_DEFINITIONS: undefined,
+      SLUICE_EVENT_BUS_NAME: undefined,
     });
   });
 

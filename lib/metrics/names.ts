@@ -1,0 +1,53 @@
+/**
+ * The names Sluice's functions publish their CloudWatch metrics under, shared by the code that
+ * publishes them and the CDK constructs whose dashboards and alarms read them. A metric is found by
+ * its namespace, its name and all its dimensions: `service` (the publishing function) and `pipeline`.
+ *
+ * @example
+ * ```ts
+ * new cloudwatch.Metric({
+ *   namespace: METRICS_NAMESPACE,
+ *   metricName: WORKER_METRICS.eventsHandled,
+ *   dimensionsMap: { service: SERVICE_NAMES.worker, [PIPELINE_DIMENSION]: 'billing' },
+ * });
+ * ```
+ */
+export const METRICS_NAMESPACE = 'Sluice';
+
+/** The dimension that names the pipeline on every per-pipeline metric. */
+export const PIPELINE_DIMENSION = 'pipeline';
+
+/** The dimension Powertools Metrics names the publishing service with. */
+export const SERVICE_DIMENSION = 'service';
+
+/** The `service` dimension of each of Sluice's functions. */
+export const SERVICE_NAMES = {
+  fetcher: 'sluice-fetcher',
+  worker: 'sluice-worker',
+  failed: 'sluice-failed',
+  backfill: 'sluice-backfill',
+} as const;
+
+/** What the fetcher publishes per pipeline and run (see `powertoolsFetcherMetrics`). */
+export const FETCHER_METRICS = {
+  eventsFetched: 'EventsFetched',
+  eventsSent: 'EventsSent',
+  messagesSent: 'MessagesSent',
+  bytesSent: 'BytesSent',
+  pages: 'Pages',
+  checkpoints: 'Checkpoints',
+  lagMs: 'LagMs',
+  runDurationMs: 'RunDurationMs',
+  pipelineRunFailed: 'PipelineRunFailed',
+} as const;
+
+/** What the worker publishes per pipeline and batch (see `createWorker`). */
+export const WORKER_METRICS = {
+  eventsHandled: 'EventsHandled',
+  eventsFailed: 'EventsFailed',
+  eventsDeadLettered: 'EventsDeadLettered',
+  duplicatesSkipped: 'DuplicatesSkipped',
+  eventsUnstarted: 'EventsUnstarted',
+  malformedMessages: 'MalformedMessages',
+  outputEventsCommitted: 'OutputEventsCommitted',
+} as const;
