@@ -2,20 +2,31 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
-import { fetcherFromEnvironment } from '../lib/fetcher/from-environment';
+import { announceCompletedBackfills } from '../lib/backfill/announce';
+import { eventBridgePutEvents } from '../lib/backfill/eventbridge';
+import { fetcherRuntimeFromEnvironment } from '../lib/fetcher/from-environment';
 import { powertoolsFetcherMetrics } from '../lib/fetcher/powertools-metrics';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lib/metrics/names';
 
 /** Time kept back from the Lambda timeout, so that the run ends before the function is stopped. */
 const SAFETY_MARGIN_MS = 5_000;
 
-const logger = new Logger({ serviceName: 'sluice-fetcher' });
-const metrics = new Metrics({ namespace: 'Sluice', serviceName: 'sluice-fetcher' });
+const logger = new Logger({ serviceName: SERVICE_NAMES.fetcher });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAMES.fetcher });
 // Built at cold start: a bad environment fails the function's initialization, naming every problem.
-const fetcher = fetcherFromEnvironment(process.env, { logger, metrics: powertoolsFetcherMetrics(metrics) });
+const { fetcher, store, dynamodb, settings } = fetcherRuntimeFromEnvironment(process.env, {
+  logger,
+  metrics: powertoolsFetcherMetrics(metrics),
+});
+const completion = settings.eventBusName
+  ? { client: dynamodb, putEvents: eventBridgePutEvents(new EventBridgeClient({}), settings.eventBusName) }
+  : undefined;
 
 /**
- * The fetcher Lambda, run on a schedule: works every pipeline until shortly before its timeout and
+ * The fetcher Lambda, run on a schedule: registers the pipelines it is deployed for, works them and
+ * their backfills until shortly before its timeout, announces the backfills it completed, and
  * returns what it did. A pipeline's failure is reported in its summary (errors as `{ name, message }`)
  * and does not fail the invocation; an invalid environment fails the cold start.
  *
@@ -29,6 +40,15 @@ export const handler = middy(async (_event: unknown, context: { getRemainingTime
     deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
   });
   metrics.addMetric('FetcherRunDurationMs', MetricUnit.Milliseconds, summary.durationMs);
+  if (completion) {
+    const { emitted, failures } = await announceCompletedBackfills(summary, store, completion);
+    for (const detail of emitted) logger.info('backfill completed', { ...detail });
+    for (const { backfillPipeline, error } of failures)
+      logger.error('could not announce a completed backfill; the next run tries again', {
+        backfillPipeline,
+        error: error.message,
+      });
+  }
   const pipelines = Object.values(summary.pipelines).map(({ error, ...rest }) =>
     error ? { ...rest, error: { name: error.name, message: error.message } } : rest,
   );

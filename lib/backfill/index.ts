@@ -1,3 +1,4 @@
+export { announceCompletedBackfills } from './announce';
 export {
   type CompletedBackfillsFilter,
   type EmitBackfillCompletedOptions,
@@ -6,6 +7,7 @@ export {
 } from './completion';
 export { BACKFILL_EVENTS, BACKFILL_ID_PATTERN, BACKFILL_NAME_INFIX } from './constants';
 export { BackfillConflictError, InvalidBackfillRequestError } from './errors';
+export { eventBridgePutEvents } from './eventbridge';
 export {
   type BackfillHandlerDependencies,
   type BackfillRequestedEvent,
@@ -15,6 +17,11 @@ export { backfillPipelineName, parseBackfillPipelineName } from './names';
 export { type BackfillProgressOptions, backfillProgress } from './progress';
 export { backfillDefinition, type RegisterBackfillOptions, registerBackfill } from './register';
 export { backfillRange, boundPosition, parseBackfillRequest } from './request';
+export {
+  type RequestedBackfillDependencies,
+  type RequestedBackfillOutcome,
+  runRequestedBackfill,
+} from './run-requested';
 export type {
   BackfillBusEntry,
   BackfillCompletedDetail,

@@ -16,76 +16,111 @@ const FORBIDDEN = [
 ];
 
 /** Each Lambda entry point, and a library file its bundle must hold. */
-const ENTRY_POINTS: readonly { name: string; entry: string; holds: string; alsoForbidden?: RegExp }[] = [
-  { name: 'fetcher', entry: 'functions/fetcher.ts', holds: 'lib/fetcher/fetcher.ts' },
+/**
+ * Each Lambda entry point, a library file its bundle must hold, and the AWS SDK clients it loads at
+ * cold start: only those it calls, since an unused import of a client still loads it.
+ */
+const ENTRY_POINTS: readonly {
+  name: string;
+  entry: string;
+  holds: string;
+  sdkClients: readonly string[];
+  alsoForbidden?: RegExp;
+}[] = [
+  {
+    name: 'fetcher',
+    entry: 'functions/fetcher.ts',
+    holds: 'lib/fetcher/fetcher.ts',
+    sdkClients: ['client-dynamodb', 'client-eventbridge', 'client-sqs'],
+  },
   {
     name: 'worker (example)',
     entry: 'examples/handlers/orders-worker.ts',
     holds: 'lib/worker/process-batch.ts',
+    sdkClients: ['client-dynamodb', 'client-sqs'],
+  },
+  // The backfill function runs a fetcher on the requested backfill alone.
+  {
+    name: 'backfill',
+    entry: 'functions/backfill.ts',
+    holds: 'lib/backfill/run-requested.ts',
+    sdkClients: ['client-dynamodb', 'client-eventbridge', 'client-sqs'],
   },
   // The failed-event function needs neither the fetcher nor the worker.
   {
     name: 'failed-event',
     entry: 'functions/failed.ts',
     holds: 'lib/failed/dlq-consumer.ts',
+    sdkClients: ['client-dynamodb'],
     alsoForbidden: /(^|\/)lib\/(fetcher|worker)\//,
   },
 ];
 
-describe.each(ENTRY_POINTS)('the $name Lambda bundle', ({ name, entry, holds, alsoForbidden }) => {
-  let outdir: string;
-  let metafile: Metafile;
-  let sizeBytes: number;
+describe.each(ENTRY_POINTS)(
+  'the $name Lambda bundle',
+  ({ name, entry, holds, sdkClients, alsoForbidden }) => {
+    let outdir: string;
+    let metafile: Metafile;
+    let sizeBytes: number;
 
-  beforeAll(async () => {
-    // Prepare: esbuild's settings as CDK's NodejsFunction applies them for an ESM bundle on Node 20,
-    // with the AWS SDK left to the Lambda runtime.
-    outdir = await mkdtemp(join(tmpdir(), 'sluice-bundle-'));
-    const outfile = join(outdir, 'index.mjs');
+    beforeAll(async () => {
+      // Prepare: esbuild's settings as CDK's NodejsFunction applies them for an ESM bundle on Node 20,
+      // with the AWS SDK left to the Lambda runtime.
+      outdir = await mkdtemp(join(tmpdir(), 'sluice-bundle-'));
+      const outfile = join(outdir, 'index.mjs');
 
-    // Act
-    const result = await build({
-      absWorkingDir: ROOT,
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      mainFields: ['module', 'main'],
-      minify: true,
-      external: ['@aws-sdk/*'],
-      banner: {
-        js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-      },
-      metafile: true,
-      logLevel: 'silent',
+      // Act
+      const result = await build({
+        absWorkingDir: ROOT,
+        entryPoints: [entry],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'esm',
+        mainFields: ['module', 'main'],
+        minify: true,
+        external: ['@aws-sdk/*'],
+        banner: {
+          js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+        },
+        metafile: true,
+        logLevel: 'silent',
+      });
+      metafile = result.metafile;
+      sizeBytes = (await stat(outfile)).size;
+      console.log(`${name} bundle: ${sizeBytes} bytes`);
+    }, 60_000);
+
+    afterAll(async () => {
+      if (outdir) await rm(outdir, { recursive: true, force: true });
     });
-    metafile = result.metafile;
-    sizeBytes = (await stat(outfile)).size;
-    console.log(`${name} bundle: ${sizeBytes} bytes`);
-  }, 60_000);
 
-  afterAll(async () => {
-    if (outdir) await rm(outdir, { recursive: true, force: true });
-  });
+    it('builds, with the handler and its library code inside', () => {
+      const inputs = Object.keys(metafile.inputs);
+      expect(inputs).toContain(entry);
+      expect(inputs).toContain(holds);
+      expect(sizeBytes).toBeGreaterThan(0);
+    });
 
-  it('builds, with the handler and its library code inside', () => {
-    const inputs = Object.keys(metafile.inputs);
-    expect(inputs).toContain(entry);
-    expect(inputs).toContain(holds);
-    expect(sizeBytes).toBeGreaterThan(0);
-  });
+    it('holds nothing of the local runtime, the emulators, CDK or the tests', () => {
+      const forbidden = Object.keys(metafile.inputs).filter((path) =>
+        [...FORBIDDEN, ...(alsoForbidden ? [alsoForbidden] : [])].some((rule) => rule.test(path)),
+      );
+      expect(forbidden).toEqual([]);
+    });
 
-  it('holds nothing of the local runtime, the emulators, CDK or the tests', () => {
-    const forbidden = Object.keys(metafile.inputs).filter((path) =>
-      [...FORBIDDEN, ...(alsoForbidden ? [alsoForbidden] : [])].some((rule) => rule.test(path)),
-    );
-    expect(forbidden).toEqual([]);
-  });
+    it('leaves the AWS SDK to the Lambda runtime', () => {
+      const sdk = Object.keys(metafile.inputs).filter((path) => path.includes('@aws-sdk/'));
+      expect(sdk).toEqual([]);
+    });
 
-  it('leaves the AWS SDK to the Lambda runtime', () => {
-    const sdk = Object.keys(metafile.inputs).filter((path) => path.includes('@aws-sdk/'));
-    expect(sdk).toEqual([]);
-  });
-});
+    it('loads only the AWS SDK clients it calls', () => {
+      const imported = Object.values(metafile.outputs)
+        .flatMap((output) => output.imports)
+        .filter((entry) => entry.external && entry.path.startsWith('@aws-sdk/'))
+        .map((entry) => entry.path.replace('@aws-sdk/', '').split('/')[0]);
+      expect([...new Set(imported)].sort()).toEqual(sdkClients);
+    });
+  },
+);

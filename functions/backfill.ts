@@ -1,0 +1,67 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import middy from '@middy/core';
+import { eventBridgePutEvents } from '../lib/backfill/eventbridge';
+import type { BackfillRequestedEvent } from '../lib/backfill/handler';
+import { runRequestedBackfill } from '../lib/backfill/run-requested';
+import { fetcherRuntimeFromEnvironment } from '../lib/fetcher/from-environment';
+import { powertoolsFetcherMetrics } from '../lib/fetcher/powertools-metrics';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lib/metrics/names';
+import { formatPosition } from '../lib/time/position';
+
+/** Time kept back from the Lambda timeout, so that the run ends before the function is stopped. */
+const SAFETY_MARGIN_MS = 5_000;
+
+const logger = new Logger({ serviceName: SERVICE_NAMES.backfill });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAMES.fetcher });
+// The same settings as the pipeline's fetcher, checked at cold start.
+const { fetcher, store, dynamodb, settings } = fetcherRuntimeFromEnvironment(process.env, {
+  logger,
+  metrics: powertoolsFetcherMetrics(metrics),
+});
+const completion = settings.eventBusName
+  ? { client: dynamodb, putEvents: eventBridgePutEvents(new EventBridgeClient({}), settings.eventBusName) }
+  : undefined;
+
+/**
+ * The backfill Lambda, the target of a pipeline's "Backfill Requested" rule: registers the backfill,
+ * works it until shortly before its timeout, and emits "Backfill Completed" if it finished (else the
+ * pipeline's scheduled fetcher carries on and emits it). A malformed request or an unknown pipeline
+ * fails the invocation with the reason, before anything is registered.
+ *
+ * @example
+ * ```ts
+ * new NodejsFunction(this, 'Backfill', { entry: 'functions/backfill.ts', timeout: Duration.minutes(5) });
+ * ```
+ */
+export const handler = middy(
+  async (event: BackfillRequestedEvent, context: { getRemainingTimeInMillis(): number }) => {
+    const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
+    const outcome = await runRequestedBackfill(
+      event,
+      { store, fetcher, ...(completion ? { completion } : {}) },
+      deadline,
+    );
+    const { backfill, run, emitted, emitFailures } = outcome;
+    for (const { backfillPipeline, error } of emitFailures)
+      logger.error('could not announce a completed backfill; the scheduled fetcher tries again', {
+        backfillPipeline,
+        error: error.message,
+      });
+    const summary = run.pipelines[backfill.backfillPipeline];
+    return {
+      backfillPipeline: backfill.backfillPipeline,
+      created: backfill.created,
+      from: formatPosition(backfill.from),
+      stopAt: formatPosition(backfill.stopAt),
+      outcome: summary?.outcome,
+      eventsSent: summary?.counts.eventsSent ?? 0,
+      completed: emitted.length > 0,
+    };
+  },
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));
