@@ -1,1 +1,15 @@
 export { EventLog, type EventLogProps } from './event-log';
+export {
+  EventPipeline,
+  type EventPipelineProps,
+  maxReceiveCountFor,
+  VISIBILITY_TIMEOUT_FACTOR,
+} from './event-pipeline';
+export { SluiceGuardrails } from './guardrails';
+export {
+  PipelineMonitoring,
+  type PipelineMonitoringProps,
+  type PipelineMonitoringThresholds,
+} from './pipeline-monitoring';
+export { SLUICE_RUNTIME, SluiceFunction, type SluiceFunctionProps } from './sluice-function';
+export { PipelineStateTable, type PipelineStateTableProps, STATE_TABLE_ACTIONS } from './state-table';

@@ -1,4 +1,5 @@
 // A pipeline's worker as a user writes it: the file the EventPipeline construct bundles for Lambda.
+// Attempts, queues and tables come from the SLUICE_* variables the construct sets.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 // Any Standard Schema validator works; zod's mini build keeps the Lambda bundle small.
@@ -16,7 +17,6 @@ const metrics = new Metrics({ namespace: 'Sluice', serviceName: 'orders-worker' 
 export const handler = createWorker<z.infer<typeof orderPlaced>>({
   schemas: { 'order.placed': orderPlaced },
   concurrency: 20,
-  maxRedeliveryCount: 5,
   logger,
   metrics,
   handle: async (event) => {

@@ -1,0 +1,452 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { BACKFILL_EVENTS } from '../lib/backfill/constants';
+import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
+import { FETCHER_ENVIRONMENT } from '../lib/fetcher/from-environment';
+import { METRICS_NAMESPACE } from '../lib/metrics/names';
+import { type PipelineDefinition, type PipelineStart, resolvePipeline } from '../lib/pipeline/definition';
+import type { EventLog } from './event-log';
+import {
+  alarmThresholdProblems,
+  PipelineMonitoring,
+  type PipelineMonitoringThresholds,
+} from './pipeline-monitoring';
+import { SluiceFunction } from './sluice-function';
+import { PipelineStateTable } from './state-table';
+
+const FUNCTIONS = {
+  fetcher: fileURLToPath(new URL('../functions/fetcher.ts', import.meta.url)),
+  backfill: fileURLToPath(new URL('../functions/backfill.ts', import.meta.url)),
+  failed: fileURLToPath(new URL('../functions/failed.ts', import.meta.url)),
+};
+
+/** The failed-event function's timeout; the DLQ's visibility timeout is 6 times as long. */
+const FAILED_HANDLER_TIMEOUT = Duration.seconds(30);
+
+/** The queue's visibility timeout is this many times the worker's timeout, as AWS advises. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/**
+ * The queue's `maxReceiveCount` for a given `maxRedeliveryCount`. The worker counts each event's
+ * attempts itself and moves an event out of attempts to the DLQ with its last error; the queue's
+ * redrive is only the safety net for messages that never reach the worker's count (a function that
+ * times out or crashes on every delivery), so it sits well above: deliveries in which an event does
+ * not start (a deadline, a FIFO group stopped early) do not spend its attempts but do count here.
+ */
+export function maxReceiveCountFor(maxRedeliveryCount: number): number {
+  return 2 * maxRedeliveryCount + 5;
+}
+
+/** Properties of an {@link EventPipeline}. */
+export interface EventPipelineProps {
+  /** The event log the pipeline reads. */
+  readonly eventLog: EventLog;
+  /** The stream it consumes. */
+  readonly stream: string;
+  /** Only events of these types. @default every type */
+  readonly eventTypes?: readonly string[];
+  /** The pipeline's name, unique in the state table. @default the construct's id */
+  readonly pipelineName?: string;
+
+  /** The file of the worker: it exports a handler made with `createWorker`. */
+  readonly entry: string;
+  /** The worker's exported handler. @default 'handler' */
+  readonly handler?: string;
+  /** @default Duration.seconds(30) */
+  readonly workerTimeout?: Duration;
+  /** @default 512 */
+  readonly workerMemorySize?: number;
+  /** More environment variables for the worker. */
+  readonly workerEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * Whether the worker may commit output events to the event log (returned events, or
+   * `context.commit`). Turn it off for a worker that only consumes.
+   * @default true
+   */
+  readonly commitsOutputs?: boolean;
+
+  /**
+   * The file of the failed-event function: it exports a handler made with
+   * `createFailedEventFunction`. @default Sluice's own, which logs each failure at error level
+   */
+  readonly failedHandlerEntry?: string;
+  /** @default 'handler' */
+  readonly failedHandler?: string;
+
+  /** A FIFO queue: events of one partition key are handled in commit order. @default false */
+  readonly fifo?: boolean;
+  /** Where a new pipeline starts reading. @default 'latest' */
+  readonly start?: PipelineStart;
+  /** Attempts an event gets before it goes to the failed handler. @default 5 */
+  readonly maxRedeliveryCount?: number;
+  /** Messages (each up to 100 packed events) per worker invocation. @default 10 */
+  readonly batchSize?: number;
+  /**
+   * How long the event source gathers messages before invoking the worker; standard queues only, and
+   * required (at least 1 second) for a batch size over 10. @default none
+   */
+  readonly maxBatchingWindow?: Duration;
+  /** The most worker invocations at once, from 2 to 1,000. @default no limit but the account's */
+  readonly maxConcurrency?: number;
+  /** The most messages waiting or in flight before the fetcher pauses. @default 1000 */
+  readonly bufferSize?: number;
+  /** 1 sends one event per message. @default 100 */
+  readonly maxEventsPerMessage?: number;
+  /** How long messages wait in the queue before SQS drops them. @default Duration.days(4) */
+  readonly retentionPeriod?: Duration;
+
+  /** How often the fetcher runs; each run tails the log until its timeout. @default Duration.minutes(1) */
+  readonly fetchEvery?: Duration;
+  /** @default Duration.minutes(1) */
+  readonly fetcherTimeout?: Duration;
+  /** @default Duration.minutes(5) */
+  readonly backfillTimeout?: Duration;
+
+  /** The state table, to share one among pipelines. @default a new one */
+  readonly stateTable?: PipelineStateTable;
+  /** The bus "Backfill Requested" events arrive on and "Backfill Completed" events go to. @default the account's default bus */
+  readonly eventBus?: events.IEventBus;
+
+  /** Where alarms notify. @default no notification; the alarms still show on the dashboard */
+  readonly alarmTopic?: sns.ITopic;
+  /** When the alarms fire. */
+  readonly alarmThresholds?: PipelineMonitoringThresholds;
+}
+
+/**
+ * One Sluice pipeline on AWS: everything that pumps a stream of the event log to a user's worker,
+ * safely configured and observable from the first minute.
+ *
+ * - the queue (standard or FIFO) and its DLQ, encrypted, TLS only, `maxReceiveCount` above
+ *   `maxRedeliveryCount` (see {@link maxReceiveCountFor}) and a visibility timeout of 6× the worker's;
+ * - the state table (or a shared one);
+ * - the fetcher Lambda on an EventBridge schedule; it registers the pipeline on its first run;
+ * - the worker Lambda from `entry`, behind an SQS event source with `ReportBatchItemFailures`;
+ * - the failed-event Lambda on the DLQ;
+ * - a rule for this pipeline's "Backfill Requested" events and the backfill Lambda;
+ * - a CloudWatch dashboard and alarms ({@link PipelineMonitoring}).
+ *
+ * Every function has its own role, granted only what it calls on its own tables and queues.
+ * Invalid props fail at construction, each problem named with its value.
+ *
+ * @example
+ * ```ts
+ * const eventLog = new EventLog(this, 'EventLog');
+ * const billing = new EventPipeline(this, 'Billing', {
+ *   eventLog,
+ *   stream: 'orders',
+ *   eventTypes: ['order.placed'],
+ *   entry: 'src/billing-worker.ts',
+ *   maxConcurrency: 10,
+ * });
+ * billing.alarms.deadLetters.addAlarmAction(new SnsAction(pagerTopic));
+ * ```
+ */
+export class EventPipeline extends Construct {
+  public readonly pipelineName: string;
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly stateTable: PipelineStateTable;
+  public readonly fetcherFunction: lambda.IFunction;
+  public readonly workerFunction: lambda.IFunction;
+  public readonly failedEventFunction: lambda.IFunction;
+  public readonly backfillFunction: lambda.IFunction;
+  /** The schedule that runs the fetcher. */
+  public readonly fetchSchedule: events.Rule;
+  /** The rule that sends this pipeline's "Backfill Requested" events to the backfill function. */
+  public readonly backfillRule: events.Rule;
+  public readonly monitoring: PipelineMonitoring;
+  /** The bus of its backfill events. */
+  public readonly eventBus: events.IEventBus;
+
+  constructor(scope: Construct, id: string, props: EventPipelineProps) {
+    super(scope, id);
+    const settings = resolveProps(id, props, this.node.path);
+    this.pipelineName = settings.pipelineName;
+    const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    this.eventBus = eventBus;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      fifo: settings.fifo || undefined,
+      visibilityTimeout: Duration.seconds(FAILED_HANDLER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      fifo: settings.fifo || undefined,
+      visibilityTimeout: Duration.seconds(settings.workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      retentionPeriod: props.retentionPeriod ?? Duration.days(4),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: {
+        queue: this.deadLetterQueue,
+        maxReceiveCount: maxReceiveCountFor(settings.maxRedeliveryCount),
+      },
+    });
+    this.stateTable = props.stateTable ?? new PipelineStateTable(this, 'State');
+    const stateTableName = this.stateTable.table.tableName;
+    const eventLogTableName = props.eventLog.table.tableName;
+
+    // The fetcher and the backfill function share their settings: the definition they register, and
+    // this pipeline's name, so that they work it and its backfills and nothing else.
+    const definition: PipelineDefinition = { ...settings.definition, queueUrl: this.queue.queueUrl };
+    const fetcherEnvironment = {
+      [FETCHER_ENVIRONMENT.eventLogTable]: eventLogTableName,
+      [FETCHER_ENVIRONMENT.stateTable]: stateTableName,
+      [FETCHER_ENVIRONMENT.pipelines]: settings.pipelineName,
+      [FETCHER_ENVIRONMENT.pipelineDefinitions]: Stack.of(this).toJsonString([definition]),
+      [FETCHER_ENVIRONMENT.eventBusName]: eventBus.eventBusName,
+    };
+    const fetcher = new SluiceFunction(this, 'Fetcher', {
+      entry: FUNCTIONS.fetcher,
+      description: `Sluice fetcher of pipeline ${settings.pipelineName}: pages the event log into its queue`,
+      timeout: props.fetcherTimeout ?? Duration.minutes(1),
+      environment: fetcherEnvironment,
+    });
+    const backfill = new SluiceFunction(this, 'Backfill', {
+      entry: FUNCTIONS.backfill,
+      description: `Sluice backfills of pipeline ${settings.pipelineName}`,
+      timeout: props.backfillTimeout ?? Duration.minutes(5),
+      environment: fetcherEnvironment,
+    });
+    for (const { role } of [fetcher, backfill]) {
+      props.eventLog.grantRead(role);
+      this.stateTable.grantFor(role, 'fetcher');
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+          resources: [this.queue.queueArn],
+        }),
+      );
+      eventBus.grantPutEventsTo(role);
+    }
+
+    const worker = new SluiceFunction(this, 'Worker', {
+      entry: props.entry,
+      ...(props.handler ? { handler: props.handler } : {}),
+      description: `Sluice worker of pipeline ${settings.pipelineName}`,
+      timeout: settings.workerTimeout,
+      memorySize: props.workerMemorySize ?? 512,
+      environment: {
+        ...props.workerEnvironment,
+        SLUICE_PIPELINE: settings.pipelineName,
+        SLUICE_STATE_TABLE: stateTableName,
+        SLUICE_QUEUE_URL: this.queue.queueUrl,
+        SLUICE_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+        SLUICE_MAX_REDELIVERY_COUNT: String(settings.maxRedeliveryCount),
+        SLUICE_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...(settings.commitsOutputs ? { SLUICE_EVENT_LOG_TABLE: eventLogTableName } : {}),
+      },
+    });
+    this.stateTable.grantFor(worker.role, 'worker');
+    if (settings.commitsOutputs) props.eventLog.grantCommit(worker.role);
+    this.deadLetterQueue.grantSendMessages(worker.role);
+    worker.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: settings.batchSize,
+        reportBatchItemFailures: true,
+        ...(props.maxBatchingWindow ? { maxBatchingWindow: props.maxBatchingWindow } : {}),
+        ...(props.maxConcurrency ? { maxConcurrency: props.maxConcurrency } : {}),
+      }),
+    );
+
+    const failed = new SluiceFunction(this, 'Failed', {
+      entry: props.failedHandlerEntry ?? FUNCTIONS.failed,
+      ...(props.failedHandler ? { handler: props.failedHandler } : {}),
+      description: `Sluice failed-event handler of pipeline ${settings.pipelineName}`,
+      timeout: FAILED_HANDLER_TIMEOUT,
+      environment: { SLUICE_PIPELINE: settings.pipelineName, SLUICE_STATE_TABLE: stateTableName },
+    });
+    this.stateTable.grantFor(failed.role, 'failedHandler');
+    failed.function.addEventSource(
+      new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
+    this.fetchSchedule = new events.Rule(this, 'FetchSchedule', {
+      description: `Runs the Sluice fetcher of pipeline ${settings.pipelineName}`,
+      schedule: events.Schedule.rate(settings.fetchEvery),
+      targets: [new targets.LambdaFunction(fetcher.function, { retryAttempts: 0 })],
+    });
+    this.backfillRule = new events.Rule(this, 'BackfillRequested', {
+      description: `Starts backfills of Sluice pipeline ${settings.pipelineName}`,
+      eventBus,
+      eventPattern: {
+        source: [BACKFILL_EVENTS.source],
+        detailType: [BACKFILL_EVENTS.requested],
+        detail: { pipeline: [settings.pipelineName] },
+      },
+      targets: [new targets.LambdaFunction(backfill.function, { retryAttempts: 2 })],
+    });
+
+    this.fetcherFunction = fetcher.function;
+    this.workerFunction = worker.function;
+    this.failedEventFunction = failed.function;
+    this.backfillFunction = backfill.function;
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      pipelineName: settings.pipelineName,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      functions: {
+        fetcher: fetcher.function,
+        worker: worker.function,
+        failed: failed.function,
+        backfill: backfill.function,
+      },
+      tables: { eventLog: props.eventLog.table, state: this.stateTable.table },
+      ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+    });
+  }
+
+  /** The pipeline's alarms. */
+  public get alarms(): PipelineMonitoring['alarms'] {
+    return this.monitoring.alarms;
+  }
+
+  /** The pipeline's dashboard. */
+  public get dashboard(): cloudwatch.Dashboard {
+    return this.monitoring.dashboard;
+  }
+
+  /**
+   * Lets the grantee start backfills of this pipeline: `events:PutEvents` on its bus.
+   *
+   * @example
+   * ```ts
+   * pipeline.grantStartBackfill(operatorRole);
+   * ```
+   */
+  public grantStartBackfill(grantee: iam.IGrantable): iam.Grant {
+    return this.eventBus.grantPutEventsTo(grantee);
+  }
+}
+
+interface ResolvedProps {
+  readonly pipelineName: string;
+  readonly fifo: boolean;
+  readonly workerTimeout: Duration;
+  readonly maxRedeliveryCount: number;
+  readonly batchSize: number;
+  readonly commitsOutputs: boolean;
+  readonly fetchEvery: Duration;
+  /** The definition the fetcher registers, but for its queue URL. */
+  readonly definition: Omit<PipelineDefinition, 'queueUrl'>;
+}
+
+/** The queue URL that stands in for the queue's token while the definition is checked. */
+const PLACEHOLDER_QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/placeholder';
+
+/** Checks every prop and fills in the defaults; throws one error listing every problem with its value. */
+function resolveProps(id: string, props: EventPipelineProps, path: string): ResolvedProps {
+  const problems: string[] = [];
+  const given = (value: unknown) => `(given ${JSON.stringify(value)})`;
+  const pipelineName = props.pipelineName ?? id;
+  if (!NAME_PATTERN.test(pipelineName))
+    problems.push(
+      `pipelineName must be ${NAME_RULE} ${given(pipelineName)}${props.pipelineName === undefined ? ': the construct id is used when pipelineName is left out' : ''}`,
+    );
+  if (typeof props.entry !== 'string' || props.entry === '')
+    problems.push(`entry must name the worker's file ${given(props.entry)}`);
+  const fifo = props.fifo ?? false;
+  const workerTimeout = props.workerTimeout ?? Duration.seconds(30);
+  const workerTimeoutSeconds = workerTimeout.toSeconds();
+  if (workerTimeoutSeconds < 10 || workerTimeoutSeconds > 900)
+    problems.push(
+      `workerTimeout must be from 10 seconds to 15 minutes: the worker keeps 5 seconds back to return its batch ${given(workerTimeout.toHumanString())}`,
+    );
+  const maxRedeliveryCount = props.maxRedeliveryCount ?? 5;
+  if (!Number.isInteger(maxRedeliveryCount) || maxRedeliveryCount < 1 || maxRedeliveryCount > 100)
+    problems.push(`maxRedeliveryCount must be a whole number from 1 to 100 ${given(maxRedeliveryCount)}`);
+  const batchSize = props.batchSize ?? 10;
+  const maxBatchSize = fifo ? 10 : 10_000;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > maxBatchSize)
+    problems.push(
+      `batchSize must be a whole number from 1 to ${maxBatchSize}${fifo ? ' on a FIFO queue' : ''} ${given(batchSize)}`,
+    );
+  const windowSeconds = props.maxBatchingWindow?.toSeconds();
+  if (windowSeconds !== undefined) {
+    if (fifo)
+      problems.push(
+        `maxBatchingWindow cannot be set on a FIFO queue ${given(props.maxBatchingWindow?.toHumanString())}`,
+      );
+    else if (windowSeconds > 300)
+      problems.push(
+        `maxBatchingWindow must be at most 5 minutes ${given(props.maxBatchingWindow?.toHumanString())}`,
+      );
+  }
+  if (!fifo && batchSize > 10 && !(windowSeconds !== undefined && windowSeconds >= 1))
+    problems.push(
+      `batchSize over 10 needs a maxBatchingWindow of at least 1 second, as Lambda requires ${given(batchSize)}`,
+    );
+  const { maxConcurrency } = props;
+  if (
+    maxConcurrency !== undefined &&
+    (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1_000)
+  )
+    problems.push(`maxConcurrency must be a whole number from 2 to 1000 ${given(maxConcurrency)}`);
+  const fetchEvery = props.fetchEvery ?? Duration.minutes(1);
+  if (fetchEvery.toSeconds() < 60 || fetchEvery.toSeconds() % 60 !== 0)
+    problems.push(
+      `fetchEvery must be a whole number of minutes, as EventBridge schedules are ${given(fetchEvery.toHumanString())}`,
+    );
+  const fetcherTimeout = props.fetcherTimeout ?? Duration.minutes(1);
+  if (fetcherTimeout.toSeconds() < 15 || fetcherTimeout.toSeconds() > 900)
+    problems.push(
+      `fetcherTimeout must be from 15 seconds to 15 minutes ${given(fetcherTimeout.toHumanString())}`,
+    );
+  const retention = props.retentionPeriod?.toSeconds();
+  if (retention !== undefined && (retention < 60 || retention > 14 * 86_400))
+    problems.push(
+      `retentionPeriod must be from 1 minute to 14 days ${given(props.retentionPeriod?.toHumanString())}`,
+    );
+
+  const definition = {
+    name: pipelineName,
+    stream: props.stream,
+    ...(props.eventTypes ? { eventTypes: [...props.eventTypes] } : {}),
+    start: props.start ?? 'latest',
+    ...(props.bufferSize === undefined ? {} : { bufferSize: props.bufferSize }),
+    ...(props.maxEventsPerMessage === undefined ? {} : { maxEventsPerMessage: props.maxEventsPerMessage }),
+  } satisfies Omit<PipelineDefinition, 'queueUrl'>;
+  try {
+    resolvePipeline({ ...definition, queueUrl: fifo ? `${PLACEHOLDER_QUEUE}.fifo` : PLACEHOLDER_QUEUE });
+  } catch (error) {
+    const { problems: definitionProblems } = error as { problems?: readonly string[] };
+    // The name was checked above, with a hint about the construct id.
+    problems.push(
+      ...(definitionProblems ?? [(error as Error).message]).filter((problem) => !problem.startsWith('name:')),
+    );
+  }
+  if (props.alarmThresholds) problems.push(...alarmThresholdProblems(props.alarmThresholds));
+  if (props.workerEnvironment)
+    for (const name of Object.keys(props.workerEnvironment))
+      if (name.startsWith('SLUICE_'))
+        problems.push(
+          `workerEnvironment cannot set ${name}: the construct sets the SLUICE_ variables ${given(name)}`,
+        );
+  for (const [name, value] of Object.entries(props.workerEnvironment ?? {}))
+    if (typeof value !== 'string' && !Token.isUnresolved(value))
+      problems.push(`workerEnvironment.${name} must be a string ${given(value)}`);
+
+  if (problems.length > 0) throw new Error(`invalid EventPipeline props at ${path}: ${problems.join('; ')}`);
+  return {
+    pipelineName,
+    fifo,
+    workerTimeout,
+    maxRedeliveryCount,
+    batchSize,
+    commitsOutputs: props.commitsOutputs ?? true,
+    fetchEvery,
+    definition,
+  };
+}
