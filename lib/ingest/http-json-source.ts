@@ -57,7 +57,10 @@ export function httpJsonSource(options: HttpJsonSourceOptions): IngestSource<Jso
     },
     parsePage: (body) => {
       const records = fieldAt(body, itemsField);
-      if (!Array.isArray(records) || records.some((record) => typeof record !== 'object' || record === null)) {
+      if (
+        !Array.isArray(records) ||
+        records.some((record) => typeof record !== 'object' || record === null)
+      ) {
         throw new ValidationError(
           `the response of ${options.url} must hold an array of objects at '${itemsField}' (found ${describe(records)})`,
           body,
@@ -70,7 +73,10 @@ export function httpJsonSource(options: HttpJsonSourceOptions): IngestSource<Jso
           body,
         );
       }
-      return { records: records as JsonRecord[], nextCursor: next === undefined || next === null ? undefined : String(next) };
+      return {
+        records: records as JsonRecord[],
+        nextCursor: next === undefined || next === null ? undefined : String(next),
+      };
     },
     recordKey: (record) => {
       const key = record[keyField];

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventLog } from '../event-log/event-log';
 import { assertStreamName } from '../event-log/names';
 import type { WithRetryOptions } from '../retry/with-retry';
-import { SYNC_STATUS, type SyncStatus } from '../sync/constants';
+import type { SyncStatus } from '../sync/constants';
 import { computeContentHash } from '../sync/content-hash';
 import { DynamoDBContentHashStore } from '../sync/content-hash-store';
 import { DynamoDBSyncStore } from '../sync/dynamodb-sync-store';
@@ -107,7 +107,7 @@ export interface IngestResult {
  * ```
  */
 export async function runIngest<TRecord>(options: RunIngestOptions<TRecord>): Promise<IngestResult> {
-  const { source, eventLog, stream } = options;
+  const { source, stream } = options;
   assertStreamName(stream);
   const clock = options.clock ?? Date.now;
   const clientOption = options.client ? { client: options.client } : {};
@@ -154,7 +154,13 @@ export async function runIngest<TRecord>(options: RunIngestOptions<TRecord>): Pr
   if (outcome.status === 'skipped') {
     return { status: 'skipped', counts: emptyCounts(), eventIds };
   }
-  return { status: outcome.status, runId: outcome.run.runId, cursor: outcome.cursor, counts: outcome.counts, eventIds };
+  return {
+    status: outcome.status,
+    runId: outcome.run.runId,
+    cursor: outcome.cursor,
+    counts: outcome.counts,
+    eventIds,
+  };
 }
 
 /** Commits the new and changed records of one page, each with its hash, in page order. */

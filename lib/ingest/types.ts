@@ -1,5 +1,5 @@
-import type { RecordChange } from '../sync/upsert';
 import type { WhenDone } from '../sync/paginate';
+import type { RecordChange } from '../sync/upsert';
 
 /** One page of records, as a source reads it from a response body. */
 export interface SourcePage<TRecord> {
