@@ -30,6 +30,12 @@ const ENTRY_POINTS: readonly { name: string; entry: string; holds: string; alsoF
     holds: 'lib/failed/dlq-consumer.ts',
     alsoForbidden: /(^|\/)lib\/(fetcher|worker)\//,
   },
+  {
+    name: 'ingest',
+    entry: 'functions/ingest.ts',
+    holds: 'lib/ingest/run-ingest.ts',
+    alsoForbidden: /(^|\/)lib\/(fetcher|worker)\//,
+  },
 ];
 
 describe.each(ENTRY_POINTS)('the $name Lambda bundle', ({ name, entry, holds, alsoForbidden }) => {
