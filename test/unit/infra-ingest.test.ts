@@ -1,7 +1,8 @@
-import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { EventLog } from '../../infra/event-log';
 import { IngestFunction, type IngestFunctionProps, type IngestSourceProps } from '../../infra/ingest';
@@ -112,9 +113,9 @@ describe('IngestFunction construct', () => {
     hourly.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
   });
 
-  it('grants commit on the event log and item actions on the state table, and nothing else', () => {
+  it('grants commit on the event log, item actions on the state table and writes to its own logs, nothing else', () => {
     // Prepare / Act
-    const { stack, log, state } = ingestStack();
+    const { stack, log, state, ingest } = ingestStack();
     const granted = statements(Template.fromStack(stack));
 
     // Assess: named actions on each table's ARN only; no wildcard action or resource.
@@ -140,7 +141,18 @@ describe('IngestFunction construct', () => {
         },
       ]),
     );
-    expect(granted).toHaveLength(2);
+    expect(byResource).toContainEqual({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resource: {
+        'Fn::GetAtt': [stack.getLogicalId(ingest.logGroup.node.defaultChild as CfnElement), 'Arn'],
+      },
+    });
+    expect(granted).toHaveLength(3);
+    expect(
+      Template.fromStack(stack).findResources('AWS::IAM::Role', {
+        Properties: { ManagedPolicyArns: Match.anyValue() },
+      }),
+    ).toEqual({});
     expect(
       granted.flatMap((statement) => [statement.Action].flat()).filter((action) => action.includes('*')),
     ).toEqual([]);
@@ -169,6 +181,34 @@ describe('IngestFunction construct', () => {
     );
     expect(build).toThrow(/timeout must be between 30 seconds and 15 minutes, .* \(given 10 seconds\)/);
     expect(build).toThrow(/memorySize must be a whole number of MB from 128 to 10240 \(given 64\)/);
+  });
+
+  it('passes the cdk-nag AwsSolutions checks, with the Node.js 20 runtime acknowledged', () => {
+    // Prepare: the state table with point-in-time recovery, as the AwsSolutions rules ask.
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Test');
+    const state = new dynamodb.Table(stack, 'State', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    });
+    new IngestFunction(stack, 'Ingest', {
+      eventLog: new EventLog(stack, 'EventLog'),
+      stateTable: state,
+      source: SOURCE,
+    });
+
+    // Act
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+
+    // Assess: no finding; the runtime's is acknowledged with its reason, and nothing else is.
+    expect(report.violations).toEqual([]);
+    const acknowledged = app.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata)
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+    expect(acknowledged).toHaveLength(1);
+    expect(JSON.stringify(acknowledged)).toMatch(/AwsSolutions-L1/);
   });
 
   it('bundles the entry point with the local esbuild and passes CloudFormation validation', () => {
