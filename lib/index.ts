@@ -98,6 +98,7 @@ export {
   type PipelineRunSummary,
   type RunNotifier,
 } from './fetcher/types';
+export * from './ingest';
 export {
   ENVELOPE_VERSION,
   type Envelope,
@@ -137,6 +138,7 @@ export {
   type RunStatus,
   type SeekRecord,
 } from './state/types';
+export * from './sync';
 export {
   assertEventId,
   EventIdGenerator,

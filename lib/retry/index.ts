@@ -6,6 +6,7 @@ export {
 } from './errors';
 export { isTransientError, retryAfterMsOf } from './is-transient';
 export { RETRY_PRESETS, type RetryPolicy, type RetryPresetName } from './presets';
+export { parseRetryAfter } from './retry-after';
 export {
   type RetryAttempt,
   type RetryInfo,

@@ -1,5 +1,6 @@
 import { SluiceError } from '../errors';
 import { NonRetryableError, RetryableError } from './errors';
+import { parseRetryAfter } from './retry-after';
 
 /** Error names AWS services use for throttling (the AWS SDK's own list, as of v3). */
 const THROTTLING_ERROR_NAMES: ReadonlySet<string> = new Set([
@@ -131,10 +132,5 @@ export function retryAfterMsOf(error: unknown, now: number = Date.now()): number
   if (typeof headers !== 'object' || headers === null) return undefined;
   const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === 'retry-after');
   const value = entry?.[1];
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  if (Number.isNaN(at) || !/[a-z]/i.test(text)) return undefined;
-  return Math.max(0, at - now);
+  return typeof value === 'string' ? parseRetryAfter(value, now) : undefined;
 }

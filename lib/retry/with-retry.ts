@@ -61,6 +61,13 @@ export interface WithRetryOptions {
    */
   readonly deadlineMs?: number;
   /**
+   * The longest a failure's own `Retry-After` (or `RetryableError.retryAfterMs`) may make `withRetry`
+   * wait, in milliseconds: a longer one waits this long instead, so a server asking for an hour cannot
+   * hold the caller for an hour. The backoff delay still applies below it.
+   * @default none: a `Retry-After` is waited in full (bounded by `deadlineMs`, when given)
+   */
+  readonly maxRetryAfterMs?: number;
+  /**
    * Stops the retries: an abort ends the wait for an attempt or a delay at once, and `withRetry`
    * rejects with the signal's reason. The signal is also handed to the operation.
    * @default none
@@ -94,6 +101,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'shouldRetry',
   'jitter',
   'deadlineMs',
+  'maxRetryAfterMs',
   'signal',
   'onRetry',
   'sleep',
@@ -118,6 +126,7 @@ interface ResolvedOptions {
   readonly shouldRetry: (error: unknown, attempt: number) => boolean;
   readonly jitter: RetryJitter;
   readonly deadlineMs: number | undefined;
+  readonly maxRetryAfterMs: number | undefined;
   readonly signal: AbortSignal | undefined;
   readonly onRetry: ((info: RetryInfo) => void) | undefined;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -134,7 +143,8 @@ interface ResolvedOptions {
  * - When the attempts run out, or `deadlineMs` leaves no room for the next, it throws a
  *   `RetriesExhaustedError` whose `cause` is the last failure.
  * - The wait before retry `n` is `min(maxDelayMs, initialDelayMs * backoffFactor ** (n - 1))`, jittered,
- *   then raised to what the failure asks for (`RetryableError.retryAfterMs`, a `Retry-After` header).
+ *   then raised to what the failure asks for (`RetryableError.retryAfterMs`, a `Retry-After` header),
+ *   itself capped at `maxRetryAfterMs` when given.
  * - Invalid options are rejected with a `ValidationError` naming each bad value, before any attempt.
  *
  * @example
@@ -221,8 +231,10 @@ function nextDelayMs(options: ResolvedOptions, attempt: number, error: unknown):
     }
   }
   delayMs = Math.min(backoffMs, Math.max(0, delayMs));
-  const retryAfterMs = retryAfterMsOf(error, options.now());
-  return retryAfterMs === undefined ? delayMs : Math.max(delayMs, Math.ceil(retryAfterMs));
+  const askedMs = retryAfterMsOf(error, options.now());
+  if (askedMs === undefined) return delayMs;
+  const retryAfterMs = Math.min(askedMs, options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
+  return Math.max(delayMs, Math.ceil(retryAfterMs));
 }
 
 function resolveOptions(operation: unknown, options: WithRetryOptions): ResolvedOptions {
@@ -252,6 +264,11 @@ function resolveOptions(operation: unknown, options: WithRetryOptions): Resolved
       `deadlineMs must be a time in milliseconds since the epoch (given ${show(options.deadlineMs)})`,
     );
   }
+  if (options.maxRetryAfterMs !== undefined && !isDelay(options.maxRetryAfterMs)) {
+    problems.push(
+      `maxRetryAfterMs must be a finite number of milliseconds, 0 or more (given ${show(options.maxRetryAfterMs)})`,
+    );
+  }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     problems.push(`signal must be an AbortSignal (given ${show(options.signal)})`);
   }
@@ -271,6 +288,7 @@ function resolveOptions(operation: unknown, options: WithRetryOptions): Resolved
     shouldRetry: options.shouldRetry ?? isTransientError,
     jitter: options.jitter ?? 'equal',
     deadlineMs: options.deadlineMs,
+    maxRetryAfterMs: options.maxRetryAfterMs,
     signal: options.signal,
     onRetry: options.onRetry,
     sleep: options.sleep ?? sleep,

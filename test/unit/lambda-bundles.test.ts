@@ -54,6 +54,12 @@ const ENTRY_POINTS: readonly {
     sdkClients: ['client-dynamodb'],
     alsoForbidden: /(^|\/)lib\/(fetcher|worker)\//,
   },
+  {
+    name: 'ingest',
+    entry: 'functions/ingest.ts',
+    holds: 'lib/ingest/run-ingest.ts',
+    alsoForbidden: /(^|\/)lib\/(fetcher|worker)\//,
+  },
 ];
 
 describe.each(ENTRY_POINTS)(

@@ -1,0 +1,201 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  type TransactWriteItem,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { describe, SluiceError, ValidationError } from '../errors';
+import { TABLE_NAME_PATTERN } from '../event-log/constants';
+import { UPSERT_ACTION, type UpsertAction } from './constants';
+import { assertRecordKey, assertResourceName, hashKey } from './keys';
+
+/** The most keys one BatchGetItem call may ask for. */
+const MAX_BATCH_GET_KEYS = 100;
+/** Rounds of BatchGetItem for keys DynamoDB left unprocessed before giving up. */
+const MAX_BATCH_GET_ROUNDS = 8;
+
+/** Options of a {@link DynamoDBContentHashStore}. */
+export interface DynamoDBContentHashStoreOptions {
+  /** A table with string hash key `pk` and string range key `sk` (the state table of a Sluice app). */
+  readonly tableName: string;
+  /** @default a new DynamoDBClient from the environment */
+  readonly client?: DynamoDBClient;
+  /** @default Date.now */
+  readonly clock?: () => number;
+}
+
+/**
+ * The last content hash seen of each record of a resource, one small item per record
+ * (`pk = sync#<resource>#record#<key>`, `sk = hash`, attribute `hash`), so that a sync writes only
+ * records whose content changed. Reads are consistent; writes are conditional.
+ *
+ * @example
+ * ```ts
+ * const hashes = new DynamoDBContentHashStore({ tableName: 'sluice-state' });
+ * const { action } = await hashes.putIfChanged('crm-customers', 'cus_1', computeContentHash(customer));
+ * ```
+ */
+export class DynamoDBContentHashStore {
+  readonly tableName: string;
+  private readonly client: DynamoDBClient;
+  private readonly clock: () => number;
+
+  constructor(options: DynamoDBContentHashStoreOptions) {
+    if (typeof options?.tableName !== 'string' || !TABLE_NAME_PATTERN.test(options.tableName)) {
+      throw new ValidationError(
+        `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options?.tableName)})`,
+        options?.tableName,
+      );
+    }
+    this.tableName = options.tableName;
+    this.client = options.client ?? new DynamoDBClient({});
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * The stored hash of one record, or `undefined` when the record was never seen.
+   *
+   * @example
+   * ```ts
+   * const previous = await hashes.getHash('crm-customers', 'cus_1');
+   * ```
+   */
+  async getHash(resource: string, key: string): Promise<string | undefined> {
+    assertResourceName(resource);
+    assertRecordKey(key);
+    const output = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: hashKey(resource, key), ConsistentRead: true }),
+    );
+    return output.Item?.hash?.S;
+  }
+
+  /**
+   * The stored hashes of many records at once (BatchGetItem, 100 keys a call, consistent reads), by
+   * record key; records never seen are absent from the map.
+   *
+   * @example
+   * ```ts
+   * const known = await hashes.getHashes('crm-customers', page.map((customer) => customer.id));
+   * ```
+   */
+  async getHashes(resource: string, keys: readonly string[]): Promise<Map<string, string>> {
+    assertResourceName(resource);
+    for (const key of keys) assertRecordKey(key);
+    const found = new Map<string, string>();
+    const unique = [...new Set(keys)];
+    for (let start = 0; start < unique.length; start += MAX_BATCH_GET_KEYS) {
+      let pending: Record<string, AttributeValue>[] = unique
+        .slice(start, start + MAX_BATCH_GET_KEYS)
+        .map((key) => hashKey(resource, key));
+      for (let round = 1; pending.length > 0; round++) {
+        if (round > MAX_BATCH_GET_ROUNDS) {
+          throw new SluiceError(
+            `DynamoDB left ${pending.length} hash reads unprocessed after ${MAX_BATCH_GET_ROUNDS} rounds: table '${this.tableName}' is throttled`,
+          );
+        }
+        if (round > 1) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
+        const output = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ConsistentRead: true,
+                ProjectionExpression: 'pk, #hash',
+                ExpressionAttributeNames: { '#hash': 'hash' },
+              },
+            },
+          }),
+        );
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          const pk = item.pk?.S ?? '';
+          const hash = item.hash?.S;
+          if (hash !== undefined) found.set(recordKeyOf(resource, pk), hash);
+        }
+        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Writes the record's hash unless it is already stored: one conditional write
+   * (`attribute_not_exists(pk) OR hash <> :hash`) whose old value says what happened. Exact under
+   * concurrency: of two writers with the same new hash, one gets `created` or `updated` and the other
+   * `unchanged`.
+   *
+   * @example
+   * ```ts
+   * const { action, previousHash } = await hashes.putIfChanged('crm-customers', 'cus_1', hash);
+   * ```
+   */
+  async putIfChanged(
+    resource: string,
+    key: string,
+    hash: string,
+  ): Promise<{ action: UpsertAction; previousHash?: string }> {
+    assertResourceName(resource);
+    assertRecordKey(key);
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: hashKey(resource, key),
+          UpdateExpression: 'SET #hash = :hash, updatedAt = :now',
+          ConditionExpression: 'attribute_not_exists(pk) OR #hash <> :hash',
+          ExpressionAttributeNames: { '#hash': 'hash' },
+          ExpressionAttributeValues: { ':hash': { S: hash }, ':now': { N: String(this.clock()) } },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const previousHash = output.Attributes?.hash?.S;
+      return previousHash === undefined
+        ? { action: UPSERT_ACTION.created }
+        : { action: UPSERT_ACTION.updated, previousHash };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        return { action: UPSERT_ACTION.unchanged, previousHash: hash };
+      throw error;
+    }
+  }
+
+  /**
+   * A `Put` of the record's new hash that holds only if the stored hash is still `expected`
+   * (`undefined`: no hash stored yet), to put in a transaction beside the write it records, such as
+   * `eventLog.commitWith([event], [hashWrite])`. If another writer got there first, the transaction is
+   * cancelled and nothing of it is written.
+   *
+   * @example
+   * ```ts
+   * await eventLog.commitWith([event], [hashes.conditionalPut('crm-customers', 'cus_1', hash, previous)]);
+   * ```
+   */
+  conditionalPut(
+    resource: string,
+    key: string,
+    hash: string,
+    expected: string | undefined,
+  ): TransactWriteItem {
+    assertResourceName(resource);
+    assertRecordKey(key);
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...hashKey(resource, key), hash: { S: hash }, updatedAt: { N: String(this.clock()) } },
+        ConditionExpression: expected === undefined ? 'attribute_not_exists(pk)' : '#hash = :expected',
+        ...(expected === undefined
+          ? {}
+          : {
+              ExpressionAttributeNames: { '#hash': 'hash' },
+              ExpressionAttributeValues: { ':expected': { S: expected } },
+            }),
+      },
+    };
+  }
+}
+
+function recordKeyOf(resource: string, partitionKey: string): string {
+  return partitionKey.slice(`sync#${resource}#record#`.length);
+}

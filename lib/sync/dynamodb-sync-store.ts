@@ -1,0 +1,391 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type TransactWriteItem,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { describe, ValidationError } from '../errors';
+import { TABLE_NAME_PATTERN } from '../event-log/constants';
+import { SYNC_LEASE_RANGE, SYNC_RUN_RETENTION_SECONDS } from './constants';
+import { CursorConflictError, SyncLockLostError } from './errors';
+import { assertResourceName, stateKey } from './keys';
+import type { SavedCursor, SyncLock, SyncRunRecord, SyncRunTracker, SyncStateStore } from './types';
+
+/** Options of a {@link DynamoDBSyncStore}. */
+export interface DynamoDBSyncStoreOptions {
+  /** A table with string hash key `pk` and string range key `sk` (the state table of a Sluice app). */
+  readonly tableName: string;
+  /** @default a new DynamoDBClient from the environment */
+  readonly client?: DynamoDBClient;
+  /** The clock the lock's expiry is measured with, in milliseconds since the epoch. @default Date.now */
+  readonly clock?: () => number;
+}
+
+/**
+ * Sync locks, cursors and run records in one DynamoDB table. One item per resource holds its lock
+ * and its cursor (`pk = sync#<resource>`, `sk = state`); run records sit under `sync#<resource>#runs`,
+ * newest last, kept 30 days by TTL on `expiresAt`. Every write is conditional:
+ *
+ * - a lock is taken only when free or expired, and each taking raises the resource's fencing token;
+ * - a cursor is saved only by the holder of the current token and only over the version it read, so
+ *   a run that paused past its lock, or that lost it, can never move the cursor back;
+ * - {@link fenceCondition} gives the same check as a transaction action, for writes elsewhere.
+ *
+ * @example
+ * ```ts
+ * const store = new DynamoDBSyncStore({ tableName: 'sluice-state' });
+ * const lock = await store.acquireLock('stripe-charges', `run-${context.awsRequestId}`, 120_000);
+ * if (lock) {
+ *   const saved = await store.loadCursor('stripe-charges');
+ *   await store.saveCursor(lock, { cursor: 'ch_123', expectedVersion: saved?.version ?? 0, leaseDurationMs: 120_000 });
+ * }
+ * ```
+ */
+export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
+  readonly tableName: string;
+  private readonly client: DynamoDBClient;
+  private readonly clock: () => number;
+
+  constructor(options: DynamoDBSyncStoreOptions) {
+    if (typeof options?.tableName !== 'string' || !TABLE_NAME_PATTERN.test(options.tableName)) {
+      throw new ValidationError(
+        `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options?.tableName)})`,
+        options?.tableName,
+      );
+    }
+    this.tableName = options.tableName;
+    this.client = options.client ?? new DynamoDBClient({});
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * Takes the resource's lock if it is free or expired (or already this owner's), raising its fencing
+   * token; `undefined` when another owner holds it.
+   *
+   * @example
+   * ```ts
+   * const lock = await store.acquireLock('stripe-charges', 'run-1', 60_000);
+   * ```
+   */
+  async acquireLock(resource: string, owner: string, durationMs: number): Promise<SyncLock | undefined> {
+    assertResourceName(resource);
+    checkLeaseDuration(durationMs);
+    const now = this.clock();
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(resource),
+          UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expiresAt ADD leaseToken :one',
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt <= :now OR leaseOwner = :owner',
+          ExpressionAttributeValues: {
+            ':owner': { S: owner },
+            ':expiresAt': { N: String(now + durationMs) },
+            ':now': { N: String(now) },
+            ':one': { N: '1' },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const item = output.Attributes ?? {};
+      return {
+        resource,
+        owner,
+        token: Number(item.leaseToken?.N ?? 0),
+        expiresAt: Number(item.leaseExpiresAt?.N ?? 0),
+      };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Extends a lock this owner still holds.
+   *
+   * @throws `SyncLockLostError` when the lock expired, was released or was taken over.
+   * @example
+   * ```ts
+   * lock = await store.renewLock(lock, 60_000);
+   * ```
+   */
+  async renewLock(lock: SyncLock, durationMs: number): Promise<SyncLock> {
+    checkLeaseDuration(durationMs);
+    const now = this.clock();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(lock.resource),
+          UpdateExpression: 'SET leaseExpiresAt = :expiresAt',
+          ConditionExpression: HOLDS_LOCK,
+          ExpressionAttributeValues: {
+            ...lockValues(lock, now),
+            ':expiresAt': { N: String(now + durationMs) },
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ...lock, expiresAt: now + durationMs };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw lockLost(lock, error.Item, now);
+      throw error;
+    }
+  }
+
+  /**
+   * Gives a lock up so that the next run need not wait for it to expire. Does nothing if it was lost.
+   *
+   * @example
+   * ```ts
+   * await store.releaseLock(lock);
+   * ```
+   */
+  async releaseLock(lock: SyncLock): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(lock.resource),
+          UpdateExpression: 'SET leaseExpiresAt = :zero REMOVE leaseOwner',
+          ConditionExpression: 'leaseToken = :token AND leaseOwner = :owner',
+          ExpressionAttributeValues: {
+            ':zero': { N: '0' },
+            ':token': { N: String(lock.token) },
+            ':owner': { S: lock.owner },
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * The resource's saved cursor (read consistently), or `undefined` if none was ever saved.
+   *
+   * @example
+   * ```ts
+   * const saved = await store.loadCursor('stripe-charges');
+   * ```
+   */
+  async loadCursor(resource: string): Promise<SavedCursor | undefined> {
+    assertResourceName(resource);
+    const output = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: stateKey(resource), ConsistentRead: true }),
+    );
+    const item = output.Item;
+    if (!item || item.cursorVersion?.N === undefined) return undefined;
+    return {
+      cursor: item.cursor?.S,
+      version: Number(item.cursorVersion.N),
+      token: Number(item.cursorToken?.N ?? 0),
+      savedAt: Number(item.cursorSavedAt?.N ?? 0),
+    };
+  }
+
+  /**
+   * Saves the cursor (`undefined`: back to the beginning) if `lock` is current and the cursor is at
+   * `expectedVersion` (0 when none was saved), renewing the lock in the same write.
+   *
+   * @throws `SyncLockLostError` (the lock expired or was taken over), `CursorConflictError` (the cursor
+   * was reset while this run held the lock).
+   * @example
+   * ```ts
+   * version = await store.saveCursor(lock, { cursor: next, expectedVersion: version, leaseDurationMs: 60_000 });
+   * ```
+   */
+  async saveCursor(
+    lock: SyncLock,
+    save: { cursor: string | undefined; expectedVersion: number; leaseDurationMs: number },
+  ): Promise<number> {
+    checkLeaseDuration(save.leaseDurationMs);
+    const now = this.clock();
+    const versionCondition =
+      save.expectedVersion === 0 ? 'attribute_not_exists(cursorVersion)' : 'cursorVersion = :version';
+    const sets = 'cursorToken = :token, cursorSavedAt = :now, leaseExpiresAt = :expiresAt';
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(lock.resource),
+          UpdateExpression:
+            save.cursor === undefined
+              ? `SET ${sets} REMOVE #cursor ADD cursorVersion :one`
+              : `SET #cursor = :cursor, ${sets} ADD cursorVersion :one`,
+          ConditionExpression: `${versionCondition} AND ${HOLDS_LOCK}`,
+          ExpressionAttributeNames: { '#cursor': 'cursor' },
+          ExpressionAttributeValues: {
+            ...lockValues(lock, now),
+            ':expiresAt': { N: String(now + save.leaseDurationMs) },
+            ':one': { N: '1' },
+            ...(save.expectedVersion === 0 ? {} : { ':version': { N: String(save.expectedVersion) } }),
+            ...(save.cursor === undefined ? {} : { ':cursor': { S: save.cursor } }),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return save.expectedVersion + 1;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const item = error.Item;
+      if (item && holdsLock(lock, item, now)) {
+        throw new CursorConflictError({
+          resource: lock.resource,
+          expectedVersion: save.expectedVersion,
+          actualVersion: Number(item.cursorVersion?.N ?? 0),
+        });
+      }
+      throw lockLost(lock, item, now);
+    }
+  }
+
+  /**
+   * Moves a resource's cursor by hand (back to the beginning when `cursor` is left out), whoever holds
+   * the lock: a run in progress finds its next save refused with `CursorConflictError` and stops.
+   *
+   * @example
+   * ```ts
+   * await store.resetCursor('stripe-charges'); // the next run starts from the first page
+   * ```
+   */
+  async resetCursor(resource: string, cursor?: string): Promise<void> {
+    assertResourceName(resource);
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: stateKey(resource),
+        UpdateExpression:
+          cursor === undefined
+            ? 'SET cursorToken = :zero, cursorSavedAt = :now REMOVE #cursor ADD cursorVersion :one'
+            : 'SET #cursor = :cursor, cursorToken = :zero, cursorSavedAt = :now ADD cursorVersion :one',
+        ExpressionAttributeNames: { '#cursor': 'cursor' },
+        ExpressionAttributeValues: {
+          ':zero': { N: '0' },
+          ':now': { N: String(this.clock()) },
+          ':one': { N: '1' },
+          ...(cursor === undefined ? {} : { ':cursor': { S: cursor } }),
+        },
+      }),
+    );
+  }
+
+  /**
+   * A `ConditionCheck` that holds only while `lock` is current (same token and owner, not expired),
+   * to put in a transaction beside other writes so that a run that lost its lock writes nothing.
+   *
+   * @example
+   * ```ts
+   * await eventLog.commitWith([event], [store.fenceCondition(lock)]);
+   * ```
+   */
+  fenceCondition(lock: SyncLock): TransactWriteItem {
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: stateKey(lock.resource),
+        ConditionExpression: HOLDS_LOCK,
+        ExpressionAttributeValues: lockValues(lock, this.clock()),
+      },
+    };
+  }
+
+  /** Records the start of a run. */
+  async startRun(run: SyncRunRecord): Promise<void> {
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(run) }));
+  }
+
+  /** Records how a run ended (over its start record). */
+  async endRun(run: SyncRunRecord): Promise<void> {
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(run) }));
+  }
+
+  /**
+   * A resource's runs, newest first.
+   *
+   * @example
+   * ```ts
+   * const [latest] = await store.listRuns('stripe-charges', 1);
+   * ```
+   */
+  async listRuns(resource: string, limit = 20): Promise<SyncRunRecord[]> {
+    assertResourceName(resource);
+    const output = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: runsPartitionKey(resource) } },
+        ScanIndexForward: false,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return (output.Items ?? []).map((item) => JSON.parse(item.record?.S ?? '{}') as SyncRunRecord);
+  }
+}
+
+const HOLDS_LOCK = 'leaseToken = :token AND leaseOwner = :owner AND leaseExpiresAt > :now';
+
+function lockValues(lock: SyncLock, now: number): Record<string, AttributeValue> {
+  return {
+    ':token': { N: String(lock.token) },
+    ':owner': { S: lock.owner },
+    ':now': { N: String(now) },
+  };
+}
+
+function holdsLock(lock: SyncLock, item: Record<string, AttributeValue>, now: number): boolean {
+  return (
+    Number(item.leaseToken?.N ?? 0) === lock.token &&
+    item.leaseOwner?.S === lock.owner &&
+    Number(item.leaseExpiresAt?.N ?? 0) > now
+  );
+}
+
+function lockLost(
+  lock: SyncLock,
+  item: Record<string, AttributeValue> | undefined,
+  now: number,
+): SyncLockLostError {
+  if (!item)
+    return new SyncLockLostError({ resource: lock.resource, token: lock.token, reason: 'its state is gone' });
+  const currentToken = Number(item.leaseToken?.N ?? 0);
+  const reason =
+    currentToken !== lock.token
+      ? 'another run took the resource over'
+      : item.leaseOwner?.S !== lock.owner
+        ? 'the lock was released'
+        : `the lock expired ${now - Number(item.leaseExpiresAt?.N ?? 0)} ms ago`;
+  return new SyncLockLostError({ resource: lock.resource, token: lock.token, currentToken, reason });
+}
+
+function runsPartitionKey(resource: string): string {
+  return `sync#${resource}#runs`;
+}
+
+function runItem(run: SyncRunRecord): Record<string, AttributeValue> {
+  return {
+    pk: { S: runsPartitionKey(run.resource) },
+    sk: { S: `${new Date(run.startedAt).toISOString()}#${run.runId}` },
+    status: { S: run.status },
+    record: { S: JSON.stringify(run) },
+    expiresAt: { N: String(Math.floor(run.startedAt / 1000) + SYNC_RUN_RETENTION_SECONDS) },
+  };
+}
+
+function checkLeaseDuration(durationMs: number): void {
+  if (
+    !Number.isInteger(durationMs) ||
+    durationMs < SYNC_LEASE_RANGE.min ||
+    durationMs > SYNC_LEASE_RANGE.max
+  ) {
+    throw new ValidationError(
+      `lease duration must be a whole number of milliseconds from ${SYNC_LEASE_RANGE.min} to ${SYNC_LEASE_RANGE.max} (given ${describe(durationMs)})`,
+      durationMs,
+    );
+  }
+}
