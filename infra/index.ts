@@ -13,3 +13,4 @@ export {
 } from './pipeline-monitoring';
 export { SLUICE_RUNTIME, SluiceFunction, type SluiceFunctionProps } from './sluice-function';
 export { PipelineStateTable, type PipelineStateTableProps, STATE_TABLE_ACTIONS } from './state-table';
+export { IngestFunction, type IngestFunctionProps } from './ingest';

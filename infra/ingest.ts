@@ -1,18 +1,18 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { NAME_PATTERN } from '../lib/event-log/names';
 import { INGEST_ENVIRONMENT } from '../lib/ingest/from-environment';
 import { RETRY_PRESETS, type RetryPresetName } from '../lib/retry/presets';
 import { RESOURCE_NAME_PATTERN, RESOURCE_NAME_RULE } from '../lib/sync/constants';
 import type { EventLog } from './event-log';
+import { SluiceFunction } from './sluice-function';
 
 /**
  * What the ingest calls on its state table: `GetItem` (its cursor), `UpdateItem` (lock and cursor,
@@ -129,29 +129,12 @@ export class IngestFunction extends Construct {
     const { source } = props;
     const timeout = props.timeout ?? Duration.minutes(1);
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-    });
-    // A role of its own rather than the AWSLambdaBasicExecutionRole managed policy, which lets a
-    // function write to every log group in the account.
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Sluice ingest of ${source.name}`,
-    });
-    this.logGroup.grantWrite(this.role);
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      role: this.role,
+    const ingest = new SluiceFunction(this, 'Ingest', {
       entry: fileURLToPath(new URL('../functions/ingest.ts', import.meta.url)),
-      projectRoot: fileURLToPath(new URL('..', import.meta.url)),
-      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_20_X,
-      architecture: lambda.Architecture.ARM_64,
+      description: `Sluice ingest of ${source.name} into stream ${source.stream}`,
       timeout,
       memorySize: props.memorySize ?? 256,
-      retryAttempts: 0,
-      logGroup: this.logGroup,
-      description: `Sluice ingest of ${source.name} into stream ${source.stream}`,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       environment: {
         [INGEST_ENVIRONMENT.eventLogTable]: props.eventLog.table.tableName,
         [INGEST_ENVIRONMENT.stateTable]: props.stateTable.tableName,
@@ -166,22 +149,12 @@ export class IngestFunction extends Construct {
         ...optional(INGEST_ENVIRONMENT.keyField, source.keyField),
         ...optional(INGEST_ENVIRONMENT.retryPreset, source.retryPreset),
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node20',
-        minify: true,
-        sourceMap: false,
-        mainFields: ['module', 'main'],
-        externalModules: ['@aws-sdk/*'],
-        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-      },
     });
-
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Node.js 20 on purpose: the runtime library and its pinned dependencies (vitest 4, middy 6, fauxqs 1) target Node 20, and the bundle is built for node20',
-    });
+    this.function = ingest.function;
+    this.role = ingest.role;
+    this.logGroup = ingest.logGroup;
+    // The schedule runs it again soon enough; Lambda's own retries would only race the next run.
+    this.function.configureAsyncInvoke({ retryAttempts: 0 });
 
     props.eventLog.grantCommit(this.function);
     this.grantState(props.stateTable, this.function);

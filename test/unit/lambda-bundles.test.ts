@@ -58,6 +58,7 @@ const ENTRY_POINTS: readonly {
     name: 'ingest',
     entry: 'functions/ingest.ts',
     holds: 'lib/ingest/run-ingest.ts',
+    sdkClients: ['client-dynamodb'],
     alsoForbidden: /(^|\/)lib\/(fetcher|worker)\//,
   },
 ];
