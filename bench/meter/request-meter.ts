@@ -83,14 +83,8 @@ export class RequestMeter {
     if (this.paused) return;
     const billed: BilledCall = billCall(call);
     const key = `${call.service}.${call.operation}`;
-    const total = (this.totals[key] ??= {
-      calls: 0,
-      errors: 0,
-      sqsRequests: 0,
-      writeUnits: 0,
-      readUnits: 0,
-      payloadBytes: 0,
-    });
+    const total = this.totals[key] ?? emptyCount();
+    this.totals[key] = total;
     total.calls += 1;
     if (failed) total.errors += 1;
     total.sqsRequests += billed.sqsRequests;
@@ -100,28 +94,8 @@ export class RequestMeter {
   }
 }
 
-/** Adds counts of several meters (or several runs) together. */
-export function addCounts(...all: readonly RequestCounts[]): RequestCounts {
-  const sum: RequestCounts = {};
-  for (const counts of all) {
-    for (const [key, count] of Object.entries(counts)) {
-      const total = (sum[key] ??= {
-        calls: 0,
-        errors: 0,
-        sqsRequests: 0,
-        writeUnits: 0,
-        readUnits: 0,
-        payloadBytes: 0,
-      });
-      total.calls += count.calls;
-      total.errors += count.errors;
-      total.sqsRequests += count.sqsRequests;
-      total.writeUnits += count.writeUnits;
-      total.readUnits += count.readUnits;
-      total.payloadBytes += count.payloadBytes;
-    }
-  }
-  return sum;
+function emptyCount(): OperationCount {
+  return { calls: 0, errors: 0, sqsRequests: 0, writeUnits: 0, readUnits: 0, payloadBytes: 0 };
 }
 
 interface MiddlewareStack {
