@@ -95,8 +95,8 @@ describe('the request meter against the emulators', () => {
     // 100,000 bytes came back: at least two 64 KB chunks, and at least one request per receive.
     expect(receives?.sqsRequests).toBeGreaterThanOrEqual(Math.max(2, receives?.calls ?? 0));
     expect(counts['SQS.DeleteMessageBatch']).toMatchObject({ calls: 1, sqsRequests: 1 });
-    // 'pk' 'k' 'sk' 's' 'd' + 1,500 bytes = 1,506 bytes: 2 write units; the refused write still costs 1.
+    // 'pk' 'k' 'sk' 's' 'd' + 1,500 bytes = 1,507 bytes: 2 write units; the refused write still costs 1.
     expect(counts['DynamoDB.PutItem']).toMatchObject({ calls: 2, errors: 1, writeUnits: 3 });
-    expect(counts['DynamoDB.GetItem']).toMatchObject({ calls: 1, readUnits: 1, payloadBytes: 1_506 });
+    expect(counts['DynamoDB.GetItem']).toMatchObject({ calls: 1, readUnits: 1, payloadBytes: 1_507 });
   });
 });
