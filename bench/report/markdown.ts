@@ -1,0 +1,163 @@
+import type { BenchResults, SystemResult } from './results';
+
+/** Why each target can be missed and what would close it, keyed by the start of its name. */
+const CLOSING_NOTES: readonly [string, string][] = [
+  [
+    'sluice: billed AWS requests',
+    'The 64 KB floor of about 37 counts SQS alone. Most of what Sluice is billed per 1,000 events is DynamoDB read units: the fetcher reads the log with strongly consistent queries, one unit per 4 KB, about 1.3 KB per stored event (the 1 KB of data plus its keys and type). Reading behind the settle window with eventually consistent queries would halve that; storing event data compressed would shrink it with the data. The SQS share is shown on its own against the floor.',
+  ],
+  [
+    'sluice: $ per million',
+    'The same reads dominate the dollars, then the idempotency markers: a done marker lists every event id of its message (about 2.2 KB for 60 ids, 3 write units). A done marker needs no list (its status says all were handled), which would make it one write unit.',
+  ],
+  [
+    'sluice events/s ÷ naive',
+    'Naive is bound by three round trips per event on the consumer side and two on the pump side.',
+  ],
+  [
+    'sluice: live latency',
+    'At the defaults an event waits for the settle window (1.5 s) and then for the fetcher’s next read of the live edge (every 1 s), so the median sits between 1.5 and 2.5 s. The sluice-low-latency row shows the setting that meets the targets (a 300 ms window read every 200 ms); the trade-off is that writers’ clocks must then agree with the fetcher’s within 100 ms instead of 500 ms, and an idle pipeline queries the log five times a second instead of once.',
+  ],
+  [
+    'sluice-1 events/s ÷ raw',
+    'With one event per message the worker reads and writes one idempotency marker per event (a BatchGetItem per batch, a PutItem per message), so it runs at the pace of DynamoDB Local’s writes, which the raw loop never touches. Packing (the default) is the way to high throughput; per-message markers in one BatchWriteItem per batch would close much of the gap for one-event messages.',
+  ],
+  [
+    'fetcher peak RSS',
+    'The fetcher holds one page (500 events) at a time; growth with the backlog would point at something kept per event.',
+  ],
+  ['worker bundle', 'The worker bundle is the example worker with zod; the AWS SDK is left to the runtime.'],
+];
+
+/**
+ * `bench/RESULTS.md`: the figures of one run side by side, with the date, the machine, what is
+ * excluded, the targets and a closing note on each one missed.
+ *
+ * @example
+ * ```ts
+ * await writeFile('bench/RESULTS.md', resultsMarkdown(results, 'results.svg'));
+ * ```
+ */
+export function resultsMarkdown(results: BenchResults, chartFile: string): string {
+  const names = Object.keys(results.systems);
+  const sluice = results.systems.sluice;
+  const lines: string[] = [];
+  const { machine, settings } = results;
+  lines.push(
+    '# Sluice benchmark results',
+    '',
+    `Run of ${results.date} (${results.mode === 'quick' ? '`npm run bench -- --quick`' : '`npm run bench`'}) on ${machine.cpus} × ${machine.cpuModel}, ${gib(machine.memoryBytes)} GiB, Node ${machine.node} (${machine.platform}).`,
+    `Every system ran in this one run, one after another, against the same DynamoDB Local and SQS emulator, on the same ${settings.events.toLocaleString('en-US')} generated events of ${settings.eventBytes} bytes spread over ${settings.hours} hourly buckets.`,
+    'The figures are for comparison on this machine, as ratios; the emulators are far slower than AWS, so absolute rates say little about AWS.',
+    '',
+    `![events per second and dollars per million events](${chartFile})`,
+    '',
+    '| system | events/s | × naive | billed requests / 1,000 events | of which SQS | $ / million events | p50 latency | p99 latency | peak RSS |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  const naive = results.systems.naive;
+  for (const name of names) {
+    const system = results.systems[name] as SystemResult;
+    lines.push(
+      `| ${name} | ${system.eventsPerSecond.toLocaleString('en-US')} | ${naive ? ratio(system.eventsPerSecond / naive.eventsPerSecond) : '-'} | ${system.awsRequestsPer1000Events.total} | ${system.awsRequestsPer1000Events.sqsRequests} | ${dollars(system.usdPerMillionEvents)} | ${ms(system.latencyP50Ms)} | ${ms(system.latencyP99Ms)} | ${mib(system.peakRssBytes)} MiB |`,
+    );
+  }
+  lines.push('', '## Side by side', '');
+  if (sluice) {
+    for (const name of names.filter((other) => other !== 'sluice')) {
+      const other = results.systems[name] as SystemResult;
+      lines.push(
+        `- sluice against ${name}: ${ratio(sluice.eventsPerSecond / other.eventsPerSecond)} the events per second, ${ratio(sluice.awsRequestsPer1000Events.total / other.awsRequestsPer1000Events.total)} the billed requests, ${other.usdPerMillionEvents > 0 ? ratio(sluice.usdPerMillionEvents / other.usdPerMillionEvents) : '-'} the cost.`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    '## Billed requests per 1,000 events, by operation',
+    '',
+    'SQS requests (one per 64 KB of payload), DynamoDB request units (writes per 1 KB, reads per 4 KB, halved when eventually consistent, doubled in transactions) and Lambda invocations.',
+    '',
+  );
+  for (const name of names) {
+    const billed = (results.systems[name] as SystemResult).awsRequestsPer1000Events;
+    const operations = Object.entries(billed.byOperation)
+      .sort(([, a], [, b]) => b - a)
+      .map(([operation, count]) => `${operation} ${count}`);
+    if (billed.lambdaInvocations > 0) operations.push(`Lambda.Invoke ${billed.lambdaInvocations}`);
+    lines.push(`- **${name}** (${billed.total}): ${operations.join(', ')}`);
+  }
+  lines.push(
+    '',
+    '## Cost per million events',
+    '',
+    '| system | SQS | DynamoDB | Lambda requests | total |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  for (const name of names) {
+    const cost = (results.systems[name] as SystemResult).usdBreakdown;
+    lines.push(
+      `| ${name} | ${dollars(cost.sqs)} | ${dollars(cost.dynamoDb)} | ${dollars(cost.lambdaRequests)} | ${dollars(cost.total)} |`,
+    );
+  }
+  lines.push(
+    '',
+    `Prices of ${settings.prices.asOf} (on demand, us-east-1): SQS $${settings.prices.sqsPerMillionRequests} per million requests, DynamoDB $${settings.prices.dynamoDbPerMillionWriteUnits} per million write units and $${settings.prices.dynamoDbPerMillionReadUnits} per million read units, Lambda $${settings.prices.lambdaPerMillionRequests} per million requests.`,
+    '',
+    '## Lambda bundles (minified, esbuild as CDK bundles them, AWS SDK external)',
+    '',
+    '| entry point | bytes |',
+    '| --- | ---: |',
+    ...Object.entries(results.bundles).map(
+      ([name, bytes]) => `| ${name} | ${bytes.toLocaleString('en-US')} |`,
+    ),
+    '',
+    '## Fetcher memory against backlog',
+    '',
+    `The fetcher alone, paging a settled backlog into a queue: peak RSS ${mib(results.fetcherMemory.smallPeakRssBytes)} MiB with ${results.fetcherMemory.smallBacklog.toLocaleString('en-US')} events (${results.fetcherMemory.smallEventsPerSecond.toLocaleString('en-US')} events/s), ${mib(results.fetcherMemory.largePeakRssBytes)} MiB with ${results.fetcherMemory.largeBacklog.toLocaleString('en-US')} (${results.fetcherMemory.largeEventsPerSecond.toLocaleString('en-US')} events/s): ${results.fetcherMemory.ratio}×.`,
+    '',
+    '## Targets',
+    '',
+    '| target | measured | limit | result |',
+    '| --- | ---: | ---: | --- |',
+    ...results.targets.map(
+      (target) => `| ${target.target} | ${target.measured} | ${target.limit} | ${target.verdict} |`,
+    ),
+    '',
+    '## What is counted, and what is not',
+    '',
+    '- Counted: every AWS call made by the system’s own code from its start to the last backlog event acknowledged — fetcher or pump reads, sends, checkpoints, leases and run records; the worker’s idempotency reads and writes; and the event source mapping’s ReceiveMessage and DeleteMessageBatch calls, which AWS bills to the account as SQS requests (empty long polls included). Lambda requests are counted per invocation: the fetcher’s (or pump’s) runs and the worker’s batches; naive is modelled as one invocation per message.',
+    '- Not counted: the producer’s commits of events to the log (the same for every system that reads the log; `raw` has no log), creating tables and queues, the handler’s own compute (Lambda GB-seconds, which depend on the user’s code), storage, and the emulators’ memory. Peak RSS is each system’s own process: for Sluice, the fetcher, the worker and the event source mappings together, as they would be three Lambda functions on AWS.',
+    '- Reads from the log cost the same for sluice, naive and powertools (the same `readAfter`); `raw` reads nothing. Latency is from an event’s commit (its id’s time) to its handler starting, while events are committed one at a time at a steady rate; for `raw`, from the send.',
+    '- Query read units are billed from the items returned (no filter is used); UpdateItem and DeleteItem are billed from their key and values, a floor of what AWS bills.',
+    '',
+  );
+  const missed = results.targets.filter((target) => !target.met);
+  lines.push('## Closing note', '');
+  if (missed.length === 0) lines.push('Every target was met.');
+  for (const target of missed) {
+    const note = CLOSING_NOTES.find(([prefix]) => target.target.startsWith(prefix))?.[1] ?? '';
+    lines.push(`- **${target.target}** — ${target.verdict}. ${note}`);
+  }
+  lines.push('', 'How the figures are made, and what profiling showed: [README.md](README.md).', '');
+  return lines.join('\n');
+}
+
+function ratio(value: number): string {
+  return `${value >= 10 ? Math.round(value) : Math.round(value * 100) / 100}×`;
+}
+
+function dollars(value: number): string {
+  return `$${value.toFixed(value < 0.1 ? 4 : 3)}`;
+}
+
+function ms(value: number | null): string {
+  return value === null ? '-' : `${value.toLocaleString('en-US')} ms`;
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(0);
+}
+
+function gib(bytes: number): string {
+  return (bytes / 1024 ** 3).toFixed(0);
+}

@@ -1,0 +1,60 @@
+import type { CostPerMillionEvents, RequestsPer1000Events } from '../cost/cost-model';
+
+/** One system's figures in `bench/results.json`. */
+export interface SystemResult {
+  readonly events: number;
+  readonly elapsedMs: number;
+  readonly eventsPerSecond: number;
+  readonly awsRequestsPer1000Events: RequestsPer1000Events;
+  /** The framework's own cost; `usdBreakdown` splits it by service. */
+  readonly usdPerMillionEvents: number;
+  readonly usdBreakdown: CostPerMillionEvents;
+  readonly latencyP50Ms: number | null;
+  readonly latencyP99Ms: number | null;
+  readonly liveEvents: number;
+  readonly liveMissing: number;
+  readonly peakRssBytes: number;
+  readonly notes: readonly string[];
+}
+
+/** A target of the benchmark and how the run fared against it. */
+export interface TargetResult {
+  readonly target: string;
+  readonly measured: number;
+  readonly limit: number;
+  readonly met: boolean;
+  /** How far off, in words: "met", or "missed: 432 against at most 40 (10.8×)". */
+  readonly verdict: string;
+}
+
+/** The whole of `bench/results.json`. */
+export interface BenchResults {
+  readonly date: string;
+  readonly mode: 'quick' | 'full';
+  readonly machine: {
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly memoryBytes: number;
+    readonly node: string;
+    readonly platform: string;
+  };
+  readonly settings: {
+    readonly events: number;
+    readonly eventBytes: number;
+    readonly hours: number;
+    readonly live: { readonly eventsPerSecond: number; readonly seconds: number };
+    readonly prices: Readonly<Record<string, number | string>>;
+  };
+  readonly systems: Readonly<Record<string, SystemResult>>;
+  readonly bundles: Readonly<Record<string, number>>;
+  readonly fetcherMemory: {
+    readonly smallBacklog: number;
+    readonly largeBacklog: number;
+    readonly smallPeakRssBytes: number;
+    readonly largePeakRssBytes: number;
+    readonly ratio: number;
+    readonly smallEventsPerSecond: number;
+    readonly largeEventsPerSecond: number;
+  };
+  readonly targets: readonly TargetResult[];
+}

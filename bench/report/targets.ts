@@ -1,0 +1,72 @@
+import type { BenchResults, TargetResult } from './results';
+
+/** The worker bundle's limit: 250 KB. */
+export const WORKER_BUNDLE_LIMIT_BYTES = 250 * 1000;
+
+/**
+ * Checks the figures of a run against the targets of the benchmark, each with how far off it is.
+ *
+ * @example
+ * ```ts
+ * const targets = evaluateTargets(results);
+ * targets.filter((target) => !target.met);
+ * ```
+ */
+export function evaluateTargets(results: Omit<BenchResults, 'targets'>): TargetResult[] {
+  const { systems } = results;
+  const targets: TargetResult[] = [];
+  const atMost = (target: string, measured: number | null | undefined, limit: number) => {
+    if (measured === null || measured === undefined) return;
+    targets.push(verdict(target, measured, limit, measured <= limit, measured / limit));
+  };
+  const atLeast = (target: string, measured: number | undefined, limit: number) => {
+    if (measured === undefined) return;
+    targets.push(verdict(target, measured, limit, measured >= limit, limit / measured));
+  };
+  const sluice = systems.sluice;
+  if (sluice) {
+    atMost('sluice: billed AWS requests per 1,000 events', sluice.awsRequestsPer1000Events.total, 40);
+    atMost('sluice: $ per million events (framework overhead)', sluice.usdPerMillionEvents, 0.05);
+    const naive = systems.naive;
+    if (naive)
+      atLeast('sluice events/s ÷ naive events/s', round(sluice.eventsPerSecond / naive.eventsPerSecond), 5);
+    atMost('sluice: live latency p50 (ms)', sluice.latencyP50Ms, 1_000);
+    atMost('sluice: live latency p99 (ms)', sluice.latencyP99Ms, 3_000);
+  }
+  const lowLatency = systems['sluice-low-latency'];
+  if (lowLatency) {
+    atMost('sluice-low-latency: live latency p50 (ms)', lowLatency.latencyP50Ms, 1_000);
+    atMost('sluice-low-latency: live latency p99 (ms)', lowLatency.latencyP99Ms, 3_000);
+  }
+  const single = systems['sluice-1'];
+  const raw = systems.raw;
+  if (single && raw)
+    atLeast('sluice-1 events/s ÷ raw events/s', round(single.eventsPerSecond / raw.eventsPerSecond), 0.7);
+  atMost(
+    `fetcher peak RSS at ${results.fetcherMemory.largeBacklog} ÷ at ${results.fetcherMemory.smallBacklog} events of backlog`,
+    results.fetcherMemory.ratio,
+    1.2,
+  );
+  atMost('worker bundle, minified (bytes)', results.bundles.worker, WORKER_BUNDLE_LIMIT_BYTES);
+  return targets;
+}
+
+function verdict(
+  target: string,
+  measured: number,
+  limit: number,
+  met: boolean,
+  factor: number,
+): TargetResult {
+  return {
+    target,
+    measured,
+    limit,
+    met,
+    verdict: met ? 'met' : `missed: ${measured} against ${limit} (${round(factor)}× off)`,
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

@@ -1,0 +1,185 @@
+// `npm run bench` (or `npm run bench -- --quick`): runs every system against the same emulators on
+// the same events, one after another, and writes bench/results.json, bench/RESULTS.md and
+// bench/results.svg. `-- --cpu-prof` also writes a CPU profile of each system's process to
+// bench/profiles/ (ignored by git).
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { startDynamoDbLocal, startSqsEmulator } from '../lib/local';
+import { measureBundles } from './bundles';
+import { costPerMillionEvents, requestsPer1000Events } from './cost/cost-model';
+import { PRICES } from './cost/prices';
+import { barChartSvg } from './report/chart';
+import { resultsMarkdown } from './report/markdown';
+import { percentile } from './report/percentile';
+import type { BenchResults, SystemResult } from './report/results';
+import { evaluateTargets } from './report/targets';
+import { EVENT_BYTES } from './support/bench-events';
+import type { Endpoints } from './support/endpoints';
+import { loadHistory } from './support/history';
+import { spawnSystem } from './support/spawn-system';
+import type { SystemReport } from './support/system-process';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const BENCH_DIRECTORY = import.meta.dirname;
+const SYSTEMS = ['sluice', 'sluice-1', 'sluice-low-latency', 'naive', 'powertools', 'raw'] as const;
+/** Systems that read the event log; `raw` sends its events itself. */
+const READS_THE_LOG = new Set<string>(['sluice', 'sluice-1', 'sluice-low-latency', 'naive', 'powertools']);
+
+const quick = process.argv.includes('--quick');
+const cpuProfile = process.argv.includes('--cpu-prof');
+const SETTINGS = quick
+  ? {
+      events: 3_000,
+      hours: 4,
+      live: { eventsPerSecond: 20, seconds: 8 },
+      backlogs: [10_000, 50_000] as const,
+    }
+  : {
+      events: 20_000,
+      hours: 6,
+      live: { eventsPerSecond: 50, seconds: 30 },
+      backlogs: [10_000, 200_000] as const,
+    };
+
+async function main(): Promise<void> {
+  const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const profiles = cpuProfile ? resolve(BENCH_DIRECTORY, 'profiles') : undefined;
+  if (profiles) await mkdir(profiles, { recursive: true });
+  log(`Sluice benchmark (${quick ? 'quick' : 'full'}): ${SETTINGS.events} events of ${EVENT_BYTES} bytes`);
+  const bundles = await measureBundles();
+  log(`bundles: ${JSON.stringify(bundles)}`);
+
+  const [dynamodbLocal, sqsEmulator] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
+  try {
+    const endpoints: Endpoints = { dynamodb: dynamodbLocal.endpoint, sqs: sqsEmulator.endpoint };
+    const systems: Record<string, SystemResult> = {};
+    for (const name of SYSTEMS) {
+      const prefix = `bench-${runId}-${name}`;
+      const eventLogTable = `${prefix}-events`;
+      if (READS_THE_LOG.has(name))
+        await loadHistory({
+          endpoints,
+          tableName: eventLogTable,
+          events: SETTINGS.events,
+          hours: SETTINGS.hours,
+        });
+      log(`${name}: running`);
+      const report = await spawnSystem(
+        name,
+        { prefix, endpoints, eventLogTable, events: SETTINGS.events, live: SETTINGS.live },
+        { timeoutMs: 900_000, ...(profiles ? { cpuProfileDirectory: resolve(profiles, name) } : {}) },
+      );
+      systems[name] = summarise(report);
+      const result = systems[name];
+      log(
+        `${name}: ${result.eventsPerSecond} events/s, ${result.awsRequestsPer1000Events.total} billed requests per 1,000 events, $${result.usdPerMillionEvents} per million, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, peak RSS ${Math.round(result.peakRssBytes / 1048576)} MiB`,
+      );
+    }
+
+    const fetcherRuns: SystemReport[] = [];
+    for (const backlog of SETTINGS.backlogs) {
+      const prefix = `bench-${runId}-fetcher-${backlog}`;
+      await loadHistory({ endpoints, tableName: `${prefix}-events`, events: backlog, hours: SETTINGS.hours });
+      log(`fetcher alone: ${backlog} events of backlog`);
+      fetcherRuns.push(
+        await spawnSystem(
+          'fetcher-alone',
+          { prefix, endpoints, eventLogTable: `${prefix}-events`, events: backlog, live: SETTINGS.live },
+          { timeoutMs: 900_000 },
+        ),
+      );
+    }
+    const [small, large] = fetcherRuns as [SystemReport, SystemReport];
+    const partial: Omit<BenchResults, 'targets'> = {
+      date: new Date().toISOString(),
+      mode: quick ? 'quick' : 'full',
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+        memoryBytes: totalmem(),
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+      },
+      settings: {
+        events: SETTINGS.events,
+        eventBytes: EVENT_BYTES,
+        hours: SETTINGS.hours,
+        live: SETTINGS.live,
+        prices: PRICES,
+      },
+      systems,
+      bundles,
+      fetcherMemory: {
+        smallBacklog: small.events,
+        largeBacklog: large.events,
+        smallPeakRssBytes: small.peakRssBytes,
+        largePeakRssBytes: large.peakRssBytes,
+        ratio: Math.round((large.peakRssBytes / small.peakRssBytes) * 100) / 100,
+        smallEventsPerSecond: Math.round((small.events * 1000) / small.elapsedMs),
+        largeEventsPerSecond: Math.round((large.events * 1000) / large.elapsedMs),
+      },
+    };
+    const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
+    await writeFile(resolve(BENCH_DIRECTORY, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    await writeFile(resolve(BENCH_DIRECTORY, 'results.svg'), chart(results));
+    await writeFile(resolve(BENCH_DIRECTORY, 'RESULTS.md'), resultsMarkdown(results, 'results.svg'));
+    for (const target of results.targets)
+      log(`${target.met ? 'met   ' : 'MISSED'} ${target.target}: ${target.verdict}`);
+    log('wrote bench/results.json, bench/RESULTS.md and bench/results.svg');
+  } finally {
+    await Promise.all([dynamodbLocal.stop(), sqsEmulator.stop()]);
+  }
+}
+
+function summarise(report: SystemReport): SystemResult {
+  const usage = { events: report.events, counts: report.counts, lambdaInvocations: report.lambdaInvocations };
+  const cost = costPerMillionEvents(usage);
+  return {
+    events: report.events,
+    elapsedMs: Math.round(report.elapsedMs),
+    eventsPerSecond: Math.round((report.events * 1000) / report.elapsedMs),
+    awsRequestsPer1000Events: requestsPer1000Events(usage),
+    usdPerMillionEvents: cost.total,
+    usdBreakdown: cost,
+    latencyP50Ms: percentile(report.latenciesMs, 50) ?? null,
+    latencyP99Ms: percentile(report.latenciesMs, 99) ?? null,
+    liveEvents: report.latenciesMs.length + report.liveMissing,
+    liveMissing: report.liveMissing,
+    peakRssBytes: report.peakRssBytes,
+    notes: report.notes ?? [],
+  };
+}
+
+function chart(results: BenchResults): string {
+  const entries = Object.entries(results.systems);
+  return barChartSvg('Sluice and its alternatives: events per second and dollars per million events', [
+    {
+      title: `Events per second, end to end (higher is better) — ${results.date.slice(0, 10)}, same emulators`,
+      bars: entries.map(([label, system]) => ({
+        label,
+        value: system.eventsPerSecond,
+        text: system.eventsPerSecond.toLocaleString('en-US'),
+      })),
+    },
+    {
+      title: 'Framework overhead, $ per million 1 KB events (lower is better)',
+      bars: entries.map(([label, system]) => ({
+        label,
+        value: system.usdPerMillionEvents,
+        text: `$${system.usdPerMillionEvents.toFixed(4)}`,
+      })),
+    },
+  ]);
+}
+
+function log(line: string): void {
+  console.log(`[bench] ${line}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

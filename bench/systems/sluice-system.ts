@@ -1,0 +1,122 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createWorker, EventLog, eventIdToEpochMs } from '../../lib';
+import { type LocalPipelineOptions, startLocalPipeline } from '../../lib/local';
+import { RequestMeter } from '../meter/request-meter';
+import { BENCH_STREAM, type BenchEventData, benchEvent } from '../support/bench-events';
+import { localClientConfig } from '../support/endpoints';
+import { HandledTracker } from '../support/handled-tracker';
+import { produceLive } from '../support/live-producer';
+import type { SystemConfig, SystemReport } from '../support/system-process';
+import { waitFor } from '../support/wait-for';
+
+/** What differs between the Sluice systems; everything else is the local runtime's default. */
+export interface SluiceVariant {
+  /** @default the pipeline default (100, packed up to just under 64 KB) */
+  readonly maxEventsPerMessage?: number;
+  /** @default the event log default (1500 ms) */
+  readonly settleWindowMs?: number;
+  /** @default the local runtime default (1000 ms) */
+  readonly fetcherPollIntervalMs?: number;
+}
+
+/**
+ * Sluice as a user runs it: the real fetcher, worker and failed-event function under the local
+ * runtime (a fetcher schedule and Lambda's SQS event source rules), with default settings except
+ * what `variant` names. Every client of the runtime is metered from the moment the worker is built,
+ * which is after the tables, queues and pipeline record are set up and before the fetcher first runs.
+ *
+ * @example
+ * ```ts
+ * runSystemProcess((config) => runSluice(config, { maxEventsPerMessage: 1 }));
+ * ```
+ */
+export async function runSluice(
+  config: SystemConfig,
+  variant: SluiceVariant = {},
+): Promise<Omit<SystemReport, 'peakRssBytes'>> {
+  const meter = new RequestMeter();
+  const tracker = new HandledTracker({ backlog: config.events });
+  let startedAt = 0;
+  const options: LocalPipelineOptions = {
+    endpoints: config.endpoints,
+    eventLogTable: config.eventLogTable,
+    stateTable: `${config.prefix}-state`,
+    queueName: `${config.prefix}-queue`,
+    pipeline: {
+      name: config.prefix,
+      stream: BENCH_STREAM,
+      start: 'earliest',
+      ...(variant.maxEventsPerMessage === undefined
+        ? {}
+        : { maxEventsPerMessage: variant.maxEventsPerMessage }),
+    },
+    ...(variant.settleWindowMs === undefined ? {} : { settleWindowMs: variant.settleWindowMs }),
+    ...(variant.fetcherPollIntervalMs === undefined
+      ? {}
+      : { fetcherPollIntervalMs: variant.fetcherPollIntervalMs }),
+    workerFactory: (resources) => {
+      // These two clients are the ones the fetcher, the worker, the event source mappings and the
+      // failed-event function all use.
+      meter.attach(resources.sqs);
+      meter.attach(resources.dynamodb);
+      startedAt = performance.now();
+      const worker = createWorker<BenchEventData>({
+        pipeline: resources.pipeline,
+        stateTable: resources.stateTable,
+        queueUrl: resources.queueUrl,
+        deadLetterQueueUrl: resources.deadLetterQueueUrl,
+        sqs: resources.sqs,
+        dynamodb: resources.dynamodb,
+        handle: (event) => tracker.handled(event.data.n, eventIdToEpochMs(event.id)),
+      });
+      return async (event, context) => ({
+        batchItemFailures: (await worker.processEvent(event, context)).batchItemFailures,
+      });
+    },
+    onError: (error, details) => console.error(`${details.function}:`, error),
+  };
+  const local = await startLocalPipeline(options);
+  const producerClient = new DynamoDBClient(localClientConfig(config.endpoints.dynamodb));
+  try {
+    await tracker.backlogHandled;
+    // Done means acknowledged: the last invocations' marker writes and deletes are part of the work.
+    await waitFor(() => {
+      const worker = local.stats().worker;
+      return worker.inFlight === 0 && worker.deleted >= worker.records;
+    });
+    const elapsedMs = performance.now() - startedAt;
+    const counts = meter.counts();
+    const stats = local.stats();
+    const lambdaInvocations = stats.fetcher.invocations + stats.worker.invocations + stats.failed.invocations;
+    meter.pause();
+
+    // Live: a producer of its own commits one event at a time while the pipeline runs.
+    const producer = new EventLog({
+      tableName: config.eventLogTable,
+      client: producerClient,
+      ...(variant.settleWindowMs === undefined
+        ? {}
+        : {
+            settleWindowMs: variant.settleWindowMs,
+            commitDeadlineMs: Math.floor((variant.settleWindowMs * 2) / 3),
+          }),
+    });
+    const sent = await produceLive(config.live, (n) => producer.commit(benchEvent(n)));
+    await tracker.liveHandled(sent, 30_000);
+    const latenciesMs = tracker.latenciesMs();
+    return {
+      events: config.events,
+      elapsedMs,
+      counts,
+      lambdaInvocations,
+      latenciesMs,
+      liveMissing: sent - latenciesMs.length,
+      notes: [
+        `fetcher runs ${stats.fetcher.invocations}, worker invocations ${stats.worker.invocations} (${stats.worker.records} messages), failed-event invocations ${stats.failed.invocations}`,
+      ],
+    };
+  } finally {
+    producerClient.destroy();
+    await local.stop();
+  }
+}
