@@ -87,7 +87,10 @@ export class MarkerStore {
       updatedAt: { N: String(this.clock()) },
       expiresAt: { N: String(Math.floor(this.clock() / 1000) + this.retentionSeconds) },
     };
-    if (marker.completedIds.size > 0) item.completed = { SS: [...marker.completedIds] };
+    // A done message is skipped whole on redelivery, so its marker needs no list of event ids: leaving
+    // it out keeps the write at one write unit instead of about three for a packed message.
+    if (marker.status !== 'done' && marker.completedIds.size > 0)
+      item.completed = { SS: [...marker.completedIds] };
     return {
       Put: {
         TableName: this.tableName,
