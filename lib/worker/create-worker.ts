@@ -14,7 +14,14 @@ import { type BackoffPolicy, validateBackoff } from './backoff';
 import { MarkerStore } from './marker-store';
 import { type BatchDependencies, emptyBatchStats, processBatch } from './process-batch';
 import { queueUrlFromArn, type SqsEvent } from './sqs-record';
-import type { BatchHandler, BatchOutcome, EventHandler, ManualHandler, StandardSchema } from './types';
+import type {
+  BatchHandler,
+  BatchOutcome,
+  EventHandler,
+  ManualHandler,
+  StandardSchema,
+  WorkerStepHook,
+} from './types';
 
 /** Options of {@link createWorker}. Give exactly one of `handle`, `handleBatch` and `manual`. */
 export interface WorkerOptions<TData = unknown> {
@@ -54,6 +61,8 @@ export interface WorkerOptions<TData = unknown> {
   readonly clock?: () => number;
   /** @default Math.random */
   readonly random?: () => number;
+  /** Named crash points for tests; see {@link WorkerStepHook}. @default none */
+  readonly onStep?: WorkerStepHook;
 }
 
 /** The part of the Lambda context the worker reads. */
@@ -88,6 +97,7 @@ const OPTION_KEYS = new Set<string>([
   'metrics',
   'clock',
   'random',
+  'onStep',
 ]);
 
 /**
@@ -147,6 +157,7 @@ export function createWorker<TData = unknown>(
       clock: settings.clock,
       random: settings.random,
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.onStep ? { onStep: options.onStep } : {}),
     };
     const outcome = await processBatch(records, dependencies);
     publish(outcome, options.metrics);
@@ -207,6 +218,8 @@ function resolveWorkerOptions<TData>(
   integer('concurrency', options.concurrency, 1, 1_000);
   integer('maxRedeliveryCount', options.maxRedeliveryCount, 1, 1_000);
   integer('deadlineMarginMs', options.deadlineMarginMs, 0, 900_000);
+  if (options.onStep !== undefined && typeof options.onStep !== 'function')
+    problems.push(`onStep must be a function (given ${describe(options.onStep)})`);
   problems.push(...validateBackoff(options.backoff ?? {}));
   for (const [type, schema] of Object.entries(options.schemas ?? {})) {
     if (typeof schema?.['~standard']?.validate !== 'function')
