@@ -17,6 +17,8 @@ export interface MessageMarker {
   readonly completedIds: ReadonlySet<string>;
   /** Failed attempts per event so far. */
   readonly failures: Readonly<Record<string, number>>;
+  /** Goes up by one with every write; absent on a marker written before markers had versions. */
+  readonly version?: number;
 }
 
 /**
@@ -75,28 +77,40 @@ export class MarkerStore {
   }
 
   /**
-   * The write that records a message's marker, refused if the message is already done (so a
-   * concurrent duplicate that finished first wins, and outputs committed with this write are not
-   * committed twice).
+   * The write that records a message's marker over the one read before the handler ran (`read`,
+   * undefined when there was none). It is refused if the marker changed since: another delivery of
+   * the same message (a redelivery, or a fetcher's re-send) recorded progress first. So outputs
+   * committed with this write are never committed twice, whether the other delivery finished the
+   * message or only part of it.
    */
-  markerWrite(pipeline: string, key: string, marker: MessageMarker): TransactWriteItem {
+  markerWrite(pipeline: string, key: string, marker: MessageMarker, read?: MessageMarker): TransactWriteItem {
     const item: Record<string, AttributeValue> = {
       ...markerKeyAttributes(pipeline, key),
       status: { S: marker.status },
       failures: { S: JSON.stringify(marker.failures) },
+      version: { N: String((read?.version ?? 0) + 1) },
       updatedAt: { N: String(this.clock()) },
       expiresAt: { N: String(Math.floor(this.clock() / 1000) + this.retentionSeconds) },
     };
     if (marker.completedIds.size > 0) item.completed = { SS: [...marker.completedIds] };
-    return {
-      Put: {
-        TableName: this.tableName,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(pk) OR #status <> :done',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':done': { S: 'done' } },
-      },
-    };
+    const condition: Pick<
+      NonNullable<TransactWriteItem['Put']>,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    > = !read
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : read.version === undefined
+        ? {
+            ConditionExpression:
+              'attribute_exists(pk) AND attribute_not_exists(#version) AND #status <> :done',
+            ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+            ExpressionAttributeValues: { ':done': { S: 'done' } },
+          }
+        : {
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': { N: String(read.version) } },
+          };
+    return { Put: { TableName: this.tableName, Item: item, ...condition } };
   }
 }
 
@@ -128,5 +142,6 @@ function parseMarker(item: Record<string, AttributeValue>): MessageMarker {
     status: item.status?.S === 'done' ? 'done' : 'partial',
     completedIds: new Set(item.completed?.SS ?? []),
     failures: JSON.parse(item.failures?.S ?? '{}') as Record<string, number>,
+    ...(item.version?.N === undefined ? {} : { version: Number(item.version.N) }),
   };
 }

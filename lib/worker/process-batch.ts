@@ -434,6 +434,15 @@ async function settleMessage<TData>(
         stats.duplicatesSkipped += message.events.length;
         return {};
       }
+      if (error instanceof MarkerConflictError) {
+        // Another delivery recorded part of the message first: this one comes back at once and runs
+        // only what that marker leaves, rather than committing the same outputs again.
+        deps.logger?.warn('another delivery of this message recorded progress first; it will come back', {
+          messageId: message.record.messageId,
+        });
+        stats.retried += 1;
+        return { retryAfterSeconds: 0 };
+      }
       deps.logger?.error('could not record the message as handled; it will come back', {
         messageId: message.record.messageId,
         error: (error as Error).message,
@@ -476,12 +485,15 @@ async function step<TData>(
 /** A concurrent delivery of the same message finished first. */
 class DuplicateMessageError extends SluiceError {}
 
+/** A concurrent delivery of the same message recorded part of it first. */
+class MarkerConflictError extends SluiceError {}
+
 async function writeMarker<TData>(
   message: MessageWork<TData>,
   marker: MessageMarker,
   deps: BatchDependencies<TData>,
 ): Promise<void> {
-  const markerWrite = deps.markers.markerWrite(deps.pipeline, message.key, marker);
+  const markerWrite = deps.markers.markerWrite(deps.pipeline, message.key, marker, message.marker);
   try {
     if (message.outputs.length > 0) {
       if (!deps.eventLog)
@@ -500,11 +512,16 @@ async function writeMarker<TData>(
       error instanceof ConditionalCheckFailedException ||
       (error instanceof CommitError &&
         /write 0 of the other writes: ConditionalCheckFailed/.test(error.message));
-    if (refusedMarker)
+    if (!refusedMarker) throw error;
+    const current = (await deps.markers.getMany(deps.pipeline, [message.key])).get(message.key);
+    if (current?.status === 'done')
       throw new DuplicateMessageError(`message ${message.record.messageId} was already handled`, {
         cause: error,
       });
-    throw error;
+    throw new MarkerConflictError(
+      `message ${message.record.messageId} was partly recorded by another delivery`,
+      { cause: error },
+    );
   }
 }
 
