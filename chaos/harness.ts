@@ -85,6 +85,10 @@ export interface ChaosPipelineOptions {
 export interface ChaosActivity {
   readonly fetcherRuns: number;
   readonly fetcherErrors: number;
+  /** Fetcher runs that found their lease taken over (their checkpoint write refused by the fencing token). */
+  readonly fetcherLeasesLost: number;
+  /** Why fetcher runs stopped, counted. */
+  readonly fetcherStopReasons: Readonly<Record<string, number>>;
   readonly workerInvocations: number;
   readonly workerFailedBatches: number;
   readonly workerTimeouts: number;
@@ -146,6 +150,8 @@ export class ChaosPipeline {
   private watcher?: Promise<void>;
   private fetcherRuns = 0;
   private fetcherErrors = 0;
+  private fetcherLeasesLost = 0;
+  private readonly fetcherStopReasons: Record<string, number> = {};
   private duplicatesSkipped = 0;
   private fetcherCount = 0;
 
@@ -314,9 +320,16 @@ export class ChaosPipeline {
     this.fetcherRuns += 1;
     try {
       const summary = await fetcher.run({ budgetMs });
-      if (Object.values(summary.pipelines).some((pipeline) => pipeline.error)) this.fetcherErrors += 1;
+      const ended = Object.values(summary.pipelines);
+      if (ended.some((pipeline) => pipeline.error)) this.fetcherErrors += 1;
+      if (ended.some((pipeline) => pipeline.stopReason === 'lease lost')) this.fetcherLeasesLost += 1;
+      for (const { stopReason = 'none', outcome } of ended) {
+        const reason = outcome === 'locked' ? 'locked' : stopReason;
+        this.fetcherStopReasons[reason] = (this.fetcherStopReasons[reason] ?? 0) + 1;
+      }
     } catch {
       this.fetcherErrors += 1;
+      this.fetcherStopReasons.crashed = (this.fetcherStopReasons.crashed ?? 0) + 1;
     }
   }
 
@@ -392,6 +405,12 @@ export class ChaosPipeline {
     };
   }
 
+  /** How many fetchers did work on the pipeline: the owners of its recorded runs. */
+  async fetcherOwners(): Promise<number> {
+    const runs = await this.store.listRuns(this.name, 100);
+    return new Set(runs.map((run) => run.owner)).size;
+  }
+
   /** Counts of the moving parts. */
   activity(): ChaosActivity {
     const [worker, failed] = this.mappings.map((mapping) => mapping.stats());
@@ -399,6 +418,8 @@ export class ChaosPipeline {
     return {
       fetcherRuns: this.fetcherRuns,
       fetcherErrors: this.fetcherErrors,
+      fetcherLeasesLost: this.fetcherLeasesLost,
+      fetcherStopReasons: { ...this.fetcherStopReasons },
       workerInvocations: worker?.invocations ?? 0,
       workerFailedBatches: worker?.failedBatches ?? 0,
       workerTimeouts: worker?.timeouts ?? 0,

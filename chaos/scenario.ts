@@ -81,7 +81,15 @@ export async function runPipelineScenario(
       await pipeline.stop();
     }
     const counts = checkInvariants(await pipeline.observations(committed));
-    return { counts, activity: pipeline.activity(), settled, notes: drive.notes?.() ?? {} };
+    const activity = pipeline.activity();
+    const notes = {
+      ...drive.notes?.(),
+      fetcherOwners: await pipeline.fetcherOwners(),
+      fetcherStopReasons: activity.fetcherStopReasons,
+      ...(activity.fetcherLeasesLost > 0 ? { fetcherLeasesLost: activity.fetcherLeasesLost } : {}),
+      ...(activity.workerTimeouts > 0 ? { workerTimeouts: activity.workerTimeouts } : {}),
+    };
+    return { counts, activity, settled, notes };
   } finally {
     await pipeline.drop();
   }

@@ -74,19 +74,21 @@ export const leaseExpiry: Scenario = {
       { prefix: 'lease-expiry', history: context.quick ? 400 : 2_000, pipeline: { pageSize: 40 } },
       {
         start: async (pipeline) => {
-          const stalling = (run: number) =>
-            pipeline.fetcher({
+          // Each run stalls once, where it first reaches its step: before a checkpoint, or after a send.
+          const stalling = () => {
+            const stallAt = stalls % 2 === 0 ? FETCHER_STEPS.beforeCheckpoint : FETCHER_STEPS.afterSend;
+            let stalled = false;
+            return pipeline.fetcher({
               leaseDurationMs: 1_000,
               onStep: async (step) => {
-                const stallHere =
-                  (run % 3 === 0 && step === FETCHER_STEPS.beforeCheckpoint) ||
-                  (run % 3 === 1 && step === FETCHER_STEPS.afterSend);
-                if (stallHere) {
+                if (step === stallAt && !stalled) {
+                  stalled = true;
                   stalls += 1;
                   await pause(1_400);
                 }
               },
             });
+          };
           const stops = [
             pipeline.runFetcherLoop(stalling, 3_000),
             pipeline.runFetcherLoop(() => pipeline.fetcher({ leaseDurationMs: 1_000 }), 1_000),
