@@ -337,6 +337,17 @@ export class PipelineStore {
       const current = error.Item ? parseState(error.Item) : undefined;
       if (
         current &&
+        current.version === write.expectedVersion + 1 &&
+        current.checkpointToken === lease.token &&
+        current.leaseOwner === lease.owner &&
+        formatPosition(current.position) === formatPosition(write.position)
+      ) {
+        // This very write landed and its response was lost; the SDK's retry found it done. Only the
+        // holder of this token writes checkpoints with it, and a seek writes token 0.
+        return write.expectedVersion + 1;
+      }
+      if (
+        current &&
         current.leaseToken === lease.token &&
         current.leaseOwner === lease.owner &&
         current.leaseExpiresAt > now
