@@ -5,6 +5,7 @@ import {
   DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
+import { sendNamingTable } from '../state/send-naming-table';
 
 /** How long markers are kept: longer than SQS keeps a message (14 days at most). */
 export const DEFAULT_MARKER_RETENTION_SECONDS = 15 * 24 * 3600;
@@ -35,6 +36,7 @@ export interface MessageMarker {
 export class MarkerStore {
   readonly tableName: string;
   private readonly client: DynamoDBClient;
+  private readonly send: DynamoDBClient['send'];
   private readonly clock: () => number;
   private readonly retentionSeconds: number;
 
@@ -46,6 +48,7 @@ export class MarkerStore {
   }) {
     this.tableName = options.tableName;
     this.client = options.client ?? new DynamoDBClient({});
+    this.send = sendNamingTable(this.client, this.tableName, 'state table');
     this.clock = options.clock ?? Date.now;
     this.retentionSeconds = options.retentionSeconds ?? DEFAULT_MARKER_RETENTION_SECONDS;
   }
@@ -64,7 +67,7 @@ export class MarkerStore {
         },
       };
       for (let round = 0; request && Object.keys(request).length > 0 && round < 10; round += 1) {
-        const output = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
+        const output = await this.send(new BatchGetItemCommand({ RequestItems: request }));
         for (const item of output.Responses?.[this.tableName] ?? []) {
           found.set((item.pk?.S ?? '').slice(`marker#${pipeline}#`.length), parseMarker(item));
         }
