@@ -117,6 +117,24 @@ export class TransactionTooLargeError extends ValidationError {
   }
 }
 
+/** A table (or queue) Sluice was pointed at does not exist: the name, region or endpoint is wrong. */
+export class MissingResourceError extends SluiceError {
+  /** What it is, such as `state table`. */
+  readonly kind: string;
+  readonly resourceName: string;
+
+  constructor(kind: string, resourceName: string, options?: { cause?: unknown }) {
+    const detail = options?.cause instanceof Error ? ` (${options.cause.message})` : '';
+    super(
+      `the ${kind} '${resourceName}' does not exist${detail}: create it, or check its name, region and endpoint`,
+      options,
+    );
+    this.name = 'MissingResourceError';
+    this.kind = kind;
+    this.resourceName = resourceName;
+  }
+}
+
 /** A commit that DynamoDB refused: nothing of it was written. */
 export class CommitError extends SluiceError {
   /** The ids the refused events would have had. */

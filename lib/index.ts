@@ -61,6 +61,9 @@ export type {
 export { type RedriveOptions, type RedriveResult, redriveDeadLetters } from './failed/redrive';
 export { matchesRedriveFilter, type RedriveFilter, validateRedriveFilter } from './failed/redrive-filter';
 export {
+  DEAD_LETTER_STEPS,
+  type DeadLetterStep,
+  type DeadLetterStepHook,
   type FailedEvent,
   type FailedHandler,
   type FailedHandlerContext,
@@ -190,14 +193,17 @@ export {
 } from './worker/marker-store';
 export { type BatchDependencies, processBatch } from './worker/process-batch';
 export { queueUrlFromArn, type SqsEvent, type SqsRecord } from './worker/sqs-record';
-export type {
-  BatchHandler,
-  BatchOutcome,
-  BatchStats,
-  EventHandler,
-  HandlerContext,
-  ManualContext,
-  ManualHandler,
-  StandardSchema,
-  WorkerEvent,
+export {
+  type BatchHandler,
+  type BatchOutcome,
+  type BatchStats,
+  type EventHandler,
+  type HandlerContext,
+  type ManualContext,
+  type ManualHandler,
+  type StandardSchema,
+  WORKER_STEPS,
+  type WorkerEvent,
+  type WorkerStep,
+  type WorkerStepHook,
 } from './worker/types';

@@ -13,7 +13,7 @@ import { deadLetterFailure } from './dead-letter-failure';
 import { ClaimLostError } from './errors';
 import type { FailureStore } from './failure-store';
 import type { Claim, FailedEventLogger, SqsRecordLike } from './records';
-import type { FailedEvent, FailedHandler } from './types';
+import { DEAD_LETTER_STEPS, type DeadLetterStepHook, type FailedEvent, type FailedHandler } from './types';
 
 /** Options of {@link handleDeadLetters}. Unknown keys are rejected. */
 export interface HandleDeadLettersOptions<TData = unknown> {
@@ -36,6 +36,8 @@ export interface HandleDeadLettersOptions<TData = unknown> {
   readonly claimDurationMs?: number;
   /** @default Date.now */
   readonly clock?: () => number;
+  /** Named crash points for tests; see {@link DeadLetterStepHook}. @default none */
+  readonly onStep?: DeadLetterStepHook;
 }
 
 /**
@@ -63,6 +65,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'logger',
   'claimDurationMs',
   'clock',
+  'onStep',
 ] satisfies (keyof HandleDeadLettersOptions)[]);
 
 /** How many store calls run at once. */
@@ -151,7 +154,13 @@ export async function handleDeadLetters<TData = unknown>(
   const { events, malformed } = parseRecords(batch, records, (options.clock ?? Date.now)());
   await recordMalformed(batch, malformed);
   const claimed = await claimEvents(batch, events, options.claimDurationMs ?? DEFAULT_CLAIM_DURATION_MS);
-  const handled = await handOver(batch, claimed, options.failedHandler, options.requestId ?? randomUUID());
+  const handled = await handOver(
+    batch,
+    claimed,
+    options.failedHandler,
+    options.requestId ?? randomUUID(),
+    options.onStep,
+  );
   return {
     batchItemFailures: records
       .filter((record, index) => batch.retry.has(record.messageId) && firstIndexOf(records, record) === index)
@@ -286,10 +295,13 @@ async function handOver<TData>(
   claimed: readonly ClaimedEvent[],
   failedHandler: FailedHandler<TData>,
   requestId: string,
+  onStep: DeadLetterStepHook | undefined,
 ): Promise<number> {
   if (claimed.length === 0) return 0;
   const { pipeline, store, logger } = batch;
   const failures = claimed.map((entry) => entry.failure) as FailedEvent<TData>[];
+  const eventIds = failures.map((failure) => failure.event.id);
+  await onStep?.(DEAD_LETTER_STEPS.afterClaim, { pipeline, eventIds });
   try {
     await failedHandler(failures, { pipeline, requestId });
   } catch (error) {
@@ -310,6 +322,7 @@ async function handOver<TData>(
     });
     return 0;
   }
+  await onStep?.(DEAD_LETTER_STEPS.afterFailedHandler, { pipeline, eventIds });
   await forEach(claimed, (entry) => markHandled(store, entry, logger));
   return claimed.length;
 }
@@ -434,6 +447,9 @@ function checkOptions(records: readonly SqsRecordLike[], options: HandleDeadLett
   }
   if (options.clock !== undefined && typeof options.clock !== 'function') {
     problems.push(`clock must be a function returning epoch milliseconds (given ${describe(options.clock)})`);
+  }
+  if (options.onStep !== undefined && typeof options.onStep !== 'function') {
+    problems.push(`onStep must be a function (given ${describe(options.onStep)})`);
   }
   if (options.requestId !== undefined && typeof options.requestId !== 'string') {
     problems.push(`requestId must be a string (given ${describe(options.requestId)})`);

@@ -14,6 +14,7 @@ import { describe, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import { type EventFailure, storedEventOf } from '../messages/envelope';
+import { sendNamingTable } from '../state/send-naming-table';
 import { assertEventId } from '../time/event-id';
 import {
   CLAIM_DURATION_RANGE,
@@ -127,6 +128,7 @@ export class FailureStore {
   readonly tableName: string;
   readonly retentionSeconds: number;
   private readonly client: DynamoDBClient;
+  private readonly send: DynamoDBClient['send'];
   private readonly clock: () => number;
 
   constructor(options: FailureStoreOptions) {
@@ -157,6 +159,7 @@ export class FailureStore {
     this.tableName = options.tableName;
     this.retentionSeconds = retentionSeconds;
     this.client = options.client ?? new DynamoDBClient({});
+    this.send = sendNamingTable(this.client, this.tableName, 'state table');
     this.clock = options.clock ?? Date.now;
   }
 
@@ -184,7 +187,7 @@ export class FailureStore {
     const failedAt = isKeyTime(options.failedAt) ? Math.floor(options.failedAt) : now;
     const token = randomUUID();
     try {
-      const output = await this.client.send(
+      const output = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: attributeKey(claimKey(pipeline, eventId)),
@@ -239,7 +242,7 @@ export class FailureStore {
    */
   async release(claim: Claim): Promise<boolean> {
     try {
-      await this.client.send(
+      await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: attributeKey(claimKey(claim.pipeline, claim.eventId)),
@@ -273,7 +276,7 @@ export class FailureStore {
     checkPipeline(failure.pipeline);
     assertEventId(failure.event.id);
     try {
-      await this.client.send(
+      await this.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: this.failureItem(failure, FAILURE_STATUS.pending, options.dlqMessageId, undefined),
@@ -316,7 +319,7 @@ export class FailureStore {
     const recorded: FailedEvent = { ...failure, failedAt: claim.failedAt };
     const item = this.failureItem(recorded, FAILURE_STATUS.handled, options.dlqMessageId, now);
     try {
-      await this.client.send(
+      await this.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             {
@@ -369,7 +372,7 @@ export class FailureStore {
   async getFailure(pipeline: string, eventId: string): Promise<FailureRecord | undefined> {
     checkPipeline(pipeline);
     assertEventId(eventId);
-    const claim = await this.client.send(
+    const claim = await this.send(
       new GetItemCommand({
         TableName: this.tableName,
         Key: attributeKey(claimKey(pipeline, eventId)),
@@ -378,7 +381,7 @@ export class FailureStore {
     );
     const failedAt = claim.Item?.failedAt?.N;
     if (failedAt === undefined) return undefined;
-    const output = await this.client.send(
+    const output = await this.send(
       new GetItemCommand({
         TableName: this.tableName,
         Key: attributeKey(failureRecordKey(pipeline, Number(failedAt), eventId)),
@@ -442,7 +445,7 @@ export class FailureStore {
       },
       receivedAt,
     };
-    await this.client.send(
+    await this.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
@@ -505,7 +508,7 @@ export class FailureStore {
       const day = days[index] as string;
       let exclusiveStartKey = index === first ? startKey : undefined;
       do {
-        const output = await this.client.send(
+        const output = await this.send(
           new QueryCommand({
             TableName: this.tableName,
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high',

@@ -42,3 +42,28 @@ export type FailedHandler<TData = unknown> = (
   failures: readonly FailedEvent<TData>[],
   context: FailedHandlerContext,
 ) => Promise<void> | void;
+
+/** The places in a dead-letter batch where a test can stop the consumer as if its Lambda died. */
+export const DEAD_LETTER_STEPS = {
+  /** The batch's events are claimed and their pending records written; the failed handler has not run. */
+  afterClaim: 'after-claim',
+  /** The failed handler returned; its events are not yet marked handled. */
+  afterFailedHandler: 'after-failed-handler',
+} as const;
+export type DeadLetterStep = (typeof DEAD_LETTER_STEPS)[keyof typeof DEAD_LETTER_STEPS];
+
+/**
+ * Called at each named step of a dead-letter batch. Production code leaves it out; a test that throws
+ * from it stops the batch on the spot with no cleanup (no claim released), as a crash would.
+ *
+ * @example
+ * ```ts
+ * const onStep: DeadLetterStepHook = (step) => {
+ *   if (step === DEAD_LETTER_STEPS.afterClaim) throw new Error('crash after the claims');
+ * };
+ * ```
+ */
+export type DeadLetterStepHook = (
+  step: DeadLetterStep,
+  context: { readonly pipeline: string; readonly eventIds: readonly string[] },
+) => void | Promise<void>;

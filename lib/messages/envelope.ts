@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { SluiceError } from '../errors';
+import { describe, SluiceError } from '../errors';
 import type { StoredEvent } from '../event-log/types';
 import { eventIdToTime, isEventId } from '../time/event-id';
 import '../validation/english-messages';
@@ -105,11 +105,22 @@ export function parseEnvelope(body: string, messageId?: string): Envelope {
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : 'body';
-    throw new MalformedMessageError(`${where}: ${issue?.message ?? 'invalid'}`, messageId, {
+    const given = issue?.path.length ? ` (given ${describe(valueAt(parsed, issue.path))})` : '';
+    throw new MalformedMessageError(`${where}: ${issue?.message ?? 'invalid'}${given}`, messageId, {
       cause: result.error,
     });
   }
   return result.data as Envelope;
+}
+
+/** The value at `path` inside parsed JSON, or undefined where the path leads nowhere. */
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }
 
 /** The JSON text of one event inside an envelope. */

@@ -24,6 +24,7 @@ import {
   LeaseLostError,
   PipelineNotFoundError,
 } from './errors';
+import { sendNamingTable } from './send-naming-table';
 import {
   type Lease,
   PIPELINE_STATUS,
@@ -68,6 +69,7 @@ export interface PipelineStoreOptions {
 export class PipelineStore {
   readonly tableName: string;
   private readonly client: DynamoDBClient;
+  private readonly send: DynamoDBClient['send'];
   private readonly clock: () => number;
 
   constructor(options: PipelineStoreOptions) {
@@ -79,6 +81,7 @@ export class PipelineStore {
     }
     this.tableName = options.tableName;
     this.client = options.client ?? new DynamoDBClient({});
+    this.send = sendNamingTable(this.client, this.tableName, 'state table');
     this.clock = options.clock ?? Date.now;
   }
 
@@ -94,7 +97,7 @@ export class PipelineStore {
   async putPipeline(definition: PipelineDefinition): Promise<ResolvedPipeline> {
     const pipeline = resolvePipeline(definition);
     const now = this.clock();
-    await this.client.send(
+    await this.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
@@ -106,7 +109,7 @@ export class PipelineStore {
       }),
     );
     try {
-      await this.client.send(
+      await this.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: stateItem({
@@ -139,7 +142,7 @@ export class PipelineStore {
    * ```
    */
   async getPipeline(name: string): Promise<ResolvedPipeline | undefined> {
-    const output = await this.client.send(
+    const output = await this.send(
       new GetItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: REGISTRY_KEY }, sk: { S: name } },
@@ -166,7 +169,7 @@ export class PipelineStore {
     const invalid: { name: string; error: Error }[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const output = await this.client.send(
+      const output = await this.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk',
@@ -197,7 +200,7 @@ export class PipelineStore {
    * ```
    */
   async getState(pipeline: string): Promise<PipelineState | undefined> {
-    const output = await this.client.send(
+    const output = await this.send(
       new GetItemCommand({ TableName: this.tableName, Key: stateKey(pipeline), ConsistentRead: true }),
     );
     return output.Item ? parseState(output.Item) : undefined;
@@ -216,7 +219,7 @@ export class PipelineStore {
     checkDuration(durationMs);
     const now = this.clock();
     try {
-      const output = await this.client.send(
+      const output = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(pipeline),
@@ -255,7 +258,7 @@ export class PipelineStore {
     checkDuration(durationMs);
     const now = this.clock();
     try {
-      await this.client.send(
+      await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(lease.pipeline),
@@ -309,7 +312,7 @@ export class PipelineStore {
     checkDuration(write.leaseDurationMs);
     const now = this.clock();
     try {
-      await this.client.send(
+      await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(lease.pipeline),
@@ -337,6 +340,17 @@ export class PipelineStore {
       const current = error.Item ? parseState(error.Item) : undefined;
       if (
         current &&
+        current.version === write.expectedVersion + 1 &&
+        current.checkpointToken === lease.token &&
+        current.leaseOwner === lease.owner &&
+        formatPosition(current.position) === formatPosition(write.position)
+      ) {
+        // This very write landed and its response was lost; the SDK's retry found it done. Only the
+        // holder of this token writes checkpoints with it, and a seek writes token 0.
+        return write.expectedVersion + 1;
+      }
+      if (
+        current &&
         current.leaseToken === lease.token &&
         current.leaseOwner === lease.owner &&
         current.leaseExpiresAt > now
@@ -362,7 +376,7 @@ export class PipelineStore {
    */
   async releaseLease(lease: Lease): Promise<void> {
     try {
-      await this.client.send(
+      await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(lease.pipeline),
@@ -409,7 +423,7 @@ export class PipelineStore {
     ];
     if (stopAt !== undefined) sets.push('stopAt = :stopAt');
     const updateExpression = `SET ${sets.join(', ')} ADD version :one, epoch :one${options.stopAt === null ? ' REMOVE stopAt' : ''}`;
-    await this.client.send(
+    await this.send(
       new TransactWriteItemsCommand({
         TransactItems: [
           {
@@ -488,7 +502,7 @@ export class PipelineStore {
       startedAt: this.clock(),
       startPosition: formatPosition(lease.state.position),
     };
-    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(run) }));
+    await this.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(run) }));
     return run;
   }
 
@@ -513,7 +527,7 @@ export class PipelineStore {
       ...(outcome.endPosition ? { endPosition: formatPosition(outcome.endPosition) } : {}),
       ...(outcome.error ? { error: { name: outcome.error.name, message: outcome.error.message } } : {}),
     };
-    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(ended) }));
+    await this.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(ended) }));
     return ended;
   }
 
@@ -532,7 +546,7 @@ export class PipelineStore {
 
   /** The newest `limit` items of a record list (runs, seeks), whose sort keys start with a timestamp. */
   private async newestFirst(partitionKey: string, limit: number): Promise<Record<string, AttributeValue>[]> {
-    const output = await this.client.send(
+    const output = await this.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',

@@ -22,6 +22,7 @@ import type {
   EventHandler,
   ManualHandler,
   StandardSchema,
+  WorkerStepHook,
 } from './types';
 
 /** Options of {@link createWorker}. Give exactly one of `handle`, `handleBatch` and `manual`. */
@@ -67,6 +68,8 @@ export interface WorkerOptions<TData = unknown> {
   readonly clock?: () => number;
   /** @default Math.random */
   readonly random?: () => number;
+  /** Named crash points for tests; see {@link WorkerStepHook}. @default none */
+  readonly onStep?: WorkerStepHook;
 }
 
 /** The part of the Lambda context the worker reads. */
@@ -101,6 +104,7 @@ const OPTION_KEYS = new Set<string>([
   'metrics',
   'clock',
   'random',
+  'onStep',
 ]);
 
 /**
@@ -160,6 +164,7 @@ export function createWorker<TData = unknown>(
       clock: settings.clock,
       random: settings.random,
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.onStep ? { onStep: options.onStep } : {}),
     };
     const outcome = await processBatch(records, dependencies);
     settings.publishBatchMetrics?.(outcome.stats);
@@ -231,6 +236,8 @@ function resolveWorkerOptions<TData>(
       `SLUICE_METRICS_NAMESPACE must be 1 to 255 characters without ':' (given ${describe(metricsNamespace)})`,
     );
   integer('deadlineMarginMs', options.deadlineMarginMs, 0, 900_000);
+  if (options.onStep !== undefined && typeof options.onStep !== 'function')
+    problems.push(`onStep must be a function (given ${describe(options.onStep)})`);
   problems.push(...validateBackoff(options.backoff ?? {}));
   for (const [type, schema] of Object.entries(options.schemas ?? {})) {
     if (typeof schema?.['~standard']?.validate !== 'function')

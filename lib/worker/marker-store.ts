@@ -5,6 +5,7 @@ import {
   DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
+import { sendNamingTable } from '../state/send-naming-table';
 
 /** How long markers are kept: longer than SQS keeps a message (14 days at most). */
 export const DEFAULT_MARKER_RETENTION_SECONDS = 15 * 24 * 3600;
@@ -17,6 +18,8 @@ export interface MessageMarker {
   readonly completedIds: ReadonlySet<string>;
   /** Failed attempts per event so far. */
   readonly failures: Readonly<Record<string, number>>;
+  /** Goes up by one with every write; absent on a marker written before markers had versions. */
+  readonly version?: number;
 }
 
 /**
@@ -33,6 +36,7 @@ export interface MessageMarker {
 export class MarkerStore {
   readonly tableName: string;
   private readonly client: DynamoDBClient;
+  private readonly send: DynamoDBClient['send'];
   private readonly clock: () => number;
   private readonly retentionSeconds: number;
 
@@ -44,6 +48,7 @@ export class MarkerStore {
   }) {
     this.tableName = options.tableName;
     this.client = options.client ?? new DynamoDBClient({});
+    this.send = sendNamingTable(this.client, this.tableName, 'state table');
     this.clock = options.clock ?? Date.now;
     this.retentionSeconds = options.retentionSeconds ?? DEFAULT_MARKER_RETENTION_SECONDS;
   }
@@ -62,7 +67,7 @@ export class MarkerStore {
         },
       };
       for (let round = 0; request && Object.keys(request).length > 0 && round < 10; round += 1) {
-        const output = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
+        const output = await this.send(new BatchGetItemCommand({ RequestItems: request }));
         for (const item of output.Responses?.[this.tableName] ?? []) {
           found.set((item.pk?.S ?? '').slice(`marker#${pipeline}#`.length), parseMarker(item));
         }
@@ -75,15 +80,18 @@ export class MarkerStore {
   }
 
   /**
-   * The write that records a message's marker, refused if the message is already done (so a
-   * concurrent duplicate that finished first wins, and outputs committed with this write are not
-   * committed twice).
+   * The write that records a message's marker over the one read before the handler ran (`read`,
+   * undefined when there was none). It is refused if the marker changed since: another delivery of
+   * the same message (a redelivery, or a fetcher's re-send) recorded progress first. So outputs
+   * committed with this write are never committed twice, whether the other delivery finished the
+   * message or only part of it.
    */
-  markerWrite(pipeline: string, key: string, marker: MessageMarker): TransactWriteItem {
+  markerWrite(pipeline: string, key: string, marker: MessageMarker, read?: MessageMarker): TransactWriteItem {
     const item: Record<string, AttributeValue> = {
       ...markerKeyAttributes(pipeline, key),
       status: { S: marker.status },
       failures: { S: JSON.stringify(marker.failures) },
+      version: { N: String((read?.version ?? 0) + 1) },
       updatedAt: { N: String(this.clock()) },
       expiresAt: { N: String(Math.floor(this.clock() / 1000) + this.retentionSeconds) },
     };
@@ -91,15 +99,24 @@ export class MarkerStore {
     // it out keeps the write at one write unit instead of about three for a packed message.
     if (marker.status !== 'done' && marker.completedIds.size > 0)
       item.completed = { SS: [...marker.completedIds] };
-    return {
-      Put: {
-        TableName: this.tableName,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(pk) OR #status <> :done',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':done': { S: 'done' } },
-      },
-    };
+    const condition: Pick<
+      NonNullable<TransactWriteItem['Put']>,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    > = !read
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : read.version === undefined
+        ? {
+            ConditionExpression:
+              'attribute_exists(pk) AND attribute_not_exists(#version) AND #status <> :done',
+            ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+            ExpressionAttributeValues: { ':done': { S: 'done' } },
+          }
+        : {
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': { N: String(read.version) } },
+          };
+    return { Put: { TableName: this.tableName, Item: item, ...condition } };
   }
 }
 
@@ -131,5 +148,6 @@ function parseMarker(item: Record<string, AttributeValue>): MessageMarker {
     status: item.status?.S === 'done' ? 'done' : 'partial',
     completedIds: new Set(item.completed?.SS ?? []),
     failures: JSON.parse(item.failures?.S ?? '{}') as Record<string, number>,
+    ...(item.version?.N === undefined ? {} : { version: Number(item.version.N) }),
   };
 }

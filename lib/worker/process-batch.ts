@@ -20,16 +20,19 @@ import { sendMessageBatches } from '../sqs/send-message-batches';
 import { type BackoffPolicy, backoffDelaySeconds } from './backoff';
 import { type MarkerStore, type MessageMarker, markerKey } from './marker-store';
 import type { SqsRecord } from './sqs-record';
-import type {
-  BatchHandler,
-  BatchOutcome,
-  BatchStats,
-  EventHandler,
-  HandlerContext,
-  ManualContext,
-  ManualHandler,
-  StandardSchema,
-  WorkerEvent,
+import {
+  type BatchHandler,
+  type BatchOutcome,
+  type BatchStats,
+  type EventHandler,
+  type HandlerContext,
+  type ManualContext,
+  type ManualHandler,
+  type StandardSchema,
+  WORKER_STEPS,
+  type WorkerEvent,
+  type WorkerStep,
+  type WorkerStepHook,
 } from './types';
 
 /** Everything `processBatch` needs: the handler, and the AWS resources around it. */
@@ -58,6 +61,8 @@ export interface BatchDependencies<TData> {
     warn(message: string, ...extra: unknown[]): void;
     error(message: string, ...extra: unknown[]): void;
   };
+  /** Named crash points for tests; see {@link WorkerStepHook}. */
+  readonly onStep?: WorkerStepHook;
 }
 
 type EventResult =
@@ -159,7 +164,10 @@ export async function processBatch<TData>(
     });
   }
 
+  const workIds = work.map((message) => message.record.messageId);
+  await step(deps, WORKER_STEPS.afterRead, workIds);
   await runHandler(work, deps);
+  await step(deps, WORKER_STEPS.afterHandler, workIds);
 
   const visibility: { id: string; receiptHandle: string; seconds: number }[] = [];
   await Promise.all(
@@ -176,6 +184,7 @@ export async function processBatch<TData>(
     }),
   );
   await changeVisibility(visibility, deps);
+  await step(deps, WORKER_STEPS.beforeResponse, workIds);
   return {
     batchItemFailures: records
       .filter((record) => failures.has(record.messageId))
@@ -371,6 +380,7 @@ async function settleMessage<TData>(
   }
 
   if (dead.length > 0) {
+    await step(deps, WORKER_STEPS.beforeDeadLetter, [message.record.messageId]);
     // To the dead-letter queue before the marker: a crash in between sends them again, which the
     // failed-event handler recognises; the other order could lose them.
     const body = envelopeBody(
@@ -415,6 +425,7 @@ async function settleMessage<TData>(
   };
   const nothingNew = !allDone && completed.size === (message.marker?.completedIds.size ?? 0) && onlyUnstarted;
   if (!nothingNew) {
+    await step(deps, WORKER_STEPS.beforeMarker, [message.record.messageId]);
     try {
       await writeMarker(message, marker, deps);
       stats.outputEvents += message.outputs.length;
@@ -423,12 +434,22 @@ async function settleMessage<TData>(
         stats.duplicatesSkipped += message.events.length;
         return {};
       }
+      if (error instanceof MarkerConflictError) {
+        // Another delivery recorded part of the message first: this one comes back at once and runs
+        // only what that marker leaves, rather than committing the same outputs again.
+        deps.logger?.warn('another delivery of this message recorded progress first; it will come back', {
+          messageId: message.record.messageId,
+        });
+        stats.retried += 1;
+        return { retryAfterSeconds: 0 };
+      }
       deps.logger?.error('could not record the message as handled; it will come back', {
         messageId: message.record.messageId,
         error: (error as Error).message,
       });
       return { retryAfterSeconds: 0 };
     }
+    await step(deps, WORKER_STEPS.afterMarker, [message.record.messageId]);
   }
   if (allDone) return {};
   stats.retried += 1;
@@ -452,15 +473,27 @@ export function emptyBatchStats(messages = 0): BatchStats {
   };
 }
 
+/** Runs the crash-point hook, when there is one; whatever it throws ends the batch. */
+async function step<TData>(
+  deps: BatchDependencies<TData>,
+  name: WorkerStep,
+  messageIds: readonly string[],
+): Promise<void> {
+  if (deps.onStep) await deps.onStep(name, { pipeline: deps.pipeline, messageIds });
+}
+
 /** A concurrent delivery of the same message finished first. */
 class DuplicateMessageError extends SluiceError {}
+
+/** A concurrent delivery of the same message recorded part of it first. */
+class MarkerConflictError extends SluiceError {}
 
 async function writeMarker<TData>(
   message: MessageWork<TData>,
   marker: MessageMarker,
   deps: BatchDependencies<TData>,
 ): Promise<void> {
-  const markerWrite = deps.markers.markerWrite(deps.pipeline, message.key, marker);
+  const markerWrite = deps.markers.markerWrite(deps.pipeline, message.key, marker, message.marker);
   try {
     if (message.outputs.length > 0) {
       if (!deps.eventLog)
@@ -479,11 +512,16 @@ async function writeMarker<TData>(
       error instanceof ConditionalCheckFailedException ||
       (error instanceof CommitError &&
         /write 0 of the other writes: ConditionalCheckFailed/.test(error.message));
-    if (refusedMarker)
+    if (!refusedMarker) throw error;
+    const current = (await deps.markers.getMany(deps.pipeline, [message.key])).get(message.key);
+    if (current?.status === 'done')
       throw new DuplicateMessageError(`message ${message.record.messageId} was already handled`, {
         cause: error,
       });
-    throw error;
+    throw new MarkerConflictError(
+      `message ${message.record.messageId} was partly recorded by another delivery`,
+      { cause: error },
+    );
   }
 }
 

@@ -99,3 +99,37 @@ export interface BatchStats {
   malformed: number;
   outputEvents: number;
 }
+
+/** The places in a batch where a test can stop the worker as if its Lambda died. */
+export const WORKER_STEPS = {
+  /** The batch is parsed and its markers read; no handler has run. */
+  afterRead: 'after-read',
+  /** The handler ran; nothing of its outcome is recorded. */
+  afterHandler: 'after-handler',
+  /** A message has events for the dead-letter queue; none is sent yet. */
+  beforeDeadLetter: 'before-dead-letter',
+  /** A message's dead letters are sent (if any); its marker and outputs are not written. */
+  beforeMarker: 'before-marker',
+  /** A message's marker and outputs are written; the batch response is not returned. */
+  afterMarker: 'after-marker',
+  /** Every message is settled and backoffs are set; the batch response is not returned. */
+  beforeResponse: 'before-response',
+} as const;
+export type WorkerStep = (typeof WORKER_STEPS)[keyof typeof WORKER_STEPS];
+
+/**
+ * Called at each named step of a batch. Production code leaves it out; a test that throws from it
+ * stops the batch on the spot with no cleanup, as a crash of the Lambda would: the error comes out of
+ * the handler, so the event source fails the whole batch and its messages come back.
+ *
+ * @example
+ * ```ts
+ * const onStep: WorkerStepHook = (step) => {
+ *   if (step === WORKER_STEPS.beforeMarker) throw new Error('crash before the marker');
+ * };
+ * ```
+ */
+export type WorkerStepHook = (
+  step: WorkerStep,
+  context: { readonly pipeline: string; readonly messageIds: readonly string[] },
+) => void | Promise<void>;

@@ -12,7 +12,7 @@ import {
   positionAfterEvent,
 } from '../../lib';
 import { createQueueWithDeadLetterQueue, dynamodbClient, sqsClient } from '../support/aws';
-import { throttleSomeCalls } from '../support/faults';
+import { injectFaults, throttleSomeCalls } from '../support/faults';
 import { seededRandom, sleep, steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';
 
@@ -87,6 +87,34 @@ describe('leases and checkpoints', () => {
     await expect(overSeek).rejects.toThrow(CheckpointConflictError);
     expect((await fixture.store.getState('fenced'))?.position).toEqual(positionAfterEvent(ids[2] as string));
     await fixture.store.releaseLease(lease);
+  });
+
+  it('takes a checkpoint write whose response was lost, and which the SDK retried, as written', async () => {
+    await fixture.store.putPipeline(fixture.pipeline({ name: 'lost-response', stream: fixture.stream }));
+    const client = dynamodbClient();
+    let calls = 0;
+    injectFaults(client, {
+      rate: 1,
+      seed: 0,
+      kinds: ['timeout'],
+      operations: ['UpdateItemCommand'],
+      random: () => (calls++ === 0 ? 0 : 1),
+    });
+    const { PipelineStore } = await import('../../lib');
+    const store = new PipelineStore({ tableName: fixture.store.tableName, client });
+    const lease = (await fixture.store.acquireLease('lost-response', 'a', 5_000))!;
+    const version = await store.writeCheckpoint(lease, {
+      position: positionAfterEvent(ids[3] as string),
+      expectedVersion: lease.state.version,
+      previous: lease.state.position,
+      leaseDurationMs: 5_000,
+    });
+    expect(calls).toBe(2);
+    expect(version).toBe(lease.state.version + 1);
+    expect(await fixture.store.getState('lost-response')).toMatchObject({
+      version,
+      position: positionAfterEvent(ids[3] as string),
+    });
   });
 
   it('fails when the pipeline does not exist', async () => {

@@ -1,4 +1,4 @@
-import { GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -205,6 +205,67 @@ describe('worker batch semantics', () => {
     console.log(
       `duplicates: handler ran ${[...calls.values()].reduce((x, y) => x + y, 0)} times for 2 events delivered 3 times; 2 output events committed`,
     );
+  });
+
+  it('commits the outputs of a partly failed message once when two deliveries of it run at the same time', async () => {
+    const log = new EventLog({ tableName: events.name, client: dynamodb });
+    const outputs = uniqueName('invoices');
+    const { queue, worker, calls } = await setup({
+      eventLog: log,
+      handle: async (event) => {
+        count(calls, event.id);
+        if (event.data.fail && event.attempt === 1) throw new Error(`event ${event.data.n} failed once`);
+        return { stream: outputs, type: 'invoice', data: { for: event.id } };
+      },
+    });
+    // A fetcher that re-sent a page after a lost response: two messages carrying the same events.
+    const sent = envelopeEvents([{ n: 1 }, { n: 2 }, { n: 3, fail: true }]);
+    await sendEnvelopes(sqs, queue.queueUrl, [sent, sent]);
+    const batch = await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn);
+    expect(batch.Records).toHaveLength(2);
+    const [first, second] = batch.Records;
+    const [a, b] = await Promise.all([
+      worker.processEvent({ Records: [first!] }, lambdaContext()),
+      worker.processEvent({ Records: [second!] }, lambdaContext()),
+    ]);
+    expect([...a.batchItemFailures, ...b.batchItemFailures]).toHaveLength(2);
+    // Both come back; what is left of them (event 3) is handled once more, and nothing twice.
+    await worker.processEvent(batch, lambdaContext(60_000));
+    const { events: invoices } = await log.range(outputs);
+    expect(invoices.map((invoice) => (invoice.data as { for: string }).for).sort()).toEqual(
+      sent.map((event) => event.id).sort(),
+    );
+  });
+
+  it('resumes from a marker written before markers had versions, and gives it one', async () => {
+    const { queue, worker, calls, pipeline } = await setup();
+    const sent = envelopeEvents([{ n: 1 }, { n: 2 }]);
+    const key = {
+      pk: {
+        S: `marker#${pipeline}#${markerKey(
+          sent.map((event) => event.id),
+          { pipeline: 'orders-pipeline', epoch: 0 },
+        )}`,
+      },
+      sk: { S: '-' },
+    };
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: state.name,
+        Item: { ...key, status: { S: 'partial' }, completed: { SS: [sent[0]!.id] }, failures: { S: '{}' } },
+      }),
+    );
+    await sendEnvelopes(sqs, queue.queueUrl, [sent]);
+    const outcome = await worker.processEvent(
+      await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+      lambdaContext(),
+    );
+    expect(outcome.stats).toMatchObject({ resumed: 1, succeeded: 1 });
+    expect(sent.map((event) => calls.get(event.id))).toEqual([undefined, 1]);
+    const { Item } = await dynamodb.send(
+      new GetItemCommand({ TableName: state.name, Key: key, ConsistentRead: true }),
+    );
+    expect(Item).toMatchObject({ status: { S: 'done' }, version: { N: '1' } });
   });
 
   it('handles events again when a seek replays them (a new epoch), but skips a duplicate within an epoch', async () => {

@@ -1,0 +1,529 @@
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  createWorker,
+  type DeadLetterStepHook,
+  EventIdGenerator,
+  EventLog,
+  type EventLogOptions,
+  FailureStore,
+  Fetcher,
+  type FetcherOptions,
+  formatPosition,
+  handleDeadLetters,
+  NonRetryableError,
+  type PipelineDefinition,
+  PipelineStore,
+  type StandardSchema,
+  type WorkerEvent,
+  type WorkerStepHook,
+} from '../lib';
+import { type LambdaSqsEvent, SqsEventSourceMapping } from '../lib/local';
+import { type FaultCounts, type FaultInjector, type FaultPlan, injectFaults } from '../test/support/faults';
+import { seededRandom } from '../test/support/fixtures';
+import {
+  createQueueWithDeadLetterQueue,
+  createStreamTable,
+  type QueueWithDeadLetterQueue,
+  uniqueName,
+} from '../test/support/resources';
+import { awsClients, type ChaosEndpoints } from './environment';
+import type { Observations, ObservedCheckpoint } from './invariants';
+
+/** What a scenario's events carry: their number, and how the handler treats them. */
+export interface ChaosData {
+  readonly n: number;
+  readonly kind?: EventKind;
+}
+
+/** How the scenario handler treats an event. */
+export const EVENT_KINDS = {
+  /** Always throws: retried, then given to the failed handler. */
+  poison: 'poison',
+  /** Throws `NonRetryableError`: to the failed handler at once. */
+  nonRetryable: 'non-retryable',
+  /** Fails its schema: to the failed handler at once, the handler never runs. */
+  invalid: 'invalid',
+  /** Throws on its first attempt only. */
+  flaky: 'flaky',
+  /** Runs past the function timeout on its first attempt. */
+  hang: 'hang',
+} as const;
+export type EventKind = (typeof EVENT_KINDS)[keyof typeof EVENT_KINDS];
+
+/** Options of {@link ChaosPipeline.create}. */
+export interface ChaosPipelineOptions {
+  readonly endpoints: ChaosEndpoints;
+  readonly seed: number;
+  /** Names the tables and queues. */
+  readonly prefix: string;
+  /** Events committed before the pipeline starts, their ids spread over the past hours. @default 0 */
+  readonly history?: number;
+  /** @default 3 */
+  readonly historyHours?: number;
+  /** Marks some events for the handler to fail or stall. @default none */
+  readonly kindOf?: (n: number, random: () => number) => EventKind | undefined;
+  /** Faults on every client of the pipeline (fetcher, worker, DLQ consumer, event sources); not on the checker's. */
+  readonly faults?: Omit<FaultPlan, 'seed'>;
+  /** Pipeline settings over the defaults (`start: 'earliest'`, `maxEventsPerMessage: 5`). */
+  readonly pipeline?: Partial<Omit<PipelineDefinition, 'name' | 'stream' | 'queueUrl'>>;
+  /** @default 4 */
+  readonly maxRedeliveryCount?: number;
+  /** The worker's function timeout. @default 5 */
+  readonly workerTimeoutSeconds?: number;
+  /** @default 4 */
+  readonly visibilityTimeoutSeconds?: number;
+  readonly workerOnStep?: WorkerStepHook;
+  readonly deadLetterOnStep?: DeadLetterStepHook;
+  /** How long the failed-handler claims last. @default 10000 */
+  readonly claimDurationMs?: number;
+  /** @default 4 */
+  readonly maximumConcurrency?: number;
+}
+
+/** Counts of the moving parts, for the report. */
+export interface ChaosActivity {
+  readonly fetcherRuns: number;
+  readonly fetcherErrors: number;
+  /** Fetcher runs that found their lease taken over (their checkpoint write refused by the fencing token). */
+  readonly fetcherLeasesLost: number;
+  /** Why fetcher runs stopped, counted. */
+  readonly fetcherStopReasons: Readonly<Record<string, number>>;
+  readonly workerInvocations: number;
+  readonly workerFailedBatches: number;
+  readonly workerTimeouts: number;
+  readonly deadLetterInvocations: number;
+  readonly duplicatesSkipped: number;
+  readonly faults: FaultCounts;
+}
+
+const SCHEMAS: Readonly<Record<string, StandardSchema>> = {
+  order: {
+    '~standard': {
+      validate: (value: unknown) =>
+        (value as ChaosData | undefined)?.kind === EVENT_KINDS.invalid
+          ? { issues: [{ message: 'amount must be positive', path: ['amount'] }] }
+          : { value },
+    },
+  },
+};
+
+/**
+ * One pipeline under fault injection, with real parts on the emulators: its own event and state
+ * tables, a queue with a dead-letter queue, the worker behind the local runtime's SQS event source
+ * mapping (Lambda's rules), the dead-letter consumer behind another, fetchers the scenario runs, and
+ * a watcher of the checkpoint. The handler commits one effect per event through the worker's
+ * ackCommit (with the marker, atomically) and counts its raw runs; the failed handler records every
+ * hand-over. `observations()` reads back what the invariants are checked on.
+ *
+ * @example
+ * ```ts
+ * const pipeline = await ChaosPipeline.create({ endpoints, seed: 1, prefix: 'poison', history: 300 });
+ * await pipeline.start();
+ * const stopFetchers = pipeline.runFetcherLoop();
+ * await pipeline.waitUntilSettled(await pipeline.committedIds(), 60_000);
+ * await stopFetchers();
+ * await pipeline.stop();
+ * const counts = checkInvariants(await pipeline.observations());
+ * await pipeline.drop();
+ * ```
+ */
+export class ChaosPipeline {
+  readonly name: string;
+  readonly stream: string;
+  readonly effectsStream: string;
+  readonly options: ChaosPipelineOptions;
+  readonly queue: QueueWithDeadLetterQueue;
+  /** A store on a client without faults, for the checker. */
+  readonly store: PipelineStore;
+  /** An event log on a client without faults, for producers and the checker. */
+  readonly eventLog: EventLog;
+  private readonly clean: { dynamodb: DynamoDBClient; sqs: SQSClient };
+  private readonly tables: { events: string; state: string };
+  private readonly injectors: FaultInjector[] = [];
+  private readonly handedOver: string[] = [];
+  private readonly handlerSuccesses = new Map<string, number>();
+  private readonly checkpoints: ObservedCheckpoint[] = [];
+  private readonly attempts = new Map<string, number>();
+  private mappings: SqsEventSourceMapping[] = [];
+  private watching = false;
+  private watcher?: Promise<void>;
+  private fetcherRuns = 0;
+  private fetcherErrors = 0;
+  private fetcherLeasesLost = 0;
+  private readonly fetcherStopReasons: Record<string, number> = {};
+  private duplicatesSkipped = 0;
+  private fetcherCount = 0;
+
+  private constructor(
+    options: ChaosPipelineOptions,
+    clean: { dynamodb: DynamoDBClient; sqs: SQSClient },
+    tables: { events: string; state: string },
+    queue: QueueWithDeadLetterQueue,
+  ) {
+    this.options = options;
+    this.clean = clean;
+    this.tables = tables;
+    this.queue = queue;
+    this.name = uniqueName(options.prefix).replace(/[^A-Za-z0-9._-]/g, '-');
+    this.stream = `${options.prefix}-in`;
+    this.effectsStream = `${options.prefix}-effects`;
+    this.store = new PipelineStore({ tableName: tables.state, client: clean.dynamodb });
+    this.eventLog = new EventLog({ tableName: tables.events, client: clean.dynamodb });
+  }
+
+  /** Creates the tables, the queues and the pipeline record, and commits the history. */
+  static async create(options: ChaosPipelineOptions): Promise<ChaosPipeline> {
+    const clean = awsClients(options.endpoints);
+    const visibility = options.visibilityTimeoutSeconds ?? 4;
+    const [events, state, queue] = await Promise.all([
+      createStreamTable(clean.dynamodb, `${options.prefix}-events`),
+      createStreamTable(clean.dynamodb, `${options.prefix}-state`),
+      createQueueWithDeadLetterQueue(clean.sqs, {
+        prefix: options.prefix,
+        visibilityTimeoutSeconds: visibility,
+        deadLetterVisibilityTimeoutSeconds: 3,
+        maxReceiveCount: (options.maxRedeliveryCount ?? 4) + 2,
+        ...(options.pipeline?.fifo ? { fifo: true } : {}),
+      }),
+    ]);
+    const pipeline = new ChaosPipeline(options, clean, { events: events.name, state: state.name }, queue);
+    await pipeline.store.putPipeline({
+      name: pipeline.name,
+      stream: pipeline.stream,
+      queueUrl: queue.queueUrl,
+      start: 'earliest',
+      maxEventsPerMessage: 5,
+      pageSize: 100,
+      ...options.pipeline,
+    });
+    await pipeline.commitHistory(options.history ?? 0, options.historyHours ?? 3);
+    return pipeline;
+  }
+
+  /** Clients for one part of the pipeline, with the scenario's faults in them. */
+  clients(part: string): { dynamodb: DynamoDBClient; sqs: SQSClient } {
+    const clients = awsClients(this.options.endpoints);
+    if (this.options.faults) {
+      const plan = { ...this.options.faults, seed: this.options.seed };
+      this.injectors.push(injectFaults(clients.dynamodb, plan, `${part}-dynamodb`));
+      this.injectors.push(injectFaults(clients.sqs, plan, `${part}-sqs`));
+    }
+    return clients;
+  }
+
+  /** An event log on the scenario's table, for writers of the scenario's own. */
+  writerLog(options: Partial<EventLogOptions> & { client: DynamoDBClient }): EventLog {
+    return new EventLog({ tableName: this.tables.events, ...options });
+  }
+
+  /** The events of the source stream: `{ stream, type, data }` for event `n`. */
+  input(n: number): { stream: string; type: string; data: ChaosData } {
+    const kind = this.options.kindOf?.(n, seededRandom(this.options.seed * 7_919 + n));
+    return { stream: this.stream, type: 'order', data: { n, ...(kind ? { kind } : {}) } };
+  }
+
+  /** Starts the worker and the dead-letter consumer behind their event sources, and the checkpoint watcher. */
+  async start(): Promise<void> {
+    const workerClients = this.clients('worker');
+    const timeoutSeconds = this.options.workerTimeoutSeconds ?? 5;
+    const worker = createWorker<ChaosData>(
+      {
+        pipeline: this.name,
+        stateTable: this.tables.state,
+        queueUrl: this.queue.queueUrl,
+        deadLetterQueueUrl: this.queue.deadLetterQueueUrl,
+        sqs: workerClients.sqs,
+        dynamodb: workerClients.dynamodb,
+        eventLog: new EventLog({ tableName: this.tables.events, client: workerClients.dynamodb }),
+        maxRedeliveryCount: this.options.maxRedeliveryCount ?? 4,
+        backoff: { baseDelaySeconds: 1, maxDelaySeconds: 2, jitter: false },
+        deadlineMarginMs: 200,
+        schemas: SCHEMAS,
+        random: seededRandom(this.options.seed),
+        ...(this.options.workerOnStep ? { onStep: this.options.workerOnStep } : {}),
+        handle: (event) => this.handle(event, timeoutSeconds),
+      },
+      {},
+    );
+    const deadLetterClients = this.clients('dead-letters');
+    const failures = new FailureStore({ tableName: this.tables.state, client: deadLetterClients.dynamodb });
+    const mappingClients = this.clients('event-source');
+    this.mappings = [
+      new SqsEventSourceMapping({
+        sqs: mappingClients.sqs,
+        queueUrl: this.queue.queueUrl,
+        queueArn: this.queue.queueArn,
+        functionName: 'chaos-worker',
+        functionTimeoutSeconds: timeoutSeconds,
+        batchSize: 10,
+        maximumConcurrency: this.options.maximumConcurrency ?? 4,
+        pollWaitTimeSeconds: 1,
+        onError: () => {},
+        handler: async (event: LambdaSqsEvent, context) => {
+          const outcome = await worker.processEvent(event, context);
+          this.duplicatesSkipped += outcome.stats.duplicatesSkipped;
+          return { batchItemFailures: outcome.batchItemFailures };
+        },
+      }),
+      new SqsEventSourceMapping({
+        sqs: mappingClients.sqs,
+        queueUrl: this.queue.deadLetterQueueUrl,
+        queueArn: this.queue.deadLetterQueueArn,
+        functionName: 'chaos-failed',
+        functionTimeoutSeconds: 30,
+        maximumConcurrency: 2,
+        pollWaitTimeSeconds: 1,
+        onError: () => {},
+        handler: async (event: LambdaSqsEvent) => {
+          const result = await handleDeadLetters<ChaosData>(event.Records, {
+            pipeline: this.name,
+            store: failures,
+            claimDurationMs: this.options.claimDurationMs ?? 10_000,
+            ...(this.options.deadLetterOnStep ? { onStep: this.options.deadLetterOnStep } : {}),
+            failedHandler: (handed) => {
+              for (const failure of handed) this.handedOver.push(failure.event.id);
+            },
+          });
+          return { batchItemFailures: result.batchItemFailures };
+        },
+      }),
+    ];
+    await Promise.all(this.mappings.map((mapping) => mapping.start()));
+    this.watching = true;
+    this.watcher = this.watchCheckpoints();
+  }
+
+  /**
+   * A fetcher on clients with the scenario's faults. Each gets a new owner, as a new Lambda container
+   * would. Short leases and polls so a scenario moves quickly.
+   */
+  fetcher(overrides: Partial<Omit<FetcherOptions, 'store' | 'source' | 'sqs'>> = {}): Fetcher {
+    this.fetcherCount += 1;
+    const clients = this.clients(`fetcher-${this.fetcherCount}`);
+    return new Fetcher({
+      store: new PipelineStore({ tableName: this.tables.state, client: clients.dynamodb }),
+      source: new EventLog({ tableName: this.tables.events, client: clients.dynamodb }),
+      sqs: clients.sqs,
+      pipelines: [this.name],
+      owner: `fetcher-${this.fetcherCount}`,
+      leaseDurationMs: 2_000,
+      pollIntervalMs: 100,
+      idleCheckpointIntervalMs: 1_000,
+      finalizeReserveMs: 300,
+      ...overrides,
+    });
+  }
+
+  /** Runs one fetcher run, counting it and any error it ended with (a crash included). */
+  async runFetcher(fetcher: Fetcher, budgetMs = 2_000): Promise<void> {
+    this.fetcherRuns += 1;
+    try {
+      const summary = await fetcher.run({ budgetMs });
+      const ended = Object.values(summary.pipelines);
+      if (ended.some((pipeline) => pipeline.error)) this.fetcherErrors += 1;
+      if (ended.some((pipeline) => pipeline.stopReason === 'lease lost')) this.fetcherLeasesLost += 1;
+      for (const { stopReason = 'none', outcome } of ended) {
+        const reason = outcome === 'locked' ? 'locked' : stopReason;
+        this.fetcherStopReasons[reason] = (this.fetcherStopReasons[reason] ?? 0) + 1;
+      }
+    } catch {
+      this.fetcherErrors += 1;
+      this.fetcherStopReasons.crashed = (this.fetcherStopReasons.crashed ?? 0) + 1;
+    }
+  }
+
+  /**
+   * Runs fetchers one after another, as the schedule does, until the returned function is called
+   * (which resolves once the run in progress has ended).
+   */
+  runFetcherLoop(
+    make: (run: number) => Fetcher = () => this.fetcher(),
+    budgetMs = 2_000,
+  ): () => Promise<void> {
+    let running = true;
+    const loop = (async () => {
+      for (let run = 0; running; run += 1) {
+        await this.runFetcher(make(run), budgetMs);
+        await pause(50);
+      }
+    })();
+    return async () => {
+      running = false;
+      await loop;
+    };
+  }
+
+  /** The ids of the source stream, read back from the log. */
+  async committedIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const event of this.eventLog.events(this.stream)) ids.push(event.id);
+    return ids;
+  }
+
+  /**
+   * Resolves to true once every event of `ids` was handled or given to the failed handler, both queues
+   * are empty and nothing runs (seen twice in a row); to false when `timeoutMs` passes first.
+   */
+  async waitUntilSettled(ids: readonly string[], timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let quiet = 0;
+    while (Date.now() < deadline) {
+      const handed = new Set(this.handedOver);
+      const accounted = ids.every((id) => this.handlerSuccesses.has(id) || handed.has(id));
+      const busy = this.mappings.some((mapping) => mapping.stats().inFlight > 0);
+      const empty =
+        accounted &&
+        !busy &&
+        (await this.messagesIn(this.queue.queueUrl)) === 0 &&
+        (await this.messagesIn(this.queue.deadLetterQueueUrl)) === 0;
+      quiet = empty ? quiet + 1 : 0;
+      if (quiet >= 2) return true;
+      await pause(250);
+    }
+    return false;
+  }
+
+  /** Stops the event sources (waiting for their invocations) and the watcher. */
+  async stop(): Promise<void> {
+    await Promise.all(this.mappings.map((mapping) => mapping.stop()));
+    this.watching = false;
+    await this.watcher;
+  }
+
+  /** What the invariants are checked on, read back through clients without faults. */
+  async observations(committed?: readonly string[]): Promise<Observations> {
+    const effects: string[] = [];
+    for await (const event of this.eventLog.events<{ source: string }>(this.effectsStream))
+      effects.push(event.data.source);
+    return {
+      committed: committed ?? (await this.committedIds()),
+      effects,
+      handedOver: [...this.handedOver],
+      handlerSuccesses: new Map(this.handlerSuccesses),
+      checkpoints: [...this.checkpoints],
+    };
+  }
+
+  /** How many fetchers did work on the pipeline: the owners of its recorded runs. */
+  async fetcherOwners(): Promise<number> {
+    const runs = await this.store.listRuns(this.name, 100);
+    return new Set(runs.map((run) => run.owner)).size;
+  }
+
+  /** Counts of the moving parts. */
+  activity(): ChaosActivity {
+    const [worker, failed] = this.mappings.map((mapping) => mapping.stats());
+    const faults = this.injectors.map((injector) => injector.counts());
+    return {
+      fetcherRuns: this.fetcherRuns,
+      fetcherErrors: this.fetcherErrors,
+      fetcherLeasesLost: this.fetcherLeasesLost,
+      fetcherStopReasons: { ...this.fetcherStopReasons },
+      workerInvocations: worker?.invocations ?? 0,
+      workerFailedBatches: worker?.failedBatches ?? 0,
+      workerTimeouts: worker?.timeouts ?? 0,
+      deadLetterInvocations: failed?.invocations ?? 0,
+      duplicatesSkipped: this.duplicatesSkipped,
+      faults: {
+        requests: faults.reduce((sum, counts) => sum + counts.requests, 0),
+        injected: faults.reduce((sum, counts) => sum + counts.injected, 0),
+        byKind: {
+          throttle: faults.reduce((sum, counts) => sum + counts.byKind.throttle, 0),
+          'server-error': faults.reduce((sum, counts) => sum + counts.byKind['server-error'], 0),
+          timeout: faults.reduce((sum, counts) => sum + counts.byKind.timeout, 0),
+        },
+        byOperation: faults.reduce<Record<string, number>>((sum, counts) => {
+          for (const [operation, count] of Object.entries(counts.byOperation))
+            sum[operation] = (sum[operation] ?? 0) + count;
+          return sum;
+        }, {}),
+      },
+    };
+  }
+
+  /** Deletes the tables and queues. */
+  async drop(): Promise<void> {
+    await Promise.allSettled([
+      this.clean.dynamodb.send(new DeleteTableCommand({ TableName: this.tables.events })),
+      this.clean.dynamodb.send(new DeleteTableCommand({ TableName: this.tables.state })),
+      this.clean.sqs.send(new DeleteQueueCommand({ QueueUrl: this.queue.queueUrl })),
+      this.clean.sqs.send(new DeleteQueueCommand({ QueueUrl: this.queue.deadLetterQueueUrl })),
+    ]);
+  }
+
+  private async handle(event: WorkerEvent<ChaosData>, timeoutSeconds: number) {
+    const attempt = (this.attempts.get(event.id) ?? 0) + 1;
+    this.attempts.set(event.id, attempt);
+    switch (event.data.kind) {
+      case EVENT_KINDS.poison:
+        throw new Error(`order ${event.data.n} is poison (attempt ${event.attempt})`);
+      case EVENT_KINDS.nonRetryable:
+        throw new NonRetryableError(`order ${event.data.n} needs a manual review`);
+      case EVENT_KINDS.flaky:
+        if (event.attempt === 1) throw new Error(`order ${event.data.n}: the payment service timed out`);
+        break;
+      case EVENT_KINDS.hang:
+        if (attempt === 1) await pause(timeoutSeconds * 1_000 + 1_000);
+        break;
+      default:
+        break;
+    }
+    this.handlerSuccesses.set(event.id, (this.handlerSuccesses.get(event.id) ?? 0) + 1);
+    return { stream: this.effectsStream, type: 'effect', data: { source: event.id } };
+  }
+
+  private async commitHistory(count: number, hours: number): Promise<void> {
+    if (count === 0) return;
+    let clock = Date.now() - hours * 3_600_000;
+    const step = Math.floor((hours * 3_600_000 - 60_000) / count);
+    const producer = new EventLog({
+      tableName: this.tables.events,
+      client: this.clean.dynamodb,
+      idGenerator: new EventIdGenerator({ now: () => (clock += step) }),
+    });
+    for (let start = 0; start < count; start += 100) {
+      const inputs = Array.from({ length: Math.min(100, count - start) }, (_, offset) =>
+        this.input(start + offset),
+      );
+      await producer.commit(inputs);
+    }
+  }
+
+  private async watchCheckpoints(): Promise<void> {
+    while (this.watching) {
+      try {
+        const state = await this.store.getState(this.name);
+        const last = this.checkpoints.at(-1);
+        if (state && (!last || last.version !== state.version))
+          this.checkpoints.push({ version: state.version, position: formatPosition(state.position) });
+      } catch {
+        // The checker's own client has no faults; a failed read is only a missed sample.
+      }
+      await pause(25);
+    }
+  }
+
+  private async messagesIn(queueUrl: string): Promise<number> {
+    const { Attributes = {} } = await this.clean.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    );
+    return (
+      Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+      Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+    );
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

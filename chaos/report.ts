@@ -1,0 +1,164 @@
+import { violationsOf } from './invariants';
+import type { Scenario, ScenarioOutcome } from './scenario';
+
+/** One scenario's line in the report. */
+export interface ScenarioReport {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly eventsCommitted: number;
+  readonly lost: number;
+  readonly doubleEffects: number;
+  readonly checkpointRegressions: number;
+  readonly failedHandlerDuplicates: number;
+  readonly violations: number;
+  readonly delivered: number;
+  readonly deadLettered: number;
+  readonly handlerReruns: number;
+  readonly duplicatesSkipped: number;
+  readonly faultsInjected: number;
+  readonly workerFailedBatches: number;
+  readonly fetcherRuns: number;
+  readonly settled: boolean;
+  readonly seconds: number;
+  readonly notes: Readonly<Record<string, unknown>>;
+  readonly knownGap?: string;
+  readonly lostSample?: readonly string[];
+  /** Set when the scenario itself failed to run: counted as a violation. */
+  readonly error?: string;
+  /** The command that runs this scenario again with the same seed. */
+  readonly replay: string;
+}
+
+/** The whole run: per scenario, and totals. */
+export interface ChaosReport {
+  readonly seed: number;
+  readonly quick: boolean;
+  readonly scenarios: readonly ScenarioReport[];
+  /** Scenarios not run, and why. */
+  readonly excluded: readonly { readonly scenario: string; readonly reason: string }[];
+  readonly eventsCommitted: number;
+  readonly lost: number;
+  readonly doubleEffects: number;
+  readonly checkpointRegressions: number;
+  readonly failedHandlerDuplicates: number;
+  readonly violations: number;
+  readonly seconds: number;
+}
+
+/**
+ * One scenario's report line, from its outcome or the error it failed with.
+ *
+ * @example
+ * ```ts
+ * scenarioReport(scenario, seed, { outcome }, 12.5);
+ * ```
+ */
+export function scenarioReport(
+  scenario: Scenario,
+  seed: number,
+  result: { outcome: ScenarioOutcome } | { error: unknown },
+  seconds: number,
+): ScenarioReport {
+  const replay = `npm run chaos -- --seed ${seed} --scenario ${scenario.name}`;
+  const gap = scenario.knownGap ? { knownGap: scenario.knownGap } : {};
+  if ('error' in result) {
+    const message = result.error instanceof Error ? result.error.message : String(result.error);
+    return {
+      scenario: scenario.name,
+      seed,
+      eventsCommitted: 0,
+      lost: 0,
+      doubleEffects: 0,
+      checkpointRegressions: 0,
+      failedHandlerDuplicates: 0,
+      violations: 1,
+      delivered: 0,
+      deadLettered: 0,
+      handlerReruns: 0,
+      duplicatesSkipped: 0,
+      faultsInjected: 0,
+      workerFailedBatches: 0,
+      fetcherRuns: 0,
+      settled: false,
+      seconds,
+      notes: {},
+      ...gap,
+      error: message,
+      replay,
+    };
+  }
+  const { counts, activity, settled, notes } = result.outcome;
+  return {
+    scenario: scenario.name,
+    seed,
+    eventsCommitted: counts.eventsCommitted,
+    lost: counts.lost,
+    doubleEffects: counts.doubleEffects,
+    checkpointRegressions: counts.checkpointRegressions,
+    failedHandlerDuplicates: counts.failedHandlerDuplicates,
+    violations: violationsOf(counts),
+    delivered: counts.delivered,
+    deadLettered: counts.deadLettered,
+    handlerReruns: counts.handlerReruns,
+    duplicatesSkipped: activity.duplicatesSkipped,
+    faultsInjected: activity.faults.injected,
+    workerFailedBatches: activity.workerFailedBatches,
+    fetcherRuns: activity.fetcherRuns,
+    settled,
+    seconds,
+    notes: { ...notes, ...(activity.faults.injected > 0 ? { faults: activity.faults.byKind } : {}) },
+    ...gap,
+    ...(counts.lostSample.length > 0 ? { lostSample: counts.lostSample } : {}),
+    replay,
+  };
+}
+
+/**
+ * The run's report: the scenarios' lines and their totals.
+ *
+ * @example
+ * ```ts
+ * const report = chaosReport({ seed: 1, quick: true, scenarios, excluded: [], seconds: 95 });
+ * ```
+ */
+export function chaosReport(run: {
+  seed: number;
+  quick: boolean;
+  scenarios: readonly ScenarioReport[];
+  excluded: ChaosReport['excluded'];
+  seconds: number;
+}): ChaosReport {
+  const sum = (key: keyof ScenarioReport) =>
+    run.scenarios.reduce((total, scenario) => total + (scenario[key] as number), 0);
+  return {
+    seed: run.seed,
+    quick: run.quick,
+    scenarios: run.scenarios,
+    excluded: run.excluded,
+    eventsCommitted: sum('eventsCommitted'),
+    lost: sum('lost'),
+    doubleEffects: sum('doubleEffects'),
+    checkpointRegressions: sum('checkpointRegressions'),
+    failedHandlerDuplicates: sum('failedHandlerDuplicates'),
+    violations: sum('violations'),
+    seconds: run.seconds,
+  };
+}
+
+/**
+ * A scenario's line for people: its counts, and the replay command when something was violated.
+ *
+ * @example
+ * ```ts
+ * console.error(describeScenario(report));
+ * ```
+ */
+export function describeScenario(report: ScenarioReport): string {
+  const head = `${report.violations === 0 ? 'ok  ' : 'FAIL'} ${report.scenario.padEnd(34)} ${String(report.eventsCommitted).padStart(5)} events, lost ${report.lost}, double effects ${report.doubleEffects}, checkpoint regressions ${report.checkpointRegressions}, failed-handler duplicates ${report.failedHandlerDuplicates} (${report.seconds.toFixed(1)} s; handler re-runs ${report.handlerReruns}, faults ${report.faultsInjected})`;
+  const lines = [head];
+  if (report.error) lines.push(`     error: ${report.error}`);
+  if (!report.settled && !report.error) lines.push('     did not settle before its time ran out');
+  if (report.knownGap) lines.push(`     known gap: ${report.knownGap}`);
+  if (report.violations > 0) lines.push(`     replay: ${report.replay}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,66 @@
+import { DEAD_LETTER_STEPS } from '../../lib';
+import { EVENT_KINDS } from '../harness';
+import { runPipelineScenario, type Scenario } from '../scenario';
+
+const deadLetterKinds = (n: number) => (n % 11 === 4 ? EVENT_KINDS.nonRetryable : undefined);
+
+/**
+ * The dead-letter consumer dies after claiming its events and before the failed handler runs, twice:
+ * the claims stay held until they expire, the messages come back, and each event is handed over once.
+ */
+export const deadLetterCrashBeforeHandler: Scenario = {
+  name: 'dead-letter-crash-before-handler',
+  description: 'the dead-letter consumer crashes after claiming, before the failed handler runs',
+  quick: true,
+  run: (context) => {
+    let crashes = 0;
+    return runPipelineScenario(
+      context,
+      {
+        prefix: 'dlq-crash',
+        history: context.quick ? 200 : 1_000,
+        kindOf: deadLetterKinds,
+        claimDurationMs: 2_000,
+        deadLetterOnStep: (step) => {
+          if (step === DEAD_LETTER_STEPS.afterClaim && crashes < 2) {
+            crashes += 1;
+            throw new Error(`crash at ${step}`);
+          }
+        },
+      },
+      { start: async (pipeline) => pipeline.runFetcherLoop(), notes: () => ({ crashes }) },
+    );
+  },
+};
+
+/**
+ * The dead-letter consumer dies after the failed handler returned and before its events are marked
+ * handled. Nothing records that the handler ran, so once the claim expires the message's next
+ * delivery hands the events over again.
+ */
+export const deadLetterCrashAfterHandler: Scenario = {
+  name: 'dead-letter-crash-after-handler',
+  description: 'the dead-letter consumer crashes after the failed handler ran, before marking it handled',
+  quick: false,
+  knownGap:
+    'a crash between the failed handler returning and its events being marked handled hands them over again once the claim expires; exactly once needs the failed handler to commit its effect with the mark (as ackCommit does for workers), a design change',
+  run: (context) => {
+    let crashes = 0;
+    return runPipelineScenario(
+      context,
+      {
+        prefix: 'dlq-crash-after',
+        history: context.quick ? 200 : 500,
+        kindOf: deadLetterKinds,
+        claimDurationMs: 2_000,
+        deadLetterOnStep: (step) => {
+          if (step === DEAD_LETTER_STEPS.afterFailedHandler && crashes < 1) {
+            crashes += 1;
+            throw new Error(`crash at ${step}`);
+          }
+        },
+      },
+      { start: async (pipeline) => pipeline.runFetcherLoop(), notes: () => ({ crashes }) },
+    );
+  },
+};
