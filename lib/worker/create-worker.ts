@@ -43,6 +43,12 @@ export interface WorkerOptions<TData = unknown> {
   readonly maxRedeliveryCount?: number;
   /** How long a failed event waits before its next attempt. @default 2 s doubling up to 5 minutes, with jitter */
   readonly backoff?: BackoffPolicy;
+  /**
+   * Whether the log line of a failed event carries the event's data. Off, a failure is logged with
+   * its pipeline, event id, type, attempt and error only, since event data may be personal or secret.
+   * @default false
+   */
+  readonly includeSensitiveData?: boolean;
   /** No event starts once the Lambda has less time left than this. @default 5000 */
   readonly deadlineMarginMs?: number;
   /** @default the `SLUICE_QUEUE_URL` environment variable, else from the records' event source ARN */
@@ -94,6 +100,7 @@ const OPTION_KEYS = new Set<string>([
   'maxRedeliveryCount',
   'backoff',
   'deadlineMarginMs',
+  'includeSensitiveData',
   'queueUrl',
   'deadLetterQueueUrl',
   'stateTable',
@@ -164,6 +171,7 @@ export function createWorker<TData = unknown>(
       clock: settings.clock,
       random: settings.random,
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.includeSensitiveData ? { includeSensitiveData: true } : {}),
       ...(options.onStep ? { onStep: options.onStep } : {}),
     };
     const outcome = await processBatch(records, dependencies);
@@ -222,6 +230,10 @@ function resolveWorkerOptions<TData>(
       problems.push(`${name} must be a whole number from ${min} to ${max} (given ${describe(value)})`);
     }
   };
+  if (options.includeSensitiveData !== undefined && typeof options.includeSensitiveData !== 'boolean')
+    problems.push(
+      `includeSensitiveData must be true or false (given ${describe(options.includeSensitiveData)})`,
+    );
   integer('concurrency', options.concurrency, 1, 1_000);
   const maxRedeliveryCount = options.maxRedeliveryCount ?? readWholeNumber(env.SLUICE_MAX_REDELIVERY_COUNT);
   integer(

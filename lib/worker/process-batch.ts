@@ -63,6 +63,8 @@ export interface BatchDependencies<TData> {
   };
   /** Named crash points for tests; see {@link WorkerStepHook}. */
   readonly onStep?: WorkerStepHook;
+  /** Whether a failed event's log line carries its data. @default false */
+  readonly includeSensitiveData?: boolean;
 }
 
 type EventResult =
@@ -362,7 +364,23 @@ async function settleMessage<TData>(
     } else {
       stats.failed += 1;
       failuresSoFar[event.id] = (failuresSoFar[event.id] ?? 0) + 1;
-      if (!result.retryable || event.attempt >= deps.maxRedeliveryCount) {
+      const lastAttempt = !result.retryable || event.attempt >= deps.maxRedeliveryCount;
+      // Ids, type, attempt and error only: event data may be personal or secret, and reaches the
+      // logs only when the user asks for it.
+      deps.logger?.warn(
+        lastAttempt
+          ? 'event failed for the last time; it goes to the failed handler'
+          : 'event failed; it will be tried again',
+        {
+          pipeline: deps.pipeline,
+          eventId: event.id,
+          eventType: event.type,
+          attempt: event.attempt,
+          error: { name: result.error.name, message: result.error.message },
+          ...(deps.includeSensitiveData ? { data: event.data } : {}),
+        },
+      );
+      if (lastAttempt) {
         dead.push({
           event,
           failure: { name: result.error.name, message: result.error.message, at: deps.clock() },

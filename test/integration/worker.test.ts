@@ -477,6 +477,58 @@ describe('worker configuration', () => {
   });
 });
 
+describe('worker logs', () => {
+  /** A logger that keeps what it is given. */
+  function recordingLogger() {
+    const lines: { level: string; message: string; attributes: unknown }[] = [];
+    const record =
+      (level: string) =>
+      (message: string, attributes?: unknown): void => {
+        lines.push({ level, message, attributes });
+      };
+    const logger = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+    };
+    return { lines, logger: logger as unknown as NonNullable<WorkerOptions['logger']> };
+  }
+
+  it.each([
+    ["leaves event data out of a failed event's log line", false],
+    ['puts event data in it when includeSensitiveData is set', true],
+  ])('%s', async (_title, includeSensitiveData) => {
+    const expectData = includeSensitiveData;
+    // Prepare
+    const { lines, logger } = recordingLogger();
+    const { queue, worker } = await setup({ logger, includeSensitiveData, maxRedeliveryCount: 2 });
+    const [event] = envelopeEvents([{ n: 4242, fail: true }]);
+    await sendEnvelopes(sqs, queue.queueUrl, [[event!]]);
+
+    // Act
+    await worker.processEvent(
+      await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+      lambdaContext(),
+    );
+
+    // Assess
+    const failures = lines.filter((line) => line.message.startsWith('event failed'));
+    expect(failures).toEqual([
+      {
+        level: 'warn',
+        message: 'event failed; it will be tried again',
+        attributes: expect.objectContaining({
+          eventId: event!.id,
+          attempt: 1,
+          error: { name: 'Error', message: 'event 4242 failed on attempt 1' },
+        }),
+      },
+    ]);
+    expect(JSON.stringify(lines).includes('"n":4242')).toBe(expectData);
+  });
+});
+
 describe('worker settings from the environment, as the EventPipeline construct sets them', () => {
   it('gives an event SLUICE_MAX_REDELIVERY_COUNT attempts', async () => {
     // Prepare
