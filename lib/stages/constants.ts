@@ -21,5 +21,6 @@ export const STAGE_DEFAULTS = {
   timeoutMs: 30_000,
   maxRedeliveryCount: 5,
   bufferSize: 1_000,
+  maxEventsPerMessage: 100,
   onStageError: ON_STAGE_ERROR.retry,
 } as const;

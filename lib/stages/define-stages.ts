@@ -41,6 +41,7 @@ const stageSchema = z.strictObject({
   timeoutMs: whole(1_000, 900_000),
   maxRedeliveryCount: whole(1, 100),
   bufferSize: whole(1, 1_000_000),
+  maxEventsPerMessage: whole(1, 10_000),
   onStageError: z.optional(
     z.enum([ON_STAGE_ERROR.retry, ON_STAGE_ERROR.skip, ON_STAGE_ERROR.abort], {
       error: `onStageError must be one of ${Object.values(ON_STAGE_ERROR).join(', ')}`,
@@ -129,12 +130,13 @@ export function defineStages(definition: StagesDefinition): ResolvedStages {
       ...(outputStream !== undefined
         ? { output: { stream: outputStream, ...(stage.output?.type ? { type: stage.output.type } : {}) } }
         : {}),
-      handle: stage.handle as StageHandler,
+      handle: stage.handle as StageHandler<never, unknown>,
       concurrency: stage.concurrency ?? STAGE_DEFAULTS.concurrency,
       batchSize: stage.batchSize ?? STAGE_DEFAULTS.batchSize,
       timeoutMs: stage.timeoutMs ?? STAGE_DEFAULTS.timeoutMs,
       maxRedeliveryCount: stage.maxRedeliveryCount ?? STAGE_DEFAULTS.maxRedeliveryCount,
       bufferSize: stage.bufferSize ?? STAGE_DEFAULTS.bufferSize,
+      maxEventsPerMessage: stage.maxEventsPerMessage ?? STAGE_DEFAULTS.maxEventsPerMessage,
       onStageError: stage.onStageError ?? STAGE_DEFAULTS.onStageError,
       ...(stage.failedHandler
         ? { failedHandler: stage.failedHandler as ResolvedStage['failedHandler'] }

@@ -1,6 +1,6 @@
 import type { EventInput } from '../event-log/types';
 import { NonRetryableError } from '../retry/errors';
-import type { EventHandler } from '../worker/types';
+import type { EventHandler, WorkerEvent } from '../worker/types';
 import { ON_STAGE_ERROR } from './constants';
 import type { ResolvedStage } from './types';
 
@@ -27,7 +27,7 @@ export function stageEventHandler(
   return async (event, context) => {
     let result: unknown;
     try {
-      result = await stage.handle(event, context);
+      result = await stage.handle(event as WorkerEvent<never>, context);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (stage.onStageError === ON_STAGE_ERROR.skip)

@@ -18,7 +18,8 @@ export type StageHandler<TIn = unknown, TOut = unknown> = (
 export interface StageDefinition {
   /** Unique among the stages; the stage's pipeline is `<stages name>.<stage name>`. */
   readonly name: string;
-  readonly handle: StageHandler;
+  /** Typed by what it takes and returns, such as `StageHandler<RawOrder, OrderLine>`. */
+  readonly handle: StageHandler<never, unknown>;
   /**
    * Where its results go. Every stage but the last has an output; the last has one only when this is
    * given (otherwise what it returns is dropped).
@@ -35,6 +36,8 @@ export interface StageDefinition {
   readonly maxRedeliveryCount?: number;
   /** The most messages waiting or in flight in the stage's queue before its fetcher pauses. @default 1000 */
   readonly bufferSize?: number;
+  /** Events packed into one message; 1 sends one event per message. @default 100 */
+  readonly maxEventsPerMessage?: number;
   /** What a thrown error does: `retry`, `skip` or `abort` (see `ON_STAGE_ERROR`). @default 'retry' */
   readonly onStageError?: OnStageError;
   /** Told of events that failed for good. @default logs each failure */
@@ -69,12 +72,13 @@ export interface ResolvedStage {
   readonly eventTypes?: readonly string[];
   readonly start: PipelineStart;
   readonly output?: { readonly stream: string; readonly type?: string };
-  readonly handle: StageHandler;
+  readonly handle: StageHandler<never, unknown>;
   readonly concurrency: number;
   readonly batchSize: number;
   readonly timeoutMs: number;
   readonly maxRedeliveryCount: number;
   readonly bufferSize: number;
+  readonly maxEventsPerMessage: number;
   readonly onStageError: OnStageError;
   readonly failedHandler?: FailedHandler;
 }

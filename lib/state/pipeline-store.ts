@@ -100,7 +100,8 @@ export class PipelineStore {
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: REGISTRY_KEY }, sk: { S: pipeline.name } },
-        UpdateExpression: 'SET definition = :definition, updatedAt = :now',
+        UpdateExpression: 'SET #definition = :definition, updatedAt = :now',
+        ExpressionAttributeNames: { '#definition': 'definition' },
         ExpressionAttributeValues: {
           ':definition': { S: JSON.stringify(definition) },
           ':now': { N: String(now) },

@@ -34,6 +34,8 @@ export interface LocalStagesOptions {
   readonly stateTable?: string;
   /** How often each stage's fetcher runs. @default 60000 */
   readonly fetcherIntervalMs?: number;
+  /** How long each fetcher run lasts; a halt takes effect at the next run. @default 60 */
+  readonly fetcherTimeoutSeconds?: number;
   /** How often a caught-up fetcher reads the live edge. @default 1000 */
   readonly fetcherPollIntervalMs?: number;
   /** The event log's settle window (see `startLocalPipeline`). @default the EventLog default */
@@ -143,6 +145,7 @@ export async function startLocalStages(options: LocalStagesOptions): Promise<Loc
           ...(stage.eventTypes ? { eventTypes: stage.eventTypes } : {}),
           start: stage.start,
           bufferSize: stage.bufferSize,
+          maxEventsPerMessage: stage.maxEventsPerMessage,
         },
         // SQS queue names take no dots.
         queueName: `sluice-${stage.pipeline.replace(/\./g, '-')}`,
@@ -165,6 +168,9 @@ export async function startLocalStages(options: LocalStagesOptions): Promise<Loc
         workerTimeoutSeconds: Math.ceil(stage.timeoutMs / 1000),
         maxRedeliveryCount: stage.maxRedeliveryCount,
         ...(options.fetcherIntervalMs !== undefined ? { fetcherIntervalMs: options.fetcherIntervalMs } : {}),
+        ...(options.fetcherTimeoutSeconds !== undefined
+          ? { fetcherTimeoutSeconds: options.fetcherTimeoutSeconds }
+          : {}),
         ...(options.fetcherPollIntervalMs !== undefined
           ? { fetcherPollIntervalMs: options.fetcherPollIntervalMs }
           : {}),
