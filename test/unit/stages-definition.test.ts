@@ -219,9 +219,9 @@ describe('stageEventHandler', () => {
     const resolved = defineStages(
       stages({ stages: [{ name: 'price', onStageError: 'skip', handle: () => Promise.reject(cause) }] }),
     );
-    const failure = await stageEventHandler(stageOf(resolved, 'price'), { halt })(event(), context).catch(
-      (e) => e,
-    );
+    const failure = (await Promise.resolve(
+      stageEventHandler(stageOf(resolved, 'price'), { halt })(event(), context),
+    ).catch((error: unknown) => error)) as Error;
     expect(failure).toBeInstanceOf(NonRetryableError);
     expect(failure.message).toBe('stage price skipped event 0000000000001-0000-aaaaaaaa: price missing');
     expect(failure.cause).toBe(cause);
