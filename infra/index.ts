@@ -5,7 +5,9 @@ export {
   maxReceiveCountFor,
   VISIBILITY_TIMEOUT_FACTOR,
 } from './event-pipeline';
+export { type EventStageProps, EventStages, type EventStagesProps } from './event-stages';
 export { SluiceGuardrails } from './guardrails';
+export { IngestFunction, type IngestFunctionProps } from './ingest';
 export {
   PipelineMonitoring,
   type PipelineMonitoringProps,
@@ -13,4 +15,3 @@ export {
 } from './pipeline-monitoring';
 export { SLUICE_RUNTIME, SluiceFunction, type SluiceFunctionProps } from './sluice-function';
 export { PipelineStateTable, type PipelineStateTableProps, STATE_TABLE_ACTIONS } from './state-table';
-export { IngestFunction, type IngestFunctionProps } from './ingest';
