@@ -1,4 +1,5 @@
 export { ON_STAGE_ERROR, type OnStageError, STAGE_DEFAULTS } from './constants';
+export { guardedCommit, type SlowestConsumer, slowestConsumer } from './consumer-lag';
 export { defineStages, stageOf } from './define-stages';
 export { InvalidStagesError, LaggingConsumerError } from './errors';
 export { stagePipelineName, stageStreamName } from './names';
