@@ -5,6 +5,7 @@ export {
   maxReceiveCountFor,
   VISIBILITY_TIMEOUT_FACTOR,
 } from './event-pipeline';
+export { type EventStageProps, EventStages, type EventStagesProps } from './event-stages';
 export { SluiceGuardrails } from './guardrails';
 export { IngestFunction, type IngestFunctionProps } from './ingest';
 export {

@@ -123,6 +123,7 @@ export {
 } from './pipeline/definition';
 export * from './retry';
 export * from './sqs';
+export * from './stages';
 export {
   CheckpointConflictError,
   CheckpointRegressionError,

@@ -28,6 +28,12 @@ export interface PipelineStatusRow {
   readonly queueUrl: string | null;
   /** Messages in the queue: visible, in flight and delayed. */
   readonly backlog: number | null;
+  /** Where the fetcher pauses: the most messages it lets wait in the queue. */
+  readonly bufferSize: number | null;
+  /** `backlog / bufferSize`: at 1 the fetcher pauses and the backlog grows in the log instead. */
+  readonly pressure: number | null;
+  /** Set when the pipeline was halted (a stage that aborted): when, and why. */
+  readonly halted: { readonly at: number; readonly reason: string } | null;
   readonly deadLetterQueueUrl: string | null;
   readonly deadLetters: number | null;
   /** The fetcher holding the lease, while it is unexpired. */
@@ -48,7 +54,9 @@ export interface PipelineStatusRow {
 export function registerStatus(program: Command, io: CliIo): void {
   program
     .command('status')
-    .description('show every pipeline: position, lag, queue backlog, DLQ depth, lease owner, last run')
+    .description(
+      'show every pipeline (every stage): position, lag, queue backlog and pressure, DLQ depth, lease owner, last run, halts',
+    )
     .argument('[pipelines...]', 'only these pipelines')
     .addHelpText(
       'after',
@@ -89,13 +97,14 @@ async function status(context: CliContext, names: readonly string[]): Promise<vo
   }
   context.print(
     renderTable(
-      ['Pipeline', 'Stream', 'Position', 'Lag', 'Backlog', 'DLQ', 'Lease owner', 'Last run'],
+      ['Pipeline', 'Stream', 'Position', 'Lag', 'Backlog', 'Pressure', 'DLQ', 'Lease owner', 'Last run'],
       rows.map((row) => [
-        row.problems.length > 0 ? `${row.pipeline} (!)` : row.pipeline,
+        `${row.pipeline}${row.halted ? ' (halted)' : ''}${row.problems.length > 0 ? ' (!)' : ''}`,
         row.stream ?? '?',
         row.position ?? '?',
         row.lagMs === null ? '?' : humanDuration(row.lagMs),
         row.backlog === null ? '?' : String(row.backlog),
+        row.pressure === null ? '?' : `${Math.round(row.pressure * 100)}%`,
         row.deadLetters === null ? (row.deadLetterQueueUrl === null ? '-' : '?') : String(row.deadLetters),
         row.leaseOwner ?? '-',
         lastRunText(row.lastRun),
@@ -104,6 +113,10 @@ async function status(context: CliContext, names: readonly string[]): Promise<vo
   );
   for (const row of rows) {
     for (const problem of row.problems) context.io.stderr.write(`warning: ${row.pipeline}: ${problem}\n`);
+    if (row.halted)
+      context.print(
+        `${row.pipeline} is halted since ${new Date(row.halted.at).toISOString()}: ${row.halted.reason}`,
+      );
   }
 }
 
@@ -146,6 +159,9 @@ async function pipelineRow(
     lagMs: state ? Math.max(0, now - positionTimeMs(state.position)) : null,
     queueUrl: pipeline.queueUrl,
     backlog: backlog ?? null,
+    bufferSize: pipeline.bufferSize,
+    pressure: backlog === undefined ? null : backlog / pipeline.bufferSize,
+    halted: pipeline.halted ?? null,
     deadLetterQueueUrl: deadLetterQueueUrl ?? null,
     deadLetters: deadLetters ?? null,
     ...lease(state, now),
@@ -191,6 +207,9 @@ function invalidRow(name: string, problem: string): PipelineStatusRow {
     lagMs: null,
     queueUrl: null,
     backlog: null,
+    bufferSize: null,
+    pressure: null,
+    halted: null,
     deadLetterQueueUrl: null,
     deadLetters: null,
     leaseOwner: null,

@@ -158,6 +158,8 @@ export interface ResolvedPipeline {
   readonly maxMessageBytes: number;
   readonly maxEventsPerMessage: number;
   readonly enabled: boolean;
+  /** Set by `PipelineStore.haltPipeline` (a stage that aborted): when, and why. A halted pipeline is not enabled. */
+  readonly halted?: { readonly at: number; readonly reason: string };
 }
 
 /** A pipeline definition that breaks the rules; `problems` lists each, with the value given. */

@@ -97,14 +97,17 @@ export class PipelineStore {
   async putPipeline(definition: PipelineDefinition): Promise<ResolvedPipeline> {
     const pipeline = resolvePipeline(definition);
     const now = this.clock();
+    // An update rather than a put, so that a halt (see `haltPipeline`) outlives re-registration: a
+    // deployed fetcher registers its definition again on every cold start.
     await this.send(
-      new PutItemCommand({
+      new UpdateItemCommand({
         TableName: this.tableName,
-        Item: {
-          pk: { S: REGISTRY_KEY },
-          sk: { S: pipeline.name },
-          definition: { S: JSON.stringify(definition) },
-          updatedAt: { N: String(now) },
+        Key: { pk: { S: REGISTRY_KEY }, sk: { S: pipeline.name } },
+        UpdateExpression: 'SET #definition = :definition, updatedAt = :now',
+        ExpressionAttributeNames: { '#definition': 'definition' },
+        ExpressionAttributeValues: {
+          ':definition': { S: JSON.stringify(definition) },
+          ':now': { N: String(now) },
         },
       }),
     );
@@ -149,7 +152,63 @@ export class PipelineStore {
         ConsistentRead: true,
       }),
     );
-    return output.Item ? resolvePipeline(JSON.parse(output.Item.definition?.S ?? '{}')) : undefined;
+    return output.Item ? registeredPipeline(output.Item) : undefined;
+  }
+
+  /**
+   * Stops a pipeline until {@link resumePipeline}: the fetcher skips it, as it skips a disabled one,
+   * and the halt outlives the pipeline's re-registration. `getPipeline` and `listPipelines` report it
+   * as `enabled: false` with `halted: { at, reason }`. Halting a halted pipeline keeps its first reason.
+   *
+   * @throws `PipelineNotFoundError` when no pipeline of that name is registered.
+   *
+   * @example
+   * ```ts
+   * await store.haltPipeline('orders.transform', 'event 0190... failed: price missing');
+   * ```
+   */
+  async haltPipeline(name: string, reason: string): Promise<void> {
+    try {
+      await this.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: REGISTRY_KEY }, sk: { S: name } },
+          UpdateExpression:
+            'SET haltedAt = if_not_exists(haltedAt, :now), haltReason = if_not_exists(haltReason, :reason)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':now': { N: String(this.clock()) }, ':reason': { S: reason } },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new PipelineNotFoundError(name);
+      throw error;
+    }
+  }
+
+  /**
+   * Lifts a halt set by {@link haltPipeline}; the pipeline carries on from its checkpoint.
+   *
+   * @throws `PipelineNotFoundError` when no pipeline of that name is registered.
+   *
+   * @example
+   * ```ts
+   * await store.resumePipeline('orders.transform');
+   * ```
+   */
+  async resumePipeline(name: string): Promise<void> {
+    try {
+      await this.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: REGISTRY_KEY }, sk: { S: name } },
+          UpdateExpression: 'REMOVE haltedAt, haltReason',
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new PipelineNotFoundError(name);
+      throw error;
+    }
   }
 
   /**
@@ -181,7 +240,7 @@ export class PipelineStore {
       for (const item of output.Items ?? []) {
         const name = item.sk?.S ?? '';
         try {
-          pipelines.push(resolvePipeline(JSON.parse(item.definition?.S ?? '')));
+          pipelines.push(registeredPipeline(item));
         } catch (error) {
           invalid.push({ name, error: error as Error });
         }
@@ -643,4 +702,15 @@ function checkDuration(durationMs: number): void {
       durationMs,
     );
   }
+}
+
+/** A registry item as a resolved pipeline: a halted pipeline is disabled, and says why. */
+function registeredPipeline(item: Record<string, AttributeValue>): ResolvedPipeline {
+  const pipeline = resolvePipeline(JSON.parse(item.definition?.S ?? ''));
+  if (item.haltedAt?.N === undefined) return pipeline;
+  return {
+    ...pipeline,
+    enabled: false,
+    halted: { at: Number(item.haltedAt.N), reason: item.haltReason?.S ?? '' },
+  };
 }

@@ -215,6 +215,9 @@ describe('sluice status', () => {
       position,
       queueUrl: queue.queueUrl,
       backlog: 3,
+      bufferSize: 1000,
+      pressure: 0.003,
+      halted: null,
       deadLetterQueueUrl: queue.deadLetterQueueUrl,
       deadLetters: 2,
       leaseOwner: 'fetcher-test',
@@ -231,6 +234,28 @@ describe('sluice status', () => {
     expect(table.stdout).toContain(name);
     expect(table.stdout).toContain(position);
     expect(table.stdout).toContain('finished');
+  });
+
+  it('shows a halted stage with its reason', async () => {
+    const queue = await createQueueWithDeadLetterQueue(sqs);
+    const name = uniqueName('orders.load');
+    await store.putPipeline({ name, stream: 'orders.transform', queueUrl: queue.queueUrl, bufferSize: 4 });
+    await store.haltPipeline(name, 'stage load aborted on event e-1: warehouse down');
+
+    const { code, stdout } = await sluice(['status', name, '--json']);
+    const table = await sluice(['status', name]);
+
+    expect(code).toBe(0);
+    const rows = JSON.parse(stdout) as Record<string, unknown>[];
+    expect(rows[0]).toMatchObject({
+      enabled: false,
+      bufferSize: 4,
+      pressure: 0,
+      halted: { reason: 'stage load aborted on event e-1: warehouse down' },
+    });
+    expect(table.stdout).toContain(`${name} (halted)`);
+    expect(table.stdout).toContain('is halted since');
+    expect(table.stdout).toContain('warehouse down');
   });
 
   it('fails when a pipeline asked for is not registered', async () => {

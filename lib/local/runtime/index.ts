@@ -29,6 +29,7 @@ export {
   startLocalPipeline,
   validateLocalPipelineOptions,
 } from './local-pipeline';
+export { type LocalStages, type LocalStagesOptions, startLocalStages } from './local-stages';
 export {
   FixedRateSchedule,
   type FixedRateScheduleOptions,

@@ -562,7 +562,8 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   return arn;
 }
 
-async function messagesIn(sqs: SQSClient, queueUrl: string): Promise<number> {
+/** Messages visible, in flight and delayed in a queue. */
+export async function messagesIn(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,

@@ -1,0 +1,5 @@
+import { createStageWorker } from '../../lib';
+import { orderStages } from './orders-stages';
+
+/** The Lambda handler of the example's `transform` stage (the `entry` of its stage in `EventStages`). */
+export const handler = createStageWorker(orderStages(), 'transform');

@@ -1,0 +1,254 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SluiceError, ValidationError } from '../../errors';
+import type { EventLog } from '../../event-log/event-log';
+import { createStageWorker } from '../../stages/stage-worker';
+import type { ResolvedStages } from '../../stages/types';
+import { PipelineStore } from '../../state/pipeline-store';
+import { isDeliveredAt } from '../../time/position';
+import { startDynamoDbLocal } from '../dynamodb-local';
+import { startSqsEmulator } from '../sqs-emulator';
+import type { LambdaHandler } from './lambda-context';
+import {
+  type LocalEndpoints,
+  type LocalPipeline,
+  type LocalPipelineOptions,
+  messagesIn,
+  startLocalPipeline,
+} from './local-pipeline';
+import { pause } from './pause';
+import type { LambdaSqsEvent } from './sqs-event-source';
+
+/** Options of {@link startLocalStages}. */
+export interface LocalStagesOptions {
+  /** The stages, as `defineStages` returns them. */
+  readonly stages: ResolvedStages;
+  /**
+   * Where DynamoDB and SQS are; one set serves every stage.
+   * @default DynamoDB Local and the SQS emulator, started on loopback ports and stopped by `stop()`
+   */
+  readonly endpoints?: Exclude<LocalEndpoints, 'aws'>;
+  /** @default 'sluice-events' */
+  readonly eventLogTable?: string;
+  /** @default 'sluice-state' */
+  readonly stateTable?: string;
+  /** How often each stage's fetcher runs. @default 60000 */
+  readonly fetcherIntervalMs?: number;
+  /** How long each fetcher run lasts; a halt takes effect at the next run. @default 60 */
+  readonly fetcherTimeoutSeconds?: number;
+  /** How often a caught-up fetcher reads the live edge. @default 1000 */
+  readonly fetcherPollIntervalMs?: number;
+  /** The event log's settle window (see `startLocalPipeline`). @default the EventLog default */
+  readonly settleWindowMs?: number;
+  /** The most worker invocations at once, per stage. @default 5 */
+  readonly maximumConcurrency?: number;
+  /** Told of errors of the functions it runs. @default logs with console.error */
+  readonly onError?: LocalPipelineOptions['onError'];
+}
+
+/** A running local multi-stage pipeline. */
+export interface LocalStages {
+  /** An event log for producers. */
+  readonly eventLog: EventLog;
+  readonly store: PipelineStore;
+  /** Each stage's local pipeline, by stage name: its queues, failures and stats. */
+  readonly stages: Readonly<Record<string, LocalPipeline>>;
+  readonly endpoints: { readonly dynamodb: string; readonly sqs: string };
+  /** The PIDs of the emulators it started. */
+  readonly pids: readonly number[];
+  /**
+   * Resolves once every stage has handled (or dead-lettered) everything committed so far, the cascade
+   * included: checked stage by stage in order, each stage's checkpoint past the newest event of its
+   * stream, its queues empty and nothing of it running, twice in a row. A halted stage (one that
+   * aborted) counts once its queues are empty: its fetcher takes nothing more.
+   * @throws `SluiceError` naming what was still busy when `timeoutMs` (default 60000) passed.
+   */
+  waitForIdle(options?: { readonly timeoutMs?: number }): Promise<void>;
+  /** Stops every stage, then the emulators it started. */
+  stop(): Promise<void>;
+}
+
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const REGION = 'us-east-1';
+
+/**
+ * Runs a multi-stage pipeline on one machine: each stage as a local pipeline (fetcher on a schedule,
+ * worker on an SQS event source, failed handler on its DLQ) with the stage's own settings, all on one
+ * pair of emulators, one event log and one state table.
+ *
+ * @example
+ * ```ts
+ * const local = await startLocalStages({ stages: orders, fetcherIntervalMs: 500 });
+ * await local.eventLog.commit({ stream: 'orders', type: 'order.placed', data: { id: 'o-1' } });
+ * await local.waitForIdle(); // every stage has handled everything
+ * await local.stop();
+ * ```
+ */
+export async function startLocalStages(options: LocalStagesOptions): Promise<LocalStages> {
+  if (!options?.stages || !Array.isArray(options.stages.stages))
+    throw new ValidationError('stages must be what defineStages returns', options?.stages);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error('stopping local stages failed', error);
+      }
+    }
+  };
+  try {
+    const pids: number[] = [];
+    let endpoints = options.endpoints;
+    if (endpoints === undefined) {
+      const [dynamodb, sqs] = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
+      for (const started of [dynamodb, sqs]) {
+        if (started.status === 'fulfilled') {
+          pids.push(started.value.pid);
+          cleanups.push(() => started.value.stop());
+        }
+      }
+      if (dynamodb.status === 'rejected') throw dynamodb.reason;
+      if (sqs.status === 'rejected') throw sqs.reason;
+      endpoints = { dynamodb: dynamodb.value.endpoint, sqs: sqs.value.endpoint };
+    }
+    const dynamodb = new DynamoDBClient({
+      endpoint: endpoints.dynamodb,
+      region: REGION,
+      credentials: CREDENTIALS,
+    });
+    const sqs = new SQSClient({
+      endpoint: endpoints.sqs,
+      useQueueUrlAsEndpoint: false,
+      region: REGION,
+      credentials: CREDENTIALS,
+    });
+    cleanups.push(() => {
+      dynamodb.destroy();
+      sqs.destroy();
+    });
+    const eventLogTable = options.eventLogTable ?? 'sluice-events';
+    const stateTable = options.stateTable ?? 'sluice-state';
+
+    const running: Record<string, LocalPipeline> = {};
+    let producerLog: EventLog | undefined;
+    for (const stage of options.stages.stages) {
+      const local = await startLocalPipeline({
+        endpoints,
+        region: REGION,
+        credentials: CREDENTIALS,
+        eventLogTable,
+        stateTable,
+        pipeline: {
+          name: stage.pipeline,
+          stream: stage.stream,
+          ...(stage.eventTypes ? { eventTypes: stage.eventTypes } : {}),
+          start: stage.start,
+          bufferSize: stage.bufferSize,
+          maxEventsPerMessage: stage.maxEventsPerMessage,
+        },
+        // SQS queue names take no dots.
+        queueName: `sluice-${stage.pipeline.replace(/\./g, '-')}`,
+        workerFactory: (resources) =>
+          createStageWorker(
+            options.stages,
+            stage.name,
+            {
+              queueUrl: resources.queueUrl,
+              deadLetterQueueUrl: resources.deadLetterQueueUrl,
+              stateTable: resources.stateTable,
+              eventLog: resources.eventLog,
+              sqs: resources.sqs,
+              dynamodb: resources.dynamodb,
+            },
+            {},
+          ) as unknown as LambdaHandler<LambdaSqsEvent>,
+        ...(stage.failedHandler ? { failedHandler: stage.failedHandler } : {}),
+        batchSize: stage.batchSize,
+        workerTimeoutSeconds: Math.ceil(stage.timeoutMs / 1000),
+        maxRedeliveryCount: stage.maxRedeliveryCount,
+        ...(options.fetcherIntervalMs !== undefined ? { fetcherIntervalMs: options.fetcherIntervalMs } : {}),
+        ...(options.fetcherTimeoutSeconds !== undefined
+          ? { fetcherTimeoutSeconds: options.fetcherTimeoutSeconds }
+          : {}),
+        ...(options.fetcherPollIntervalMs !== undefined
+          ? { fetcherPollIntervalMs: options.fetcherPollIntervalMs }
+          : {}),
+        ...(options.settleWindowMs !== undefined ? { settleWindowMs: options.settleWindowMs } : {}),
+        ...(options.maximumConcurrency !== undefined
+          ? { maximumConcurrency: options.maximumConcurrency }
+          : {}),
+        ...(options.onError ? { onError: options.onError } : {}),
+      });
+      cleanups.push(() => local.stop());
+      running[stage.name] = local;
+      producerLog ??= local.eventLog;
+    }
+    const eventLog = producerLog as EventLog;
+    const store = new PipelineStore({ tableName: stateTable, client: dynamodb });
+
+    /** What keeps one stage busy, or `undefined` when it is idle. */
+    const stageBusy = async (stageIndex: number): Promise<string | undefined> => {
+      const stage = options.stages.stages[stageIndex];
+      const local = stage ? running[stage.name] : undefined;
+      if (!stage || !local) return undefined;
+      const busy: string[] = [];
+      const stats = local.stats();
+      if (stats.worker.inFlight > 0) busy.push(`${stats.worker.inFlight} worker invocation(s) running`);
+      if (stats.failed.inFlight > 0)
+        busy.push(`${stats.failed.inFlight} failed-function invocation(s) running`);
+      const [pipeline, state, newest, queued, dead] = await Promise.all([
+        store.getPipeline(stage.pipeline),
+        store.getState(stage.pipeline),
+        eventLog.revrange(stage.stream, {
+          limit: 1,
+          ...(stage.eventTypes ? { types: stage.eventTypes } : {}),
+        }),
+        messagesIn(sqs, local.queueUrl),
+        messagesIn(sqs, local.deadLetterQueueUrl),
+      ]);
+      const latest = newest.events[0];
+      if (!pipeline?.halted && latest && (!state || !isDeliveredAt(state.position, latest.id)))
+        busy.push(`the checkpoint has not passed event ${latest.id}`);
+      if (queued > 0) busy.push(`${queued} message(s) in the queue`);
+      if (dead > 0) busy.push(`${dead} message(s) in the DLQ`);
+      return busy.length > 0 ? `stage ${stage.name}: ${busy.join(', ')}` : undefined;
+    };
+
+    let stopped: Promise<void> | undefined;
+    return {
+      eventLog,
+      store,
+      stages: running,
+      endpoints,
+      pids,
+      async waitForIdle(waitOptions = {}) {
+        const timeoutMs = waitOptions.timeoutMs ?? 60_000;
+        const deadline = Date.now() + timeoutMs;
+        let quietSweeps = 0;
+        let busy: string | undefined = 'not checked';
+        while (Date.now() < deadline) {
+          // In stage order: once a stage is idle it commits nothing more, so a later stage found idle
+          // after it has everything it will get.
+          busy = undefined;
+          for (let index = 0; index < options.stages.stages.length && busy === undefined; index += 1)
+            busy = await stageBusy(index);
+          // Twice in a row: a message between a receive and its invocation shows in neither count for a moment.
+          quietSweeps = busy === undefined ? quietSweeps + 1 : 0;
+          if (quietSweeps >= 2) return;
+          await pause(200);
+        }
+        throw new SluiceError(
+          `stages ${options.stages.name} were not idle after ${timeoutMs} ms: ${busy ?? 'they were idle only briefly'}`,
+        );
+      },
+      stop() {
+        stopped ??= cleanUp();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}

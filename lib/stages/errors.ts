@@ -1,0 +1,36 @@
+import { SluiceError, ValidationError } from '../errors';
+
+/** A stages definition that breaks the rules; `problems` lists each, with the value given. */
+export class InvalidStagesError extends ValidationError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[], value: unknown) {
+    super(`invalid stages definition: ${problems.join('; ')}`, value);
+    this.name = 'InvalidStagesError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * A commit refused by `guardedCommit` because the slowest consumer of the stream is too far behind:
+ * the producer should slow down and try again later.
+ */
+export class LaggingConsumerError extends SluiceError {
+  readonly stream: string;
+  /** The slowest consumer pipeline of the stream. */
+  readonly pipeline: string;
+  /** How far behind the newest event of the stream it is, in milliseconds. */
+  readonly lagMs: number;
+  readonly maxLagMs: number;
+
+  constructor(details: { stream: string; pipeline: string; lagMs: number; maxLagMs: number }) {
+    super(
+      `stream ${details.stream}: consumer ${details.pipeline} is ${details.lagMs} ms behind, more than the ${details.maxLagMs} ms allowed; commit refused`,
+    );
+    this.name = 'LaggingConsumerError';
+    this.stream = details.stream;
+    this.pipeline = details.pipeline;
+    this.lagMs = details.lagMs;
+    this.maxLagMs = details.maxLagMs;
+  }
+}
