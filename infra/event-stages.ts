@@ -149,6 +149,13 @@ export class EventStages extends Construct {
         new cloudwatch.GraphWidget({
           title: `Stage ${name}: events`,
           left: [pipeline.monitoring.workerMetric(WORKER_METRICS.eventsHandled, `${name} handled`), failed],
+          right: [
+            pipeline.monitoring.sluiceWorkerMetric(
+              WORKER_METRICS.averageLatencyMs,
+              'Average',
+              `${name} average latency (ms)`,
+            ),
+          ],
           width: 12,
           height: 6,
         }),

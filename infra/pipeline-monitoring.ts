@@ -182,7 +182,10 @@ export class PipelineMonitoring extends Construct {
             this.workerMetric(WORKER_METRICS.eventsFailed, 'Failed (will retry)'),
             this.workerMetric(WORKER_METRICS.eventsDeadLettered, 'Dead-lettered'),
           ]),
-          graph('Lag behind the event log (ms)', [lag]),
+          graph('Lag behind the event log, and commit-to-handled latency (ms)', [
+            lag,
+            this.sluiceWorkerMetric(WORKER_METRICS.averageLatencyMs, 'Average', 'Average latency'),
+          ]),
         ],
         [
           graph(
@@ -255,6 +258,18 @@ export class PipelineMonitoring extends Construct {
    */
   public workerMetric(metricName: string, label: string): cloudwatch.Metric {
     return this.sluiceMetric(SERVICE_NAMES.worker, metricName, 'Sum', label);
+  }
+
+  /**
+   * Any metric the worker publishes for this pipeline, with the statistic given.
+   *
+   * @example
+   * ```ts
+   * monitoring.sluiceWorkerMetric('AverageLatencyMs', 'Average', 'Latency (ms)');
+   * ```
+   */
+  public sluiceWorkerMetric(metricName: string, statistic: string, label: string): cloudwatch.Metric {
+    return this.sluiceMetric(SERVICE_NAMES.worker, metricName, statistic, label);
   }
 
   private sluiceMetric(service: string, metricName: string, statistic: string, label: string) {

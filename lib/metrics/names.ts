@@ -50,4 +50,6 @@ export const WORKER_METRICS = {
   eventsUnstarted: 'EventsUnstarted',
   malformedMessages: 'MalformedMessages',
   outputEventsCommitted: 'OutputEventsCommitted',
+  /** Average, over a batch's succeeded events, of the time from commit to success (absent when none). */
+  averageLatencyMs: 'AverageLatencyMs',
 } as const;

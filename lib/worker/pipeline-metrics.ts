@@ -19,6 +19,12 @@ export function addWorkerBatchMetrics(metrics: Metrics, stats: BatchStats): void
   metrics.addMetric(WORKER_METRICS.eventsUnstarted, MetricUnit.Count, stats.unstarted);
   metrics.addMetric(WORKER_METRICS.malformedMessages, MetricUnit.Count, stats.malformed);
   metrics.addMetric(WORKER_METRICS.outputEventsCommitted, MetricUnit.Count, stats.outputEvents);
+  if (stats.succeeded > 0)
+    metrics.addMetric(
+      WORKER_METRICS.averageLatencyMs,
+      MetricUnit.Milliseconds,
+      Math.round(stats.latencyMsTotal / stats.succeeded),
+    );
 }
 
 /**

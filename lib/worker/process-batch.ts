@@ -17,6 +17,7 @@ import {
 } from '../messages/envelope';
 import { NonRetryableError, RetryableError } from '../retry/errors';
 import { sendMessageBatches } from '../sqs/send-message-batches';
+import { eventIdToEpochMs } from '../time/event-id';
 import { type BackoffPolicy, backoffDelaySeconds } from './backoff';
 import { type MarkerStore, type MessageMarker, markerKey } from './marker-store';
 import type { SqsRecord } from './sqs-record';
@@ -358,6 +359,8 @@ async function settleMessage<TData>(
     if (result.kind === 'succeeded') {
       completed.add(event.id);
       stats.succeeded += 1;
+      // From the commit (the event id's time) to now: the pipeline's end-to-end latency.
+      stats.latencyMsTotal += Math.max(0, deps.clock() - eventIdToEpochMs(event.id));
     } else if (result.kind === 'unstarted') {
       stats.unstarted += 1;
       retry = true;
@@ -488,6 +491,7 @@ export function emptyBatchStats(messages = 0): BatchStats {
     unstarted: 0,
     malformed: 0,
     outputEvents: 0,
+    latencyMsTotal: 0,
   };
 }
 

@@ -98,6 +98,8 @@ export interface BatchStats {
   unstarted: number;
   malformed: number;
   outputEvents: number;
+  /** The sum, over the events that succeeded, of the time from their commit to their success, in ms. */
+  latencyMsTotal: number;
 }
 
 /** The places in a batch where a test can stop the worker as if its Lambda died. */

@@ -590,6 +590,9 @@ describe('worker settings from the environment, as the EventPipeline construct s
         EventsFailed: 1,
         EventsDeadLettered: 0,
       });
+      // Commit-to-handled latency, averaged over the two events that succeeded: they were made just now.
+      expect(document?.AverageLatencyMs).toEqual(expect.any(Number));
+      expect(document?.AverageLatencyMs as number).toBeLessThan(60_000);
     } finally {
       vi.unstubAllEnvs();
       vi.restoreAllMocks();

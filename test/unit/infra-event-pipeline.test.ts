@@ -400,6 +400,7 @@ describe('EventPipeline', () => {
       'EventsFailed',
       'EventsDeadLettered',
       'LagMs',
+      'AverageLatencyMs',
       'ApproximateNumberOfMessagesVisible',
       'ApproximateAgeOfOldestMessage',
       'ThrottledRequests',

@@ -130,7 +130,7 @@ describe('EventStages', () => {
     expect(committing(withoutOutput.template)).toBe(1);
   });
 
-  it('has a dashboard row per stage with its pressure against its bufferSize', () => {
+  it('has a dashboard row per stage with its latency, and its pressure against its bufferSize', () => {
     const { template } = stagesStack();
     const body = JSON.stringify(
       Object.values(template.findResources('AWS::CloudWatch::Dashboard')).map(
@@ -140,6 +140,8 @@ describe('EventStages', () => {
     expect(body).toContain('Stage load: backlog and pressure');
     expect(body).toContain('/ 200');
     expect(body).toContain('/ 1000');
+    expect(body).toContain('load average latency (ms)');
+    expect(body).toContain('AverageLatencyMs');
   });
 
   it('fails when the stages repeat a name, write to a bad stream or let a middle stage drop its output', () => {
