@@ -2,7 +2,6 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
@@ -25,8 +24,8 @@ export interface EventStageProps
   /** The stream it writes, as in `defineStages`. @default '<stages name>.<stage name>' */
   readonly outputStream?: string;
   /**
-   * As in `defineStages`. `abort` lets the worker halt its pipeline (`dynamodb:UpdateItem` on the
-   * state table) and adds the `aborted` alarm. @default 'retry'
+   * As in `defineStages`. `abort` adds the `aborted` alarm (halting the pipeline is an UpdateItem on
+   * the state table, which every worker may call). @default 'retry'
    */
   readonly onStageError?: OnStageError;
 }
@@ -107,12 +106,8 @@ export class EventStages extends Construct {
       stages[name] = pipeline;
       const failed = pipeline.monitoring.workerMetric(WORKER_METRICS.eventsFailed, `${name} failed`);
       if (onStageError === ON_STAGE_ERROR.abort) {
-        pipeline.workerFunction.addToRolePolicy(
-          new iam.PolicyStatement({
-            actions: ['dynamodb:UpdateItem'],
-            resources: [this.stateTable.table.tableArn],
-          }),
-        );
+        // Halting is an UpdateItem on the state table, which every worker may already call (for its
+        // pipeline's running totals): only the alarm is added.
         const alarm = failed.createAlarm(this, `Stage${index}Aborted`, {
           alarmDescription: `Stage ${name} of Sluice stages ${props.name} failed an event and halted its pipeline ${pipeline.pipelineName}: its fetcher feeds it nothing until PipelineStore.resumePipeline.`,
           threshold: 1,

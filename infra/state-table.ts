@@ -16,8 +16,11 @@ export const STATE_TABLE_ACTIONS = {
     'dynamodb:DeleteItem',
     'dynamodb:Query',
   ],
-  /** Idempotency markers: one consistent batch read per batch, one conditional write per message. */
-  worker: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+  /**
+   * Idempotency markers: one consistent batch read per batch, one conditional write per message;
+   * the pipeline's running totals: one `UpdateItem` per batch.
+   */
+  worker: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   /** Once-per-event claims and failure records. */
   failedHandler: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
 } as const;

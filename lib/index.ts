@@ -192,6 +192,7 @@ export {
   type MessageMarker,
   markerKey,
 } from './worker/marker-store';
+export { addBatchCounters, type PipelineCounters, readPipelineCounters } from './worker/pipeline-counters';
 export { type BatchDependencies, processBatch } from './worker/process-batch';
 export { queueUrlFromArn, type SqsEvent, type SqsRecord } from './worker/sqs-record';
 export {

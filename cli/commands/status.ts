@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import {
   formatPosition,
+  type PipelineCounters,
   type PipelineState,
   type PipelineStore,
   positionTimeMs,
   queueDepth,
   type ResolvedPipeline,
   type RunRecord,
+  readPipelineCounters,
 } from '../../lib';
 import { type CliContext, runAction } from '../context';
 import { deadLetterQueueUrlOf } from '../dead-letter-queue';
@@ -47,6 +49,8 @@ export interface PipelineStatusRow {
     readonly stopReason: string | null;
     readonly error: string | null;
   } | null;
+  /** The workers' running totals: events handled, failed attempts, dead-lettered, average latency. */
+  readonly counters: PipelineCounters | null;
   /** What could not be read, each naming the queue or record. */
   readonly problems: readonly string[];
 }
@@ -97,12 +101,28 @@ async function status(context: CliContext, names: readonly string[]): Promise<vo
   }
   context.print(
     renderTable(
-      ['Pipeline', 'Stream', 'Position', 'Lag', 'Backlog', 'Pressure', 'DLQ', 'Lease owner', 'Last run'],
+      [
+        'Pipeline',
+        'Stream',
+        'Position',
+        'Lag',
+        'Handled',
+        'Failed',
+        'Latency',
+        'Backlog',
+        'Pressure',
+        'DLQ',
+        'Lease owner',
+        'Last run',
+      ],
       rows.map((row) => [
         `${row.pipeline}${row.halted ? ' (halted)' : ''}${row.problems.length > 0 ? ' (!)' : ''}`,
         row.stream ?? '?',
         row.position ?? '?',
         row.lagMs === null ? '?' : humanDuration(row.lagMs),
+        row.counters ? String(row.counters.handled) : '-',
+        row.counters ? String(row.counters.failed) : '-',
+        row.counters?.averageLatencyMs == null ? '-' : humanDuration(row.counters.averageLatencyMs),
         row.backlog === null ? '?' : String(row.backlog),
         row.pressure === null ? '?' : `${Math.round(row.pressure * 100)}%`,
         row.deadLetters === null ? (row.deadLetterQueueUrl === null ? '-' : '?') : String(row.deadLetters),
@@ -136,11 +156,12 @@ async function pipelineRow(
     }
   };
   const sqs = context.sqs();
-  const [state, runs, backlog, deadLetterQueueUrl] = await Promise.all([
+  const [state, runs, backlog, deadLetterQueueUrl, counters] = await Promise.all([
     attempt('state', () => store.getState(pipeline.name)),
     attempt('runs', () => store.listRuns(pipeline.name, 1)),
     attempt(`queue ${pipeline.queueUrl}`, () => queueDepth(sqs, pipeline.queueUrl)),
     attempt(`redrive policy of ${pipeline.queueUrl}`, () => deadLetterQueueUrlOf(sqs, pipeline.queueUrl)),
+    attempt('counters', () => readPipelineCounters(context.dynamodb(), store.tableName, pipeline.name)),
   ]);
   const deadLetters =
     deadLetterQueueUrl === undefined
@@ -166,6 +187,7 @@ async function pipelineRow(
     deadLetters: deadLetters ?? null,
     ...lease(state, now),
     lastRun: runs?.[0] ? lastRun(runs[0]) : null,
+    counters: counters ?? null,
     problems,
   };
 }
@@ -215,6 +237,7 @@ function invalidRow(name: string, problem: string): PipelineStatusRow {
     leaseOwner: null,
     leaseExpiresAt: null,
     lastRun: null,
+    counters: null,
     problems: [problem],
   };
 }

@@ -12,6 +12,7 @@ import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN } from '../event-log/names';
 import { type BackoffPolicy, validateBackoff } from './backoff';
 import { MarkerStore } from './marker-store';
+import { addBatchCounters } from './pipeline-counters';
 import { addWorkerBatchMetrics, pipelineBatchMetrics } from './pipeline-metrics';
 import { type BatchDependencies, emptyBatchStats, processBatch } from './process-batch';
 import { queueUrlFromArn, type SqsEvent } from './sqs-record';
@@ -176,6 +177,21 @@ export function createWorker<TData = unknown>(
     };
     const outcome = await processBatch(records, dependencies);
     settings.publishBatchMetrics?.(outcome.stats);
+    if (outcome.stats.succeeded + outcome.stats.failed > 0) {
+      // The totals `sluice status` shows; a failure to count never fails the batch.
+      await addBatchCounters(
+        settings.dynamodb,
+        settings.stateTable,
+        settings.pipeline,
+        outcome.stats,
+        settings.clock(),
+      ).catch((error: unknown) =>
+        options.logger?.warn('could not add the batch to the pipeline counters', {
+          pipeline: settings.pipeline,
+          error: (error as Error).message,
+        }),
+      );
+    }
     return outcome;
   };
 

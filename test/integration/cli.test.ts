@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../cli/program';
 import {
+  addBatchCounters,
   EventIdGenerator,
   EventLog,
   envelopeBody,
@@ -15,6 +16,7 @@ import {
   sendMessageBatches,
   serializeEnvelopeEvent,
 } from '../../lib';
+import { emptyBatchStats } from '../../lib/worker/process-batch';
 import {
   createQueueWithDeadLetterQueue,
   createStreamTable,
@@ -200,6 +202,23 @@ describe('sluice status', () => {
       checkpoints: 1,
     };
     const ended = await store.endRun(run, { counts, stopReason: 'caught up' });
+    // Two workers' batches, added at once: 3 + 2 handled at 100 ms and 200 ms each, 1 failure.
+    await Promise.all([
+      addBatchCounters(
+        dynamodb,
+        state.name,
+        name,
+        { ...emptyBatchStats(2), succeeded: 3, latencyMsTotal: 300 },
+        1,
+      ),
+      addBatchCounters(
+        dynamodb,
+        state.name,
+        name,
+        { ...emptyBatchStats(2), succeeded: 2, failed: 1, latencyMsTotal: 400 },
+        2,
+      ),
+    ]);
 
     const { code, stdout, stderr } = await sluice(['status', name, '--json']);
 
@@ -222,6 +241,7 @@ describe('sluice status', () => {
       deadLetters: 2,
       leaseOwner: 'fetcher-test',
       lastRun: { status: 'finished', endedAt: ended.endedAt, eventsSent: 7, stopReason: 'caught up' },
+      counters: { handled: 5, failed: 1, deadLettered: 0, averageLatencyMs: 140 },
       problems: [],
     });
     const lagMs = rows[0]?.lagMs as number;
@@ -234,6 +254,7 @@ describe('sluice status', () => {
     expect(table.stdout).toContain(name);
     expect(table.stdout).toContain(position);
     expect(table.stdout).toContain('finished');
+    expect(table.stdout).toContain('Latency');
   });
 
   it('shows a halted stage with its reason', async () => {

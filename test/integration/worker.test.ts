@@ -8,6 +8,7 @@ import {
   markerKey,
   NonRetryableError,
   parseEnvelope,
+  readPipelineCounters,
   type WorkerOptions,
 } from '../../lib';
 import {
@@ -532,7 +533,7 @@ describe('worker logs', () => {
 describe('worker settings from the environment, as the EventPipeline construct sets them', () => {
   it('gives an event SLUICE_MAX_REDELIVERY_COUNT attempts', async () => {
     // Prepare
-    const { queue, worker, calls } = await setup({}, { SLUICE_MAX_REDELIVERY_COUNT: '1' });
+    const { queue, worker, calls, pipeline } = await setup({}, { SLUICE_MAX_REDELIVERY_COUNT: '1' });
     const [poison] = envelopeEvents([{ n: 1, fail: true }]);
     await sendEnvelopes(sqs, queue.queueUrl, [[poison!]]);
 
@@ -547,6 +548,13 @@ describe('worker settings from the environment, as the EventPipeline construct s
     expect(calls.get(poison!.id)).toBe(1);
     const dead = await drainQueue(sqs, queue.deadLetterQueueUrl);
     expect(dead[0]?.envelope.events[0]).toMatchObject({ id: poison!.id, attempts: 1 });
+    // The pipeline's running totals, which `sluice status` shows.
+    expect(await readPipelineCounters(dynamodb, state.name, pipeline)).toMatchObject({
+      handled: 0,
+      failed: 1,
+      deadLettered: 1,
+      averageLatencyMs: null,
+    });
   });
 
   it('publishes each batch under SLUICE_METRICS_NAMESPACE, with the sluice-worker service and the pipeline', async () => {

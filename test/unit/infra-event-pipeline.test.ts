@@ -282,7 +282,7 @@ describe('EventPipeline', () => {
     expect(fetcher.eventLog).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(fetcher.queue).toEqual(['sqs:GetQueueAttributes', 'sqs:SendMessage']);
     expect(Object.keys(worker).sort()).toEqual(['deadLetterQueue', 'logs', 'queue', 'state']);
-    expect(worker.state).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem']);
+    expect(worker.state).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(Object.keys(failed).sort()).toEqual(['deadLetterQueue', 'logs', 'state']);
     expect(roleOf('Fetcher').some((statement) => actionsOf(statement).includes('events:PutEvents'))).toBe(
       true,
