@@ -68,8 +68,9 @@ export interface EventPipelineProps {
   /** More environment variables for the worker. */
   readonly workerEnvironment?: Readonly<Record<string, string>>;
   /**
-   * Whether the worker may commit output events to the event log (returned events, or
-   * `context.commit`). Turn it off for a worker that only consumes.
+   * Whether the worker and the failed-event handler may commit events to the event log (a worker's
+   * returned events or `context.commit`; a failed handler's `context.commit`, with its mark). Turn it
+   * off for a pipeline that only consumes.
    * @default true
    */
   readonly commitsOutputs?: boolean;
@@ -265,9 +266,14 @@ export class EventPipeline extends Construct {
       ...(props.failedHandler ? { handler: props.failedHandler } : {}),
       description: `Sluice failed-event handler of pipeline ${settings.pipelineName}`,
       timeout: FAILED_HANDLER_TIMEOUT,
-      environment: { SLUICE_PIPELINE: settings.pipelineName, SLUICE_STATE_TABLE: stateTableName },
+      environment: {
+        SLUICE_PIPELINE: settings.pipelineName,
+        SLUICE_STATE_TABLE: stateTableName,
+        ...(settings.commitsOutputs ? { SLUICE_EVENT_LOG_TABLE: eventLogTableName } : {}),
+      },
     });
     this.stateTable.grantFor(failed.role, 'failedHandler');
+    if (settings.commitsOutputs) props.eventLog.grantCommit(failed.role);
     failed.function.addEventSource(
       new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { describe, ValidationError } from '../errors';
+import type { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
+import type { EventInput } from '../event-log/types';
 import {
   type Envelope,
   type EnvelopeEvent,
@@ -38,6 +41,8 @@ export interface HandleDeadLettersOptions<TData = unknown> {
   readonly clock?: () => number;
   /** Named crash points for tests; see {@link DeadLetterStepHook}. @default none */
   readonly onStep?: DeadLetterStepHook;
+  /** Where `context.commit` commits, with each failure's mark. @default none: `context.commit` throws */
+  readonly eventLog?: EventLog;
 }
 
 /**
@@ -66,6 +71,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'claimDurationMs',
   'clock',
   'onStep',
+  'eventLog',
 ] satisfies (keyof HandleDeadLettersOptions)[]);
 
 /** How many store calls run at once. */
@@ -160,6 +166,7 @@ export async function handleDeadLetters<TData = unknown>(
     options.failedHandler,
     options.requestId ?? randomUUID(),
     options.onStep,
+    options.eventLog,
   );
   return {
     batchItemFailures: records
@@ -296,14 +303,32 @@ async function handOver<TData>(
   failedHandler: FailedHandler<TData>,
   requestId: string,
   onStep: DeadLetterStepHook | undefined,
+  eventLog: EventLog | undefined,
 ): Promise<number> {
   if (claimed.length === 0) return 0;
   const { pipeline, store, logger } = batch;
   const failures = claimed.map((entry) => entry.failure) as FailedEvent<TData>[];
   const eventIds = failures.map((failure) => failure.event.id);
   await onStep?.(DEAD_LETTER_STEPS.afterClaim, { pipeline, eventIds });
+  const outputs = new Map<string, EventInput[]>();
+  const handedOver = new Set(eventIds);
+  const commit = (eventId: string, events: EventInput | readonly EventInput[]): void => {
+    if (!handedOver.has(eventId))
+      throw new ValidationError(
+        `context.commit: ${describe(eventId)} is not the id of a failure handed over in this call`,
+        eventId,
+      );
+    if (!eventLog)
+      throw new ValidationError(
+        'context.commit needs an event log: set SLUICE_EVENT_LOG_TABLE, or pass eventLog',
+        eventId,
+      );
+    const list = outputs.get(eventId) ?? [];
+    list.push(...(Array.isArray(events) ? events : [events as EventInput]));
+    outputs.set(eventId, list);
+  };
   try {
-    await failedHandler(failures, { pipeline, requestId });
+    await failedHandler(failures, { pipeline, requestId, commit });
   } catch (error) {
     logger.error('the failed handler threw; its events will be handed over again', {
       pipeline,
@@ -323,8 +348,19 @@ async function handOver<TData>(
     return 0;
   }
   await onStep?.(DEAD_LETTER_STEPS.afterFailedHandler, { pipeline, eventIds });
-  await forEach(claimed, (entry) => markHandled(store, entry, logger));
-  return claimed.length;
+  let handled = 0;
+  await forEach(claimed, async (entry) => {
+    const committed = outputs.get(entry.failure.event.id) ?? [];
+    const marked = await markHandled(
+      store,
+      entry,
+      logger,
+      committed.length > 0 && eventLog ? (writes) => eventLog.commitWith(committed, writes) : undefined,
+    );
+    if (marked === 'retry') for (const id of entry.messageIds) batch.retry.add(id);
+    else handled += 1;
+  });
+  return handled;
 }
 
 function addEvent(
@@ -355,20 +391,28 @@ function addEvent(
 }
 
 /**
- * Marks one handed-over event handled. Its message is done whatever happens here: the handler has
- * the event, and delivering it again could only hand it over twice.
+ * Marks one handed-over event handled, with what the handler committed for it when there is any.
+ * Without commits, its message is done whatever happens here: the handler has the event, and
+ * delivering it again could only hand it over twice. With commits that failed to land, it must come
+ * again, or what the handler committed would be lost.
  */
 async function markHandled(
   store: FailureStore,
   entry: ClaimedEvent,
   logger: FailedEventLogger,
-): Promise<void> {
+  transact: ((writes: TransactWriteItem[]) => Promise<unknown>) | undefined,
+): Promise<'done' | 'retry'> {
   const eventId = entry.failure.event.id;
   try {
     await withRetry(
-      () => store.markHandled(entry.claim, entry.failure, { dlqMessageId: entry.dlqMessageId }),
+      () =>
+        store.markHandled(entry.claim, entry.failure, {
+          dlqMessageId: entry.dlqMessageId,
+          ...(transact ? { transact } : {}),
+        }),
       { preset: 'aws', name: 'mark failed event handled' },
     );
+    return 'done';
   } catch (error) {
     if (error instanceof ClaimLostError) {
       logger.warn('claim lost while the failed handler ran: the event may have been handed over twice', {
@@ -376,13 +420,23 @@ async function markHandled(
         eventId,
         error: error.message,
       });
-      return;
+      return 'done';
+    }
+    if (transact) {
+      // What the handler committed did not land with the mark: the event must be handed over again.
+      logger.error('handed over, but its commit and mark failed: it will be handed over again', {
+        pipeline: entry.failure.pipeline,
+        eventId,
+        error: errorSummary(error),
+      });
+      return 'retry';
     }
     logger.error('handed over, but could not be marked handled: its record stays pending', {
       pipeline: entry.failure.pipeline,
       eventId,
       error: errorSummary(error),
     });
+    return 'done';
   }
 }
 

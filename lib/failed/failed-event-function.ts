@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import { describe, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from '../event-log/constants';
+import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import { CLAIM_DURATION_RANGE } from './constants';
 import { handleDeadLetters } from './dlq-consumer';
@@ -24,6 +25,8 @@ export const FAILED_EVENT_ENVIRONMENT = {
   pipeline: 'SLUICE_PIPELINE',
   /** The state table, for claims and failure records, unless `store` is given. */
   stateTable: 'SLUICE_STATE_TABLE',
+  /** The event log `context.commit` commits to, unless `eventLog` is given. @default none */
+  eventLogTable: 'SLUICE_EVENT_LOG_TABLE',
 } as const;
 
 /** A Lambda SQS event, as far as the function reads it. */
@@ -50,6 +53,11 @@ export interface FailedEventFunctionOptions<TData = unknown> {
   readonly pipeline?: string;
   /** @default a `FailureStore` on the table named by `SLUICE_STATE_TABLE`, with a default DynamoDB client */
   readonly store?: FailureStore;
+  /**
+   * Where the failed handler's `context.commit` commits, with each failure's mark.
+   * @default an EventLog on `SLUICE_EVENT_LOG_TABLE` when set; else `context.commit` throws
+   */
+  readonly eventLog?: EventLog;
   /** A Powertools Logger; the middleware adds the Lambda context to its entries. @default service `sluice-failed` */
   readonly logger?: Logger;
   /** Where the variables are read. @default process.env */
@@ -60,6 +68,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'failedHandler',
   'pipeline',
   'store',
+  'eventLog',
   'logger',
   'env',
 ] satisfies (keyof FailedEventFunctionOptions)[]);
@@ -91,7 +100,7 @@ const CLAIM_MARGIN_MS = 60_000;
 export function createFailedEventFunction<TData = unknown>(
   options: FailedEventFunctionOptions<TData>,
 ): MiddyfiedHandler<SqsEventLike, SqsBatchResponse, Error, FailedEventLambdaContext> {
-  const { pipeline, store } = readSettings(options);
+  const { pipeline, store, eventLog } = readSettings(options);
   const logger = options.logger ?? new Logger({ serviceName: 'sluice-failed' });
   const failedHandler = options.failedHandler;
   const handler = middy<SqsEventLike, SqsBatchResponse, Error, FailedEventLambdaContext>(
@@ -103,6 +112,7 @@ export function createFailedEventFunction<TData = unknown>(
         requestId: context.awsRequestId,
         logger,
         claimDurationMs: claimDurationFor(context),
+        ...(eventLog ? { eventLog } : {}),
       });
       logger.info('dead-letter batch done', {
         pipeline,
@@ -134,6 +144,7 @@ function claimDurationFor(context: FailedEventLambdaContext): number | undefined
 function readSettings<TData>(options: FailedEventFunctionOptions<TData>): {
   pipeline: string;
   store: FailureStore;
+  eventLog?: EventLog;
 } {
   if (typeof options !== 'object' || options === null) {
     throw new ValidationError(`options must be an object (given ${describe(options)})`, options);
@@ -178,13 +189,29 @@ function readSettings<TData>(options: FailedEventFunctionOptions<TData>): {
     }
   }
 
+  let eventLog = options.eventLog;
+  const eventLogVariable = FAILED_EVENT_ENVIRONMENT.eventLogTable;
+  if (eventLog !== undefined && !(eventLog instanceof EventLog)) {
+    problems.push(`eventLog must be an EventLog (given ${describe(eventLog)})`);
+  } else if (eventLog === undefined && env[eventLogVariable] !== undefined) {
+    const table = env[eventLogVariable];
+    if (!TABLE_NAME_PATTERN.test(table)) {
+      problems.push(
+        `${eventLogVariable} must be a DynamoDB table name: 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(table)})`,
+      );
+    } else if (problems.length === 0) {
+      eventLog = new EventLog({ tableName: table });
+    }
+  }
+
   if (problems.length > 0 || pipeline === undefined || store === undefined) {
     const given = {
       [pipelineVariable]: env[pipelineVariable],
       [tableVariable]: env[tableVariable],
+      [eventLogVariable]: env[eventLogVariable],
       pipeline: options.pipeline,
     };
     throw new ValidationError(`invalid failed-event function settings: ${problems.join('; ')}`, given);
   }
-  return { pipeline, store };
+  return { pipeline, store, ...(eventLog ? { eventLog } : {}) };
 }

@@ -7,10 +7,11 @@ import {
   PutItemCommand,
   QueryCommand,
   TransactionCanceledException,
+  type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { describe, ValidationError } from '../errors';
+import { CommitError, describe, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import { type EventFailure, storedEventOf } from '../messages/envelope';
@@ -306,7 +307,15 @@ export class FailureStore {
   async markHandled(
     claim: Claim,
     failure: FailedEvent,
-    options: { dlqMessageId?: string } = {},
+    options: {
+      dlqMessageId?: string;
+      /**
+       * Runs the marking transaction in place of a plain `TransactWriteItems`: the dead-letter consumer
+       * passes `(writes) => eventLog.commitWith(outputs, writes)`, so that what the failed handler
+       * committed for this event lands with its mark, or neither does.
+       */
+      transact?: (writes: TransactWriteItem[]) => Promise<unknown>;
+    } = {},
   ): Promise<FailureRecord> {
     checkPipeline(failure.pipeline);
     if (failure.event.id !== claim.eventId || failure.pipeline !== claim.pipeline) {
@@ -319,37 +328,38 @@ export class FailureStore {
     const recorded: FailedEvent = { ...failure, failedAt: claim.failedAt };
     const item = this.failureItem(recorded, FAILURE_STATUS.handled, options.dlqMessageId, now);
     try {
-      await this.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: attributeKey(claimKey(claim.pipeline, claim.eventId)),
-                UpdateExpression:
-                  'SET #status = :handled, handledAt = :now, expiresAt = :ttl REMOVE claimToken, claimExpiresAt',
-                ConditionExpression: 'claimToken = :token AND #status = :claimed',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: {
-                  ':handled': { S: CLAIM_STATUS.handled },
-                  ':claimed': { S: CLAIM_STATUS.claimed },
-                  ':token': { S: claim.token },
-                  ':now': { N: String(now) },
-                  ':ttl': { N: String(this.expiresAt(now)) },
-                },
-              },
+      const writes: TransactWriteItem[] = [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: attributeKey(claimKey(claim.pipeline, claim.eventId)),
+            UpdateExpression:
+              'SET #status = :handled, handledAt = :now, expiresAt = :ttl REMOVE claimToken, claimExpiresAt',
+            ConditionExpression: 'claimToken = :token AND #status = :claimed',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':handled': { S: CLAIM_STATUS.handled },
+              ':claimed': { S: CLAIM_STATUS.claimed },
+              ':token': { S: claim.token },
+              ':now': { N: String(now) },
+              ':ttl': { N: String(this.expiresAt(now)) },
             },
-            {
-              Put: { TableName: this.tableName, Item: item },
-            },
-          ],
-        }),
-      );
+          },
+        },
+        {
+          Put: { TableName: this.tableName, Item: item },
+        },
+      ];
+      if (options.transact) await options.transact(writes);
+      else await this.send(new TransactWriteItemsCommand({ TransactItems: writes }));
     } catch (error) {
-      if (
-        error instanceof TransactionCanceledException &&
-        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
-      ) {
+      const claimRefused =
+        (error instanceof TransactionCanceledException &&
+          error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') ||
+        // Through `EventLog.commitWith`, the claim is the first of the other writes.
+        (error instanceof CommitError &&
+          /write 0 of the other writes: ConditionalCheckFailed/.test(error.message));
+      if (claimRefused) {
         throw new ClaimLostError(
           { pipeline: claim.pipeline, eventId: claim.eventId, reason: await this.whyLost(claim) },
           { cause: error },

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../event-log/types';
+import type { EventInput, StoredEvent } from '../event-log/types';
 import type { EventFailure } from '../messages/envelope';
 
 /** The error a failed event carries when no attempt recorded one (a worker timed out or crashed). */
@@ -31,6 +31,16 @@ export interface FailedHandlerContext {
   readonly pipeline: string;
   /** The Lambda request id, or a generated one outside Lambda. */
   readonly requestId: string;
+  /**
+   * Commits events for one of the failures handed over, atomically with marking that failure handled
+   * (the failed handler's ackCommit): if the consumer dies after the handler returns, neither lands,
+   * the failure is handed over again, and what it commits lands once. Needs an event log (the
+   * `SLUICE_EVENT_LOG_TABLE` variable, or the `eventLog` option).
+   *
+   * @throws `ValidationError` for an event id not among the failures handed over, or when there is no
+   * event log to commit to.
+   */
+  commit(eventId: string, events: EventInput | readonly EventInput[]): void;
 }
 
 /**

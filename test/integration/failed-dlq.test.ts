@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventIdGenerator } from '../../lib';
+import { DEAD_LETTER_STEPS, EventIdGenerator, EventLog } from '../../lib';
 import { UNKNOWN_FAILURE_MESSAGE } from '../../lib/failed/constants';
 import { handleDeadLetters } from '../../lib/failed/dlq-consumer';
 import { ClaimLostError } from '../../lib/failed/errors';
@@ -342,6 +342,106 @@ describe('handing dead events over', () => {
       bodyTruncated: true,
     });
     expect(Buffer.byteLength(byId.get(records[2]?.messageId as string)?.body ?? '')).toBe(64 * 1024);
+  });
+});
+
+describe("committing with the mark (the failed handler's ackCommit)", () => {
+  let events: Awaited<ReturnType<typeof createStreamTable>>;
+  let eventLog: EventLog;
+  beforeAll(async () => {
+    events = await createStreamTable(dynamodb, 'events');
+    eventLog = new EventLog({ tableName: events.name, client: dynamodb });
+  });
+  afterAll(() => events.drop());
+
+  /** A failed handler that commits one `alerted` event per failure, and counts its calls. */
+  function committingHandler(stream: string) {
+    const calls: string[] = [];
+    const handler: FailedHandler = async (failures, context) => {
+      for (const { event } of failures) {
+        calls.push(event.id);
+        context.commit(event.id, { stream, type: 'alerted', data: { source: event.id } });
+      }
+    };
+    return { calls, handler };
+  }
+
+  async function committed(stream: string): Promise<string[]> {
+    const sources: string[] = [];
+    for await (const event of eventLog.events<{ source: string }>(stream)) sources.push(event.data.source);
+    return sources;
+  }
+
+  it('commits once when the consumer dies after the handler returned: neither the commit nor the mark landed', async () => {
+    // Prepare
+    const pipeline = uniqueName('alerts');
+    const stream = uniqueName('alerts');
+    const dead = [deadEvent(), deadEvent()];
+    const record = sqsRecord({ body: body(pipeline, dead) });
+    const { calls, handler } = committingHandler(stream);
+    const options = { pipeline, store, eventLog, failedHandler: handler, claimDurationMs: 1_000 };
+
+    // Act: the first delivery dies after the handler; the second comes once the claims expired.
+    const crash = handleDeadLetters([record], {
+      ...options,
+      onStep: (step) => {
+        if (step === DEAD_LETTER_STEPS.afterFailedHandler) throw new Error('crash after the failed handler');
+      },
+    });
+    await expect(crash).rejects.toThrow('crash after the failed handler');
+    const afterCrash = await committed(stream);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const second = await handleDeadLetters([record], options);
+    const third = await handleDeadLetters([record], options);
+
+    // Assess
+    expect(afterCrash).toEqual([]);
+    expect(calls.sort()).toEqual([...dead.map((e) => e.id), ...dead.map((e) => e.id)].sort());
+    expect((await committed(stream)).sort()).toEqual(dead.map((e) => e.id).sort());
+    expect(second).toMatchObject({ batchItemFailures: [], handled: 2 });
+    expect(third).toMatchObject({ handled: 0, skippedAsDuplicates: 2 });
+    for (const event of dead)
+      expect(await store.getFailure(pipeline, event.id)).toMatchObject({ status: 'handled' });
+  });
+
+  it('refuses a commit for an event not handed over, or with no event log, and hands the events over again', async () => {
+    // Prepare
+    const pipeline = uniqueName('alerts');
+    const event = deadEvent();
+    const record = sqsRecord({ body: body(pipeline, [event]) });
+    const errors: unknown[] = [];
+    const handler =
+      (id: () => string): FailedHandler =>
+      async (_failures, context) => {
+        try {
+          context.commit(id(), { stream: 'alerts', type: 'alerted', data: {} });
+        } catch (error) {
+          errors.push(error);
+          throw error;
+        }
+      };
+
+    // Act
+    const stranger = await handleDeadLetters([record], {
+      pipeline,
+      store,
+      eventLog,
+      failedHandler: handler(() => 'not-an-event'),
+    });
+    const noLog = await handleDeadLetters([record], {
+      pipeline,
+      store,
+      failedHandler: handler(() => event.id),
+    });
+
+    // Assess
+    expect(String(errors[0])).toMatch(
+      /context.commit: "not-an-event" is not the id of a failure handed over/,
+    );
+    expect(String(errors[1])).toMatch(/context.commit needs an event log: set SLUICE_EVENT_LOG_TABLE/);
+    for (const result of [stranger, noLog])
+      expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+    expect(await store.getFailure(pipeline, event.id)).not.toMatchObject({ status: 'handled' });
   });
 });
 

@@ -292,7 +292,7 @@ describe('EventPipeline', () => {
     );
   });
 
-  it('lets the worker commit outputs to the event log unless told not to', () => {
+  it('lets the worker and the failed handler commit to the event log unless told not to', () => {
     const withOutputs = template(pipelineStack().stack);
     withOutputs.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -301,8 +301,12 @@ describe('EventPipeline', () => {
         ]),
       },
     });
+    expect(environmentOf(withOutputs, 'BillingFailed').SLUICE_EVENT_LOG_TABLE).toEqual({
+      Ref: expect.stringMatching(/^EventLogTable/),
+    });
     const without = template(pipelineStack({ commitsOutputs: false }).stack);
     expect(environmentOf(without, 'BillingWorker').SLUICE_EVENT_LOG_TABLE).toBeUndefined();
+    expect(environmentOf(without, 'BillingFailed').SLUICE_EVENT_LOG_TABLE).toBeUndefined();
   });
 
   it('shares one state table among pipelines', () => {
