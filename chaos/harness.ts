@@ -132,6 +132,8 @@ export class ChaosPipeline {
   readonly name: string;
   readonly stream: string;
   readonly effectsStream: string;
+  /** Where the failed handler commits one event per failure, with the failure's mark. */
+  readonly failedEffectsStream: string;
   readonly options: ChaosPipelineOptions;
   readonly queue: QueueWithDeadLetterQueue;
   /** A store on a client without faults, for the checker. */
@@ -141,7 +143,8 @@ export class ChaosPipeline {
   private readonly clean: { dynamodb: DynamoDBClient; sqs: SQSClient };
   private readonly tables: { events: string; state: string };
   private readonly injectors: FaultInjector[] = [];
-  private readonly handedOver: string[] = [];
+  /** Every failure the failed handler was called with, repeats kept (raw calls). */
+  private readonly failedHandlerCalls: string[] = [];
   private readonly handlerSuccesses = new Map<string, number>();
   private readonly checkpoints: ObservedCheckpoint[] = [];
   private readonly attempts = new Map<string, number>();
@@ -168,6 +171,7 @@ export class ChaosPipeline {
     this.name = uniqueName(options.prefix).replace(/[^A-Za-z0-9._-]/g, '-');
     this.stream = `${options.prefix}-in`;
     this.effectsStream = `${options.prefix}-effects`;
+    this.failedEffectsStream = `${options.prefix}-failed-effects`;
     this.store = new PipelineStore({ tableName: tables.state, client: clean.dynamodb });
     this.eventLog = new EventLog({ tableName: tables.events, client: clean.dynamodb });
   }
@@ -281,8 +285,17 @@ export class ChaosPipeline {
             store: failures,
             claimDurationMs: this.options.claimDurationMs ?? 10_000,
             ...(this.options.deadLetterOnStep ? { onStep: this.options.deadLetterOnStep } : {}),
-            failedHandler: (handed) => {
-              for (const failure of handed) this.handedOver.push(failure.event.id);
+            eventLog: new EventLog({ tableName: this.tables.events, client: deadLetterClients.dynamodb }),
+            // The failed handler's effect goes through context.commit, with the failure's mark.
+            failedHandler: (handed, context) => {
+              for (const { event } of handed) {
+                this.failedHandlerCalls.push(event.id);
+                context.commit(event.id, {
+                  stream: this.failedEffectsStream,
+                  type: 'failed-effect',
+                  data: { source: event.id },
+                });
+              }
             },
           });
           return { batchItemFailures: result.batchItemFailures };
@@ -369,7 +382,7 @@ export class ChaosPipeline {
     const deadline = Date.now() + timeoutMs;
     let quiet = 0;
     while (Date.now() < deadline) {
-      const handed = new Set(this.handedOver);
+      const handed = new Set(this.failedHandlerCalls);
       const accounted = ids.every((id) => this.handlerSuccesses.has(id) || handed.has(id));
       const busy = this.mappings.some((mapping) => mapping.stats().inFlight > 0);
       const empty =
@@ -396,10 +409,14 @@ export class ChaosPipeline {
     const effects: string[] = [];
     for await (const event of this.eventLog.events<{ source: string }>(this.effectsStream))
       effects.push(event.data.source);
+    const handedOver: string[] = [];
+    for await (const event of this.eventLog.events<{ source: string }>(this.failedEffectsStream))
+      handedOver.push(event.data.source);
     return {
       committed: committed ?? (await this.committedIds()),
       effects,
-      handedOver: [...this.handedOver],
+      handedOver,
+      failedHandlerCalls: [...this.failedHandlerCalls],
       handlerSuccesses: new Map(this.handlerSuccesses),
       checkpoints: [...this.checkpoints],
     };

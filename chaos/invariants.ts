@@ -13,8 +13,13 @@ export interface Observations {
   readonly committed: readonly string[];
   /** The source event of every effect committed through the worker (with the marker), repeats kept. */
   readonly effects: readonly string[];
-  /** Every event the failed handler was given, repeats kept. */
+  /**
+   * Every failure whose failed-handler effect was committed (through `context.commit`, with the
+   * failure's mark), repeats kept.
+   */
   readonly handedOver: readonly string[];
+  /** Every failure the failed handler was called with, repeats kept (raw, outside any commit). */
+  readonly failedHandlerCalls?: readonly string[];
   /** How many times the handler ran to success per event (raw, outside any idempotency). */
   readonly handlerSuccesses: ReadonlyMap<string, number>;
   /** Checkpoints in the order they were read. */
@@ -30,8 +35,13 @@ export interface InvariantCounts {
   readonly doubleEffects: number;
   /** Times a checkpoint was read behind the one read before it (no seeks run in a scenario). */
   readonly checkpointRegressions: number;
-  /** Events given to the failed handler more than once: the extra hand-overs. */
+  /** Failed-handler effects committed more than once: the extra hand-overs. */
   readonly failedHandlerDuplicates: number;
+  /**
+   * Reported, not an invariant: calls of the failed handler beyond the first for a failure (a crash
+   * after it returned, before its mark). What they committed did not land twice.
+   */
+  readonly failedHandlerReruns: number;
   /** Reported, not an invariant: events with a committed effect. */
   readonly delivered: number;
   /** Reported, not an invariant: events given to the failed handler. */
@@ -70,6 +80,7 @@ export function checkInvariants(observations: Observations): InvariantCounts {
     delivered: effectCounts.size,
     deadLettered: handOverCounts.size,
     handlerReruns,
+    failedHandlerReruns: extras(tally(observations.failedHandlerCalls ?? [])),
     lostSample: lost.slice(0, 5),
   };
 }

@@ -14,6 +14,7 @@ export interface ScenarioReport {
   readonly delivered: number;
   readonly deadLettered: number;
   readonly handlerReruns: number;
+  readonly failedHandlerReruns: number;
   readonly duplicatesSkipped: number;
   readonly faultsInjected: number;
   readonly workerFailedBatches: number;
@@ -75,6 +76,7 @@ export function scenarioReport(
       delivered: 0,
       deadLettered: 0,
       handlerReruns: 0,
+      failedHandlerReruns: 0,
       duplicatesSkipped: 0,
       faultsInjected: 0,
       workerFailedBatches: 0,
@@ -100,6 +102,7 @@ export function scenarioReport(
     delivered: counts.delivered,
     deadLettered: counts.deadLettered,
     handlerReruns: counts.handlerReruns,
+    failedHandlerReruns: counts.failedHandlerReruns,
     duplicatesSkipped: activity.duplicatesSkipped,
     faultsInjected: activity.faults.injected,
     workerFailedBatches: activity.workerFailedBatches,
@@ -154,7 +157,7 @@ export function chaosReport(run: {
  * ```
  */
 export function describeScenario(report: ScenarioReport): string {
-  const head = `${report.violations === 0 ? 'ok  ' : 'FAIL'} ${report.scenario.padEnd(34)} ${String(report.eventsCommitted).padStart(5)} events, lost ${report.lost}, double effects ${report.doubleEffects}, checkpoint regressions ${report.checkpointRegressions}, failed-handler duplicates ${report.failedHandlerDuplicates} (${report.seconds.toFixed(1)} s; handler re-runs ${report.handlerReruns}, faults ${report.faultsInjected})`;
+  const head = `${report.violations === 0 ? 'ok  ' : 'FAIL'} ${report.scenario.padEnd(34)} ${String(report.eventsCommitted).padStart(5)} events, lost ${report.lost}, double effects ${report.doubleEffects}, checkpoint regressions ${report.checkpointRegressions}, failed-handler duplicates ${report.failedHandlerDuplicates} (${report.seconds.toFixed(1)} s; handler re-runs ${report.handlerReruns}, failed-handler re-runs ${report.failedHandlerReruns}, faults ${report.faultsInjected})`;
   const lines = [head];
   if (report.error) lines.push(`     error: ${report.error}`);
   if (!report.settled && !report.error) lines.push('     did not settle before its time ran out');

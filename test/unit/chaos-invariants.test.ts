@@ -24,6 +24,20 @@ function observations(overrides: Partial<Observations> = {}): Observations {
 }
 
 describe('the chaos invariant check', () => {
+  it('counts a failure whose effect was committed twice, and only reports extra failed-handler calls', () => {
+    const rerun = checkInvariants(
+      observations({
+        failedHandlerCalls: [ids[4] as string, ids[4] as string],
+        handedOver: [ids[4] as string],
+      }),
+    );
+    expect(rerun).toMatchObject({ failedHandlerDuplicates: 0, failedHandlerReruns: 1 });
+    expect(violationsOf(rerun)).toBe(0);
+    const doubled = checkInvariants(observations({ handedOver: [ids[4] as string, ids[4] as string] }));
+    expect(doubled.failedHandlerDuplicates).toBe(1);
+    expect(violationsOf(doubled)).toBe(1);
+  });
+
   it('counts nothing when every event was delivered or handed over once and checkpoints only moved on', () => {
     const counts = checkInvariants(observations());
     expect(counts).toMatchObject({ eventsCommitted: 5, delivered: 4, deadLettered: 1, handlerReruns: 0 });
