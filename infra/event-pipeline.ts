@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { BACKFILL_EVENTS } from '../lib/backfill/constants';
 import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
 import { FETCHER_ENVIRONMENT } from '../lib/fetcher/from-environment';
-import { METRICS_NAMESPACE } from '../lib/metrics/names';
+import { FETCHER_METRICS, METRICS_NAMESPACE, WORKER_METRICS } from '../lib/metrics/names';
 import { type PipelineDefinition, type PipelineStart, resolvePipeline } from '../lib/pipeline/definition';
 import type { EventLog } from './event-log';
 import {
@@ -322,6 +322,70 @@ export class EventPipeline extends Construct {
   /** The pipeline's dashboard. */
   public get dashboard(): cloudwatch.Dashboard {
     return this.monitoring.dashboard;
+  }
+
+  /**
+   * Events the worker handled successfully, summed per minute.
+   *
+   * @example
+   * ```ts
+   * new cloudwatch.Alarm(this, 'Stalled', { metric: pipeline.metricEventsHandled(), threshold: 1, comparisonOperator: LESS_THAN_THRESHOLD, evaluationPeriods: 15 });
+   * ```
+   */
+  public metricEventsHandled(): cloudwatch.Metric {
+    return this.monitoring.workerMetric(WORKER_METRICS.eventsHandled, 'Handled');
+  }
+
+  /**
+   * Failed attempts (each will be retried or dead-lettered), summed per minute.
+   *
+   * @example
+   * ```ts
+   * dashboard.addWidgets(new cloudwatch.GraphWidget({ left: [pipeline.metricEventsFailed()] }));
+   * ```
+   */
+  public metricEventsFailed(): cloudwatch.Metric {
+    return this.monitoring.workerMetric(WORKER_METRICS.eventsFailed, 'Failed');
+  }
+
+  /**
+   * Events moved to the dead-letter queue, summed per minute.
+   *
+   * @example
+   * ```ts
+   * dashboard.addWidgets(new cloudwatch.SingleValueWidget({ metrics: [pipeline.metricEventsDeadLettered()] }));
+   * ```
+   */
+  public metricEventsDeadLettered(): cloudwatch.Metric {
+    return this.monitoring.workerMetric(WORKER_METRICS.eventsDeadLettered, 'Dead-lettered');
+  }
+
+  /**
+   * How far the fetcher is behind the event log, in milliseconds (maximum per minute).
+   *
+   * @example
+   * ```ts
+   * pipeline.metricLag().createAlarm(this, 'FarBehind', { threshold: 600_000, evaluationPeriods: 5 });
+   * ```
+   */
+  public metricLag(): cloudwatch.Metric {
+    return this.monitoring.fetcherMetric(FETCHER_METRICS.lagMs, 'Maximum', 'Lag (ms)');
+  }
+
+  /**
+   * Time from commit to success, averaged over the events handled, in milliseconds.
+   *
+   * @example
+   * ```ts
+   * dashboard.addWidgets(new cloudwatch.GraphWidget({ left: [pipeline.metricAverageLatency()] }));
+   * ```
+   */
+  public metricAverageLatency(): cloudwatch.Metric {
+    return this.monitoring.sluiceWorkerMetric(
+      WORKER_METRICS.averageLatencyMs,
+      'Average',
+      'Average latency (ms)',
+    );
   }
 
   /**

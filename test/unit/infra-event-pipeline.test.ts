@@ -390,6 +390,38 @@ describe('EventPipeline', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 3 });
   });
 
+  it('offers its metrics, named and dimensioned as the fetcher and worker publish them', () => {
+    // Prepare
+    const { stack, pipeline } = pipelineStack();
+
+    // Act
+    const metrics = [
+      pipeline.metricEventsHandled(),
+      pipeline.metricEventsFailed(),
+      pipeline.metricEventsDeadLettered(),
+      pipeline.metricLag(),
+      pipeline.metricAverageLatency(),
+    ].map((metric) => stack.resolve(metric.toMetricConfig().metricStat));
+
+    // Assess
+    expect(metrics.map((metric) => [metric.metricName, metric.statistic, metric.namespace])).toEqual([
+      ['EventsHandled', 'Sum', 'Sluice'],
+      ['EventsFailed', 'Sum', 'Sluice'],
+      ['EventsDeadLettered', 'Sum', 'Sluice'],
+      ['LagMs', 'Maximum', 'Sluice'],
+      ['AverageLatencyMs', 'Average', 'Sluice'],
+    ]);
+    expect(metrics[3].dimensions).toEqual(
+      expect.arrayContaining([
+        { name: 'service', value: 'sluice-fetcher' },
+        { name: 'pipeline', value: 'Billing' },
+      ]),
+    );
+    expect(metrics[0].dimensions).toEqual(
+      expect.arrayContaining([{ name: 'service', value: 'sluice-worker' }]),
+    );
+  });
+
   it('draws the dashboard from the metrics the fetcher and worker publish', () => {
     // Prepare
     const { stack, pipeline } = pipelineStack();
