@@ -107,6 +107,8 @@ interface ActivePipeline {
   stopReason?: string;
   error?: Error;
   leaseLost: boolean;
+  /** Paused at bufferSize: the queue depth is read before the next page, until there is room. */
+  waitingForRoom?: boolean;
 }
 
 /** A hook threw: the fetcher stopped as if its process died. */
@@ -295,6 +297,17 @@ export class Fetcher {
   private async step(item: ActivePipeline, untilCaughtUp: boolean): Promise<boolean> {
     const { pipeline } = item;
     try {
+      if (item.waitingForRoom) {
+        // Paused at bufferSize: one GetQueueAttributes per poll, and no read of the log, until the
+        // worker has made room; the lease is kept alive meanwhile.
+        const depth = await this.retry('read the queue depth', () => queueDepth(this.sqs, pipeline.queueUrl));
+        if (depth >= pipeline.bufferSize) {
+          await this.keepLease(item);
+          return false;
+        }
+        item.waitingForRoom = false;
+        item.stopReason = undefined;
+      }
       const page = await this.retry('read the event log', () =>
         this.source.readAfter(pipeline.stream, item.position, {
           limit: pipeline.pageSize,
@@ -310,7 +323,7 @@ export class Fetcher {
         const depth = await this.retry('read the queue depth', () => queueDepth(this.sqs, pipeline.queueUrl));
         const room = pipeline.bufferSize - depth;
         if (room <= 0) {
-          this.stop(item, 'backpressure: the queue holds bufferSize messages or more');
+          this.pauseForRoom(item, untilCaughtUp, 'backpressure: the queue holds bufferSize messages or more');
           return false;
         }
         const messages = packEvents(pipeline.name, pipeline.stream, page.events, {
@@ -353,7 +366,7 @@ export class Fetcher {
         if (comparePositions(item.position, item.written) > 0) await this.checkpoint(item);
         if (sendError) throw sendError;
         if (toSend.length < messages.length) {
-          this.stop(item, 'backpressure: the queue reached bufferSize messages');
+          this.pauseForRoom(item, untilCaughtUp, 'backpressure: the queue reached bufferSize messages');
           return true;
         }
         if (!page.caughtUp) return true;
@@ -372,20 +385,39 @@ export class Fetcher {
         this.stop(item, 'caught up');
         return page.events.length > 0;
       }
-      const now = this.clock();
-      const leaseHalfGone = item.lease.expiresAt - now < this.leaseDurationMs / 2;
-      if (
-        leaseHalfGone ||
-        (now - item.lastWriteAt >= this.idleCheckpointIntervalMs &&
-          comparePositions(item.position, item.written) > 0)
-      ) {
-        await this.checkpoint(item);
-      }
+      await this.keepLease(item);
       return page.events.length > 0;
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
       this.fail(item, error as Error);
       return false;
+    }
+  }
+
+  /**
+   * At bufferSize: a run that must return once caught up (a backfill, a script) stops the pipeline;
+   * a scheduled run pauses it and keeps polling the queue depth, so that it resumes as soon as the
+   * worker has made room rather than at the next scheduled run (a minute on AWS).
+   */
+  private pauseForRoom(item: ActivePipeline, untilCaughtUp: boolean, reason: string): void {
+    if (untilCaughtUp) {
+      this.stop(item, reason);
+      return;
+    }
+    item.waitingForRoom = true;
+    item.stopReason = reason;
+  }
+
+  /** Writes a checkpoint when the lease is half gone, or when one is due on an idle pipeline. */
+  private async keepLease(item: ActivePipeline): Promise<void> {
+    const now = this.clock();
+    const leaseHalfGone = item.lease.expiresAt - now < this.leaseDurationMs / 2;
+    if (
+      leaseHalfGone ||
+      (now - item.lastWriteAt >= this.idleCheckpointIntervalMs &&
+        comparePositions(item.position, item.written) > 0)
+    ) {
+      await this.checkpoint(item);
     }
   }
 
@@ -424,7 +456,7 @@ export class Fetcher {
     }
     await this.hook(FETCHER_STEPS.beforeRelease, name);
     if (!item.leaseLost) await this.store.releaseLease(item.lease).catch(() => undefined);
-    if (!item.done) item.stopReason = 'time budget ended';
+    if (!item.done && !item.waitingForRoom) item.stopReason = 'time budget ended';
     const ended = await this.store
       .endRun(item.run, {
         counts: item.counts,

@@ -9,6 +9,7 @@ import {
   PIPELINE_OUTCOME,
   positionAfterEvent,
   positionAtTime,
+  queueDepth,
   timeBucketOf,
 } from '../../lib';
 import { steppingIdGenerator } from '../support/fixtures';
@@ -181,7 +182,7 @@ describe('fetcher on a standard queue', () => {
     expect(replayed.every((message) => message.envelope.epoch === 1)).toBe(true);
   });
 
-  it('pauses at bufferSize messages and resumes once the queue drains', async () => {
+  it('stops a run that must return once caught up at bufferSize messages; the next run resumes', async () => {
     await fixture.store.putPipeline(
       fixture.pipeline({
         name: 'slow-worker',
@@ -195,7 +196,7 @@ describe('fetcher on a standard queue', () => {
     const delivered: string[] = [];
     let runs = 0;
     while (delivered.length < ids.length && runs < 80) {
-      const summary = await fetcher.run({ budgetMs: 10_000 });
+      const summary = await fetcher.run({ budgetMs: 10_000, untilCaughtUp: true });
       runs += 1;
       const received = await drainQueue(fixture.sqs, fixture.queue.queueUrl, 1);
       expect(received.length).toBeLessThanOrEqual(25);
@@ -206,6 +207,42 @@ describe('fetcher on a standard queue', () => {
     expect(delivered.sort()).toEqual(ids);
     expect(runs).toBe(Math.ceil(ids.length / 25));
   });
+
+  it('pauses a scheduled run at bufferSize messages and resumes it as soon as the worker makes room', async () => {
+    // Prepare: a consumer that drains the queue slowly while one scheduled run works the pipeline.
+    await fixture.store.putPipeline(
+      fixture.pipeline({
+        name: 'paused-worker',
+        stream: fixture.stream,
+        maxEventsPerMessage: 1,
+        bufferSize: 100,
+        pageSize: 100,
+      }),
+    );
+    const fetcher = fixture.fetcher({ source: fixture.eventLog(), pipelines: ['paused-worker'] });
+    const delivered: string[] = [];
+    let deepest = 0;
+    let running = true;
+    const consumer = (async () => {
+      while (running || delivered.length < ids.length) {
+        deepest = Math.max(deepest, await queueDepth(fixture.sqs, fixture.queue.queueUrl));
+        const received = await drainQueue(fixture.sqs, fixture.queue.queueUrl, 1);
+        delivered.push(...receivedEventIds(received));
+        if (!running && received.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+
+    // Act: one run, not caught-up-and-return, with time enough (about five times what it needs) for the consumer to drain ten buffers.
+    const summary = await fetcher.run({ budgetMs: 15_000 });
+    running = false;
+    await consumer;
+
+    // Assess: every event in one run, the queue never past bufferSize, and the run said it paused.
+    expect(summary.pipelines['paused-worker']?.counts.eventsSent).toBe(ids.length);
+    expect(delivered.sort()).toEqual(ids);
+    expect(deepest).toBeLessThanOrEqual(100);
+  }, 90_000);
 
   it('rejects an invalid pipeline with every problem named, and a missing queue fails only its own pipeline', async () => {
     await expect(
