@@ -2,13 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
-import { eventBridgePutEvents } from '../lib/backfill/eventbridge';
+import { deployedFetcherRuntime } from '../lib/backfill/deployed-runtime';
 import type { BackfillRequestedEvent } from '../lib/backfill/handler';
 import { runRequestedBackfill } from '../lib/backfill/run-requested';
-import { fetcherRuntimeFromEnvironment } from '../lib/fetcher/from-environment';
-import { powertoolsFetcherMetrics } from '../lib/fetcher/powertools-metrics';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lib/metrics/names';
 import { formatPosition } from '../lib/time/position';
 
@@ -17,14 +14,8 @@ const SAFETY_MARGIN_MS = 5_000;
 
 const logger = new Logger({ serviceName: SERVICE_NAMES.backfill });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAMES.fetcher });
-// The same settings as the pipeline's fetcher, checked at cold start.
-const { fetcher, store, dynamodb, settings } = fetcherRuntimeFromEnvironment(process.env, {
-  logger,
-  metrics: powertoolsFetcherMetrics(metrics),
-});
-const completion = settings.eventBusName
-  ? { client: dynamodb, putEvents: eventBridgePutEvents(new EventBridgeClient({}), settings.eventBusName) }
-  : undefined;
+// Built at cold start: a bad environment fails the function's initialization, naming every problem.
+const { fetcher, store, completion } = deployedFetcherRuntime(process.env, { logger, metrics });
 
 /**
  * The backfill Lambda, the target of a pipeline's "Backfill Requested" rule: registers the backfill,

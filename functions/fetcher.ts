@@ -2,12 +2,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import { announceCompletedBackfills } from '../lib/backfill/announce';
-import { eventBridgePutEvents } from '../lib/backfill/eventbridge';
-import { fetcherRuntimeFromEnvironment } from '../lib/fetcher/from-environment';
-import { powertoolsFetcherMetrics } from '../lib/fetcher/powertools-metrics';
+import { deployedFetcherRuntime } from '../lib/backfill/deployed-runtime';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lib/metrics/names';
 
 /** Time kept back from the Lambda timeout, so that the run ends before the function is stopped. */
@@ -16,13 +13,7 @@ const SAFETY_MARGIN_MS = 5_000;
 const logger = new Logger({ serviceName: SERVICE_NAMES.fetcher });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAMES.fetcher });
 // Built at cold start: a bad environment fails the function's initialization, naming every problem.
-const { fetcher, store, dynamodb, settings } = fetcherRuntimeFromEnvironment(process.env, {
-  logger,
-  metrics: powertoolsFetcherMetrics(metrics),
-});
-const completion = settings.eventBusName
-  ? { client: dynamodb, putEvents: eventBridgePutEvents(new EventBridgeClient({}), settings.eventBusName) }
-  : undefined;
+const { fetcher, store, completion } = deployedFetcherRuntime(process.env, { logger, metrics });
 
 /**
  * The fetcher Lambda, run on a schedule: registers the pipelines it is deployed for, works them and

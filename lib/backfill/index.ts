@@ -6,6 +6,7 @@ export {
   emitCompletedBackfills,
 } from './completion';
 export { BACKFILL_EVENTS, BACKFILL_ID_PATTERN, BACKFILL_NAME_INFIX } from './constants';
+export { type DeployedFetcherRuntime, deployedFetcherRuntime } from './deployed-runtime';
 export { BackfillConflictError, InvalidBackfillRequestError } from './errors';
 export { eventBridgePutEvents } from './eventbridge';
 export {

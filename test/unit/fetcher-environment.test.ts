@@ -1,7 +1,9 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Fetcher, type FetcherRunSummary, type PipelineRunSummary, ValidationError } from '../../lib';
+import { deployedFetcherRuntime } from '../../lib/backfill/deployed-runtime';
 import {
   FETCHER_ENVIRONMENT,
   fetcherFromEnvironment,
@@ -293,6 +295,31 @@ describe('fetcherFromEnvironment', () => {
     expect(error.message).toMatch(/SLUICE_EVENT_LOG_TABLE/);
     expect(error.message).toMatch(/SLUICE_STATE_TABLE/);
     expect(error.message).toMatch(/SLUICE_LEASE_DURATION_MS .*\(given "0"\)/);
+  });
+});
+
+describe('deployedFetcherRuntime', () => {
+  const observability = () => ({
+    logger: new Logger({ serviceName: 'sluice-fetcher' }),
+    metrics: new Metrics({ namespace: 'Sluice', serviceName: 'sluice-fetcher' }),
+  });
+
+  it('emits "Backfill Completed" only when the environment names an event bus', () => {
+    const withBus = deployedFetcherRuntime(
+      environment({ SLUICE_EVENT_BUS_NAME: 'default' }),
+      observability(),
+    );
+    const withoutBus = deployedFetcherRuntime(environment(), observability());
+    expect(withBus.completion?.client).toBe(withBus.dynamodb);
+    expect(typeof withBus.completion?.putEvents).toBe('function');
+    expect(withoutBus.completion).toBeUndefined();
+    expect(withoutBus.store.tableName).toBe('sluice-state');
+  });
+
+  it('fails at once on a bad environment, naming the variable', () => {
+    expect(() =>
+      deployedFetcherRuntime(environment({ SLUICE_EVENT_BUS_NAME: 'a bus' }), observability()),
+    ).toThrow(/SLUICE_EVENT_BUS_NAME must be an EventBridge bus name.*\(given "a bus"\)/);
   });
 });
 
