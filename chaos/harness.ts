@@ -1,5 +1,5 @@
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   createWorker,
   type DeadLetterStepHook,
@@ -14,6 +14,7 @@ import {
   NonRetryableError,
   type PipelineDefinition,
   PipelineStore,
+  queueDepth,
   type StandardSchema,
   type WorkerEvent,
   type WorkerStepHook,
@@ -388,8 +389,8 @@ export class ChaosPipeline {
       const empty =
         accounted &&
         !busy &&
-        (await this.messagesIn(this.queue.queueUrl)) === 0 &&
-        (await this.messagesIn(this.queue.deadLetterQueueUrl)) === 0;
+        (await queueDepth(this.clean.sqs, this.queue.queueUrl)) === 0 &&
+        (await queueDepth(this.clean.sqs, this.queue.deadLetterQueueUrl)) === 0;
       quiet = empty ? quiet + 1 : 0;
       if (quiet >= 2) return true;
       await pause(250);
@@ -519,24 +520,6 @@ export class ChaosPipeline {
       }
       await pause(25);
     }
-  }
-
-  private async messagesIn(queueUrl: string): Promise<number> {
-    const { Attributes = {} } = await this.clean.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: [
-          'ApproximateNumberOfMessages',
-          'ApproximateNumberOfMessagesNotVisible',
-          'ApproximateNumberOfMessagesDelayed',
-        ],
-      }),
-    );
-    return (
-      Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-      Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-      Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
-    );
   }
 }
 

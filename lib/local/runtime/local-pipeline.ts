@@ -15,6 +15,7 @@ import { createFailedEventFunction } from '../../failed/failed-event-function';
 import { FailureStore } from '../../failed/failure-store';
 import type { FailedHandler } from '../../failed/types';
 import { Fetcher } from '../../fetcher/fetcher';
+import { queueDepth } from '../../fetcher/queue-depth';
 import type { FetcherRunSummary } from '../../fetcher/types';
 import type { PipelineDefinition } from '../../pipeline/definition';
 import { PipelineStore } from '../../state/pipeline-store';
@@ -399,8 +400,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           limit: 1,
           ...(options.pipeline.eventTypes ? { types: options.pipeline.eventTypes } : {}),
         }),
-        messagesIn(sqs, queues.queueUrl),
-        messagesIn(sqs, queues.deadLetterQueueUrl),
+        queueDepth(sqs, queues.queueUrl),
+        queueDepth(sqs, queues.deadLetterQueueUrl),
       ]);
       const latest = newest.events[0];
       if (latest && (!state || !isDeliveredAt(state.position, latest.id)))
@@ -560,25 +561,6 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   const arn = output.Attributes?.QueueArn;
   if (!arn) throw new SluiceError(`the queue ${queueUrl} reported no QueueArn`);
   return arn;
-}
-
-/** Messages visible, in flight and delayed in a queue. */
-export async function messagesIn(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
 }
 
 async function importHandler<TEvent>(module: ModuleExport, option: string): Promise<LambdaHandler<TEvent>> {

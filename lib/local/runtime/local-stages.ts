@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SluiceError, ValidationError } from '../../errors';
 import type { EventLog } from '../../event-log/event-log';
+import { queueDepth } from '../../fetcher/queue-depth';
 import { createStageWorker } from '../../stages/stage-worker';
 import type { ResolvedStages } from '../../stages/types';
 import { PipelineStore } from '../../state/pipeline-store';
@@ -13,7 +14,6 @@ import {
   type LocalEndpoints,
   type LocalPipeline,
   type LocalPipelineOptions,
-  messagesIn,
   startLocalPipeline,
 } from './local-pipeline';
 import { pause } from './pause';
@@ -204,8 +204,8 @@ export async function startLocalStages(options: LocalStagesOptions): Promise<Loc
           limit: 1,
           ...(stage.eventTypes ? { types: stage.eventTypes } : {}),
         }),
-        messagesIn(sqs, local.queueUrl),
-        messagesIn(sqs, local.deadLetterQueueUrl),
+        queueDepth(sqs, local.queueUrl),
+        queueDepth(sqs, local.deadLetterQueueUrl),
       ]);
       const latest = newest.events[0];
       if (!pipeline?.halted && latest && (!state || !isDeliveredAt(state.position, latest.id)))
