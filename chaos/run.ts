@@ -3,8 +3,8 @@
 // injected, checks the invariants of DESIGN.md after each, and prints one JSON object last with
 // `--json`. Any violation exits non-zero and names the seed and the command that replays it.
 
+import { startEmulators } from '../lib/local';
 import { type ChaosArguments, parseArguments, USAGE } from './arguments';
-import { startEmulators } from './environment';
 import { chaosReport, describeScenario, type ScenarioReport, scenarioReport } from './report';
 import { SCENARIOS } from './scenarios';
 

@@ -13,13 +13,7 @@ import {
   positionTimeMs,
   TIME_BUCKET_MS,
 } from '../lib';
-import {
-  assertJavaPresent,
-  JavaMissingError,
-  startDynamoDbLocal,
-  startLocalPipeline,
-  startSqsEmulator,
-} from '../lib/local';
+import { assertJavaPresent, JavaMissingError, startEmulators, startLocalPipeline } from '../lib/local';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -49,27 +43,17 @@ async function main(): Promise<number> {
   // reader would already have passed them (docs/late-writes.md). So the demo starts the emulators
   // itself, loads six hours of events, then starts the pipeline against them.
   assertJavaPresent();
-  const started = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
-  const [dynamodbStart, sqsStart] = started;
-  if (dynamodbStart.status === 'rejected' || sqsStart.status === 'rejected') {
-    // Stop whichever did start, or its process would keep this one alive.
-    await Promise.all(
-      started.map((start) => (start.status === 'fulfilled' ? start.value.stop() : undefined)),
-    );
-    throw dynamodbStart.status === 'rejected'
-      ? dynamodbStart.reason
-      : (sqsStart as PromiseRejectedResult).reason;
-  }
-  const [dynamodbLocal, sqsEmulator] = [dynamodbStart.value, sqsStart.value];
+  const emulators = await startEmulators();
+  const { endpoints, pids } = emulators;
   try {
     say(
-      `Emulators: DynamoDB Local ${dynamodbLocal.endpoint} (pid ${dynamodbLocal.pid}), SQS ${sqsEmulator.endpoint} (pid ${sqsEmulator.pid})`,
+      `Emulators: DynamoDB Local ${endpoints.dynamodb} (pid ${pids[0]}), SQS ${endpoints.sqs} (pid ${pids[1]})`,
     );
-    const committed = await loadHistory(dynamodbLocal.endpoint);
+    const committed = await loadHistory(endpoints.dynamodb);
     say(`Committed ${committed.length} events spread over ${HOURS} hours.\n`);
-    return await runPipeline(dynamodbLocal.endpoint, sqsEmulator.endpoint, committed);
+    return await runPipeline(endpoints.dynamodb, endpoints.sqs, committed);
   } finally {
-    await Promise.all([dynamodbLocal.stop(), sqsEmulator.stop()]);
+    await emulators.stop();
   }
 }
 

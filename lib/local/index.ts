@@ -10,6 +10,7 @@ export {
   type StartDynamoDbLocalOptions,
   startDynamoDbLocal,
 } from './dynamodb-local';
+export { type EmulatorEndpoints, type RunningEmulators, startEmulators } from './emulators';
 export { EmulatorStartError, JavaMissingError } from './errors';
 export { findFreePort } from './free-port';
 export {

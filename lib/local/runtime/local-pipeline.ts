@@ -20,8 +20,7 @@ import type { FetcherRunSummary } from '../../fetcher/types';
 import type { PipelineDefinition } from '../../pipeline/definition';
 import { PipelineStore } from '../../state/pipeline-store';
 import { isDeliveredAt } from '../../time/position';
-import { startDynamoDbLocal } from '../dynamodb-local';
-import { startSqsEmulator } from '../sqs-emulator';
+import { startEmulators } from '../emulators';
 import { LocalEventBus } from './event-bus';
 import type { LambdaHandler } from './lambda-context';
 import { pause } from './pause';
@@ -201,16 +200,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const pids: number[] = [];
     let endpoints: { dynamodb?: string; sqs?: string } = {};
     if (options.endpoints === undefined) {
-      const [dynamodb, sqs] = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
-      for (const started of [dynamodb, sqs]) {
-        if (started.status === 'fulfilled') {
-          pids.push(started.value.pid);
-          cleanups.push(() => started.value.stop());
-        }
-      }
-      if (dynamodb.status === 'rejected') throw dynamodb.reason;
-      if (sqs.status === 'rejected') throw sqs.reason;
-      endpoints = { dynamodb: dynamodb.value.endpoint, sqs: sqs.value.endpoint };
+      const emulators = await startEmulators();
+      cleanups.push(() => emulators.stop());
+      pids.push(...emulators.pids);
+      endpoints = emulators.endpoints;
     } else if (options.endpoints !== 'aws') {
       endpoints = { dynamodb: options.endpoints.dynamodb, sqs: options.endpoints.sqs };
     }

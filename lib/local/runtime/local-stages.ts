@@ -7,8 +7,7 @@ import { createStageWorker } from '../../stages/stage-worker';
 import type { ResolvedStages } from '../../stages/types';
 import { PipelineStore } from '../../state/pipeline-store';
 import { isDeliveredAt } from '../../time/position';
-import { startDynamoDbLocal } from '../dynamodb-local';
-import { startSqsEmulator } from '../sqs-emulator';
+import { startEmulators } from '../emulators';
 import type { LambdaHandler } from './lambda-context';
 import {
   type LocalEndpoints,
@@ -101,16 +100,10 @@ export async function startLocalStages(options: LocalStagesOptions): Promise<Loc
     const pids: number[] = [];
     let endpoints = options.endpoints;
     if (endpoints === undefined) {
-      const [dynamodb, sqs] = await Promise.allSettled([startDynamoDbLocal(), startSqsEmulator()]);
-      for (const started of [dynamodb, sqs]) {
-        if (started.status === 'fulfilled') {
-          pids.push(started.value.pid);
-          cleanups.push(() => started.value.stop());
-        }
-      }
-      if (dynamodb.status === 'rejected') throw dynamodb.reason;
-      if (sqs.status === 'rejected') throw sqs.reason;
-      endpoints = { dynamodb: dynamodb.value.endpoint, sqs: sqs.value.endpoint };
+      const emulators = await startEmulators();
+      cleanups.push(() => emulators.stop());
+      pids.push(...emulators.pids);
+      endpoints = emulators.endpoints;
     }
     const dynamodb = new DynamoDBClient({
       endpoint: endpoints.dynamodb,
