@@ -2,6 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { LAMBDA_BUNDLE } from '../infra/lambda-bundle';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -37,14 +38,9 @@ export async function measureBundles(): Promise<Record<keyof typeof LAMBDA_ENTRY
         outfile,
         bundle: true,
         platform: 'node',
-        target: 'node20',
-        format: 'esm',
-        mainFields: ['module', 'main'],
-        minify: true,
-        external: ['@aws-sdk/*'],
-        banner: {
-          js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-        },
+        ...LAMBDA_BUNDLE,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
+        external: [...LAMBDA_BUNDLE.external],
         logLevel: 'silent',
       });
       sizes[name] = (await stat(outfile)).size;

@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_BUNDLE } from './lambda-bundle';
 
 /** The Lambda runtime of every Sluice function: the newest Node.js that Lambda runs. */
 export const SLUICE_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -68,12 +69,12 @@ export class SluiceFunction extends Construct {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        minify: true,
+        target: LAMBDA_BUNDLE.target,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
+        minify: LAMBDA_BUNDLE.minify,
         sourceMap: true,
-        externalModules: ['@aws-sdk/*'],
-        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+        externalModules: [...LAMBDA_BUNDLE.external],
+        banner: LAMBDA_BUNDLE.banner.js,
       },
     });
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAMBDA_BUNDLE } from '../../infra/lambda-bundle';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -71,8 +72,8 @@ describe.each(ENTRY_POINTS)(
     let sizeBytes: number;
 
     beforeAll(async () => {
-      // Prepare: esbuild's settings as CDK's NodejsFunction applies them for an ESM bundle on Node 20,
-      // with the AWS SDK left to the Lambda runtime.
+      // Prepare: the esbuild settings SluiceFunction deploys with (an ESM bundle for its Node.js
+      // runtime, with the AWS SDK left to the Lambda runtime).
       outdir = await mkdtemp(join(tmpdir(), 'sluice-bundle-'));
       const outfile = join(outdir, 'index.mjs');
 
@@ -83,14 +84,9 @@ describe.each(ENTRY_POINTS)(
         outfile,
         bundle: true,
         platform: 'node',
-        target: 'node20',
-        format: 'esm',
-        mainFields: ['module', 'main'],
-        minify: true,
-        external: ['@aws-sdk/*'],
-        banner: {
-          js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-        },
+        ...LAMBDA_BUNDLE,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
+        external: [...LAMBDA_BUNDLE.external],
         metafile: true,
         logLevel: 'silent',
       });
