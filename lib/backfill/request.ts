@@ -9,6 +9,7 @@ import {
   positionAtTime,
 } from '../time/position';
 import '../validation/english-messages';
+import { describeIssue } from '../validation/issues';
 import { BACKFILL_ID_PATTERN } from './constants';
 import { InvalidBackfillRequestError } from './errors';
 import type { BackfillRequest } from './types';
@@ -60,8 +61,7 @@ export function parseBackfillRequest(detail: unknown): BackfillRequest {
     const problems = parsed.error.issues.map((issue) => {
       if (issue.code === 'unrecognized_keys')
         return `unknown field(s) ${issue.keys.map((key) => `'${key}'`).join(', ')}: a request has pipeline, from, to and backfillId`;
-      const path = issue.path.join('.') || 'request';
-      return `${path}: ${issue.message} (given ${describe(valueAt(detail, issue.path))})`;
+      return describeIssue(issue, detail, 'request');
     });
     throw new InvalidBackfillRequestError(problems, detail);
   }
@@ -129,13 +129,4 @@ function boundProblem(text: unknown): string | undefined {
     return 'expected a position yyyyMMddHH0000[/eventId] or an ISO 8601 time with a zone, such as 2024-05-01T12:30:00Z';
   if (Date.parse(text) < 0) return 'time must be 1970-01-01T00:00:00Z or later';
   return undefined;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let value = root;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }

@@ -3,6 +3,7 @@ import { describe, SluiceError } from '../errors';
 import type { StoredEvent } from '../event-log/types';
 import { eventIdToTime, isEventId } from '../time/event-id';
 import '../validation/english-messages';
+import { valueAt } from '../validation/issues';
 
 /** The version of the message body format; a worker refuses bodies of versions it does not know. */
 export const ENVELOPE_VERSION = 1;
@@ -114,14 +115,6 @@ export function parseEnvelope(body: string, messageId?: string): Envelope {
 }
 
 /** The value at `path` inside parsed JSON, or undefined where the path leads nowhere. */
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
-}
 
 /** The JSON text of one event inside an envelope. */
 export function serializeEnvelopeEvent(event: EnvelopeEvent): string {

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { describe, ValidationError } from '../errors';
+import { ValidationError } from '../errors';
 import { NAME_PATTERN } from '../event-log/names';
 import { isEventId } from '../time/event-id';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../time/position';
 import { isTimeBucket } from '../time/time-bucket';
 import '../validation/english-messages';
+import { describeIssue } from '../validation/issues';
 
 const NAME = NAME_PATTERN;
 const NAME_RULE = '1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit';
@@ -185,10 +186,7 @@ export class InvalidPipelineError extends ValidationError {
 export function resolvePipeline(definition: unknown): ResolvedPipeline {
   const parsed = definitionSchema.safeParse(definition);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const path = issue.path.join('.') || 'definition';
-      return `${path}: ${issue.message} (given ${describe(valueAt(definition, issue.path))})`;
-    });
+    const problems = parsed.error.issues.map((issue) => describeIssue(issue, definition, 'definition'));
     throw new InvalidPipelineError(problems, definition);
   }
   const value = parsed.data;
@@ -231,13 +229,4 @@ function toPosition(bound: { readonly time: string } | { readonly position: stri
 /** `http(s)://host/path`: checked by shape, since local emulators use host names URL parsers refuse. */
 function isQueueUrl(text: string): boolean {
   return /^https?:\/\/[^\s/]+\/\S+$/.test(text);
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let value = root;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }

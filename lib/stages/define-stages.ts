@@ -3,6 +3,7 @@ import { describe } from '../errors';
 import { NAME_PATTERN } from '../event-log/names';
 import type { PipelineStart } from '../pipeline/definition';
 import '../validation/english-messages';
+import { describeIssue } from '../validation/issues';
 import { ON_STAGE_ERROR, STAGE_DEFAULTS } from './constants';
 import { InvalidStagesError } from './errors';
 import { stagePipelineName, stageStreamName } from './names';
@@ -85,10 +86,7 @@ const stagesSchema = z.strictObject({
 export function defineStages(definition: StagesDefinition): ResolvedStages {
   const parsed = stagesSchema.safeParse(definition);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const path = issue.path.join('.') || 'definition';
-      return `${path}: ${issue.message} (given ${describe(valueAt(definition, issue.path))})`;
-    });
+    const problems = parsed.error.issues.map((issue) => describeIssue(issue, definition, 'definition'));
     throw new InvalidStagesError(problems, definition);
   }
   const value = parsed.data;
@@ -168,13 +166,4 @@ export function stageOf(stages: ResolvedStages, stageName: string): ResolvedStag
       stageName,
     );
   return stage;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let value = root;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }
