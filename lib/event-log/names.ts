@@ -1,4 +1,5 @@
-import { InvalidNameError } from '../errors';
+import { describe, InvalidNameError, ValidationError } from '../errors';
+import { TABLE_NAME_PATTERN } from './constants';
 
 /** The rule for stream, event type and pipeline names. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -31,4 +32,22 @@ export function assertStreamName(name: unknown): asserts name is string {
 export function assertEventType(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name))
     throw new InvalidNameError('event type', NAME_RULE, name);
+}
+
+/**
+ * Checks a DynamoDB table name given to a store: 3 to 255 letters, digits, `_`, `-` or `.`.
+ *
+ * @throws `ValidationError` naming the value given.
+ *
+ * @example
+ * ```ts
+ * assertTableName(options.tableName); // throws for 'state table'
+ * ```
+ */
+export function assertTableName(tableName: unknown): asserts tableName is string {
+  if (typeof tableName !== 'string' || !TABLE_NAME_PATTERN.test(tableName))
+    throw new ValidationError(
+      `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(tableName)})`,
+      tableName,
+    );
 }

@@ -10,7 +10,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { describe, ValidationError } from '../errors';
-import { TABLE_NAME_PATTERN } from '../event-log/constants';
+import { assertTableName } from '../event-log/names';
 import {
   type PipelineDefinition,
   type ResolvedPipeline,
@@ -73,12 +73,7 @@ export class PipelineStore {
   private readonly clock: () => number;
 
   constructor(options: PipelineStoreOptions) {
-    if (typeof options?.tableName !== 'string' || !TABLE_NAME_PATTERN.test(options.tableName)) {
-      throw new ValidationError(
-        `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options?.tableName)})`,
-        options?.tableName,
-      );
-    }
+    assertTableName(options?.tableName);
     this.tableName = options.tableName;
     this.client = options.client ?? new DynamoDBClient({});
     this.send = sendNamingTable(this.client, this.tableName, 'state table');

@@ -7,8 +7,8 @@ import {
   type TransactWriteItem,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { describe, SluiceError, ValidationError } from '../errors';
-import { TABLE_NAME_PATTERN } from '../event-log/constants';
+import { SluiceError } from '../errors';
+import { assertTableName } from '../event-log/names';
 import { UPSERT_ACTION, type UpsertAction } from './constants';
 import { assertRecordKey, assertResourceName, hashKey } from './keys';
 
@@ -44,12 +44,7 @@ export class DynamoDBContentHashStore {
   private readonly clock: () => number;
 
   constructor(options: DynamoDBContentHashStoreOptions) {
-    if (typeof options?.tableName !== 'string' || !TABLE_NAME_PATTERN.test(options.tableName)) {
-      throw new ValidationError(
-        `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options?.tableName)})`,
-        options?.tableName,
-      );
-    }
+    assertTableName(options?.tableName);
     this.tableName = options.tableName;
     this.client = options.client ?? new DynamoDBClient({});
     this.clock = options.clock ?? Date.now;

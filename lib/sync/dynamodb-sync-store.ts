@@ -9,7 +9,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { describe, ValidationError } from '../errors';
-import { TABLE_NAME_PATTERN } from '../event-log/constants';
+import { assertTableName } from '../event-log/names';
 import { SYNC_LEASE_RANGE, SYNC_RUN_RETENTION_SECONDS } from './constants';
 import { CursorConflictError, SyncLockLostError } from './errors';
 import { assertResourceName, stateKey } from './keys';
@@ -51,12 +51,7 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
   private readonly clock: () => number;
 
   constructor(options: DynamoDBSyncStoreOptions) {
-    if (typeof options?.tableName !== 'string' || !TABLE_NAME_PATTERN.test(options.tableName)) {
-      throw new ValidationError(
-        `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options?.tableName)})`,
-        options?.tableName,
-      );
-    }
+    assertTableName(options?.tableName);
     this.tableName = options.tableName;
     this.client = options.client ?? new DynamoDBClient({});
     this.clock = options.clock ?? Date.now;
