@@ -27,11 +27,5 @@ export const MAX_RETRY_AFTER_SECONDS = 900;
 /** How long `stop({ drain: true })` waits for reserved events to be settled, by default. */
 export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
 
-/**
- * The longest error message kept in an event's `lastError`; longer ones are cut, so that a re-sent
- * event does not grow its message towards the SQS size limit.
- */
-export const MAX_ERROR_MESSAGE_CHARS = 4_096;
-
 /** How many settled event ids a consumer remembers, to name them in errors when they are settled again. */
 export const SETTLED_MEMORY = 10_000;

@@ -1,4 +1,5 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { summarizeError } from '../failed/truncate';
 import {
   type EnvelopeEvent,
   type EventFailure,
@@ -8,7 +9,6 @@ import {
 } from '../messages/envelope';
 import { MAX_MESSAGE_BYTES } from '../sqs/constants';
 import { messagePayloadBytes } from '../sqs/message-size';
-import { MAX_ERROR_MESSAGE_CHARS } from './constants';
 
 /**
  * Packs events, in order, into as few envelope bodies as fit in one message each next to the given
@@ -51,7 +51,8 @@ export function packEnvelopeBodies(
 
 /**
  * The failure recorded for an attempt: an error's name and message, a string as the message of an
- * `Error`, or an `UnknownFailure` when no reason was given. Long messages are cut.
+ * `Error`, or an `UnknownFailure` when no reason was given; long messages are cut by
+ * `shortenErrorMessage`, as on every path.
  *
  * @example
  * ```ts
@@ -65,10 +66,5 @@ export function toEventFailure(
 ): EventFailure {
   if (reason === undefined)
     return { name: unknownName, message: 'the attempt failed without a reason given', at };
-  if (typeof reason === 'string') return { name: 'Error', message: cut(reason), at };
-  return { name: reason.name || 'Error', message: cut(reason.message ?? ''), at };
-}
-
-function cut(text: string): string {
-  return text.length > MAX_ERROR_MESSAGE_CHARS ? `${text.slice(0, MAX_ERROR_MESSAGE_CHARS - 3)}...` : text;
+  return { ...summarizeError(reason), at };
 }

@@ -39,8 +39,6 @@ export const CLAIM_DURATION_RANGE = { min: 1_000, max: 3_600_000 } as const;
 
 /** The most bytes of a malformed message's body kept in its record (UTF-8): 64 KiB. */
 export const MAX_MALFORMED_BODY_BYTES = 64 * 1024;
-/** The most bytes of an error message kept in a record (UTF-8). */
-export const MAX_RECORDED_ERROR_MESSAGE_BYTES = 8 * 1024;
 /**
  * The most bytes of a failure record's JSON; an event whose record would be larger is kept without
  * its data (DynamoDB items hold at most 400 KB). The failed handler still gets the data whole.

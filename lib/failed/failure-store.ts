@@ -30,7 +30,6 @@ import {
   MAX_LIST_SPAN_DAYS,
   MAX_MALFORMED_BODY_BYTES,
   MAX_RECORD_JSON_BYTES,
-  MAX_RECORDED_ERROR_MESSAGE_BYTES,
   MIN_FAILURE_RETENTION_SECONDS,
 } from './constants';
 import { ClaimLostError } from './errors';
@@ -55,7 +54,7 @@ import type {
   MalformedPage,
   MalformedRecord,
 } from './records';
-import { truncateUtf8 } from './truncate';
+import { shortenErrorMessage, truncateUtf8 } from './truncate';
 import type { FailedEvent } from './types';
 
 const DAY_MS = 86_400_000;
@@ -451,7 +450,7 @@ export class FailureStore {
       bodyTruncated: body.truncated,
       error: {
         name: String(input.error.name),
-        message: truncateUtf8(String(input.error.message), MAX_RECORDED_ERROR_MESSAGE_BYTES).text,
+        message: shortenErrorMessage(String(input.error.message)),
       },
       receivedAt,
     };
@@ -645,7 +644,7 @@ function fitRecord(stored: StoredFailure): string {
     dataOmitted: true,
     lastError: {
       ...stored.lastError,
-      message: truncateUtf8(stored.lastError.message, MAX_RECORDED_ERROR_MESSAGE_BYTES).text,
+      message: shortenErrorMessage(stored.lastError.message),
     },
   };
   return JSON.stringify(withoutData);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ERROR_MESSAGE_CHARS } from '../../lib/consumer/constants';
 import { packEnvelopeBodies, toEventFailure } from '../../lib/consumer/envelopes';
 import { validatePullConsumerOptions } from '../../lib/consumer/options';
+import { MAX_ERROR_MESSAGE_BYTES } from '../../lib/failed/truncate';
 import { type EnvelopeEvent, parseEnvelope } from '../../lib/messages/envelope';
 import { MAX_MESSAGE_BYTES } from '../../lib/sqs/constants';
 import { EventIdGenerator } from '../../lib/time/event-id';
@@ -70,8 +70,8 @@ describe('toEventFailure', () => {
     const failure = toEventFailure('z'.repeat(100_000), 1, 'UnknownFailure');
 
     // Assess
-    expect(failure.message).toHaveLength(MAX_ERROR_MESSAGE_CHARS);
-    expect(failure.message.endsWith('...')).toBe(true);
+    expect(Buffer.byteLength(failure.message)).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_BYTES);
+    expect(failure.message.endsWith('… (cut from 100000 bytes)')).toBe(true);
   });
 });
 
