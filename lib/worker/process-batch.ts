@@ -1,20 +1,17 @@
+import { createHash } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { packEnvelopeBodies } from '../consumer/envelopes';
 import { CommitError, SluiceError, ValidationError } from '../errors';
+import { MAX_TRANSACTION_ITEMS } from '../event-log/constants';
 import type { EventLog } from '../event-log/event-log';
 import type { EventInput } from '../event-log/types';
-import {
-  type Envelope,
-  type EventFailure,
-  envelopeBody,
-  parseEnvelope,
-  serializeEnvelopeEvent,
-  storedEventOf,
-} from '../messages/envelope';
+import { type ErrorSummary, summarizeError } from '../failed/truncate';
+import { type Envelope, type EventFailure, parseEnvelope, storedEventOf } from '../messages/envelope';
 import { NonRetryableError, RetryableError } from '../retry/errors';
 import { sendMessageBatches } from '../sqs/send-message-batches';
 import { eventIdToEpochMs } from '../time/event-id';
@@ -72,7 +69,8 @@ type EventResult =
   | { readonly kind: 'succeeded' }
   | {
       readonly kind: 'failed';
-      readonly error: Error;
+      /** What was thrown, as a well-formed name and message, whatever it was. */
+      readonly error: ErrorSummary;
       readonly retryable: boolean;
       readonly retryAfterSeconds?: number;
     }
@@ -87,7 +85,8 @@ interface MessageWork<TData> {
   /** Events still to do (those the marker does not list as completed). */
   readonly events: WorkerEvent<TData>[];
   readonly results: Map<string, EventResult>;
-  readonly outputs: EventInput[];
+  /** Output events by the id of the event they are committed with. */
+  readonly outputs: Map<string, EventInput[]>;
 }
 
 /**
@@ -134,10 +133,31 @@ export async function processBatch<TData>(
     }
   }
 
-  const markers = await deps.markers.getMany(
-    deps.pipeline,
-    parsed.map((item) => item.key),
-  );
+  let markers: Map<string, MessageMarker>;
+  try {
+    markers = await deps.markers.getMany(
+      deps.pipeline,
+      parsed.map((item) => item.key),
+    );
+  } catch (error) {
+    // The state table is throttled or down: nothing ran, so nothing is spent; every message comes
+    // back after a growing wait instead of failing the whole batch at the queue's timeout.
+    deps.logger?.error(
+      'could not read the markers of the batch; its messages will come back after a backoff',
+      {
+        pipeline: deps.pipeline,
+        error: summarizeError(error),
+      },
+    );
+    const visibility = parsed.map(({ record }) => ({
+      id: record.messageId,
+      receiptHandle: record.receiptHandle,
+      seconds: infrastructureDelaySeconds(record, deps),
+    }));
+    for (const { record } of parsed) failures.add(record.messageId);
+    await changeVisibility(visibility, deps);
+    return { batchItemFailures: failureList(records, failures), stats };
+  }
   const work: MessageWork<TData>[] = [];
   for (const { record, envelope, key } of parsed) {
     const marker = markers.get(key);
@@ -163,7 +183,7 @@ export async function processBatch<TData>(
       ...(marker ? { marker } : {}),
       events,
       results: new Map(),
-      outputs: [],
+      outputs: new Map(),
     });
   }
 
@@ -173,27 +193,54 @@ export async function processBatch<TData>(
   await step(deps, WORKER_STEPS.afterHandler, workIds);
 
   const visibility: { id: string; receiptHandle: string; seconds: number }[] = [];
+  const comesBack = (message: MessageWork<TData>, seconds: number) => {
+    failures.add(message.record.messageId);
+    visibility.push({ id: message.record.messageId, receiptHandle: message.record.receiptHandle, seconds });
+  };
+  // Messages of one FIFO group are settled in order; once one comes back, the later ones of its
+  // group are not recorded (their outputs would land before its own) and come back too.
   await Promise.all(
-    work.map(async (message) => {
-      const settled = await settleMessage(message, deps, stats);
-      if (settled.retryAfterSeconds !== undefined) {
-        failures.add(message.record.messageId);
-        visibility.push({
-          id: message.record.messageId,
-          receiptHandle: message.record.receiptHandle,
-          seconds: settled.retryAfterSeconds,
-        });
+    [...lanesOf(work).values()].map(async (lane) => {
+      let held = false;
+      for (const message of lane) {
+        if (held) {
+          stats.retried += 1;
+          for (const event of message.events)
+            if ((message.results.get(event.id)?.kind ?? 'unstarted') === 'unstarted') stats.unstarted += 1;
+          comesBack(message, 0);
+          continue;
+        }
+        const settled = await settleMessage(message, deps, stats);
+        if (settled.retryAfterSeconds === undefined) continue;
+        comesBack(message, settled.retryAfterSeconds);
+        held = message.groupId !== undefined;
       }
     }),
   );
   await changeVisibility(visibility, deps);
   await step(deps, WORKER_STEPS.beforeResponse, workIds);
-  return {
-    batchItemFailures: records
-      .filter((record) => failures.has(record.messageId))
-      .map((record) => ({ itemIdentifier: record.messageId })),
-    stats,
-  };
+  return { batchItemFailures: failureList(records, failures), stats };
+}
+
+/** The batch's messages by FIFO message group, in batch order; on a standard queue, one lane each. */
+function lanesOf<TData>(work: readonly MessageWork<TData>[]): Map<string, MessageWork<TData>[]> {
+  const lanes = new Map<string, MessageWork<TData>[]>();
+  for (const message of work) {
+    const lane =
+      message.groupId === undefined ? `message#${message.record.messageId}` : `group#${message.groupId}`;
+    lanes.set(lane, [...(lanes.get(lane) ?? []), message]);
+  }
+  return lanes;
+}
+
+/** The partial batch response: the records to retry, in batch order. */
+function failureList(
+  records: readonly SqsRecord[],
+  failures: ReadonlySet<string>,
+): { itemIdentifier: string }[] {
+  return records
+    .filter((record) => failures.has(record.messageId))
+    .map((record) => ({ itemIdentifier: record.messageId }));
 }
 
 async function runHandler<TData>(work: MessageWork<TData>[], deps: BatchDependencies<TData>): Promise<void> {
@@ -204,13 +251,14 @@ async function runHandler<TData>(work: MessageWork<TData>[], deps: BatchDependen
     requestId: deps.requestId,
     remainingTimeMs: deps.remainingTimeMs,
     commit(events, forEventId) {
-      const owner = outputsFor.get(forEventId ?? currentEventId ?? '');
+      const eventId = forEventId ?? currentEventId ?? '';
+      const owner = outputsFor.get(eventId);
       if (!owner)
         throw new ValidationError(
           `commit() needs the id of an event of this batch to commit with (given ${forEventId ?? 'none'})`,
           forEventId,
         );
-      owner.outputs.push(...(Array.isArray(events) ? (events as EventInput[]) : [events as EventInput]));
+      addOutputs(owner, eventId, events);
     },
   });
   const tooLate = () => deps.remainingTimeMs() < deps.deadlineMarginMs;
@@ -221,7 +269,7 @@ async function runHandler<TData>(work: MessageWork<TData>[], deps: BatchDependen
     const ready: WorkerEvent<TData>[] = [];
     for (const event of message.events) {
       const invalid = await validate(event, deps.schemas);
-      if (invalid) message.results.set(event.id, { kind: 'failed', error: invalid, retryable: false });
+      if (invalid) message.results.set(event.id, failureOf(invalid));
       else ready.push(event);
     }
     runnable.set(message, ready);
@@ -236,30 +284,27 @@ async function runHandler<TData>(work: MessageWork<TData>[], deps: BatchDependen
       }
       try {
         const returned = await handle(event, context(event.id));
-        if (returned)
-          message.outputs.push(
-            ...(Array.isArray(returned) ? (returned as EventInput[]) : [returned as EventInput]),
-          );
+        if (returned) addOutputs(message, event.id, returned);
         message.results.set(event.id, { kind: 'succeeded' });
         return true;
       } catch (error) {
-        message.results.set(event.id, failureOf(error));
-        return false;
+        const failure = failureOf(error);
+        message.results.set(event.id, failure);
+        // An event that goes to the failed handler now does not hold its group back.
+        return !(failure.retryable && event.attempt < deps.maxRedeliveryCount);
       }
     };
     const isFifo = work.some((message) => message.groupId !== undefined);
     if (isFifo) {
-      // One lane per message group, in batch order; a failure stops its group for this batch.
-      const lanes = new Map<string, MessageWork<TData>[]>();
-      for (const message of work)
-        lanes.set(message.groupId ?? '', [...(lanes.get(message.groupId ?? '') ?? []), message]);
-      await runLimited([...lanes.values()], deps.concurrency, async (lane) => {
+      // One lane per message group, in batch order; a failure to be retried stops its group for
+      // this batch.
+      await runLimited([...lanesOf(work).values()], deps.concurrency, async (lane) => {
         let blocked = false;
         for (const message of lane) {
           for (const event of message.events) {
-            if (message.results.has(event.id))
-              blocked = true; // failed its schema: later events wait
-            else if (blocked) message.results.set(event.id, { kind: 'unstarted' });
+            // An event that failed its schema goes to the failed handler now: later events go on.
+            if (message.results.has(event.id)) continue;
+            if (blocked) message.results.set(event.id, { kind: 'unstarted' });
             else if (!(await runOne(message, event))) blocked = true;
           }
         }
@@ -286,7 +331,7 @@ async function runHandler<TData>(work: MessageWork<TData>[], deps: BatchDependen
       for (const event of events) messageOf(event.id).results.set(event.id, { kind: 'succeeded' });
     } catch (error) {
       for (const event of events) messageOf(event.id).results.set(event.id, failureOf(error));
-      for (const message of work) message.outputs.length = 0;
+      for (const message of work) message.outputs.clear();
     }
     return;
   }
@@ -315,10 +360,7 @@ async function runHandler<TData>(work: MessageWork<TData>[], deps: BatchDependen
     fail: (ids, options = {}) =>
       settle(ids, {
         kind: 'failed',
-        error:
-          options.reason instanceof Error
-            ? options.reason
-            : new Error(options.reason ?? 'failed by the handler'),
+        error: summarizeError(options.reason ?? 'failed by the handler'),
         retryable: options.retryable ?? true,
         ...(options.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: options.retryAfterSeconds }),
       }),
@@ -335,32 +377,37 @@ async function runHandler<TData>(work: MessageWork<TData>[], deps: BatchDependen
     if (!message.results.has(event.id)) {
       message.results.set(event.id, {
         kind: 'failed',
-        error: new Error('the handler neither acknowledged nor failed this event'),
+        error: { name: 'Error', message: 'the handler neither acknowledged nor failed this event' },
         retryable: true,
       });
     }
   }
 }
 
-/** Records what happened to a message; resolves to the visibility delay when it must come back. */
+/**
+ * Records what happened to a message; resolves to the visibility delay when it must come back.
+ *
+ * Events that succeeded are recorded with their outputs in one or more transactions ("chunks"), in
+ * event order, each small enough for DynamoDB (see {@link planChunks}); every chunk also writes the
+ * message's marker, conditioned on the version the previous one wrote, so the marker always lists
+ * exactly the events whose outputs have landed. A crash between chunks leaves a partial marker: the
+ * next delivery runs only the events it does not list, and their outputs land once.
+ */
 async function settleMessage<TData>(
   message: MessageWork<TData>,
   deps: BatchDependencies<TData>,
   stats: BatchStats,
 ): Promise<{ retryAfterSeconds?: number }> {
-  const completed = new Set(message.marker?.completedIds ?? []);
   const failuresSoFar: Record<string, number> = { ...(message.marker?.failures ?? {}) };
   const dead: { event: WorkerEvent<TData>; failure: EventFailure }[] = [];
+  const toRecord: WorkerEvent<TData>[] = [];
   let retryAfter = 0;
   let retry = false;
   let onlyUnstarted = true;
   for (const event of message.events) {
     const result = message.results.get(event.id) ?? { kind: 'unstarted' };
     if (result.kind === 'succeeded') {
-      completed.add(event.id);
-      stats.succeeded += 1;
-      // From the commit (the event id's time) to now: the pipeline's end-to-end latency.
-      stats.latencyMsTotal += Math.max(0, deps.clock() - eventIdToEpochMs(event.id));
+      toRecord.push(event);
     } else if (result.kind === 'unstarted') {
       stats.unstarted += 1;
       retry = true;
@@ -368,27 +415,10 @@ async function settleMessage<TData>(
       stats.failed += 1;
       failuresSoFar[event.id] = (failuresSoFar[event.id] ?? 0) + 1;
       const lastAttempt = !result.retryable || event.attempt >= deps.maxRedeliveryCount;
-      // Ids, type, attempt and error only: event data may be personal or secret, and reaches the
-      // logs only when the user asks for it.
-      deps.logger?.warn(
-        lastAttempt
-          ? 'event failed for the last time; it goes to the failed handler'
-          : 'event failed; it will be tried again',
-        {
-          pipeline: deps.pipeline,
-          eventId: event.id,
-          eventType: event.type,
-          attempt: event.attempt,
-          error: { name: result.error.name, message: result.error.message },
-          ...(deps.includeSensitiveData ? { data: event.data } : {}),
-        },
-      );
+      logFailure(deps, event, result.error, lastAttempt);
       if (lastAttempt) {
-        dead.push({
-          event,
-          failure: { name: result.error.name, message: result.error.message, at: deps.clock() },
-        });
-        completed.add(event.id);
+        dead.push({ event, failure: { ...result.error, at: deps.clock() } });
+        toRecord.push(event);
       } else {
         retry = true;
         onlyUnstarted = false;
@@ -400,56 +430,29 @@ async function settleMessage<TData>(
     }
   }
 
-  if (dead.length > 0) {
-    await step(deps, WORKER_STEPS.beforeDeadLetter, [message.record.messageId]);
-    // To the dead-letter queue before the marker: a crash in between sends them again, which the
-    // failed-event handler recognises; the other order could lose them.
-    const body = envelopeBody(
-      deps.pipeline,
-      message.envelope.stream,
-      dead.map(({ event, failure }) =>
-        serializeEnvelopeEvent({
-          id: event.id,
-          type: event.type,
-          data: event.data,
-          ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
-          attempts: event.attempt,
-          lastError: failure,
-        }),
-      ),
-    );
-    try {
-      await sendMessageBatches(
-        deps.sqs,
-        deps.deadLetterQueueUrl,
-        [{ id: message.record.messageId, body, ...dlqFifoFields(message) }],
-        { throwOnFailure: true },
-      );
-      stats.deadLettered += dead.length;
-    } catch (error) {
-      deps.logger?.error(
-        'could not move failed events to the dead-letter queue; the message will come back',
-        {
-          messageId: message.record.messageId,
-          error: (error as Error).message,
-        },
-      );
-      return { retryAfterSeconds: 0 };
-    }
-  }
+  if (dead.length > 0 && !(await deadLetter(message, dead, deps, stats)))
+    return infrastructureRetry(message, deps);
 
   const allDone = !retry;
-  const marker: MessageMarker = {
-    status: allDone ? 'done' : 'partial',
-    completedIds: completed,
-    failures: failuresSoFar,
-  };
-  const nothingNew = !allDone && completed.size === (message.marker?.completedIds.size ?? 0) && onlyUnstarted;
-  if (!nothingNew) {
+  const changed = toRecord.length > 0 || !onlyUnstarted;
+  const chunks = planChunks(toRecord, (event) => message.outputs.get(event.id)?.length ?? 0);
+  if (chunks.length === 0 && (allDone || changed)) chunks.push([]);
+  const deadIds = new Set(dead.map(({ event }) => event.id));
+  const completed = new Set(message.marker?.completedIds ?? []);
+  let current = message.marker;
+  while (chunks.length > 0) {
+    const chunk = chunks.shift() as WorkerEvent<TData>[];
+    const outputs = chunk.flatMap((event) =>
+      deadIds.has(event.id) ? [] : (message.outputs.get(event.id) ?? []),
+    );
+    const marker: MessageMarker = {
+      status: allDone && chunks.length === 0 ? 'done' : 'partial',
+      completedIds: new Set([...completed, ...chunk.map((event) => event.id)]),
+      failures: failuresSoFar,
+    };
     await step(deps, WORKER_STEPS.beforeMarker, [message.record.messageId]);
     try {
-      await writeMarker(message, marker, deps);
-      stats.outputEvents += message.outputs.length;
+      await writeMarker(message, outputs, marker, current, deps);
     } catch (error) {
       if (error instanceof DuplicateMessageError) {
         stats.duplicatesSkipped += message.events.length;
@@ -464,17 +467,178 @@ async function settleMessage<TData>(
         stats.retried += 1;
         return { retryAfterSeconds: 0 };
       }
-      deps.logger?.error('could not record the message as handled; it will come back', {
+      if (outputs.length > 0 && isOutputsProblem(error)) {
+        if (chunk.length > 1) {
+          // Too large for one transaction after all (bytes, not items), or one event's outputs are
+          // bad: halve the chunk until the culprit stands alone; the others commit.
+          const half = Math.ceil(chunk.length / 2);
+          chunks.unshift(chunk.slice(0, half), chunk.slice(half));
+          continue;
+        }
+        // One event whose outputs can never be committed: it goes to the failed handler with why,
+        // and is recorded without them. Retrying it would fail the same way.
+        const [event] = chunk as [WorkerEvent<TData>];
+        const summary = summarizeError(error);
+        logFailure(deps, event, summary, true);
+        const failure = { ...summary, at: deps.clock() };
+        if (!(await deadLetter(message, [{ event, failure }], deps, stats)))
+          return infrastructureRetry(message, deps);
+        stats.failed += 1;
+        deadIds.add(event.id);
+        chunks.unshift([event]);
+        continue;
+      }
+      // Throttling, a server error, a lost response, a missing table: not the events' fault. The
+      // message comes back after a growing wait, and no attempt of its events is spent.
+      deps.logger?.error('could not record the message as handled; it will come back after a backoff', {
         messageId: message.record.messageId,
-        error: (error as Error).message,
+        error: summarizeError(error),
       });
-      return { retryAfterSeconds: 0 };
+      return infrastructureRetry(message, deps);
+    }
+    for (const event of chunk) completed.add(event.id);
+    current = { ...marker, version: (current?.version ?? 0) + 1 };
+    stats.outputEvents += outputs.length;
+    for (const event of chunk) {
+      if (deadIds.has(event.id)) continue;
+      stats.succeeded += 1;
+      // From the commit (the event id's time) to now: the pipeline's end-to-end latency.
+      stats.latencyMsTotal += Math.max(0, deps.clock() - eventIdToEpochMs(event.id));
     }
     await step(deps, WORKER_STEPS.afterMarker, [message.record.messageId]);
   }
   if (allDone) return {};
   stats.retried += 1;
   return { retryAfterSeconds: onlyUnstarted ? 0 : retryAfter };
+}
+
+/**
+ * Splits the events to record into chunks, in order, each with at most one transaction's worth of
+ * output events next to the marker (99 with DynamoDB's 100 actions). An event's outputs are never
+ * split: they land with its acknowledgement, all or none. A chunk too large in bytes is halved when
+ * the commit says so.
+ */
+function planChunks<T>(events: readonly T[], outputCount: (event: T) => number): T[][] {
+  const room = MAX_TRANSACTION_ITEMS - 1;
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let used = 0;
+  for (const event of events) {
+    const count = outputCount(event);
+    if (current.length > 0 && used + count > room) {
+      chunks.push(current);
+      current = [];
+      used = 0;
+    }
+    current.push(event);
+    used += count;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * Whether a failed commit of outputs is the outputs' own fault, so that retrying cannot help: too
+ * many or too large for one transaction, or refused by validation (Sluice's or DynamoDB's).
+ */
+function isOutputsProblem(error: unknown): boolean {
+  if (error instanceof ValidationError) return true;
+  if (error instanceof CommitError) {
+    const cause = (error as { cause?: { name?: unknown } }).cause;
+    return cause?.name === 'ValidationException' || error.reasons.includes('ValidationError');
+  }
+  return (error as { name?: unknown } | undefined)?.name === 'ValidationException';
+}
+
+/**
+ * The wait before a message comes back after a failure of the infrastructure (throttling, 5xx, a
+ * marker or dead-letter write that failed): the pipeline's backoff at the message's receive count,
+ * so it grows with every delivery that meets the same trouble, up to `backoff.maxDelaySeconds`.
+ */
+function infrastructureRetry<TData>(
+  message: MessageWork<TData>,
+  deps: BatchDependencies<TData>,
+): { retryAfterSeconds: number } {
+  return { retryAfterSeconds: infrastructureDelaySeconds(message.record, deps) };
+}
+
+function infrastructureDelaySeconds<TData>(record: SqsRecord, deps: BatchDependencies<TData>): number {
+  const receives = Number(record.attributes.ApproximateReceiveCount);
+  return backoffDelaySeconds(
+    Number.isInteger(receives) && receives >= 1 ? receives : 1,
+    deps.backoff,
+    deps.random,
+  );
+}
+
+function logFailure<TData>(
+  deps: BatchDependencies<TData>,
+  event: WorkerEvent<TData>,
+  error: ErrorSummary,
+  lastAttempt: boolean,
+): void {
+  // Ids, type, attempt and error only: event data may be personal or secret, and reaches the
+  // logs only when the user asks for it.
+  deps.logger?.warn(
+    lastAttempt
+      ? 'event failed for the last time; it goes to the failed handler'
+      : 'event failed; it will be tried again',
+    {
+      pipeline: deps.pipeline,
+      eventId: event.id,
+      eventType: event.type,
+      attempt: event.attempt,
+      error: { name: error.name, message: error.message },
+      ...(deps.includeSensitiveData ? { data: event.data } : {}),
+    },
+  );
+}
+
+/**
+ * Sends events that failed for the last time to the dead-letter queue, with their attempts and last
+ * error, in as many messages as their size needs. Before the marker: a crash in between sends them
+ * again, which the failed-event handler recognises; the other order could lose them. Resolves to
+ * false when SQS did not take them.
+ */
+async function deadLetter<TData>(
+  message: MessageWork<TData>,
+  dead: readonly { event: WorkerEvent<TData>; failure: EventFailure }[],
+  deps: BatchDependencies<TData>,
+  stats: BatchStats,
+): Promise<boolean> {
+  await step(deps, WORKER_STEPS.beforeDeadLetter, [message.record.messageId]);
+  const bodies = packEnvelopeBodies(
+    deps.pipeline,
+    message.envelope.stream,
+    dead.map(({ event, failure }) => ({
+      id: event.id,
+      type: event.type,
+      data: event.data,
+      ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
+      attempts: event.attempt,
+      lastError: failure,
+    })),
+  );
+  try {
+    await sendMessageBatches(
+      deps.sqs,
+      deps.deadLetterQueueUrl,
+      bodies.map((body, index) => ({
+        id: `${message.record.messageId}-${index}`,
+        body,
+        ...dlqFifoFields(message, body),
+      })),
+      { throwOnFailure: true },
+    );
+    stats.deadLettered += dead.length;
+    return true;
+  } catch (error) {
+    deps.logger?.error(
+      'could not move failed events to the dead-letter queue; the message will come back after a backoff',
+      { messageId: message.record.messageId, error: summarizeError(error) },
+    );
+    return false;
+  }
 }
 
 /** Zeroed counts for a batch of `messages` messages. */
@@ -510,20 +674,26 @@ class DuplicateMessageError extends SluiceError {}
 /** A concurrent delivery of the same message recorded part of it first. */
 class MarkerConflictError extends SluiceError {}
 
+/**
+ * Writes the message's marker over the one read (or written) before, with output events in the same
+ * transaction when there are any: both land or neither.
+ */
 async function writeMarker<TData>(
   message: MessageWork<TData>,
+  outputs: readonly EventInput[],
   marker: MessageMarker,
+  read: MessageMarker | undefined,
   deps: BatchDependencies<TData>,
 ): Promise<void> {
-  const markerWrite = deps.markers.markerWrite(deps.pipeline, message.key, marker, message.marker);
+  const markerWrite = deps.markers.markerWrite(deps.pipeline, message.key, marker, read);
   try {
-    if (message.outputs.length > 0) {
+    if (outputs.length > 0) {
       if (!deps.eventLog)
         throw new ValidationError(
           'the handler committed output events but the worker has no eventLog to commit them to',
-          message.outputs.length,
+          outputs.length,
         );
-      await deps.eventLog.commitWith(message.outputs, [markerWrite]);
+      await deps.eventLog.commitWith(outputs, [markerWrite]);
     } else {
       await deps.dynamodb.send(
         new PutItemCommand(markerWrite.Put as ConstructorParameters<typeof PutItemCommand>[0]),
@@ -584,12 +754,24 @@ async function moveMalformed<TData>(
   }
 }
 
-function dlqFifoFields<TData>(message: MessageWork<TData>): { groupId?: string; deduplicationId?: string } {
+/** On a FIFO queue: the message's group, and a deduplication id that differs for every body. */
+function dlqFifoFields<TData>(
+  message: MessageWork<TData>,
+  body: string,
+): { groupId?: string; deduplicationId?: string } {
   if (!message.groupId) return {};
-  return {
-    groupId: message.groupId,
-    deduplicationId: `${message.key}-${message.events.length}`.slice(0, 128),
-  };
+  return { groupId: message.groupId, deduplicationId: createHash('sha256').update(body).digest('base64url') };
+}
+
+/** Adds output events to those committed with event `eventId` of `message`. */
+function addOutputs<TData>(
+  message: MessageWork<TData>,
+  eventId: string,
+  events: EventInput | readonly EventInput[],
+): void {
+  const list = message.outputs.get(eventId) ?? [];
+  list.push(...(Array.isArray(events) ? (events as EventInput[]) : [events as EventInput]));
+  message.outputs.set(eventId, list);
 }
 
 async function changeVisibility<TData>(
@@ -644,13 +826,14 @@ async function validate<TData>(
   );
 }
 
-function failureOf(error: unknown): EventResult {
-  const asError = error instanceof Error ? error : new Error(String(error));
-  if (error instanceof NonRetryableError) return { kind: 'failed', error: asError, retryable: false };
-  const retryAfterMs = error instanceof RetryableError ? error.retryAfterMs : undefined;
+/** The result of an event whose handler threw `thrown`, whatever it is: this never throws. */
+function failureOf(thrown: unknown): Extract<EventResult, { kind: 'failed' }> {
+  const error = summarizeError(thrown);
+  if (thrown instanceof NonRetryableError) return { kind: 'failed', error, retryable: false };
+  const retryAfterMs = thrown instanceof RetryableError ? thrown.retryAfterMs : undefined;
   return {
     kind: 'failed',
-    error: asError,
+    error,
     retryable: true,
     ...(retryAfterMs === undefined
       ? {}

@@ -1,0 +1,412 @@
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createWorker,
+  type EnvelopeEvent,
+  EventLog,
+  NonRetryableError,
+  WORKER_STEPS,
+  type WorkerOptions,
+  type WorkerStepHook,
+} from '../../lib';
+import { MAX_ERROR_MESSAGE_BYTES } from '../../lib/failed/truncate';
+import {
+  createQueueWithDeadLetterQueue,
+  createStreamTable,
+  dynamodbClient,
+  sqsClient,
+  uniqueName,
+} from '../support/aws';
+import { FAULT_KINDS, injectFaults } from '../support/faults';
+import { drainQueue } from '../support/pipeline-fixture';
+import {
+  envelopeEvents,
+  lambdaContext,
+  receiveAsLambdaEvent,
+  sendEnvelopes,
+} from '../support/worker-fixture';
+
+// Every worker here runs with the settings a user gets: default packing (up to 100 events per
+// message), maxRedeliveryCount 5, the default backoff, and the EventPipeline's maxReceiveCount.
+/** `maxReceiveCountFor(5)`, the queue's redrive count the EventPipeline construct sets by default. */
+const DEFAULT_MAX_RECEIVE_COUNT = 15;
+
+type Order = { n: number };
+
+const dynamodb = dynamodbClient();
+const sqs = sqsClient();
+let state: Awaited<ReturnType<typeof createStreamTable>>;
+let events: Awaited<ReturnType<typeof createStreamTable>>;
+
+beforeAll(async () => {
+  [state, events] = await Promise.all([
+    createStreamTable(dynamodb, 'state'),
+    createStreamTable(dynamodb, 'events'),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([state.drop(), events.drop()]);
+});
+
+/** A worker on a fresh queue, with the default settings and whatever `options` add. */
+async function setup(options: Partial<WorkerOptions<Order>> & { handle: WorkerOptions<Order>['handle'] }) {
+  const queue = await createQueueWithDeadLetterQueue(sqs, {
+    maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: 30,
+  });
+  const client = options.dynamodb ?? dynamodb;
+  const log = new EventLog({ tableName: events.name, client });
+  const worker = createWorker<Order>(
+    {
+      pipeline: uniqueName('pipe'),
+      stateTable: state.name,
+      deadLetterQueueUrl: queue.deadLetterQueueUrl,
+      queueUrl: queue.queueUrl,
+      sqs,
+      dynamodb: client,
+      eventLog: log,
+      ...options,
+    } as WorkerOptions<Order>,
+    {},
+  );
+  return { queue, worker, log };
+}
+
+/** Counts runs per event id. */
+function counter() {
+  const runs = new Map<string, number>();
+  return {
+    runs,
+    add: (id: string) => runs.set(id, (runs.get(id) ?? 0) + 1),
+  };
+}
+
+/** `count` events of one message, numbered from 0. */
+function packedMessage(count: number, extra: Partial<EnvelopeEvent> = {}): EnvelopeEvent[] {
+  return envelopeEvents(Array.from({ length: count }, (_, n) => ({ n }))).map((event) => ({
+    ...event,
+    ...extra,
+  }));
+}
+
+/** How many output events each source event has in a stream: `{ [eventId]: count }`. */
+async function outputsPerSource(log: EventLog, stream: string): Promise<Map<string, number>> {
+  const { events: outputs } = await log.range(stream, { limit: 10_000 });
+  const per = new Map<string, number>();
+  for (const output of outputs) {
+    const source = (output.data as { for: string }).for;
+    per.set(source, (per.get(source) ?? 0) + 1);
+  }
+  return per;
+}
+
+describe('outputs beyond one transaction', () => {
+  it('commits one output per event of a full 100-event message (101 writes with the marker) once', async () => {
+    // Prepare
+    const stream = uniqueName('invoices');
+    const { queue, worker, log } = await setup({
+      handle: async (event) => ({ stream, type: 'invoice', data: { for: event.id } }),
+    });
+    const sent = packedMessage(100);
+    await sendEnvelopes(sqs, queue.queueUrl, [sent]);
+
+    // Act
+    const outcome = await worker.processEvent(
+      await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(outcome.batchItemFailures).toEqual([]);
+    expect(outcome.stats).toMatchObject({ succeeded: 100, outputEvents: 100, deadLettered: 0 });
+    const per = await outputsPerSource(log, stream);
+    expect(sent.every((event) => per.get(event.id) === 1)).toBe(true);
+    expect(per.size).toBe(100);
+  });
+
+  it.each([
+    ['after the second chunk is committed', WORKER_STEPS.afterMarker],
+    ['before the second chunk is committed', WORKER_STEPS.beforeMarker],
+  ])(
+    'commits 200 outputs of one message exactly once when the worker crashes %s',
+    async (_when, crashStep) => {
+      // Prepare: two outputs per event make three transactions (49 + 49 + 2 events).
+      const stream = uniqueName('invoices');
+      const { runs, add } = counter();
+      let reached = 0;
+      let crashed = false;
+      const onStep: WorkerStepHook = (step) => {
+        if (step !== crashStep || crashed) return;
+        reached += 1;
+        if (reached === 2) {
+          crashed = true;
+          throw new Error(`crash at ${step} of the second chunk`);
+        }
+      };
+      const { queue, worker, log } = await setup({
+        onStep,
+        handle: async (event) => {
+          add(event.id);
+          return [
+            { stream, type: 'invoice', data: { for: event.id } },
+            { stream, type: 'receipt', data: { for: event.id } },
+          ];
+        },
+      });
+      const sent = packedMessage(100);
+      await sendEnvelopes(sqs, queue.queueUrl, [sent]);
+      const batch = await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn);
+
+      // Act: the crash fails the whole invocation; the message comes back, as the event source does.
+      await expect(worker.processEvent(batch, lambdaContext())).rejects.toThrow(/crash at/);
+      const again = await worker.processEvent(batch, lambdaContext());
+
+      // Assess
+      expect(again.batchItemFailures).toEqual([]);
+      const per = await outputsPerSource(log, stream);
+      expect(per.size).toBe(100);
+      expect([...per.values()].every((count) => count === 2)).toBe(true);
+      // Only the events whose chunk had not landed ran again.
+      const ranTwice = sent.filter((event) => runs.get(event.id) === 2).length;
+      expect(ranTwice).toBe(crashStep === WORKER_STEPS.afterMarker ? 2 : 51);
+      expect(again.stats.resumed).toBe(100 - ranTwice);
+    },
+  );
+
+  it('hands an event whose outputs can never be committed to the failed handler once, and commits the rest', async () => {
+    // Prepare: event 3 returns more outputs than a transaction holds, event 5 an invalid one.
+    const stream = uniqueName('invoices');
+    const { runs, add } = counter();
+    const { queue, worker, log } = await setup({
+      handle: async (event) => {
+        add(event.id);
+        if (event.data.n === 3)
+          return Array.from({ length: 150 }, () => ({ stream, type: 'line', data: { for: event.id } }));
+        if (event.data.n === 5)
+          return { stream: 'not a stream name!', type: 'line', data: { for: event.id } };
+        return { stream, type: 'invoice', data: { for: event.id } };
+      },
+    });
+    const sent = packedMessage(10);
+    await sendEnvelopes(sqs, queue.queueUrl, [sent]);
+
+    // Act
+    const outcome = await worker.processEvent(
+      await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+      lambdaContext(),
+    );
+
+    // Assess: no loop, one run each, the two bad ones at the failed handler with their reasons.
+    expect(outcome.batchItemFailures).toEqual([]);
+    expect(sent.map((event) => runs.get(event.id))).toEqual(sent.map(() => 1));
+    const per = await outputsPerSource(log, stream);
+    expect(per.size).toBe(8);
+    expect(per.has(sent[3]!.id) || per.has(sent[5]!.id)).toBe(false);
+    const dead = (await drainQueue(sqs, queue.deadLetterQueueUrl)).flatMap(
+      (message) => message.envelope.events,
+    );
+    expect(dead.map((event) => [event.id, event.attempts, event.lastError?.name])).toEqual([
+      [sent[3]!.id, 1, 'TransactionTooLargeError'],
+      [sent[5]!.id, 1, 'InvalidNameError'],
+    ]);
+    expect(outcome.stats).toMatchObject({ succeeded: 8, failed: 2, deadLettered: 2, outputEvents: 8 });
+  });
+});
+
+describe('infrastructure failures', () => {
+  /**
+   * Runs deliveries of the queue's one message through the worker as the event source would, with a
+   * clock of its own: each delivery takes a second (the SDK's own retries under throttling), then the
+   * message stays away for the visibility timeout the worker asked for. The state table throttles
+   * `operations` until `throttledForSeconds` have passed on that clock. The test then makes the
+   * message visible at once instead of sleeping.
+   */
+  async function runThroughThrottling(operations: readonly string[], throttledForSeconds: number) {
+    const throttled = dynamodbClient();
+    const faults = injectFaults(
+      throttled,
+      { rate: 1, seed: 8, kinds: [FAULT_KINDS.throttle], operations, placement: 'per-call' },
+      'state-table',
+    );
+    const watched = sqsClient();
+    const asked: number[] = [];
+    watched.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ChangeMessageVisibilityBatchCommand') {
+          const input = args.input as { Entries: { VisibilityTimeout: number }[] };
+          asked.push(...input.Entries.map((entry) => entry.VisibilityTimeout));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordVisibility' },
+    );
+    const stream = uniqueName('invoices');
+    const attempts: number[] = [];
+    const { queue, worker, log } = await setup({
+      dynamodb: throttled,
+      sqs: watched,
+      handle: async (event) => {
+        attempts.push(event.attempt);
+        return { stream, type: 'invoice', data: { for: event.id } };
+      },
+    });
+    const sent = packedMessage(2);
+    await sendEnvelopes(sqs, queue.queueUrl, [sent]);
+
+    let clockSeconds = 0;
+    let deliveries = 0;
+    for (;;) {
+      faults.setEnabled(clockSeconds < throttledForSeconds);
+      const batch = await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn);
+      if (batch.Records.length === 0 || deliveries > 3 * DEFAULT_MAX_RECEIVE_COUNT) break;
+      deliveries += 1;
+      const before = asked.length;
+      const outcome = await worker.processEvent(batch, lambdaContext());
+      if (outcome.batchItemFailures.length === 0) break;
+      clockSeconds += 1 + (asked.length > before ? (asked.at(-1) as number) : 0);
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queue.queueUrl,
+          ReceiptHandle: batch.Records[0]!.receiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+    }
+    faults.setEnabled(false);
+    return {
+      sent,
+      deliveries,
+      asked,
+      attempts,
+      injected: faults.counts().injected,
+      dead: await drainQueue(sqs, queue.deadLetterQueueUrl),
+      per: await outputsPerSource(log, stream),
+    };
+  }
+
+  it('backs off while marker writes are throttled for 15 s, spends no attempt, and dead-letters nothing', async () => {
+    // Act
+    const run = await runThroughThrottling(['TransactWriteItemsCommand', 'PutItemCommand'], 15);
+
+    // Assess
+    console.log(
+      `15 s of throttled marker writes: ${run.deliveries} deliveries, ${run.injected} throttled calls, waits asked ${run.asked.join(', ')} s`,
+    );
+    expect(run.injected).toBeGreaterThan(0);
+    expect(run.dead).toEqual([]);
+    expect(run.per.size).toBe(2);
+    expect([...run.per.values()]).toEqual([1, 1]);
+    // Each delivery asks for a longer wait, and the handler always sees its first attempt.
+    expect(run.asked.length).toBeGreaterThan(1);
+    expect(
+      run.asked.every((seconds, index) => index === 0 || seconds >= (run.asked[index - 1] as number)),
+    ).toBe(true);
+    expect(run.asked.every((seconds) => seconds >= 1)).toBe(true);
+    expect(new Set(run.attempts)).toEqual(new Set([1]));
+    expect(run.deliveries).toBeLessThan(DEFAULT_MAX_RECEIVE_COUNT / 2);
+  });
+
+  it('backs off, rather than failing the whole batch, when the markers cannot be read', async () => {
+    // Act
+    const run = await runThroughThrottling(['BatchGetItemCommand'], 10);
+
+    // Assess
+    expect(run.dead).toEqual([]);
+    expect([...run.per.values()]).toEqual([1, 1]);
+    expect(run.asked.length).toBeGreaterThan(0);
+    expect(run.asked.every((seconds) => seconds >= 1)).toBe(true);
+    expect(new Set(run.attempts)).toEqual(new Set([1]));
+  });
+});
+
+describe('what a handler throws', () => {
+  it('hands a NonRetryableError with a 2 MB message to the failed handler once, its message shortened', async () => {
+    // Prepare
+    const { runs, add } = counter();
+    const { queue, worker } = await setup({
+      handle: async (event) => {
+        add(event.id);
+        throw new NonRetryableError(`order ${event.data.n} refused: ${'details '.repeat(250_000)}`);
+      },
+    });
+    const sent = packedMessage(1);
+    await sendEnvelopes(sqs, queue.queueUrl, [sent]);
+
+    // Act
+    const outcome = await worker.processEvent(
+      await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(outcome.batchItemFailures).toEqual([]);
+    expect(runs.get(sent[0]!.id)).toBe(1);
+    const [dead] = await drainQueue(sqs, queue.deadLetterQueueUrl);
+    const lastError = dead!.envelope.events[0]!.lastError!;
+    expect(lastError.name).toBe('NonRetryableError');
+    expect(lastError.message.startsWith('order 0 refused: details')).toBe(true);
+    expect(Buffer.byteLength(lastError.message)).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_BYTES);
+    expect(lastError.message).toMatch(/… \(cut from \d+ bytes\)$/);
+  });
+
+  it('splits the dead letters of a full message over as many SQS messages as their size needs', async () => {
+    // Prepare: 100 events of 9 KB (900 KB in one message), each failing with a long error.
+    const { queue, worker } = await setup({
+      handle: async () => {
+        throw new NonRetryableError('refused: '.repeat(2_000));
+      },
+    });
+    const sent = packedMessage(100).map((event) => ({ ...event, data: { n: 1, pad: 'p'.repeat(9_000) } }));
+    await sendEnvelopes(sqs, queue.queueUrl, [sent]);
+
+    // Act
+    const outcome = await worker.processEvent(
+      await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(outcome.batchItemFailures).toEqual([]);
+    const dead = await drainQueue(sqs, queue.deadLetterQueueUrl);
+    expect(dead.length).toBeGreaterThan(1);
+    const deadIds = dead.flatMap((message) => message.envelope.events.map((event) => event.id));
+    expect(deadIds.sort()).toEqual(sent.map((event) => event.id).sort());
+  });
+
+  it('turns any thrown value into a well-formed failure, and the other events of the batch still land', async () => {
+    // Prepare: 60 good events and three odd throws, on their last attempt (4 failed before).
+    const stream = uniqueName('invoices');
+    const odd: Record<number, () => unknown> = {
+      60: () => Object.create(null),
+      61: () => Object.assign(new Error('named by a number'), { name: 42 }),
+      62: () => ({ code: 'E_DECLINED', retry: false }),
+    };
+    const { queue, worker, log } = await setup({
+      handle: async (event) => {
+        const thrown = odd[event.data.n];
+        if (thrown) throw thrown();
+        return { stream, type: 'invoice', data: { for: event.id } };
+      },
+    });
+    const sent = packedMessage(63, { attempts: 4 });
+    await sendEnvelopes(sqs, queue.queueUrl, [sent]);
+
+    // Act
+    const outcome = await worker.processEvent(
+      await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+      lambdaContext(),
+    );
+
+    // Assess
+    expect(outcome.batchItemFailures).toEqual([]);
+    expect((await outputsPerSource(log, stream)).size).toBe(60);
+    const dead = (await drainQueue(sqs, queue.deadLetterQueueUrl)).flatMap(
+      (message) => message.envelope.events,
+    );
+    expect(dead.map((event) => [event.attempts, event.lastError?.name, event.lastError?.message])).toEqual([
+      [5, 'Error', 'a value that is not an Error was thrown: {}'],
+      [5, 'Error', 'named by a number'],
+      [5, 'Error', 'a value that is not an Error was thrown: {"code":"E_DECLINED","retry":false}'],
+    ]);
+  });
+});
