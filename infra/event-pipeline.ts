@@ -41,9 +41,20 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
  * redrive is only the safety net for messages that never reach the worker's count (a function that
  * times out or crashes on every delivery), so it sits well above: deliveries in which an event does
  * not start (a deadline, a FIFO group stopped early) do not spend its attempts but do count here.
+ *
+ * On a FIFO queue a Lambda batch holds up to `fifoBatchSize` messages of one group, and while the
+ * first of them is retried the ones behind it come back with it, untried, every time: a message can
+ * wait out the attempts of the `fifoBatchSize - 1` messages ahead of it before its own. So its
+ * count is `fifoBatchSize × maxRedeliveryCount + 5` (at least the standard queue's), at most 1,000.
+ *
+ * @example
+ * ```ts
+ * maxReceiveCountFor(5); // 15
+ * maxReceiveCountFor(5, 10); // 55: a FIFO pipeline with batches of 10
+ * ```
  */
-export function maxReceiveCountFor(maxRedeliveryCount: number): number {
-  return 2 * maxRedeliveryCount + 5;
+export function maxReceiveCountFor(maxRedeliveryCount: number, fifoBatchSize = 1): number {
+  return Math.min(1_000, Math.max(2, fifoBatchSize) * maxRedeliveryCount + 5);
 }
 
 /** Properties of an {@link EventPipeline}. */
@@ -191,7 +202,10 @@ export class EventPipeline extends Construct {
       enforceSSL: true,
       deadLetterQueue: {
         queue: this.deadLetterQueue,
-        maxReceiveCount: maxReceiveCountFor(settings.maxRedeliveryCount),
+        maxReceiveCount: maxReceiveCountFor(
+          settings.maxRedeliveryCount,
+          settings.fifo ? settings.batchSize : 1,
+        ),
       },
     });
     this.stateTable = props.stateTable ?? new PipelineStateTable(this, 'State');

@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxReceiveCountFor } from '../../infra/event-pipeline';
 import {
   createWorker,
   type EnvelopeEvent,
@@ -20,6 +21,7 @@ import {
 import { FAULT_KINDS, injectFaults } from '../support/faults';
 import { drainQueue } from '../support/pipeline-fixture';
 import {
+  constructedRecord,
   envelopeEvents,
   lambdaContext,
   receiveAsLambdaEvent,
@@ -49,10 +51,14 @@ afterAll(async () => {
 });
 
 /** A worker on a fresh queue, with the default settings and whatever `options` add. */
-async function setup(options: Partial<WorkerOptions<Order>> & { handle: WorkerOptions<Order>['handle'] }) {
+async function setup(
+  options: Partial<WorkerOptions<Order>> & { handle: WorkerOptions<Order>['handle'] },
+  fifo = false,
+) {
   const queue = await createQueueWithDeadLetterQueue(sqs, {
     maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
     visibilityTimeoutSeconds: 30,
+    fifo,
   });
   const client = options.dynamodb ?? dynamodb;
   const log = new EventLog({ tableName: events.name, client });
@@ -407,6 +413,92 @@ describe('what a handler throws', () => {
       [5, 'Error', 'a value that is not an Error was thrown: {}'],
       [5, 'Error', 'named by a number'],
       [5, 'Error', 'a value that is not an Error was thrown: {"code":"E_DECLINED","retry":false}'],
+    ]);
+  });
+});
+
+describe('FIFO batches with several messages of one group', () => {
+  /**
+   * Delivers one message group as SQS and the Lambda event source do on AWS (the emulator returns one
+   * message per group per receive, so the batches are built here): each delivery holds up to 10
+   * messages of the group in order, each receive counts, a message received `maxReceiveCount` times
+   * goes to the dead-letter queue instead, and the messages the worker does not report are deleted.
+   */
+  async function deliverGroup(
+    worker: Awaited<ReturnType<typeof setup>>['worker'],
+    messages: readonly EnvelopeEvent[][],
+    maxReceiveCount: number,
+  ) {
+    const queued = messages.map((events) => ({ events, receives: 0 }));
+    const movedBySqs: EnvelopeEvent[][] = [];
+    let deliveries = 0;
+    while (queued.length > 0 && deliveries < 500) {
+      for (let index = 0; index < Math.min(10, queued.length); )
+        if ((queued[index] as { receives: number }).receives >= maxReceiveCount)
+          movedBySqs.push(queued.splice(index, 1)[0]!.events);
+        else index += 1;
+      const window = queued.slice(0, 10);
+      if (window.length === 0) break;
+      for (const message of window) message.receives += 1;
+      const records = window.map((message) =>
+        constructedRecord(message.events, { groupId: 'customer-7', receiveCount: message.receives }),
+      );
+      deliveries += 1;
+      const { batchItemFailures } = await worker.processEvent({ Records: records }, lambdaContext());
+      const retried = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
+      for (const [index, record] of records.entries())
+        if (!retried.has(record.messageId)) queued.splice(queued.indexOf(window[index]!), 1);
+    }
+    return { movedBySqs, deliveries };
+  }
+
+  it('tries every message behind four flaky ones before SQS would move it, at the default settings', async () => {
+    // Prepare: the first four messages of the group fail four times each, then succeed.
+    const handled: number[] = [];
+    const { worker } = await setup(
+      {
+        handle: async (event) => {
+          if (event.data.n < 4 && event.attempt < 5) throw new Error(`order ${event.data.n} is not ready`);
+          handled.push(event.data.n);
+        },
+      },
+      true,
+    );
+    const messages = packedMessage(10).map((event) => [event]);
+
+    // Act
+    const { movedBySqs, deliveries } = await deliverGroup(worker, messages, maxReceiveCountFor(5, 10));
+
+    // Assess: nothing moved untried, and the group handled in order.
+    console.log(`FIFO group of 10 behind 4 flaky messages: ${deliveries} deliveries`);
+    expect(movedBySqs).toEqual([]);
+    expect(handled).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('goes on with the rest of a group in the same batch when one message goes to the failed handler', async () => {
+    // Prepare
+    const handled: number[] = [];
+    const { worker, queue } = await setup(
+      {
+        handle: async (event) => {
+          if (event.data.n === 0) throw new NonRetryableError('order 0 can never be placed');
+          handled.push(event.data.n);
+        },
+      },
+      true,
+    );
+    const messages = packedMessage(5).map((event) => [event]);
+
+    // Act
+    const { movedBySqs, deliveries } = await deliverGroup(worker, messages, maxReceiveCountFor(5, 10));
+
+    // Assess
+    expect(deliveries).toBe(1);
+    expect(movedBySqs).toEqual([]);
+    expect(handled).toEqual([1, 2, 3, 4]);
+    const dead = await drainQueue(sqs, queue.deadLetterQueueUrl);
+    expect(dead.flatMap((message) => message.envelope.events.map((event) => event.id))).toEqual([
+      messages[0]![0]!.id,
     ]);
   });
 });

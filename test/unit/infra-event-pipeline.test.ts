@@ -205,6 +205,17 @@ describe('EventPipeline', () => {
     expect(queues.map(([, queue]) => queue.Properties.FifoQueue)).toEqual([true, true]);
   });
 
+  it('lets a FIFO message wait out the attempts of the messages ahead of it in a batch before SQS moves it', () => {
+    // Act
+    const t = template(pipelineStack({ fifo: true, batchSize: 10 }).stack);
+
+    // Assess: 10 messages of a group in a batch, 5 attempts each, and the usual 5 to spare.
+    t.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 55 } });
+    expect([maxReceiveCountFor(5), maxReceiveCountFor(5, 1), maxReceiveCountFor(100, 10)]).toEqual([
+      15, 15, 1000,
+    ]);
+  });
+
   it('configures the event source: batch size, batching window, maximum concurrency, partial failures', () => {
     const t = template(
       pipelineStack({ batchSize: 100, maxBatchingWindow: Duration.seconds(5), maxConcurrency: 4 }).stack,
