@@ -13,6 +13,7 @@ import type { EventInput } from '../event-log/types';
 import { type ErrorSummary, summarizeError } from '../failed/truncate';
 import { type Envelope, type EventFailure, parseEnvelope, storedEventOf } from '../messages/envelope';
 import { NonRetryableError, RetryableError } from '../retry/errors';
+import { isTransientError } from '../retry/is-transient';
 import { sendMessageBatches } from '../sqs/send-message-batches';
 import { eventIdToEpochMs } from '../time/event-id';
 import { type BackoffPolicy, backoffDelaySeconds } from './backoff';
@@ -99,9 +100,15 @@ interface MessageWork<TData> {
  * - on FIFO queues, the first failure in a message group stops that group for this batch;
  * - no event starts once the Lambda's remaining time is below the margin;
  * - an event that failed `maxRedeliveryCount` times, or failed with a `NonRetryableError` or a schema
- *   failure, goes to the dead-letter queue with its last error;
+ *   failure, goes to the dead-letter queue with its last error, whatever was thrown;
  * - a message already done (a redelivery, a fetcher re-send) is skipped;
- * - output events are committed atomically with the message's marker.
+ * - an event's output events are committed atomically with the marker that records it, in as many
+ *   transactions as the message's outputs need; an event whose own outputs can never be committed
+ *   goes to the dead-letter queue with the reason;
+ * - a failure of the infrastructure (throttling, 5xx, a marker or dead-letter write that failed)
+ *   brings the message back after the backoff at its receive count, and spends no attempt.
+ *
+ * See `docs/worker-outputs.md` for why.
  *
  * @example
  * ```ts
@@ -140,6 +147,8 @@ export async function processBatch<TData>(
       parsed.map((item) => item.key),
     );
   } catch (error) {
+    // A missing table or a denied read is a setting to fix: the batch fails, naming it.
+    if (!isTransientError(error)) throw error;
     // The state table is throttled or down: nothing ran, so nothing is spent; every message comes
     // back after a growing wait instead of failing the whole batch at the queue's timeout.
     deps.logger?.error(

@@ -17,7 +17,10 @@ export interface HandlerContext {
   remainingTimeMs(): number;
   /**
    * Output events for other streams, committed atomically with the acknowledgement of `forEventId`
-   * (PipeProc's ackCommit): both land or neither. In a per-event handler `forEventId` may be left out.
+   * (PipeProc's ackCommit): both land or neither, and only if that event succeeds. In a per-event
+   * handler `forEventId` may be left out. One event's outputs must fit in one DynamoDB transaction
+   * (99 events and 4 MB); an event whose outputs do not goes to the failed handler with a
+   * `TransactionTooLargeError`. A message's events may have any number of outputs between them.
    */
   commit(events: EventInput | readonly EventInput[], forEventId?: string): void;
 }
@@ -110,9 +113,15 @@ export const WORKER_STEPS = {
   afterHandler: 'after-handler',
   /** A message has events for the dead-letter queue; none is sent yet. */
   beforeDeadLetter: 'before-dead-letter',
-  /** A message's dead letters are sent (if any); its marker and outputs are not written. */
+  /**
+   * A message's dead letters are sent (if any); its marker and outputs are not written. Reached
+   * before each transaction when the outputs take several (see `docs/worker-outputs.md`).
+   */
   beforeMarker: 'before-marker',
-  /** A message's marker and outputs are written; the batch response is not returned. */
+  /**
+   * A message's marker and outputs are written (or, when the outputs take several transactions, one
+   * more of them); the batch response is not returned.
+   */
   afterMarker: 'after-marker',
   /** Every message is settled and backoffs are set; the batch response is not returned. */
   beforeResponse: 'before-response',
