@@ -7,7 +7,6 @@ import {
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { packEnvelopeBodies } from '../consumer/envelopes';
 import { CommitError, SluiceError, ValidationError } from '../errors';
-import { MAX_TRANSACTION_ITEMS } from '../event-log/constants';
 import type { EventLog } from '../event-log/event-log';
 import type { EventInput } from '../event-log/types';
 import { type ErrorSummary, summarizeError } from '../failed/truncate';
@@ -18,6 +17,7 @@ import { sendMessageBatches } from '../sqs/send-message-batches';
 import { eventIdToEpochMs } from '../time/event-id';
 import { type BackoffPolicy, backoffDelaySeconds } from './backoff';
 import { type MarkerStore, type MessageMarker, markerKey } from './marker-store';
+import { planChunks } from './output-chunks';
 import type { SqsRecord } from './sqs-record';
 import {
   type BatchHandler,
@@ -519,31 +519,6 @@ async function settleMessage<TData>(
   if (allDone) return {};
   stats.retried += 1;
   return { retryAfterSeconds: onlyUnstarted ? 0 : retryAfter };
-}
-
-/**
- * Splits the events to record into chunks, in order, each with at most one transaction's worth of
- * output events next to the marker (99 with DynamoDB's 100 actions). An event's outputs are never
- * split: they land with its acknowledgement, all or none. A chunk too large in bytes is halved when
- * the commit says so.
- */
-function planChunks<T>(events: readonly T[], outputCount: (event: T) => number): T[][] {
-  const room = MAX_TRANSACTION_ITEMS - 1;
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let used = 0;
-  for (const event of events) {
-    const count = outputCount(event);
-    if (current.length > 0 && used + count > room) {
-      chunks.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(event);
-    used += count;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 /**
