@@ -9,10 +9,19 @@ import { packEnvelopeBodies } from '../consumer/envelopes';
 import { CommitError, SluiceError, ValidationError } from '../errors';
 import type { EventLog } from '../event-log/event-log';
 import type { EventInput } from '../event-log/types';
-import { type ErrorSummary, summarizeError } from '../failed/truncate';
-import { type Envelope, type EventFailure, parseEnvelope, storedEventOf } from '../messages/envelope';
+import { type ErrorSummary, summarizeError, truncateUtf8 } from '../failed/truncate';
+import {
+  type Envelope,
+  type EnvelopeEvent,
+  type EventFailure,
+  envelopeOverheadBytes,
+  parseEnvelope,
+  serializeEnvelopeEvent,
+  storedEventOf,
+} from '../messages/envelope';
 import { NonRetryableError, RetryableError } from '../retry/errors';
 import { isTransientError } from '../retry/is-transient';
+import { MAX_MESSAGE_BYTES } from '../sqs/constants';
 import { sendMessageBatches } from '../sqs/send-message-batches';
 import { eventIdToEpochMs } from '../time/event-id';
 import { type BackoffPolicy, backoffDelaySeconds } from './backoff';
@@ -594,14 +603,16 @@ async function deadLetter<TData>(
   const bodies = packEnvelopeBodies(
     deps.pipeline,
     message.envelope.stream,
-    dead.map(({ event, failure }) => ({
-      id: event.id,
-      type: event.type,
-      data: event.data,
-      ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
-      attempts: event.attempt,
-      lastError: failure,
-    })),
+    dead.map(({ event, failure }) =>
+      fitAlone(deps.pipeline, message.envelope.stream, {
+        id: event.id,
+        type: event.type,
+        data: event.data,
+        ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
+        attempts: event.attempt,
+        lastError: failure,
+      }),
+    ),
   );
   try {
     await sendMessageBatches(
@@ -736,6 +747,22 @@ async function moveMalformed<TData>(
     });
     return false;
   }
+}
+
+/**
+ * The event with its last error's message cut further, when even alone it would not fit in one SQS
+ * message with it: its data came in a message that fit, so only the error can be too much.
+ */
+function fitAlone(pipeline: string, stream: string, event: EnvelopeEvent): EnvelopeEvent {
+  const over =
+    envelopeOverheadBytes(pipeline, stream) +
+    Buffer.byteLength(serializeEnvelopeEvent(event)) -
+    MAX_MESSAGE_BYTES;
+  if (over <= 0 || event.lastError === undefined) return event;
+  const message = event.lastError.message;
+  // JSON escapes can make a character cost more than its UTF-8 bytes: cut twice the excess, plus room.
+  const kept = truncateUtf8(message, Math.max(0, Buffer.byteLength(message) - 2 * over - 64)).text;
+  return { ...event, lastError: { ...event.lastError, message: `${kept}… (cut to fit in one SQS message)` } };
 }
 
 /** On a FIFO queue: the message's group, and a deduplication id that differs for every body. */

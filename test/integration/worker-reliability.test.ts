@@ -383,6 +383,32 @@ describe('what a handler throws', () => {
     expect(lastError.message).toMatch(/… \(cut from \d+ bytes\)$/);
   });
 
+  it('cuts the last error further when an event near the SQS limit could not go to the dead-letter queue with it', async () => {
+    // Prepare: one event whose message is within 4 KB of 1 MiB.
+    const { runs, add } = counter();
+    const { queue, worker } = await setup({
+      handle: async (event) => {
+        add(event.id);
+        throw new NonRetryableError('refused: '.repeat(2_000));
+      },
+    });
+    const sent = packedMessage(1).map((event) => ({ ...event, data: { n: 0, pad: 'p'.repeat(1_044_500) } }));
+    await sendEnvelopes(sqs, queue.queueUrl, [sent]);
+
+    // Act
+    const deliveries = await deliverUntilSettled(
+      worker,
+      await receiveAsLambdaEvent(sqs, queue.queueUrl, queue.queueArn),
+    );
+
+    // Assess
+    expect([deliveries, runs.get(sent[0]!.id)]).toEqual([1, 1]);
+    const [dead] = await drainQueue(sqs, queue.deadLetterQueueUrl);
+    const lastError = dead!.envelope.events[0]!.lastError!;
+    expect(lastError.name).toBe('NonRetryableError');
+    expect(lastError.message).toMatch(/^refused: refused: .*… \(cut to fit in one SQS message\)$/);
+  });
+
   it('splits the dead letters of a full message over as many SQS messages as their size needs', async () => {
     // Prepare: 100 events of 9 KB (900 KB in one message), each failing with a long error.
     const { queue, worker } = await setup({
