@@ -10,7 +10,7 @@ import type { EventInput } from '../event-log/types';
 import {
   type Envelope,
   type EventFailure,
-  envelopeBody,
+  envelopeBodyWithHead,
   parseEnvelope,
   serializeEnvelopeEvent,
   storedEventOf,
@@ -19,7 +19,7 @@ import { NonRetryableError, RetryableError } from '../retry/errors';
 import { sendMessageBatches } from '../sqs/send-message-batches';
 import { eventIdToEpochMs } from '../time/event-id';
 import { type BackoffPolicy, backoffDelaySeconds } from './backoff';
-import { type MarkerStore, type MessageMarker, markerKey } from './marker-store';
+import { type MarkerStore, type MessageMarker, markerKeyOf } from './marker-store';
 import type { SqsRecord } from './sqs-record';
 import {
   type BatchHandler,
@@ -119,15 +119,7 @@ export async function processBatch<TData>(
   for (const record of records) {
     try {
       const envelope = parseEnvelope(record.body, record.messageId);
-      const sentBy = { pipeline: envelope.pipeline, epoch: envelope.epoch ?? 0 };
-      parsed.push({
-        record,
-        envelope,
-        key: markerKey(
-          envelope.events.map((event) => event.id),
-          sentBy,
-        ),
-      });
+      parsed.push({ record, envelope, key: markerKeyOf(envelope) });
     } catch (error) {
       stats.malformed += 1;
       if (!(await moveMalformed(record, error as Error, deps))) failures.add(record.messageId);
@@ -404,9 +396,8 @@ async function settleMessage<TData>(
     await step(deps, WORKER_STEPS.beforeDeadLetter, [message.record.messageId]);
     // To the dead-letter queue before the marker: a crash in between sends them again, which the
     // failed-event handler recognises; the other order could lose them.
-    const body = envelopeBody(
-      deps.pipeline,
-      message.envelope.stream,
+    const body = envelopeBodyWithHead(
+      { ...message.envelope, pipeline: deps.pipeline },
       dead.map(({ event, failure }) =>
         serializeEnvelopeEvent({
           id: event.id,
