@@ -37,7 +37,13 @@ export {
   type HandleDeadLettersOptions,
   handleDeadLetters,
 } from './failed/dlq-consumer';
-export { ClaimLostError, RedriveError, type RedriveProgress } from './failed/errors';
+export {
+  ClaimLostError,
+  RedriveError,
+  RedriveFailuresError,
+  type RedriveFailuresProgress,
+  type RedriveProgress,
+} from './failed/errors';
 export {
   createFailedEventFunction,
   FAILED_EVENT_ENVIRONMENT,
@@ -59,6 +65,11 @@ export type {
   SqsRecordLike,
 } from './failed/records';
 export { type RedriveOptions, type RedriveResult, redriveDeadLetters } from './failed/redrive';
+export {
+  type RedriveFailuresOptions,
+  type RedriveFailuresResult,
+  redriveFailures,
+} from './failed/redrive-failures';
 export { matchesRedriveFilter, type RedriveFilter, validateRedriveFilter } from './failed/redrive-filter';
 export {
   DEAD_LETTER_STEPS,

@@ -2,9 +2,9 @@ import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { summarizeError } from '../failed/truncate';
 import {
   type EnvelopeEvent,
+  type EnvelopeHead,
   type EventFailure,
-  envelopeBody,
-  envelopeOverheadBytes,
+  envelopeBodyWithHead,
   serializeEnvelopeEvent,
 } from '../messages/envelope';
 import { MAX_MESSAGE_BYTES } from '../sqs/constants';
@@ -21,14 +21,17 @@ import { messagePayloadBytes } from '../sqs/message-size';
  * ```
  */
 export function packEnvelopeBodies(
-  pipeline: string,
+  pipelineOrHead: string | EnvelopeHead,
   stream: string,
   events: readonly EnvelopeEvent[],
   attributes?: Readonly<Record<string, MessageAttributeValue>>,
 ): string[] {
+  // A copy of another message's events (a dead letter) keeps that message's epoch and redrive.
+  const head: EnvelopeHead =
+    typeof pipelineOrHead === 'string' ? { pipeline: pipelineOrHead, stream } : { ...pipelineOrHead, stream };
   const room =
     MAX_MESSAGE_BYTES -
-    envelopeOverheadBytes(pipeline, stream) -
+    Buffer.byteLength(envelopeBodyWithHead(head, [])) -
     (attributes === undefined ? 0 : messagePayloadBytes({ body: '', attributes }));
   const bodies: string[] = [];
   let current: string[] = [];
@@ -38,14 +41,14 @@ export function packEnvelopeBodies(
     const size = Buffer.byteLength(serialized);
     // One byte for the comma before every event but the first.
     if (current.length > 0 && currentBytes + 1 + size > room) {
-      bodies.push(envelopeBody(pipeline, stream, current));
+      bodies.push(envelopeBodyWithHead(head, current));
       current = [];
       currentBytes = 0;
     }
     currentBytes += (current.length > 0 ? 1 : 0) + size;
     current.push(serialized);
   }
-  if (current.length > 0) bodies.push(envelopeBody(pipeline, stream, current));
+  if (current.length > 0) bodies.push(envelopeBodyWithHead(head, current));
   return bodies;
 }
 

@@ -1,10 +1,13 @@
 /**
  * Where a failure record stands: `pending` from the moment the DLQ consumer takes the event until the
- * failed handler has accepted it, then `handled`. A handled event is never handed over again.
+ * failed handler has accepted it, then `handled`; `redriven` once a redrive sent a handled event back
+ * to its pipeline's queue. A handled event is never handed over again (a failure after a redrive is
+ * a new record).
  */
 export const FAILURE_STATUS = {
   pending: 'pending',
   handled: 'handled',
+  redriven: 'redriven',
 } as const;
 export type FailureStatus = (typeof FAILURE_STATUS)[keyof typeof FAILURE_STATUS];
 

@@ -9,6 +9,8 @@ export interface DeadLetterEventInput {
   readonly pipeline: string;
   readonly stream: string;
   readonly event: EnvelopeEvent;
+  /** The redrive the message carries (`Envelope.redrive`), if any. */
+  readonly redrive?: string;
   /** The SQS system attributes of the message it came in. */
   readonly attributes?: SqsRecordLike['attributes'];
   /** The time now, in epoch milliseconds. */
@@ -34,8 +36,10 @@ export interface DeadLetterEventInput {
 export function deadLetterFailure(input: DeadLetterEventInput): FailedEvent {
   const { event, now } = input;
   const stored = storedEventOf(input.stream, event);
+  const redrive = input.redrive === undefined ? {} : { redrive: input.redrive };
   if (event.lastError !== undefined) {
     return {
+      ...redrive,
       pipeline: input.pipeline,
       event: stored,
       attempts: Math.max(1, event.attempts ?? 1),
@@ -46,6 +50,7 @@ export function deadLetterFailure(input: DeadLetterEventInput): FailedEvent {
   const receiveCount = positiveInteger(input.attributes?.ApproximateReceiveCount);
   const sentAt = positiveInteger(input.attributes?.SentTimestamp);
   return {
+    ...redrive,
     pipeline: input.pipeline,
     event: stored,
     attempts: receiveCount ?? Math.max(1, event.attempts ?? 1),

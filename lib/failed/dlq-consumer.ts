@@ -11,6 +11,7 @@ import {
   parseEnvelope,
 } from '../messages/envelope';
 import { withRetry } from '../retry/with-retry';
+import { type MarkerStore, type MessageMarker, markerKeyOf } from '../worker/marker-store';
 import { CLAIM_DURATION_RANGE, DEFAULT_CLAIM_DURATION_MS } from './constants';
 import { deadLetterFailure } from './dead-letter-failure';
 import { ClaimLostError } from './errors';
@@ -43,6 +44,11 @@ export interface HandleDeadLettersOptions<TData = unknown> {
   readonly onStep?: DeadLetterStepHook;
   /** Where `context.commit` commits, with each failure's mark. @default none: `context.commit` throws */
   readonly eventLog?: EventLog;
+  /**
+   * The worker's idempotency markers, read to leave out the events of a message SQS moved to the DLQ
+   * that had already succeeded. @default `store.markerStore()`, on the same state table
+   */
+  readonly markers?: MarkerStore;
 }
 
 /**
@@ -60,6 +66,11 @@ export interface DeadLetterBatchResult {
   readonly claimedElsewhere: number;
   /** Messages whose body is not a Sluice envelope: recorded, logged, and not delivered again. */
   readonly malformed: number;
+  /**
+   * Events left out because the worker had completed them: SQS moved a message that had partly
+   * succeeded, and its marker lists them. They had their effect, so they are not failures.
+   */
+  readonly completedBefore: number;
 }
 
 const OPTION_KEYS: ReadonlySet<string> = new Set([
@@ -72,6 +83,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'clock',
   'onStep',
   'eventLog',
+  'markers',
 ] satisfies (keyof HandleDeadLettersOptions)[]);
 
 /** How many store calls run at once. */
@@ -107,6 +119,7 @@ interface Batch {
   skippedAsDuplicates: number;
   claimedElsewhere: number;
   malformed: number;
+  completedBefore: number;
 }
 
 /**
@@ -116,10 +129,14 @@ interface Batch {
  *
  * 1. Each body is parsed. One that is not a Sluice envelope is recorded (`recordMalformed`), logged
  *    at error level and counted; once recorded, its message is done.
- * 2. Each event is claimed in the store. An event handled before is skipped; one held by another
+ * 2. An event without a `lastError` came in a message SQS moved there (the worker never reported on
+ *    it): the worker's marker of that message is read, and the events it completed are left out, so
+ *    an event whose effect landed is never handed over too.
+ * 3. Each event is claimed in the store (once per life: a redriven event that fails again is claimed
+ *    anew under its redrive's identity). An event handled before is skipped; one held by another
  *    consumer makes its message come back later. Claimed events get a `pending` failure record.
- * 3. The failed handler is called once, with every claimed event of the batch.
- * 4. If it returns, each event is marked handled (its record turns `handled`) and its messages are
+ * 4. The failed handler is called once, with every claimed event of the batch.
+ * 5. If it returns, each event is marked handled (its record turns `handled`) and its messages are
  *    done. If it throws, the claims are released and their messages reported in `batchItemFailures`,
  *    so SQS delivers them again and the events are handed over then.
  *
@@ -156,9 +173,16 @@ export async function handleDeadLetters<TData = unknown>(
     skippedAsDuplicates: 0,
     claimedElsewhere: 0,
     malformed: 0,
+    completedBefore: 0,
   };
-  const { events, malformed } = parseRecords(batch, records, (options.clock ?? Date.now)());
+  const { envelopes, malformed } = parseRecords(batch, records);
   await recordMalformed(batch, malformed);
+  const events = await failedEvents(
+    batch,
+    envelopes,
+    options.markers ?? options.store.markerStore(),
+    (options.clock ?? Date.now)(),
+  );
   const claimed = await claimEvents(batch, events, options.claimDurationMs ?? DEFAULT_CLAIM_DURATION_MS);
   const handled = await handOver(
     batch,
@@ -176,16 +200,19 @@ export async function handleDeadLetters<TData = unknown>(
     skippedAsDuplicates: batch.skippedAsDuplicates,
     claimedElsewhere: batch.claimedElsewhere,
     malformed: batch.malformed,
+    completedBefore: batch.completedBefore,
   };
 }
 
-/** Splits the records into the distinct events they carry and the bodies that are not envelopes. */
+/** Splits the records into envelopes and the bodies that are not envelopes. */
 function parseRecords(
   batch: Batch,
   records: readonly SqsRecordLike[],
-  now: number,
-): { events: BatchEvent[]; malformed: { record: SqsRecordLike; error: MalformedMessageError }[] } {
-  const events = new Map<string, BatchEvent>();
+): {
+  envelopes: { record: SqsRecordLike; envelope: Envelope }[];
+  malformed: { record: SqsRecordLike; error: MalformedMessageError }[];
+} {
+  const envelopes: { record: SqsRecordLike; envelope: Envelope }[] = [];
   const malformed: { record: SqsRecordLike; error: MalformedMessageError }[] = [];
   for (const record of records) {
     let envelope: Envelope;
@@ -203,9 +230,59 @@ function parseRecords(
         messageId: record.messageId,
       });
     }
-    for (const event of envelope.events) addEvent(events, record, envelope, event, batch.pipeline, now);
+    envelopes.push({ record, envelope });
   }
-  return { events: [...events.values()], malformed };
+  return { envelopes, malformed };
+}
+
+/**
+ * The distinct failed events of the batch. An event with a `lastError` was put in the DLQ by a worker
+ * that gave up on it. One without came in a message SQS moved there by the queue's redrive policy: that
+ * message may have partly succeeded, so the worker's marker of it is read, and the events it lists as
+ * completed (succeeded, or dead-lettered with their error in a message of their own) are left out.
+ * A message whose marker cannot be read comes again.
+ */
+async function failedEvents(
+  batch: Batch,
+  envelopes: readonly { record: SqsRecordLike; envelope: Envelope }[],
+  markers: MarkerStore,
+  now: number,
+): Promise<BatchEvent[]> {
+  const moved = envelopes.filter(({ envelope }) => envelope.events.some((event) => !event.lastError));
+  let found = new Map<string, MessageMarker>();
+  let unread = false;
+  if (moved.length > 0) {
+    try {
+      found = await markers.getMany(
+        batch.pipeline,
+        moved.map(({ envelope }) => markerKeyOf(envelope)),
+      );
+    } catch (error) {
+      unread = true;
+      batch.logger.error('could not read the markers of messages SQS moved; they will come again', {
+        pipeline: batch.pipeline,
+        error: errorSummary(error),
+      });
+    }
+  }
+  const events = new Map<string, BatchEvent>();
+  for (const { record, envelope } of envelopes) {
+    const movedBySqs = envelope.events.some((event) => !event.lastError);
+    if (movedBySqs && unread) {
+      batch.retry.add(record.messageId);
+      continue;
+    }
+    const marker = movedBySqs ? found.get(markerKeyOf(envelope)) : undefined;
+    for (const event of envelope.events) {
+      const completed =
+        event.lastError === undefined &&
+        marker !== undefined &&
+        (marker.status === 'done' || marker.completedIds.has(event.id));
+      if (completed) batch.completedBefore += 1;
+      else addEvent(events, record, envelope, event, batch.pipeline, now);
+    }
+  }
+  return [...events.values()];
 }
 
 /** Records each malformed message; one that cannot be recorded stays in the queue. */
@@ -256,6 +333,7 @@ async function claimEvents(
     try {
       const result = await store.claim(pipeline, eventId, claimDurationMs, {
         failedAt: entry.failure.failedAt,
+        ...(entry.failure.redrive === undefined ? {} : { redrive: entry.failure.redrive }),
       });
       if (result.status === 'handled') {
         batch.skippedAsDuplicates += 1;
@@ -371,17 +449,20 @@ function addEvent(
   pipeline: string,
   now: number,
 ): void {
-  const known = events.get(event.id);
+  // An event is failed once per life: its first delivery, and each redrive that sent it back.
+  const identity = `${event.id}#${envelope.redrive ?? ''}`;
+  const known = events.get(identity);
   if (known) {
     // The same event twice in one batch (a message delivered twice, or packed twice): one hand-over.
     if (!known.messageIds.includes(record.messageId)) known.messageIds.push(record.messageId);
     return;
   }
-  events.set(event.id, {
+  events.set(identity, {
     failure: deadLetterFailure({
       pipeline,
       stream: envelope.stream,
       event,
+      ...(envelope.redrive === undefined ? {} : { redrive: envelope.redrive }),
       ...(record.attributes === undefined ? {} : { attributes: record.attributes }),
       now,
     }),
@@ -501,6 +582,9 @@ function checkOptions(records: readonly SqsRecordLike[], options: HandleDeadLett
   }
   if (options.clock !== undefined && typeof options.clock !== 'function') {
     problems.push(`clock must be a function returning epoch milliseconds (given ${describe(options.clock)})`);
+  }
+  if (options.markers !== undefined && typeof options.markers?.getMany !== 'function') {
+    problems.push(`markers must be a MarkerStore (given ${describe(options.markers)})`);
   }
   if (options.onStep !== undefined && typeof options.onStep !== 'function') {
     problems.push(`onStep must be a function (given ${describe(options.onStep)})`);

@@ -79,3 +79,54 @@ export class RedriveError extends SluiceError {
     this.progress = details.progress;
   }
 }
+
+/** What a redrive from failure records had done when it stopped, or did. */
+export interface RedriveFailuresProgress {
+  /** Failure records read. */
+  readonly examined: number;
+  /** Events sent back to the queue (in a dry run: that would be). */
+  readonly moved: number;
+  /** Matching records not sent back because the failed handler has not accepted them yet. */
+  readonly pending: number;
+  /** Matching records sent back by an earlier redrive. */
+  readonly alreadyRedriven: number;
+  /** Matching records that hold no event data (it was too large to keep), so cannot be sent back. */
+  readonly dataOmitted: number;
+}
+
+/**
+ * A redrive from failure records stopped because the queue refused a message, or a record could not
+ * be marked. Nothing is lost: a record is marked redriven only after its event was accepted, so the
+ * next run sends what is left (an event sent but not marked goes again with the same redrive
+ * identity, and the worker recognises it).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await redriveFailures({ store, sqs, pipeline: 'billing', queueUrl });
+ * } catch (error) {
+ *   if (error instanceof RedriveFailuresError) console.error(error.eventIds, error.progress);
+ * }
+ * ```
+ */
+export class RedriveFailuresError extends SluiceError {
+  readonly queueUrl: string;
+  /** The events not sent back, or not marked, because of it. */
+  readonly eventIds: readonly string[];
+  readonly progress: RedriveFailuresProgress;
+
+  constructor(
+    details: { queueUrl: string; eventIds: readonly string[]; progress: RedriveFailuresProgress },
+    options?: { cause?: unknown },
+  ) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      `redrive stopped: ${details.eventIds.length} event(s) were not sent back to queue ${details.queueUrl}, or not marked redriven (${details.progress.moved} moved before it); run it again to send the rest${cause}`,
+      options,
+    );
+    this.name = 'RedriveFailuresError';
+    this.queueUrl = details.queueUrl;
+    this.eventIds = details.eventIds;
+    this.progress = details.progress;
+  }
+}

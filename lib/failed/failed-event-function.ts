@@ -121,6 +121,7 @@ export function createFailedEventFunction<TData = unknown>(
         skippedAsDuplicates: result.skippedAsDuplicates,
         claimedElsewhere: result.claimedElsewhere,
         malformed: result.malformed,
+        completedBefore: result.completedBefore,
         redelivered: result.batchItemFailures.length,
       });
       return { batchItemFailures: result.batchItemFailures };

@@ -17,6 +17,7 @@ import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import { type EventFailure, storedEventOf } from '../messages/envelope';
 import { sendNamingTable } from '../state/send-naming-table';
 import { assertEventId } from '../time/event-id';
+import { MarkerStore } from '../worker/marker-store';
 import {
   CLAIM_DURATION_RANGE,
   CLAIM_STATUS,
@@ -102,6 +103,7 @@ interface StoredFailure {
   readonly dlqMessageId?: string;
   readonly handledAt?: number;
   readonly dataOmitted?: boolean;
+  readonly redrive?: string;
 }
 
 /**
@@ -130,6 +132,7 @@ export class FailureStore {
   private readonly client: DynamoDBClient;
   private readonly send: DynamoDBClient['send'];
   private readonly clock: () => number;
+  private markers: MarkerStore | undefined;
 
   constructor(options: FailureStoreOptions) {
     const problems: string[] = [];
@@ -178,7 +181,7 @@ export class FailureStore {
     pipeline: string,
     eventId: string,
     durationMs: number,
-    options: { failedAt?: number } = {},
+    options: { failedAt?: number; redrive?: string } = {},
   ): Promise<ClaimResult> {
     checkPipeline(pipeline);
     assertEventId(eventId);
@@ -190,7 +193,7 @@ export class FailureStore {
       const output = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: attributeKey(claimKey(pipeline, eventId)),
+          Key: attributeKey(claimKey(pipeline, eventId, options.redrive)),
           UpdateExpression:
             'SET #status = :claimed, claimToken = :token, claimExpiresAt = :until, claimedAt = :now, failedAt = if_not_exists(failedAt, :failedAt), expiresAt = :ttl ADD claims :one',
           ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND claimExpiresAt <= :now)',
@@ -216,6 +219,7 @@ export class FailureStore {
           token,
           expiresAt: now + durationMs,
           failedAt: Number(output.Attributes?.failedAt?.N ?? failedAt),
+          ...(options.redrive === undefined ? {} : { redrive: options.redrive }),
         },
       };
     } catch (error) {
@@ -245,7 +249,7 @@ export class FailureStore {
       await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: attributeKey(claimKey(claim.pipeline, claim.eventId)),
+          Key: attributeKey(claimKey(claim.pipeline, claim.eventId, claim.redrive)),
           UpdateExpression: 'SET claimExpiresAt = :zero REMOVE claimToken',
           ConditionExpression: 'claimToken = :token AND #status = :claimed',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -261,6 +265,20 @@ export class FailureStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /**
+   * The worker's idempotency markers in the same table: the dead-letter consumer reads them to leave
+   * out the events of a message SQS moved that had already succeeded.
+   *
+   * @example
+   * ```ts
+   * const found = await store.markerStore().getMany('billing', [markerKeyOf(envelope)]);
+   * ```
+   */
+  markerStore(): MarkerStore {
+    this.markers ??= new MarkerStore({ tableName: this.tableName, client: this.client });
+    return this.markers;
   }
 
   /**
@@ -317,7 +335,11 @@ export class FailureStore {
     } = {},
   ): Promise<FailureRecord> {
     checkPipeline(failure.pipeline);
-    if (failure.event.id !== claim.eventId || failure.pipeline !== claim.pipeline) {
+    if (
+      failure.event.id !== claim.eventId ||
+      failure.pipeline !== claim.pipeline ||
+      failure.redrive !== claim.redrive
+    ) {
       throw new ValidationError(
         `the failure (event ${failure.event.id} of pipeline '${failure.pipeline}') is not the claimed one (event ${claim.eventId} of pipeline '${claim.pipeline}')`,
         { claim, eventId: failure.event.id },
@@ -331,7 +353,7 @@ export class FailureStore {
         {
           Update: {
             TableName: this.tableName,
-            Key: attributeKey(claimKey(claim.pipeline, claim.eventId)),
+            Key: attributeKey(claimKey(claim.pipeline, claim.eventId, claim.redrive)),
             UpdateExpression:
               'SET #status = :handled, handledAt = :now, expiresAt = :ttl REMOVE claimToken, claimExpiresAt',
             ConditionExpression: 'claimToken = :token AND #status = :claimed',
@@ -370,7 +392,8 @@ export class FailureStore {
   }
 
   /**
-   * The record of one failed event, or `undefined` if none was written.
+   * The record of one failed event, or `undefined` if none was written: of its first failure, or of
+   * its failure after the redrive named in `options.redrive`.
    *
    * @example
    * ```ts
@@ -378,13 +401,17 @@ export class FailureStore {
    * record?.status; // 'handled'
    * ```
    */
-  async getFailure(pipeline: string, eventId: string): Promise<FailureRecord | undefined> {
+  async getFailure(
+    pipeline: string,
+    eventId: string,
+    options: { redrive?: string } = {},
+  ): Promise<FailureRecord | undefined> {
     checkPipeline(pipeline);
     assertEventId(eventId);
     const claim = await this.send(
       new GetItemCommand({
         TableName: this.tableName,
-        Key: attributeKey(claimKey(pipeline, eventId)),
+        Key: attributeKey(claimKey(pipeline, eventId, options.redrive)),
         ConsistentRead: true,
       }),
     );
@@ -398,6 +425,45 @@ export class FailureStore {
       }),
     );
     return output.Item ? parseFailure(output.Item) : undefined;
+  }
+
+  /**
+   * Marks a handled failure record as redriven: its event went back to the pipeline's queue as
+   * `redrivenAs`. Only a `handled` record turns `redriven`, once; resolves to false, and changes
+   * nothing, when the record is not handled (still pending, or redriven already).
+   *
+   * @example
+   * ```ts
+   * if (await store.markRedriven(record, { redrivenAs })) moved += 1;
+   * ```
+   */
+  async markRedriven(
+    record: Pick<FailureRecord, 'pipeline' | 'failedAt' | 'event'>,
+    options: { redrivenAs: string },
+  ): Promise<boolean> {
+    checkPipeline(record.pipeline);
+    assertEventId(record.event.id);
+    try {
+      await this.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: attributeKey(failureRecordKey(record.pipeline, record.failedAt, record.event.id)),
+          UpdateExpression: 'SET #status = :redriven, redrivenAt = :now, redrivenAs = :as',
+          ConditionExpression: '#status = :handled',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':redriven': { S: FAILURE_STATUS.redriven },
+            ':handled': { S: FAILURE_STATUS.handled },
+            ':now': { N: String(this.clock()) },
+            ':as': { S: options.redrivenAs },
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /**
@@ -600,6 +666,7 @@ export class FailureStore {
       failedAt: failure.failedAt,
       ...(dlqMessageId === undefined ? {} : { dlqMessageId }),
       ...(handledAt === undefined ? {} : { handledAt }),
+      ...(failure.redrive === undefined ? {} : { redrive: failure.redrive }),
     };
     return {
       ...attributeKey(failureRecordKey(failure.pipeline, failure.failedAt, event.id)),
@@ -616,7 +683,7 @@ export class FailureStore {
       .send(
         new GetItemCommand({
           TableName: this.tableName,
-          Key: attributeKey(claimKey(claim.pipeline, claim.eventId)),
+          Key: attributeKey(claimKey(claim.pipeline, claim.eventId, claim.redrive)),
           ConsistentRead: true,
         }),
       )
@@ -663,6 +730,9 @@ function parseFailure(item: Record<string, AttributeValue>): FailureRecord {
     ...(stored.dlqMessageId === undefined ? {} : { dlqMessageId: stored.dlqMessageId }),
     ...(stored.handledAt === undefined ? {} : { handledAt: stored.handledAt }),
     ...(stored.dataOmitted ? { dataOmitted: true } : {}),
+    ...(stored.redrive === undefined ? {} : { redrive: stored.redrive }),
+    ...(item.redrivenAt?.N === undefined ? {} : { redrivenAt: Number(item.redrivenAt.N) }),
+    ...(item.redrivenAs?.S === undefined ? {} : { redrivenAs: item.redrivenAs.S }),
   };
 }
 

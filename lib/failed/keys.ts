@@ -4,7 +4,7 @@
  *
  * | item                     | pk                               | sk                              |
  * | ------------------------ | -------------------------------- | ------------------------------- |
- * | claim, one per event     | `failed#<pipeline>`              | `<eventId>`                     |
+ * | claim, one per event     | `failed#<pipeline>`              | `<eventId>[#<redrive>]`         |
  * | failure record           | `failures#<pipeline>#<yyyyMMdd>` | `<failedAt ISO>#<eventId>`      |
  * | malformed message record | `malformed#<pipeline>#<yyyyMMdd>`| `<receivedAt ISO>#<messageId>`  |
  *
@@ -23,15 +23,18 @@ export const MAX_KEY_TIME_MS = 253_402_300_799_999;
 const DAY_MS = 86_400_000;
 
 /**
- * The claim item of a failed event: the one item per event that makes "handed over once" hold.
+ * The claim item of a failed event: the one item per event that makes "handed over once" hold. An
+ * event sent back by a redrive is a fresh start: if it fails again, it has a claim of its own, under
+ * the redrive's identity, and is handed over again.
  *
  * @example
  * ```ts
  * claimKey('billing', eventId); // { pk: 'failed#billing', sk: eventId }
+ * claimKey('billing', eventId, 'r1'); // { pk: 'failed#billing', sk: `${eventId}#r1` }
  * ```
  */
-export function claimKey(pipeline: string, eventId: string): TableKey {
-  return { pk: `failed#${pipeline}`, sk: eventId };
+export function claimKey(pipeline: string, eventId: string, redrive?: string): TableKey {
+  return { pk: `failed#${pipeline}`, sk: redrive === undefined ? eventId : `${eventId}#${redrive}` };
 }
 
 /**

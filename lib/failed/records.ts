@@ -31,7 +31,7 @@ export interface SqsRecordLike {
  * ```
  */
 export interface FailureRecord<TData = unknown> extends FailedEvent<TData> {
-  /** `pending` until the failed handler accepted the event, then `handled`. */
+  /** `pending` until the failed handler accepted the event, then `handled`; `redriven` once sent back. */
   readonly status: FailureStatus;
   /** The id of the DLQ message the event came in (the latest one seen). */
   readonly dlqMessageId?: string;
@@ -42,6 +42,10 @@ export interface FailureRecord<TData = unknown> extends FailedEvent<TData> {
    * failed handler was given the data whole.
    */
   readonly dataOmitted?: boolean;
+  /** When a redrive sent the event back to its pipeline's queue, in epoch milliseconds. */
+  readonly redrivenAt?: number;
+  /** The redrive identity it was sent back with: a later failure of it carries it as `redrive`. */
+  readonly redrivenAs?: string;
 }
 
 /**
@@ -79,6 +83,8 @@ export interface Claim {
   readonly expiresAt: number;
   /** When the event was given up on, fixed by its first claim, in epoch milliseconds. */
   readonly failedAt: number;
+  /** The redrive the event failed after, if any: part of the claim's key. */
+  readonly redrive?: string;
 }
 
 /**

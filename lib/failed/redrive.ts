@@ -10,7 +10,7 @@ import { describe, ValidationError } from '../errors';
 import {
   type Envelope,
   type EnvelopeEvent,
-  envelopeBody,
+  envelopeBodyWithHead,
   MalformedMessageError,
   parseEnvelope,
   serializeEnvelopeEvent,
@@ -19,29 +19,24 @@ import { MAX_BATCH_ENTRIES } from '../sqs/constants';
 import { SendMessagesError } from '../sqs/errors';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import { RedriveError, type RedriveProgress } from './errors';
-import { matchesRedriveFilter, type RedriveFilter, validateRedriveFilter } from './redrive-filter';
+import { matchesRedriveFilter, validateRedriveFilter } from './redrive-filter';
+import { redriveIdentity } from './redrive-identity';
+import {
+  checkRedriveRate,
+  checkWhole,
+  REDRIVE_RATE,
+  type RedriveBaseOptions,
+  type RedrivePacer,
+  redrivePacer,
+} from './redrive-pacing';
 
-/** Options of {@link redriveDeadLetters}. Unknown keys are rejected. */
-export interface RedriveOptions {
-  readonly sqs: SQSClient;
+/**
+ * Options of {@link redriveDeadLetters}. Unknown keys are rejected. In a dry run no message is sent or
+ * deleted, and every message read is made visible again when the run ends.
+ */
+export interface RedriveOptions extends RedriveBaseOptions {
   /** The dead-letter queue to read. */
   readonly deadLetterQueueUrl: string;
-  /** The pipeline's queue, where matching events go back. */
-  readonly queueUrl: string;
-  /** Which events to move. @default every event */
-  readonly filter?: RedriveFilter;
-  /**
-   * Count what would move and change nothing: no message is sent or deleted, and every message read is
-   * made visible again when the run ends.
-   * @default false
-   */
-  readonly dryRun?: boolean;
-  /**
-   * The most messages sent to the main queue per second, so that a large redrive does not flood the
-   * workers: SendMessageBatch calls are spaced to keep to it. More than 0, at most 3000.
-   * @default 10
-   */
-  readonly maxMessagesPerSecond?: number;
   /** The most DLQ messages to examine. @default every message in the queue */
   readonly maxMessages?: number;
   /**
@@ -52,10 +47,6 @@ export interface RedriveOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** How long a receive waits for messages, in seconds (0 to 20); an empty receive ends the run. @default 1 */
   readonly waitTimeSeconds?: number;
-  /** Waits between SendMessageBatch calls; replace it in tests. @default a `setTimeout` promise */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** @default Date.now */
-  readonly clock?: () => number;
 }
 
 /** What a redrive did (or, in a dry run, would do). */
@@ -80,7 +71,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
 ] satisfies (keyof RedriveOptions)[]);
 
 const DEFAULTS = {
-  maxMessagesPerSecond: 10,
+  maxMessagesPerSecond: REDRIVE_RATE.default,
   visibilityTimeoutSeconds: 300,
   waitTimeSeconds: 1,
 } as const;
@@ -96,14 +87,16 @@ interface Plan {
 
 interface Run {
   readonly options: RedriveOptions;
-  readonly sleep: (ms: number) => Promise<void>;
-  readonly clock: () => number;
-  readonly rate: number;
+  readonly pacer: RedrivePacer;
   /** Messages read and not deleted: made visible again at the end. Latest receipt handle by id. */
   readonly held: Map<string, string>;
   /** Hashes of the bodies this run put back in the DLQ, so that reading them again does not count. */
   readonly resent: Set<string>;
-  nextSendAt: number;
+  /**
+   * The redrive identities this run stamped on the messages it sent back: an event that fails again
+   * during the run comes back to the DLQ with one of them, and is not moved a second time.
+   */
+  readonly issued: Set<string>;
   examined: number;
   moved: number;
   kept: number;
@@ -113,8 +106,14 @@ interface Run {
 
 /**
  * Sends dead events back to their pipeline's queue, for a fresh start: each event that matches the
- * filter goes back with `attempts` 0 and no `lastError`; the others stay in the dead-letter queue with
- * their attempts and errors.
+ * filter goes back with `attempts` 0 and no `lastError`, in a message stamped with a redrive identity
+ * (derived from the DLQ message's id) that makes the worker run it again rather than skip it as a
+ * duplicate of its first delivery; the others stay in the dead-letter queue with their attempts and
+ * errors. Events that fail again during the run, and come back to the DLQ, are not moved again.
+ *
+ * This reads the dead-letter queue itself: use it when nothing else consumes that queue. In the
+ * standard wiring the failed-event function empties it, and {@link redriveFailures} sends events back
+ * from their failure records instead.
  *
  * For each DLQ message with matching events: one message with those events goes to the main queue;
  * if the message also held other events, one message with them goes back to the DLQ; then, and only
@@ -140,12 +139,14 @@ export async function redriveDeadLetters(options: RedriveOptions): Promise<Redri
   checkOptions(options);
   const run: Run = {
     options,
-    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    clock: options.clock ?? Date.now,
-    rate: options.maxMessagesPerSecond ?? DEFAULTS.maxMessagesPerSecond,
+    pacer: redrivePacer(
+      options.maxMessagesPerSecond ?? DEFAULTS.maxMessagesPerSecond,
+      options.clock ?? Date.now,
+      options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    ),
     held: new Map(),
     resent: new Set(),
-    nextSendAt: Number.NEGATIVE_INFINITY,
+    issued: new Set(),
     examined: 0,
     moved: 0,
     kept: 0,
@@ -198,15 +199,18 @@ function examine(run: Run, message: Message, dryRun: boolean): Plan | undefined 
   const messageId = message.MessageId as string;
   // A message this run put back in the DLQ holds only events that do not match: it was counted already.
   if (run.resent.has(bodyHash(body))) return undefined;
-  run.examined += 1;
   let envelope: Envelope;
   try {
     envelope = parseEnvelope(body, messageId);
   } catch (error) {
     if (!(error instanceof MalformedMessageError)) throw error;
+    run.examined += 1;
     run.malformed += 1;
     return undefined;
   }
+  // Events this run sent back, that failed again meanwhile: they had their fresh start.
+  if (envelope.redrive !== undefined && run.issued.has(envelope.redrive)) return undefined;
+  run.examined += 1;
   const matching = envelope.events.filter((event) => matchesRedriveFilter(event, run.options.filter));
   const rest = envelope.events.filter((event) => !matchesRedriveFilter(event, run.options.filter));
   if (matching.length === 0 || dryRun) {
@@ -219,22 +223,23 @@ function examine(run: Run, message: Message, dryRun: boolean): Plan | undefined 
 
 /** Sends the planned messages, a rate-limited call at a time, and deletes each original once safe. */
 async function movePlans(run: Run, plans: readonly Plan[]): Promise<void> {
-  const perCall = Math.max(1, Math.min(MAX_BATCH_ENTRIES, Math.floor(run.rate)));
+  const perCall = run.pacer.perCall;
   for (let start = 0; start < plans.length; start += perCall) {
     const chunk = plans.slice(start, start + perCall);
-    await waitForRate(run, chunk.length);
+    await run.pacer.wait(chunk.length);
     const fifoMain = run.options.queueUrl.endsWith('.fifo');
-    const toMain = chunk.map((plan) =>
-      outgoing(
+    const toMain = chunk.map((plan) => {
+      const redrive = redriveIdentity(`dlq#${plan.messageId}`);
+      run.issued.add(redrive);
+      return outgoing(
         plan,
-        envelopeBody(
-          plan.envelope.pipeline,
-          plan.envelope.stream,
+        envelopeBodyWithHead(
+          { ...plan.envelope, redrive },
           plan.matching.map((event) => serializeEnvelopeEvent(freshStart(event))),
         ),
         fifoMain,
-      ),
-    );
+      );
+    });
     const mainOutcome = await send(run.options.sqs, run.options.queueUrl, toMain);
     const moved = chunk.filter((plan) => mainOutcome.accepted.has(plan.messageId));
 
@@ -242,11 +247,7 @@ async function movePlans(run: Run, plans: readonly Plan[]): Promise<void> {
     const toDlq = moved
       .filter((plan) => plan.rest.length > 0)
       .map((plan) =>
-        outgoing(
-          plan,
-          envelopeBody(plan.envelope.pipeline, plan.envelope.stream, plan.rest.map(serializeEnvelopeEvent)),
-          fifoDlq,
-        ),
+        outgoing(plan, envelopeBodyWithHead(plan.envelope, plan.rest.map(serializeEnvelopeEvent)), fifoDlq),
       );
     for (const message of toDlq) run.resent.add(bodyHash(message.body));
     const dlqOutcome =
@@ -337,13 +338,6 @@ async function makeVisible(run: Run): Promise<void> {
   run.held.clear();
 }
 
-/** Waits until `count` more messages may go to the main queue without passing the rate. */
-async function waitForRate(run: Run, count: number): Promise<void> {
-  const delay = run.nextSendAt - run.clock();
-  if (delay > 0) await run.sleep(delay);
-  run.nextSendAt = Math.max(run.clock(), run.nextSendAt) + (count * 1000) / run.rate;
-}
-
 /** The event as it goes back to the main queue: no attempts made, no error. */
 function freshStart(event: EnvelopeEvent): EnvelopeEvent {
   return {
@@ -396,13 +390,7 @@ function checkOptions(options: RedriveOptions): void {
   if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean') {
     problems.push(`dryRun must be true or false (given ${describe(options.dryRun)})`);
   }
-  const rate = options.maxMessagesPerSecond;
-  if (
-    rate !== undefined &&
-    !(typeof rate === 'number' && Number.isFinite(rate) && rate > 0 && rate <= 3_000)
-  ) {
-    problems.push(`maxMessagesPerSecond must be a number above 0, at most 3000 (given ${describe(rate)})`);
-  }
+  checkRedriveRate(options.maxMessagesPerSecond, problems);
   checkWhole(options.maxMessages, 'maxMessages', 1, Number.MAX_SAFE_INTEGER, problems);
   checkWhole(options.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds', 1, 43_200, problems);
   checkWhole(options.waitTimeSeconds, 'waitTimeSeconds', 0, 20, problems);
@@ -413,12 +401,4 @@ function checkOptions(options: RedriveOptions): void {
   }
   if (problems.length > 0)
     throw new ValidationError(`invalid redrive options: ${problems.join('; ')}`, options);
-}
-
-function checkWhole(value: unknown, name: string, min: number, max: number, problems: string[]): void {
-  if (value === undefined) return;
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
-    problems.push(`${name} must be a whole number ${range} (given ${describe(value)})`);
-  }
 }

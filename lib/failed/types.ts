@@ -24,6 +24,11 @@ export interface FailedEvent<TData = unknown> {
   readonly lastError: EventFailure;
   /** When the event was given up on, in epoch milliseconds. */
   readonly failedAt: number;
+  /**
+   * The redrive that had sent the event back for a fresh start, when it failed again after one: each
+   * redrive gives an event a new chance, so a failure after it is handed over again.
+   */
+  readonly redrive?: string;
 }
 
 /** What a failed-event handler is told besides the failures. */

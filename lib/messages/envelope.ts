@@ -51,14 +51,28 @@ export interface Envelope {
    * as new work, not as duplicates of their first delivery. Absent means 0.
    */
   readonly epoch?: number;
+  /**
+   * The redrive that sent these events back for a fresh start, absent on a first delivery. It enters
+   * the message's idempotency marker and the failed events' claims, so a redriven event runs again
+   * (and, if it keeps failing, reaches the failed handler again), while a redelivery of the redriven
+   * message is still recognised. A dead-letter copy keeps it.
+   */
+  readonly redrive?: string;
   readonly events: readonly EnvelopeEvent[];
 }
+
+/** What a message says of where it comes from, besides its events: kept by every copy of it. */
+export type EnvelopeHead = Pick<Envelope, 'pipeline' | 'stream' | 'epoch' | 'redrive'>;
+
+/** The most characters of a redrive identity. */
+export const MAX_REDRIVE_ID_LENGTH = 64;
 
 const envelopeSchema = z.object({
   sluice: z.literal(ENVELOPE_VERSION),
   pipeline: z.string().check(z.minLength(1)),
   stream: z.string().check(z.minLength(1)),
   epoch: z.optional(z.int().check(z.minimum(0))),
+  redrive: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_REDRIVE_ID_LENGTH))),
   events: z
     .array(
       z.object({
@@ -114,8 +128,6 @@ export function parseEnvelope(body: string, messageId?: string): Envelope {
   return result.data as Envelope;
 }
 
-/** The value at `path` inside parsed JSON, or undefined where the path leads nowhere. */
-
 /** The JSON text of one event inside an envelope. */
 export function serializeEnvelopeEvent(event: EnvelopeEvent): string {
   return JSON.stringify({
@@ -135,17 +147,32 @@ export function envelopeBody(
   serializedEvents: readonly string[],
   epoch = 0,
 ): string {
-  return `${envelopeHead(pipeline, stream, epoch)}${serializedEvents.join(',')}]}`;
+  return envelopeBodyWithHead({ pipeline, stream, epoch }, serializedEvents);
+}
+
+/**
+ * Assembles an envelope's body with the head of another message: a copy of some of its events (a
+ * dead-letter copy, what a redrive leaves in the dead-letter queue) keeps its epoch and redrive.
+ *
+ * @example
+ * ```ts
+ * const body = envelopeBodyWithHead({ ...envelope, pipeline }, dead.map(serializeEnvelopeEvent));
+ * ```
+ */
+export function envelopeBodyWithHead(head: EnvelopeHead, serializedEvents: readonly string[]): string {
+  return `${envelopeHead(head)}${serializedEvents.join(',')}]}`;
 }
 
 /** The bytes an envelope adds around its events: the head, the closing brackets. */
 export function envelopeOverheadBytes(pipeline: string, stream: string, epoch = 0): number {
-  return Buffer.byteLength(envelopeHead(pipeline, stream, epoch)) + 2;
+  return Buffer.byteLength(envelopeHead({ pipeline, stream, epoch })) + 2;
 }
 
-function envelopeHead(pipeline: string, stream: string, epoch: number): string {
+function envelopeHead(head: EnvelopeHead): string {
+  const epoch = head.epoch ?? 0;
   const epochField = epoch > 0 ? `"epoch":${epoch},` : '';
-  return `{"sluice":${ENVELOPE_VERSION},"pipeline":${JSON.stringify(pipeline)},"stream":${JSON.stringify(stream)},${epochField}"events":[`;
+  const redriveField = head.redrive === undefined ? '' : `"redrive":${JSON.stringify(head.redrive)},`;
+  return `{"sluice":${ENVELOPE_VERSION},"pipeline":${JSON.stringify(head.pipeline)},"stream":${JSON.stringify(head.stream)},${epochField}${redriveField}"events":[`;
 }
 
 /**

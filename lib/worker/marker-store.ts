@@ -5,6 +5,7 @@ import {
   DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
+import type { Envelope } from '../messages/envelope';
 import { sendNamingTable } from '../state/send-naming-table';
 
 /** How long markers are kept: longer than SQS keeps a message (14 days at most). */
@@ -121,9 +122,10 @@ export class MarkerStore {
 }
 
 /**
- * The name of a message: SHA-256 of the pipeline that sent it, its replay epoch and its event ids,
- * sorted. A redelivery or a fetcher's re-send has the same name; a backfill (its own pipeline name)
- * or a replay after a seek (a new epoch) does not, so it is handled again.
+ * The name of a message: SHA-256 of the pipeline that sent it, its replay epoch, the redrive that
+ * sent it back (if one did) and its event ids, sorted. A redelivery or a fetcher's re-send has the
+ * same name; a backfill (its own pipeline name), a replay after a seek (a new epoch) or a redrive (a
+ * new redrive identity) does not, so it is handled again.
  *
  * @example
  * ```ts
@@ -132,11 +134,33 @@ export class MarkerStore {
  */
 export function markerKey(
   eventIds: readonly string[],
-  sentBy: { readonly pipeline: string; readonly epoch: number },
+  sentBy: { readonly pipeline: string; readonly epoch: number; readonly redrive?: string },
 ): string {
+  // Without a redrive the text is what it was before redrives had identities: markers of messages
+  // in flight across an upgrade keep their names.
+  const redrive = sentBy.redrive === undefined ? '' : `redrive:${sentBy.redrive}#`;
   return createHash('sha256')
-    .update(`${sentBy.pipeline}#${sentBy.epoch}#${[...eventIds].sort().join(',')}`)
+    .update(`${sentBy.pipeline}#${sentBy.epoch}#${redrive}${[...eventIds].sort().join(',')}`)
     .digest('base64url');
+}
+
+/**
+ * The name of the marker of a message, read from its envelope (see {@link markerKey}).
+ *
+ * @example
+ * ```ts
+ * const key = markerKeyOf(parseEnvelope(record.body, record.messageId));
+ * ```
+ */
+export function markerKeyOf(envelope: Pick<Envelope, 'pipeline' | 'epoch' | 'redrive' | 'events'>): string {
+  return markerKey(
+    envelope.events.map((event) => event.id),
+    {
+      pipeline: envelope.pipeline,
+      epoch: envelope.epoch ?? 0,
+      ...(envelope.redrive === undefined ? {} : { redrive: envelope.redrive }),
+    },
+  );
 }
 
 function markerKeyAttributes(pipeline: string, key: string): Record<string, AttributeValue> {

@@ -14,7 +14,8 @@ import {
   type Envelope,
   type EnvelopeEvent,
   type EventFailure,
-  envelopeOverheadBytes,
+  type EnvelopeHead,
+  envelopeBodyWithHead,
   parseEnvelope,
   serializeEnvelopeEvent,
   storedEventOf,
@@ -25,7 +26,7 @@ import { MAX_MESSAGE_BYTES } from '../sqs/constants';
 import { sendMessageBatches } from '../sqs/send-message-batches';
 import { eventIdToEpochMs } from '../time/event-id';
 import { type BackoffPolicy, backoffDelaySeconds } from './backoff';
-import { type MarkerStore, type MessageMarker, markerKey } from './marker-store';
+import { type MarkerStore, type MessageMarker, markerKeyOf } from './marker-store';
 import { planChunks } from './output-chunks';
 import type { SqsRecord } from './sqs-record';
 import {
@@ -134,15 +135,7 @@ export async function processBatch<TData>(
   for (const record of records) {
     try {
       const envelope = parseEnvelope(record.body, record.messageId);
-      const sentBy = { pipeline: envelope.pipeline, epoch: envelope.epoch ?? 0 };
-      parsed.push({
-        record,
-        envelope,
-        key: markerKey(
-          envelope.events.map((event) => event.id),
-          sentBy,
-        ),
-      });
+      parsed.push({ record, envelope, key: markerKeyOf(envelope) });
     } catch (error) {
       stats.malformed += 1;
       if (!(await moveMalformed(record, error as Error, deps))) failures.add(record.messageId);
@@ -601,10 +594,10 @@ async function deadLetter<TData>(
 ): Promise<boolean> {
   await step(deps, WORKER_STEPS.beforeDeadLetter, [message.record.messageId]);
   const bodies = packEnvelopeBodies(
-    deps.pipeline,
+    { ...message.envelope, pipeline: deps.pipeline },
     message.envelope.stream,
     dead.map(({ event, failure }) =>
-      fitAlone(deps.pipeline, message.envelope.stream, {
+      fitAlone({ ...message.envelope, pipeline: deps.pipeline }, {
         id: event.id,
         type: event.type,
         data: event.data,
@@ -753,9 +746,9 @@ async function moveMalformed<TData>(
  * The event with its last error's message cut further, when even alone it would not fit in one SQS
  * message with it: its data came in a message that fit, so only the error can be too much.
  */
-function fitAlone(pipeline: string, stream: string, event: EnvelopeEvent): EnvelopeEvent {
+function fitAlone(head: EnvelopeHead, event: EnvelopeEvent): EnvelopeEvent {
   const over =
-    envelopeOverheadBytes(pipeline, stream) +
+    Buffer.byteLength(envelopeBodyWithHead(head, [])) +
     Buffer.byteLength(serializeEnvelopeEvent(event)) -
     MAX_MESSAGE_BYTES;
   if (over <= 0 || event.lastError === undefined) return event;

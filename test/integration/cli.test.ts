@@ -423,6 +423,8 @@ describe('sluice redrive', () => {
     const dryRun = await sluice([
       'redrive',
       name,
+      '--source',
+      'dead-letter-queue',
       '--type',
       'order.placed,order.paid',
       '--dry-run',
@@ -438,7 +440,7 @@ describe('sluice redrive', () => {
     });
     expect(await drainQueue(sqs, queue.queueUrl)).toEqual([]);
 
-    const real = await sluice(['redrive', name]);
+    const real = await sluice(['redrive', name, '--source', 'dead-letter-queue']);
 
     expect(real.code).toBe(0);
     expect(real.stdout).toMatch(/^Moved 2 events back to \S+; 0 stay in the dead-letter queue/);

@@ -119,6 +119,7 @@ describe('handing dead events over', () => {
       skippedAsDuplicates: 0,
       claimedElsewhere: 0,
       malformed: 0,
+      completedBefore: 0,
     });
     expect(second).toEqual({
       batchItemFailures: [],
@@ -126,6 +127,7 @@ describe('handing dead events over', () => {
       skippedAsDuplicates: 1,
       claimedElsewhere: 0,
       malformed: 0,
+      completedBefore: 0,
     });
     expect(await store.getFailure(pipeline, event.id)).toMatchObject({
       status: 'handled',
@@ -322,6 +324,7 @@ describe('handing dead events over', () => {
       skippedAsDuplicates: 0,
       claimedElsewhere: 0,
       malformed: 3,
+      completedBefore: 0,
     });
     expect(again.malformed).toBe(1);
     expect(calls).toHaveLength(1);

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventIdGenerator, MalformedMessageError, parseEnvelope } from '../../lib';
-import { type EnvelopeEvent, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import {
+  type EnvelopeEvent,
+  envelopeBody,
+  envelopeBodyWithHead,
+  serializeEnvelopeEvent,
+} from '../../lib/messages/envelope';
+import { markerKey, markerKeyOf } from '../../lib/worker/marker-store';
 
 const MESSAGE_ID = '059f36b4-87a3-44ab-83d2-661975830a7d';
 
@@ -288,5 +294,49 @@ describe('parseEnvelope', () => {
         },
       ),
     );
+  });
+});
+
+describe('the head of a copy', () => {
+  it('keeps the epoch and the redrive of the message it copies', () => {
+    // Prepare
+    const event = envelopeEvent() as unknown as EnvelopeEvent;
+    const source = { pipeline: 'billing', stream: 'orders', epoch: 3, redrive: 'r-1' };
+
+    // Act
+    const copy = parseEnvelope(envelopeBodyWithHead(source, [serializeEnvelopeEvent(event)]), MESSAGE_ID);
+
+    // Assess
+    expect(copy).toEqual({ sluice: 1, ...source, events: [event] });
+  });
+
+  it('fails when the redrive is empty or too long, naming the value', () => {
+    expect(() => parseEnvelope(envelopeJson({ redrive: '' }), MESSAGE_ID)).toThrow(/redrive: .*\(given ""\)/);
+    expect(() => parseEnvelope(envelopeJson({ redrive: 'x'.repeat(65) }), MESSAGE_ID)).toThrow(/redrive: /);
+  });
+
+  it('gives a redriven message a marker of its own, and every delivery of it the same one', () => {
+    // Prepare
+    const events = [envelopeEvent(), envelopeEvent()] as unknown as EnvelopeEvent[];
+    const first = { pipeline: 'billing', epoch: 2, events };
+
+    // Act
+    const keys = {
+      first: markerKeyOf(first),
+      redriven: markerKeyOf({ ...first, redrive: 'r-1' }),
+      redeliveredInAnotherOrder: markerKeyOf({ ...first, redrive: 'r-1', events: [...events].reverse() }),
+      redrivenAgain: markerKeyOf({ ...first, redrive: 'r-2' }),
+    };
+
+    // Assess
+    expect(keys.first).toBe(
+      markerKey(
+        events.map((event) => event.id),
+        { pipeline: 'billing', epoch: 2 },
+      ),
+    );
+    expect(keys.redriven).not.toBe(keys.first);
+    expect(keys.redeliveredInAnotherOrder).toBe(keys.redriven);
+    expect(keys.redrivenAgain).not.toBe(keys.redriven);
   });
 });
