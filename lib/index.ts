@@ -141,6 +141,7 @@ export {
   type RunRecord,
   type RunStatus,
   type SeekRecord,
+  type SendPlan,
 } from './state/types';
 export * from './sync';
 export {
