@@ -4,9 +4,10 @@ import { parseBackfillPipelineName } from '../backfill/names';
 import { describe, ValidationError } from '../errors';
 import type { EventSource, ReadAfterPage } from '../event-log/event-source';
 import type { StoredEvent } from '../event-log/types';
+import { type EnvelopeEvent, parseEnvelope, storedEventOf } from '../messages/envelope';
 import { type PipelineDefinition, type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
 import { withRetry } from '../retry/with-retry';
-import { SendMessagesError } from '../sqs/errors';
+import { type SendFailureReason, SendMessagesError } from '../sqs/errors';
 import { sendMessageBatches } from '../sqs/send-message-batches';
 import { CheckpointConflictError, LeaseLostError } from '../state/errors';
 import type { PipelineStore } from '../state/pipeline-store';
@@ -20,6 +21,7 @@ import {
 } from '../time/position';
 import { type PackedMessage, packEvents } from './packing';
 import { queueDepth } from './queue-depth';
+import { deadLetterEvent, deadLetterQueueOf, EventNotDeliverableError } from './refused-events';
 import {
   emptyCounts,
   FETCHER_STEPS,
@@ -116,6 +118,8 @@ interface ActivePipeline {
   storedPlan?: SendPlan;
   /** A plan left by an earlier fetcher, whose messages go out before anything new. */
   leftBehind?: SendPlan;
+  /** The queue's dead-letter queue, once an event needed it. */
+  deadLetterQueueUrl?: string;
 }
 
 /** The messages of one send plan, and how far SQS has accepted them. */
@@ -496,31 +500,128 @@ export class Fetcher {
 
   /**
    * Sends the next messages of a plan, at most `room` of them, in order. Resolves to whether every
-   * message of the plan is now accepted; throws when SQS refused one.
+   * message of the plan is now accepted.
    */
   private async sendPending(item: ActivePipeline, pending: PendingSend, room: number): Promise<boolean> {
-    const { pipeline } = item;
     const toSend = pending.messages.slice(pending.next, pending.next + room);
-    let acceptedCount: number;
-    let sendError: SendMessagesError | undefined;
-    try {
-      acceptedCount = (
-        await sendMessageBatches(this.sqs, pipeline.queueUrl, toSend.map(outgoing), { throwOnFailure: true })
-      ).acceptedIds.length;
-    } catch (error) {
-      if (!(error instanceof SendMessagesError)) throw error;
-      sendError = error;
-      acceptedCount = error.acceptedIds.length;
-    }
-    await this.hook(FETCHER_STEPS.afterSend, pipeline.name);
-    // The accepted ids are a prefix of what was sent.
-    const accepted = toSend.slice(0, acceptedCount);
-    pending.next += accepted.length;
-    item.counts.messagesSent += accepted.length;
-    item.counts.eventsSent += accepted.reduce((sum, message) => sum + message.eventIds.length, 0);
-    item.counts.bytesSent += accepted.reduce((sum, message) => sum + Buffer.byteLength(message.body), 0);
-    if (sendError) throw sendError;
+    await this.sendInOrder(item, toSend, () => {
+      pending.next += 1;
+    });
     return pending.next === pending.messages.length;
+  }
+
+  /**
+   * Sends messages in order, calling `done` for each once it is accepted or set aside. A message SQS
+   * refuses for what it holds (a sender fault: too large for the queue, characters it refuses) is sent
+   * again as one message per event, and a lone event SQS refuses goes to the dead-letter queue with
+   * the reason, so that one bad event neither wedges the pipeline nor holds back the others. Throws
+   * on any other failure, after `done` for the messages accepted before it.
+   */
+  private async sendInOrder(
+    item: ActivePipeline,
+    messages: readonly PackedMessage[],
+    done: (message: PackedMessage) => void,
+  ): Promise<void> {
+    const { pipeline } = item;
+    let rest = messages;
+    while (rest.length > 0) {
+      let acceptedCount: number;
+      let sendError: SendMessagesError | undefined;
+      try {
+        acceptedCount = (
+          await sendMessageBatches(this.sqs, pipeline.queueUrl, rest.map(outgoing), { throwOnFailure: true })
+        ).acceptedIds.length;
+      } catch (error) {
+        if (!(error instanceof SendMessagesError)) throw error;
+        sendError = error;
+        acceptedCount = error.acceptedIds.length;
+      }
+      await this.hook(FETCHER_STEPS.afterSend, pipeline.name);
+      // The accepted ids are a prefix of what was sent.
+      for (const message of rest.slice(0, acceptedCount)) {
+        countSent(item.counts, message);
+        done(message);
+      }
+      if (!sendError) return;
+      const refused = rest[acceptedCount];
+      const reason = refused === undefined ? undefined : sendError.failures[refused.id];
+      if (refused === undefined || !reason?.senderFault) throw sendError;
+      await this.setAside(item, refused, reason);
+      done(refused);
+      // Later messages of the same call that SQS accepted all the same are not sent again.
+      const acceptedAfter = new Set(sendError.acceptedAfterFailureIds);
+      let next = acceptedCount + 1;
+      for (; next < rest.length && acceptedAfter.has((rest[next] as PackedMessage).id); next += 1) {
+        const message = rest[next] as PackedMessage;
+        countSent(item.counts, message);
+        done(message);
+      }
+      rest = rest.slice(next);
+    }
+  }
+
+  /** A message SQS refused for what it holds: its events one by one, or its lone event to the dead-letter queue. */
+  private async setAside(
+    item: ActivePipeline,
+    message: PackedMessage,
+    reason: SendFailureReason,
+  ): Promise<void> {
+    const { pipeline } = item;
+    const envelope = parseEnvelope(message.body);
+    if (envelope.events.length > 1) {
+      const singles = packEvents(
+        pipeline.name,
+        pipeline.stream,
+        envelope.events.map((event) => storedEventOf(envelope.stream, event)),
+        {
+          ...(item.pending?.plan ?? {}),
+          fifo: pipeline.fifo,
+          maxEventsPerMessage: 1,
+          epoch: envelope.epoch ?? 0,
+        },
+      );
+      await this.sendInOrder(item, singles, () => undefined);
+      return;
+    }
+    const [event] = envelope.events;
+    if (event === undefined) return;
+    const error = new EventNotDeliverableError({
+      eventId: event.id,
+      queueUrl: pipeline.queueUrl,
+      reason: `SQS refused it: ${reason.code}: ${reason.message}`,
+    });
+    await this.deadLetter(item, event, error, envelope.epoch ?? 0);
+  }
+
+  /** Puts an event that cannot travel on the pipeline's queue on its dead-letter queue. */
+  private async deadLetter(
+    item: ActivePipeline,
+    event: EnvelopeEvent,
+    error: Error,
+    epoch: number,
+  ): Promise<void> {
+    const { pipeline } = item;
+    const deadLetterQueueUrl =
+      item.deadLetterQueueUrl ??
+      (await this.retry('find the dead-letter queue', () => deadLetterQueueOf(this.sqs, pipeline.queueUrl)));
+    item.deadLetterQueueUrl = deadLetterQueueUrl;
+    await this.retry('send to the dead-letter queue', () =>
+      deadLetterEvent(this.sqs, deadLetterQueueUrl, {
+        pipeline: pipeline.name,
+        stream: pipeline.stream,
+        epoch,
+        fifo: pipeline.fifo,
+        event,
+        error,
+        at: this.clock(),
+      }),
+    );
+    item.counts.eventsDeadLettered = (item.counts.eventsDeadLettered ?? 0) + 1;
+    this.logger.error('an event cannot travel on the queue; it went to the dead-letter queue', {
+      pipeline: pipeline.name,
+      eventId: event.id,
+      error: error.message,
+    });
   }
 
   /** The send plan the checkpoint should hold now: the pending messages and how far they went. */
@@ -700,6 +801,12 @@ export class Fetcher {
       throw new SimulatedCrash(`crash at ${step}`, { cause: error });
     }
   }
+}
+
+function countSent(counts: RunCounts, message: PackedMessage): void {
+  counts.messagesSent += 1;
+  counts.eventsSent += message.eventIds.length;
+  counts.bytesSent += Buffer.byteLength(message.body);
 }
 
 function outgoing(message: PackedMessage) {

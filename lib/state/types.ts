@@ -71,6 +71,8 @@ export interface RunCounts {
   bytesSent: number;
   pages: number;
   checkpoints: number;
+  /** Events that could not travel on the queue (refused by SQS, unreadable) and went to the dead-letter queue; absent when none. */
+  eventsDeadLettered?: number;
 }
 
 /** The life of a run, as @systemoperator/sync records it. */

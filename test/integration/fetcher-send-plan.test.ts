@@ -43,8 +43,9 @@ function producer(stream: string, keys: number) {
         const n = next++;
         return { stream, type: 'reading', data: { n }, partitionKey: `key-${n % keys}` };
       });
-      for (let start = 0; start < inputs.length; start += 100)
-        committed.push(...(await log.commit(inputs.slice(start, start + 100))));
+      // Small commits: each must land within the log's commit deadline on a busy machine.
+      for (let start = 0; start < inputs.length; start += 10)
+        committed.push(...(await log.commit(inputs.slice(start, start + 10))));
     },
   };
 }
