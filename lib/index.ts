@@ -165,6 +165,7 @@ export {
   positionAfterEvent,
   positionAtBucketStart,
   positionAtTime,
+  positionBeforeEvent,
   positionTimeMs,
 } from './time/position';
 export {

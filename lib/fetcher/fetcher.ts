@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseBackfillPipelineName } from '../backfill/names';
-import { describe, ValidationError } from '../errors';
+import { CorruptEventError, describe, ValidationError } from '../errors';
 import type { EventSource, ReadAfterPage } from '../event-log/event-source';
 import type { StoredEvent } from '../event-log/types';
 import { type EnvelopeEvent, parseEnvelope, storedEventOf } from '../messages/envelope';
@@ -17,11 +17,17 @@ import {
   formatPosition,
   type Position,
   positionAfterEvent,
+  positionBeforeEvent,
   positionTimeMs,
 } from '../time/position';
 import { type PackedMessage, packEvents } from './packing';
 import { queueDepth } from './queue-depth';
-import { deadLetterEvent, deadLetterQueueOf, EventNotDeliverableError } from './refused-events';
+import {
+  deadLetterEvent,
+  deadLetterQueueOf,
+  EventNotDeliverableError,
+  UNREADABLE_EVENT_TYPE,
+} from './refused-events';
 import {
   emptyCounts,
   FETCHER_STEPS,
@@ -355,13 +361,7 @@ export class Fetcher {
       let moved = item.pending !== undefined;
       let caughtUp = false;
       if (!item.pending) {
-        const page = await this.retry('read the event log', () =>
-          this.source.readAfter(pipeline.stream, item.position, {
-            limit: pipeline.pageSize,
-            ...(pipeline.eventTypes ? { types: pipeline.eventTypes } : {}),
-            ...(item.stopAt ? { until: item.stopAt } : {}),
-          }),
-        );
+        const page = await this.readPage(item);
         await this.hook(FETCHER_STEPS.afterRead, pipeline.name);
         item.counts.pages += 1;
         item.counts.eventsRead += page.events.length;
@@ -417,6 +417,39 @@ export class Fetcher {
       if (error instanceof SimulatedCrash) throw error;
       this.fail(item, error as Error);
       return false;
+    }
+  }
+
+  /**
+   * The next page after the pipeline's position. An event the log cannot read back (a corrupt item)
+   * would fail every read from here on: the page stops just before it, and once it is next, it goes to
+   * the dead-letter queue with the reason, and the read moves past it.
+   */
+  private async readPage(item: ActivePipeline): Promise<ReadAfterPage> {
+    const { pipeline } = item;
+    let until = item.stopAt;
+    for (;;) {
+      const bound = until;
+      try {
+        const page = await this.retry('read the event log', () =>
+          this.source.readAfter(pipeline.stream, item.position, {
+            limit: pipeline.pageSize,
+            ...(pipeline.eventTypes ? { types: pipeline.eventTypes } : {}),
+            ...(bound ? { until: bound } : {}),
+          }),
+        );
+        return bound === item.stopAt ? page : { ...page, caughtUp: false };
+      } catch (error) {
+        if (!(error instanceof CorruptEventError)) throw error;
+        const before = positionBeforeEvent(error.eventId);
+        if (comparePositions(item.position, before) < 0) {
+          until = item.stopAt && comparePositions(item.stopAt, before) < 0 ? item.stopAt : before;
+          continue;
+        }
+        const unreadable = { id: error.eventId, type: UNREADABLE_EVENT_TYPE, data: null };
+        await this.deadLetter(item, unreadable, error, item.lease.state.epoch);
+        return { events: [], position: positionAfterEvent(error.eventId), caughtUp: false };
+      }
     }
   }
 

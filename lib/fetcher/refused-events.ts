@@ -8,6 +8,12 @@ import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-ba
 import { messageGroupIdFor } from './packing';
 
 /**
+ * The type an unreadable event (a corrupt item in the log) carries to the failed-event handler: its
+ * stored type is not read back with it. Its data is `null`, its last error the `CorruptEventError`.
+ */
+export const UNREADABLE_EVENT_TYPE = 'sluice.unreadable';
+
+/**
  * An event the fetcher cannot put on its pipeline's queue: SQS refused the message that holds it
  * alone (its size is over the queue's `MaximumMessageSize`, or it holds characters SQS refuses), or the
  * log cannot read it back. It goes to the dead-letter queue with this error as its last error.

@@ -1,6 +1,7 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FailedEvent, FailureStore, handleDeadLetters } from '../../lib';
+import { eventIdToEpochMs, type FailedEvent, FailureStore, handleDeadLetters, timeBucketOf } from '../../lib';
 import { createQueueWithDeadLetterQueue } from '../support/aws';
 import { steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';
@@ -82,4 +83,61 @@ describe('events SQS refuses', () => {
       expect(again.pipelines[name]?.counts.eventsRead).toBe(0);
     },
   );
+
+  it('an item the log cannot read goes to the failed handler with its reason, and the events around it are delivered', async () => {
+    const name = 'corrupt';
+    const stream = `${fixture.stream}-${name}`;
+    const queue = await createQueueWithDeadLetterQueue(fixture.sqs, { visibilityTimeoutSeconds: 60 });
+    await fixture.store.putPipeline({
+      name,
+      stream,
+      queueUrl: queue.queueUrl,
+      start: 'earliest',
+      pageSize: 10,
+    });
+    const log = fixture.eventLog({ idGenerator: steppingIdGenerator(Date.now() - HOUR, () => 10) });
+    const ids: string[] = [];
+    for (let n = 0; n < 30; n += 10)
+      ids.push(
+        ...(await log.commit(
+          Array.from({ length: 10 }, (_, index) => ({ stream, type: 'note', data: { n: n + index } })),
+        )),
+      );
+    const corrupt = ids[12] as string;
+    await fixture.dynamodb.send(
+      new PutItemCommand({
+        TableName: log.tableName,
+        Item: {
+          pk: { S: `e#${stream}#${timeBucketOf(eventIdToEpochMs(corrupt))}#0` },
+          sk: { S: corrupt },
+          type: { S: 'note' },
+          data: { S: '{oops' },
+        },
+      }),
+    );
+
+    const summary = await fixture
+      .fetcher({ source: fixture.eventLog(), pipelines: [name] })
+      .run({ budgetMs: 20_000, untilCaughtUp: true });
+
+    expect(summary.pipelines[name]).toMatchObject({ outcome: 'finished', stopReason: 'caught up' });
+    const delivered = receivedEventIds(await drainQueue(fixture.sqs, queue.queueUrl));
+    expect(delivered).toEqual(ids.filter((id) => id !== corrupt));
+    const failures = new FailureStore({ tableName: fixture.store.tableName, client: fixture.dynamodb });
+    const handedOver: FailedEvent[] = [];
+    const dead = await receiveAsLambdaEvent(fixture.sqs, queue.deadLetterQueueUrl, queue.deadLetterQueueArn);
+    await handleDeadLetters(dead.Records, {
+      pipeline: name,
+      store: failures,
+      failedHandler: (events) => void handedOver.push(...events),
+    });
+    expect(handedOver).toHaveLength(1);
+    expect(handedOver[0]).toMatchObject({
+      event: { id: corrupt, data: null },
+      lastError: { name: 'CorruptEventError', message: expect.stringContaining('its data is not JSON') },
+    });
+    expect(
+      (await failures.listFailures(name, { limit: 10 })).failures.map((record) => record.event.id),
+    ).toEqual([corrupt]);
+  });
 });
