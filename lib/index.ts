@@ -152,6 +152,7 @@ export {
   type RunRecord,
   type RunStatus,
   type SeekRecord,
+  type SendPlan,
 } from './state/types';
 export * from './sync';
 export {
@@ -175,6 +176,7 @@ export {
   positionAfterEvent,
   positionAtBucketStart,
   positionAtTime,
+  positionBeforeEvent,
   positionTimeMs,
 } from './time/position';
 export {

@@ -1,24 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseBackfillPipelineName } from '../backfill/names';
-import { describe, ValidationError } from '../errors';
-import type { EventSource } from '../event-log/event-source';
+import { CorruptEventError, describe, ValidationError } from '../errors';
+import type { EventSource, ReadAfterPage } from '../event-log/event-source';
+import type { StoredEvent } from '../event-log/types';
+import { type EnvelopeEvent, parseEnvelope, storedEventOf } from '../messages/envelope';
 import { type PipelineDefinition, type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
 import { withRetry } from '../retry/with-retry';
-import { SendMessagesError } from '../sqs/errors';
+import { type SendFailureReason, SendMessagesError } from '../sqs/errors';
 import { sendMessageBatches } from '../sqs/send-message-batches';
 import { CheckpointConflictError, LeaseLostError } from '../state/errors';
 import type { PipelineStore } from '../state/pipeline-store';
-import { type Lease, PIPELINE_STATUS, type RunCounts, type RunRecord } from '../state/types';
+import { type Lease, PIPELINE_STATUS, type RunCounts, type RunRecord, type SendPlan } from '../state/types';
 import {
   comparePositions,
   formatPosition,
   type Position,
   positionAfterEvent,
+  positionBeforeEvent,
   positionTimeMs,
 } from '../time/position';
-import { lastContiguousAcceptedEventId, type PackedMessage, packEvents } from './packing';
+import { type PackedMessage, packEvents } from './packing';
 import { queueDepth } from './queue-depth';
+import {
+  deadLetterEvent,
+  deadLetterQueueOf,
+  EventNotDeliverableError,
+  UNREADABLE_EVENT_TYPE,
+} from './refused-events';
 import {
   emptyCounts,
   FETCHER_STEPS,
@@ -109,6 +118,27 @@ interface ActivePipeline {
   leaseLost: boolean;
   /** Paused at bufferSize: the queue depth is read before the next page, until there is room. */
   waitingForRoom?: boolean;
+  /** The messages being sent past `position`, as their plan was written; none between pages. */
+  pending?: PendingSend;
+  /** The send plan the stored checkpoint holds, as last written or read. */
+  storedPlan?: SendPlan;
+  /** A plan left by an earlier fetcher, whose messages go out before anything new. */
+  leftBehind?: SendPlan;
+  /** The queue's dead-letter queue, once an event needed it. */
+  deadLetterQueueUrl?: string;
+}
+
+/** The messages of one send plan, and how far SQS has accepted them. */
+interface PendingSend {
+  /** As written ahead of the first send (`sent` counts from there). */
+  readonly plan: SendPlan;
+  readonly messages: readonly PackedMessage[];
+  /** How many messages, in order, SQS has accepted. */
+  next: number;
+  /** Where the checkpoint may move once every message is accepted. */
+  readonly end: Position;
+  /** Whether the read that planned them reached the settled horizon (or `until`). */
+  readonly caughtUp: boolean;
 }
 
 /** A hook threw: the fetcher stopped as if its process died. */
@@ -290,13 +320,27 @@ export class Fetcher {
       done: false,
       outcome: PIPELINE_OUTCOME.finished,
       leaseLost: false,
+      // A plan of another epoch names messages a seek has since replaced; a seek clears it anyway.
+      ...(lease.state.sendPlan && lease.state.sendPlan.epoch === lease.state.epoch
+        ? { storedPlan: lease.state.sendPlan, leftBehind: lease.state.sendPlan }
+        : {}),
     };
   }
 
-  /** One page of one pipeline. Resolves to whether it moved any events. */
+  /**
+   * One page of one pipeline. Resolves to whether it moved any events.
+   *
+   * Write-ahead: the messages packed from a page are named in a send plan, stored with the checkpoint
+   * under the fenced lease before the first of them is sent. The checkpoint moves past the page only
+   * once all of them are accepted (with the next page's plan, in the same write). A fetcher that dies
+   * or loses its lease in between leaves the plan behind, and its successor sends exactly those
+   * messages again (same marker keys, same FIFO deduplication ids) before anything new. At bufferSize
+   * the rest of a plan waits, and is sent before the next read, so no sent event is read again.
+   */
   private async step(item: ActivePipeline, untilCaughtUp: boolean): Promise<boolean> {
     const { pipeline } = item;
     try {
+      let room: number | undefined;
       if (item.waitingForRoom) {
         // Paused at bufferSize: one GetQueueAttributes per poll, and no read of the log, until the
         // worker has made room; the lease is kept alive meanwhile.
@@ -305,93 +349,325 @@ export class Fetcher {
           await this.keepLease(item);
           return false;
         }
+        room = pipeline.bufferSize - depth;
         item.waitingForRoom = false;
         item.stopReason = undefined;
       }
-      const page = await this.retry('read the event log', () =>
-        this.source.readAfter(pipeline.stream, item.position, {
-          limit: pipeline.pageSize,
-          ...(pipeline.eventTypes ? { types: pipeline.eventTypes } : {}),
-          ...(item.stopAt ? { until: item.stopAt } : {}),
-        }),
-      );
-      await this.hook(FETCHER_STEPS.afterRead, pipeline.name);
-      item.counts.pages += 1;
-      item.counts.eventsRead += page.events.length;
+      if (item.leftBehind) {
+        item.pending = await this.replayPlan(item, item.leftBehind);
+        item.leftBehind = undefined;
+      }
 
-      if (page.events.length > 0) {
-        const depth = await this.retry('read the queue depth', () => queueDepth(this.sqs, pipeline.queueUrl));
-        const room = pipeline.bufferSize - depth;
+      let moved = item.pending !== undefined;
+      let caughtUp = false;
+      if (!item.pending) {
+        const page = await this.readPage(item);
+        await this.hook(FETCHER_STEPS.afterRead, pipeline.name);
+        item.counts.pages += 1;
+        item.counts.eventsRead += page.events.length;
+        caughtUp = page.caughtUp;
+        moved = page.events.length > 0;
+        if (page.events.length === 0) item.position = page.position;
+        else {
+          room ??= await this.room(item);
+          if (room <= 0) {
+            this.pauseForRoom(
+              item,
+              untilCaughtUp,
+              'backpressure: the queue holds bufferSize messages or more',
+            );
+            return false;
+          }
+          item.pending = this.planPage(item, page);
+          await this.checkpoint(item);
+        }
+      }
+
+      const pending = item.pending;
+      if (pending) {
+        room ??= await this.room(item);
         if (room <= 0) {
           this.pauseForRoom(item, untilCaughtUp, 'backpressure: the queue holds bufferSize messages or more');
           return false;
         }
-        const messages = packEvents(pipeline.name, pipeline.stream, page.events, {
-          maxMessageBytes: pipeline.maxMessageBytes,
-          maxEventsPerMessage: pipeline.maxEventsPerMessage,
-          fifo: pipeline.fifo,
-          epoch: item.lease.state.epoch,
-        });
-        const toSend = messages.slice(0, room);
-        let acceptedIds: readonly string[];
-        let sendError: SendMessagesError | undefined;
-        try {
-          acceptedIds = (
-            await sendMessageBatches(this.sqs, pipeline.queueUrl, toSend.map(outgoing), {
-              throwOnFailure: true,
-            })
-          ).acceptedIds;
-        } catch (error) {
-          if (!(error instanceof SendMessagesError)) throw error;
-          sendError = error;
-          acceptedIds = error.acceptedIds;
-        }
-        await this.hook(FETCHER_STEPS.afterSend, pipeline.name);
-        const accepted = new Set(acceptedIds);
-        const acceptedMessages = toSend.filter((message) => accepted.has(message.id));
-        item.counts.messagesSent += acceptedMessages.length;
-        item.counts.eventsSent += acceptedMessages.reduce((sum, message) => sum + message.eventIds.length, 0);
-        item.counts.bytesSent += acceptedMessages.reduce(
-          (sum, message) => sum + Buffer.byteLength(message.body),
-          0,
-        );
-
-        if (toSend.length === messages.length && acceptedIds.length === messages.length) {
-          item.position = page.position;
-        } else {
-          // Only past events whose messages SQS accepted, all of them and everything before them.
-          const last = lastContiguousAcceptedEventId(messages, accepted);
-          if (last !== undefined) item.position = positionAfterEvent(last);
-        }
-        if (comparePositions(item.position, item.written) > 0) await this.checkpoint(item);
-        if (sendError) throw sendError;
-        if (toSend.length < messages.length) {
+        if (!(await this.sendPending(item, pending, room))) {
           this.pauseForRoom(item, untilCaughtUp, 'backpressure: the queue reached bufferSize messages');
           return true;
         }
-        if (!page.caughtUp) return true;
-      } else {
-        item.position = page.position;
+        item.position = pending.end;
+        item.pending = undefined;
+        if (!pending.caughtUp) return true;
+        caughtUp = true;
       }
 
-      if (page.caughtUp && item.stopAt && comparePositions(item.position, item.stopAt) >= 0) {
+      if (caughtUp && item.stopAt && comparePositions(item.position, item.stopAt) >= 0) {
         await this.checkpoint(item, PIPELINE_STATUS.completed);
         item.outcome = PIPELINE_OUTCOME.completed;
         this.stop(item, 'reached stopAt');
-        return page.events.length > 0;
+        return moved;
       }
-      if (page.caughtUp && untilCaughtUp) {
-        if (comparePositions(item.position, item.written) > 0) await this.checkpoint(item);
+      if (caughtUp && untilCaughtUp) {
+        if (this.unwritten(item)) await this.checkpoint(item);
         this.stop(item, 'caught up');
-        return page.events.length > 0;
+        return moved;
       }
       await this.keepLease(item);
-      return page.events.length > 0;
+      return moved;
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
       this.fail(item, error as Error);
       return false;
     }
+  }
+
+  /**
+   * The next page after the pipeline's position. An event the log cannot read back (a corrupt item)
+   * would fail every read from here on: the page stops just before it, and once it is next, it goes to
+   * the dead-letter queue with the reason, and the read moves past it.
+   */
+  private async readPage(item: ActivePipeline): Promise<ReadAfterPage> {
+    const { pipeline } = item;
+    let until = item.stopAt;
+    for (;;) {
+      const bound = until;
+      try {
+        const page = await this.retry('read the event log', () =>
+          this.source.readAfter(pipeline.stream, item.position, {
+            limit: pipeline.pageSize,
+            ...(pipeline.eventTypes ? { types: pipeline.eventTypes } : {}),
+            ...(bound ? { until: bound } : {}),
+          }),
+        );
+        return bound === item.stopAt ? page : { ...page, caughtUp: false };
+      } catch (error) {
+        if (!(error instanceof CorruptEventError)) throw error;
+        const before = positionBeforeEvent(error.eventId);
+        if (comparePositions(item.position, before) < 0) {
+          until = item.stopAt && comparePositions(item.stopAt, before) < 0 ? item.stopAt : before;
+          continue;
+        }
+        const unreadable = { id: error.eventId, type: UNREADABLE_EVENT_TYPE, data: null };
+        await this.deadLetter(item, unreadable, error, item.lease.state.epoch);
+        return { events: [], position: positionAfterEvent(error.eventId), caughtUp: false };
+      }
+    }
+  }
+
+  /** Room left in the queue before bufferSize, in messages. */
+  private async room(item: ActivePipeline): Promise<number> {
+    const { queueUrl, bufferSize } = item.pipeline;
+    return bufferSize - (await this.retry('read the queue depth', () => queueDepth(this.sqs, queueUrl)));
+  }
+
+  /** Packs a page into messages, and the plan that names them. */
+  private planPage(item: ActivePipeline, page: ReadAfterPage): PendingSend {
+    const { pipeline } = item;
+    const packing = {
+      maxEventsPerMessage: pipeline.maxEventsPerMessage,
+      maxMessageBytes: pipeline.maxMessageBytes,
+      fifo: pipeline.fifo,
+      epoch: item.lease.state.epoch,
+    };
+    const messages = packEvents(pipeline.name, pipeline.stream, page.events, packing);
+    return {
+      plan: {
+        through: (page.events.at(-1) as StoredEvent).id,
+        events: page.events.length,
+        messages: messages.length,
+        sent: 0,
+        ...packing,
+      },
+      messages,
+      next: 0,
+      end: page.position,
+      caughtUp: page.caughtUp,
+    };
+  }
+
+  /**
+   * The messages of a plan a fetcher left behind: the same range read again and packed the same way.
+   * The log holds the same events there (it only grows past the settled horizon), so they come out
+   * the same; if not, the difference is logged and what is there now is sent.
+   */
+  private async replayPlan(item: ActivePipeline, plan: SendPlan): Promise<PendingSend> {
+    const { pipeline } = item;
+    const until = positionAfterEvent(plan.through);
+    const events: StoredEvent[] = [];
+    let position = item.position;
+    for (;;) {
+      const from = position;
+      const page = await this.retry('read the event log', () =>
+        this.source.readAfter(pipeline.stream, from, {
+          limit: pipeline.pageSize,
+          ...(pipeline.eventTypes ? { types: pipeline.eventTypes } : {}),
+          until,
+        }),
+      );
+      item.counts.pages += 1;
+      item.counts.eventsRead += page.events.length;
+      events.push(...page.events);
+      position = page.position;
+      if (page.caughtUp || comparePositions(position, until) >= 0) break;
+    }
+    await this.hook(FETCHER_STEPS.afterRead, pipeline.name);
+    const messages = packEvents(pipeline.name, pipeline.stream, events, plan);
+    if (events.length !== plan.events || messages.length !== plan.messages) {
+      this.logger.warn(
+        'the events under a send plan changed since it was written; sending what is there now',
+        {
+          pipeline: pipeline.name,
+          through: plan.through,
+          planned: { events: plan.events, messages: plan.messages },
+          found: { events: events.length, messages: messages.length },
+        },
+      );
+    }
+    return {
+      plan,
+      messages,
+      next: Math.min(plan.sent, messages.length),
+      end: comparePositions(position, until) < 0 ? position : until,
+      caughtUp: false,
+    };
+  }
+
+  /**
+   * Sends the next messages of a plan, at most `room` of them, in order. Resolves to whether every
+   * message of the plan is now accepted.
+   */
+  private async sendPending(item: ActivePipeline, pending: PendingSend, room: number): Promise<boolean> {
+    const toSend = pending.messages.slice(pending.next, pending.next + room);
+    await this.sendInOrder(item, toSend, () => {
+      pending.next += 1;
+    });
+    return pending.next === pending.messages.length;
+  }
+
+  /**
+   * Sends messages in order, calling `done` for each once it is accepted or set aside. A message SQS
+   * refuses for what it holds (a sender fault: too large for the queue, characters it refuses) is sent
+   * again as one message per event, and a lone event SQS refuses goes to the dead-letter queue with
+   * the reason, so that one bad event neither wedges the pipeline nor holds back the others. Throws
+   * on any other failure, after `done` for the messages accepted before it.
+   */
+  private async sendInOrder(
+    item: ActivePipeline,
+    messages: readonly PackedMessage[],
+    done: (message: PackedMessage) => void,
+  ): Promise<void> {
+    const { pipeline } = item;
+    let rest = messages;
+    while (rest.length > 0) {
+      let acceptedCount: number;
+      let sendError: SendMessagesError | undefined;
+      try {
+        acceptedCount = (
+          await sendMessageBatches(this.sqs, pipeline.queueUrl, rest.map(outgoing), { throwOnFailure: true })
+        ).acceptedIds.length;
+      } catch (error) {
+        if (!(error instanceof SendMessagesError)) throw error;
+        sendError = error;
+        acceptedCount = error.acceptedIds.length;
+      }
+      await this.hook(FETCHER_STEPS.afterSend, pipeline.name);
+      // The accepted ids are a prefix of what was sent.
+      for (const message of rest.slice(0, acceptedCount)) {
+        countSent(item.counts, message);
+        done(message);
+      }
+      if (!sendError) return;
+      const refused = rest[acceptedCount];
+      const reason = refused === undefined ? undefined : sendError.failures[refused.id];
+      if (refused === undefined || !reason?.senderFault) throw sendError;
+      await this.setAside(item, refused, reason);
+      done(refused);
+      // Later messages of the same call that SQS accepted all the same are not sent again.
+      const acceptedAfter = new Set(sendError.acceptedAfterFailureIds);
+      let next = acceptedCount + 1;
+      for (; next < rest.length && acceptedAfter.has((rest[next] as PackedMessage).id); next += 1) {
+        const message = rest[next] as PackedMessage;
+        countSent(item.counts, message);
+        done(message);
+      }
+      rest = rest.slice(next);
+    }
+  }
+
+  /** A message SQS refused for what it holds: its events one by one, or its lone event to the dead-letter queue. */
+  private async setAside(
+    item: ActivePipeline,
+    message: PackedMessage,
+    reason: SendFailureReason,
+  ): Promise<void> {
+    const { pipeline } = item;
+    const envelope = parseEnvelope(message.body);
+    if (envelope.events.length > 1) {
+      const singles = packEvents(
+        pipeline.name,
+        pipeline.stream,
+        envelope.events.map((event) => storedEventOf(envelope.stream, event)),
+        {
+          ...(item.pending?.plan ?? {}),
+          fifo: pipeline.fifo,
+          maxEventsPerMessage: 1,
+          epoch: envelope.epoch ?? 0,
+        },
+      );
+      await this.sendInOrder(item, singles, () => undefined);
+      return;
+    }
+    const [event] = envelope.events;
+    if (event === undefined) return;
+    const error = new EventNotDeliverableError({
+      eventId: event.id,
+      queueUrl: pipeline.queueUrl,
+      reason: `SQS refused it: ${reason.code}: ${reason.message}`,
+    });
+    await this.deadLetter(item, event, error, envelope.epoch ?? 0);
+  }
+
+  /** Puts an event that cannot travel on the pipeline's queue on its dead-letter queue. */
+  private async deadLetter(
+    item: ActivePipeline,
+    event: EnvelopeEvent,
+    error: Error,
+    epoch: number,
+  ): Promise<void> {
+    const { pipeline } = item;
+    const deadLetterQueueUrl =
+      item.deadLetterQueueUrl ??
+      (await this.retry('find the dead-letter queue', () => deadLetterQueueOf(this.sqs, pipeline.queueUrl)));
+    item.deadLetterQueueUrl = deadLetterQueueUrl;
+    await this.retry('send to the dead-letter queue', () =>
+      deadLetterEvent(this.sqs, deadLetterQueueUrl, {
+        pipeline: pipeline.name,
+        stream: pipeline.stream,
+        epoch,
+        fifo: pipeline.fifo,
+        event,
+        error,
+        at: this.clock(),
+      }),
+    );
+    item.counts.eventsDeadLettered = (item.counts.eventsDeadLettered ?? 0) + 1;
+    this.logger.error('an event cannot travel on the queue; it went to the dead-letter queue', {
+      pipeline: pipeline.name,
+      eventId: event.id,
+      error: error.message,
+    });
+  }
+
+  /** The send plan the checkpoint should hold now: the pending messages and how far they went. */
+  private currentPlan(item: ActivePipeline): SendPlan | undefined {
+    return item.pending ? { ...item.pending.plan, sent: item.pending.next } : undefined;
+  }
+
+  /** Whether the stored checkpoint lags what this fetcher knows: a position, or a plan's progress. */
+  private unwritten(item: ActivePipeline): boolean {
+    return (
+      comparePositions(item.position, item.written) > 0 ||
+      JSON.stringify(this.currentPlan(item)) !== JSON.stringify(item.storedPlan)
+    );
   }
 
   /**
@@ -412,11 +688,7 @@ export class Fetcher {
   private async keepLease(item: ActivePipeline): Promise<void> {
     const now = this.clock();
     const leaseHalfGone = item.lease.expiresAt - now < this.leaseDurationMs / 2;
-    if (
-      leaseHalfGone ||
-      (now - item.lastWriteAt >= this.idleCheckpointIntervalMs &&
-        comparePositions(item.position, item.written) > 0)
-    ) {
+    if (leaseHalfGone || (now - item.lastWriteAt >= this.idleCheckpointIntervalMs && this.unwritten(item))) {
       await this.checkpoint(item);
     }
   }
@@ -427,6 +699,7 @@ export class Fetcher {
   ): Promise<void> {
     await this.hook(FETCHER_STEPS.beforeCheckpoint, item.pipeline.name);
     const { lease, position, version, written } = item;
+    const sendPlan = this.currentPlan(item);
     item.version = await this.retry('write the checkpoint', () =>
       this.store.writeCheckpoint(lease, {
         position,
@@ -434,8 +707,10 @@ export class Fetcher {
         previous: written,
         leaseDurationMs: this.leaseDurationMs,
         status,
+        ...(sendPlan ? { sendPlan } : {}),
       }),
     );
+    item.storedPlan = sendPlan;
     const now = this.clock();
     item.lease = { ...item.lease, expiresAt: now + this.leaseDurationMs };
     item.written = item.position;
@@ -446,7 +721,7 @@ export class Fetcher {
 
   private async finish(item: ActivePipeline): Promise<PipelineRunSummary> {
     const name = item.pipeline.name;
-    if (!item.leaseLost && comparePositions(item.position, item.written) > 0) {
+    if (!item.leaseLost && this.unwritten(item)) {
       try {
         await this.checkpoint(item);
       } catch (error) {
@@ -559,6 +834,12 @@ export class Fetcher {
       throw new SimulatedCrash(`crash at ${step}`, { cause: error });
     }
   }
+}
+
+function countSent(counts: RunCounts, message: PackedMessage): void {
+  counts.messagesSent += 1;
+  counts.eventsSent += message.eventIds.length;
+  counts.bytesSent += Buffer.byteLength(message.body);
 }
 
 function outgoing(message: PackedMessage) {

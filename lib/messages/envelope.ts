@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { describe, SluiceError } from '../errors';
 import type { StoredEvent } from '../event-log/types';
+import { sqsSafeJson } from '../sqs/sqs-safe-json';
 import { eventIdToTime, isEventId } from '../time/event-id';
 import '../validation/english-messages';
 import { valueAt } from '../validation/issues';
@@ -128,9 +129,9 @@ export function parseEnvelope(body: string, messageId?: string): Envelope {
   return result.data as Envelope;
 }
 
-/** The JSON text of one event inside an envelope. */
+/** The JSON text of one event inside an envelope, with the characters SQS refuses escaped. */
 export function serializeEnvelopeEvent(event: EnvelopeEvent): string {
-  return JSON.stringify({
+  const json = JSON.stringify({
     id: event.id,
     type: event.type,
     data: event.data,
@@ -138,6 +139,7 @@ export function serializeEnvelopeEvent(event: EnvelopeEvent): string {
     ...(event.attempts === undefined ? {} : { attempts: event.attempts }),
     ...(event.lastError === undefined ? {} : { lastError: event.lastError }),
   });
+  return sqsSafeJson(json);
 }
 
 /** Assembles an envelope's body from events already serialized with {@link serializeEnvelopeEvent}. */

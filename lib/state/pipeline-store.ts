@@ -34,6 +34,7 @@ import {
   type RunCounts,
   type RunRecord,
   type SeekRecord,
+  type SendPlan,
 } from './types';
 
 const REGISTRY_KEY = 'pipelines';
@@ -337,6 +338,8 @@ export class PipelineStore {
   /**
    * Moves the checkpoint forward to `position`, if this lease is still current and the checkpoint is
    * still at `expectedVersion`; renews the lease in the same write. Resolves to the new version.
+   * `sendPlan` is stored with it (the messages about to be sent past `position`), or cleared when
+   * left out.
    *
    * @throws `LeaseLostError` (another fetcher took over, or the lease expired), `CheckpointConflictError`
    * (the checkpoint was moved by a seek), `CheckpointRegressionError` (the position is behind the one read).
@@ -354,6 +357,7 @@ export class PipelineStore {
       previous: Position;
       leaseDurationMs: number;
       status?: PipelineStatus;
+      sendPlan?: SendPlan;
     },
   ): Promise<number> {
     if (comparePositions(write.position, write.previous) < 0) {
@@ -370,12 +374,12 @@ export class PipelineStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(lease.pipeline),
-          UpdateExpression:
-            'SET #position = :position, checkpointToken = :token, checkpointedAt = :now, leaseExpiresAt = :expiresAt, #status = :status ADD version :one',
+          UpdateExpression: `SET #position = :position, checkpointToken = :token, checkpointedAt = :now, leaseExpiresAt = :expiresAt, #status = :status${write.sendPlan ? ', sendPlan = :plan' : ''} ADD version :one${write.sendPlan ? '' : ' REMOVE sendPlan'}`,
           ConditionExpression:
             'version = :version AND leaseToken = :token AND leaseOwner = :owner AND leaseExpiresAt > :now',
           ExpressionAttributeNames: { '#position': 'position', '#status': 'status' },
           ExpressionAttributeValues: {
+            ...(write.sendPlan ? { ':plan': { S: JSON.stringify(write.sendPlan) } } : {}),
             ':position': { S: formatPosition(write.position) },
             ':token': { N: String(lease.token) },
             ':owner': { S: lease.owner },
@@ -476,7 +480,9 @@ export class PipelineStore {
       '#status = :running',
     ];
     if (stopAt !== undefined) sets.push('stopAt = :stopAt');
-    const updateExpression = `SET ${sets.join(', ')} ADD version :one, epoch :one${options.stopAt === null ? ' REMOVE stopAt' : ''}`;
+    // A fetcher's send plan belongs to the old epoch: the events it names are sent again from here.
+    const removes = ['sendPlan', ...(options.stopAt === null ? ['stopAt'] : [])];
+    const updateExpression = `SET ${sets.join(', ')} ADD version :one, epoch :one REMOVE ${removes.join(', ')}`;
     await this.send(
       new TransactWriteItemsCommand({
         TransactItems: [
@@ -677,6 +683,7 @@ function parseState(item: Record<string, AttributeValue>): PipelineState {
     ...(leaseOwner ? { leaseOwner } : {}),
     leaseExpiresAt: Number(item.leaseExpiresAt?.N ?? 0),
     leaseToken: Number(item.leaseToken?.N ?? 0),
+    ...(item.sendPlan?.S ? { sendPlan: JSON.parse(item.sendPlan.S) as SendPlan } : {}),
   };
 }
 

@@ -25,6 +25,33 @@ export interface PipelineState {
   readonly leaseExpiresAt: number;
   /** Only ever increases: every lease acquisition takes the next one. */
   readonly leaseToken: number;
+  /**
+   * The messages the fetcher was sending past `position` when it wrote this checkpoint, if any: a
+   * successor sends exactly these again before anything new. Cleared by a seek.
+   */
+  readonly sendPlan?: SendPlan;
+}
+
+/**
+ * A fetcher's write-ahead record of the messages it is about to send: the events after the checkpoint
+ * up to `through`, and how they were packed. Packing is a pure function of the events and these
+ * settings, so a successor that reads the same range packs the very same messages (same marker keys,
+ * same FIFO deduplication ids), whatever else has been committed since.
+ */
+export interface SendPlan {
+  /** The last event of the planned range; the range starts after the checkpoint stored with the plan. */
+  readonly through: string;
+  /** How many events the range held. */
+  readonly events: number;
+  /** How many messages they were packed into. */
+  readonly messages: number;
+  /** How many of those messages, in send order, SQS had accepted when the plan was written. */
+  readonly sent: number;
+  /** The replay epoch the messages carry. */
+  readonly epoch: number;
+  readonly maxEventsPerMessage: number;
+  readonly maxMessageBytes: number;
+  readonly fifo: boolean;
 }
 
 /** A lease a fetcher holds on a pipeline, with the state it read when it took it. */
@@ -44,6 +71,8 @@ export interface RunCounts {
   bytesSent: number;
   pages: number;
   checkpoints: number;
+  /** Events that could not travel on the queue (refused by SQS, unreadable) and went to the dead-letter queue; absent when none. */
+  eventsDeadLettered?: number;
 }
 
 /** The life of a run, as @systemoperator/sync records it. */

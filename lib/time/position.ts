@@ -187,3 +187,36 @@ export function positionTimeMs(position: Position): number {
     ? timeBucketStartMs(position.timeBucket)
     : eventIdToEpochMs(position.eventId);
 }
+
+/**
+ * The position just before an event: everything before it delivered, not it. Where a reader stands to
+ * read up to an event and no further (the largest event id below it, or the start of its bucket).
+ *
+ * @example
+ * ```ts
+ * positionBeforeEvent('018f3a6c-1d2e-7000-8000-000000000001'); // { timeBucket, eventId: '018f3a6c-1d2e-7000-8000-000000000000' }
+ * ```
+ */
+export function positionBeforeEvent(eventId: string): Position {
+  const after = positionAfterEvent(eventId);
+  // An id is 48 bits of milliseconds, version 7, 12 bits of sequence, variant 10, 62 random bits: the
+  // largest id below this one takes one off the lowest field that is not 0, and fills those below it.
+  const hex = eventId.replaceAll('-', '');
+  let ms = Number.parseInt(hex.slice(0, 12), 16);
+  let sequence = Number.parseInt(hex.slice(13, 16), 16);
+  let random = BigInt(`0x${hex.slice(16)}`) & ((1n << 62n) - 1n);
+  if (random > 0n) random -= 1n;
+  else {
+    random = (1n << 62n) - 1n;
+    if (sequence > 0) sequence -= 1;
+    else {
+      sequence = 0xfff;
+      ms -= 1;
+    }
+  }
+  if (ms < 0 || timeBucketOf(ms) !== after.timeBucket) return positionAtBucketStart(after.timeBucket);
+  const tail = ((2n << 62n) | random).toString(16).padStart(16, '0');
+  const time = ms.toString(16).padStart(12, '0');
+  const previous = `${time.slice(0, 8)}-${time.slice(8)}-7${sequence.toString(16).padStart(3, '0')}-${tail.slice(0, 4)}-${tail.slice(4)}`;
+  return { timeBucket: after.timeBucket, eventId: previous };
+}

@@ -6,11 +6,13 @@ import {
   formatPosition,
   InvalidPositionError,
   isDeliveredAt,
+  isEventId,
   nextTimeBucket,
   parsePosition,
   positionAfterEvent,
   positionAtBucketStart,
   positionAtTime,
+  positionBeforeEvent,
   timeBucketOf,
 } from '../../lib';
 
@@ -80,4 +82,40 @@ describe('positions', () => {
       expect(() => parsePosition(text)).toThrow(InvalidPositionError);
     },
   );
+});
+
+describe('positionBeforeEvent', () => {
+  it('stands just before the event: the event is not delivered, every smaller id is', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 47 }),
+        fc.integer({ min: 0, max: 0xfff }),
+        fc.bigInt({ min: 0n, max: (1n << 62n) - 1n }),
+        (ms, sequence, random) => {
+          const tail = ((2n << 62n) | random).toString(16).padStart(16, '0');
+          const time = ms.toString(16).padStart(12, '0');
+          const id = `${time.slice(0, 8)}-${time.slice(8)}-7${sequence.toString(16).padStart(3, '0')}-${tail.slice(0, 4)}-${tail.slice(4)}`;
+          const before = positionBeforeEvent(id);
+          expect(isDeliveredAt(before, id)).toBe(false);
+          if (before.eventId !== undefined) {
+            expect(isEventId(before.eventId)).toBe(true);
+            expect(before.eventId < id).toBe(true);
+            expect(isDeliveredAt(before, before.eventId)).toBe(true);
+          }
+        },
+      ),
+    );
+  });
+
+  it('steps back over the random bits, the sequence and the millisecond', () => {
+    expect(positionBeforeEvent('018f3a6c-1d2e-7001-8000-000000000001').eventId).toBe(
+      '018f3a6c-1d2e-7001-8000-000000000000',
+    );
+    expect(positionBeforeEvent('018f3a6c-1d2e-7001-8000-000000000000').eventId).toBe(
+      '018f3a6c-1d2e-7000-bfff-ffffffffffff',
+    );
+    expect(positionBeforeEvent('018f3a6c-1d2e-7000-8000-000000000000').eventId).toBe(
+      '018f3a6c-1d2d-7fff-bfff-ffffffffffff',
+    );
+  });
 });

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { toEventFailure } from '../consumer/envelopes';
+import { SluiceError } from '../errors';
+import { type EnvelopeEvent, envelopeBody, serializeEnvelopeEvent } from '../messages/envelope';
+import { SendMessagesError } from '../sqs/errors';
+import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
+import { messageGroupIdFor } from './packing';
+
+/**
+ * The type an unreadable event (a corrupt item in the log) carries to the failed-event handler: its
+ * stored type is not read back with it. Its data is `null`, its last error the `CorruptEventError`.
+ */
+export const UNREADABLE_EVENT_TYPE = 'sluice.unreadable';
+
+/**
+ * An event the fetcher cannot put on its pipeline's queue: SQS refused the message that holds it
+ * alone (its size is over the queue's `MaximumMessageSize`, or it holds characters SQS refuses), or the
+ * log cannot read it back. It goes to the dead-letter queue with this error as its last error.
+ */
+export class EventNotDeliverableError extends SluiceError {
+  readonly eventId: string;
+  readonly queueUrl: string;
+
+  constructor(details: { eventId: string; queueUrl: string; reason: string }, options?: { cause?: unknown }) {
+    super(
+      `event ${details.eventId} cannot be put on queue ${details.queueUrl}: ${details.reason}; it goes to the failed-event handler instead`,
+      options,
+    );
+    this.name = 'EventNotDeliverableError';
+    this.eventId = details.eventId;
+    this.queueUrl = details.queueUrl;
+  }
+}
+
+/** A queue whose events need a dead-letter queue, and has none. */
+export class NoDeadLetterQueueError extends SluiceError {
+  readonly queueUrl: string;
+
+  constructor(queueUrl: string, reason: string, options?: { cause?: unknown }) {
+    super(
+      `queue ${queueUrl} has no usable dead-letter queue (${reason}): an event it cannot take has nowhere to go; give the queue a redrive policy`,
+      options,
+    );
+    this.name = 'NoDeadLetterQueueError';
+    this.queueUrl = queueUrl;
+  }
+}
+
+/**
+ * The URL of the dead-letter queue a queue's redrive policy names.
+ *
+ * @throws `NoDeadLetterQueueError` when the queue has no redrive policy.
+ *
+ * @example
+ * ```ts
+ * const deadLetterQueueUrl = await deadLetterQueueOf(sqs, pipeline.queueUrl);
+ * ```
+ */
+export async function deadLetterQueueOf(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const output = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
+  );
+  const policy = output.Attributes?.RedrivePolicy;
+  if (policy === undefined) throw new NoDeadLetterQueueError(queueUrl, 'it has no redrive policy');
+  const arn = String((JSON.parse(policy) as { deadLetterTargetArn?: unknown }).deadLetterTargetArn ?? '');
+  const match = /^arn:[a-z-]+:sqs:[a-z0-9-]+:(\d+):(.+)$/.exec(arn);
+  if (!match)
+    throw new NoDeadLetterQueueError(queueUrl, `its redrive policy names no queue ARN (given ${arn})`);
+  const [, account, name] = match;
+  const found = await sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }));
+  if (!found.QueueUrl) throw new NoDeadLetterQueueError(queueUrl, `no URL found for ${arn}`);
+  return found.QueueUrl;
+}
+
+/** What {@link deadLetterEvent} sends, and where it came from. */
+export interface UndeliverableEvent {
+  readonly pipeline: string;
+  readonly stream: string;
+  readonly epoch: number;
+  readonly fifo: boolean;
+  /** The event as it would have travelled. */
+  readonly event: EnvelopeEvent;
+  /** Why it cannot travel on the pipeline's queue. */
+  readonly error: Error;
+  /** @default Date.now() */
+  readonly at?: number;
+}
+
+/**
+ * Puts an event that cannot travel on its pipeline's queue on the dead-letter queue, with no attempt
+ * made and the error as its last error, so that the failed-event handler gets it and records it.
+ * If the dead-letter queue refuses its data too, the event goes without its data (`data: null`), and
+ * its last error says so: the data stays in the event log under the event's id. Sending it again is
+ * harmless: the failed-event handler takes an event once.
+ *
+ * @throws `SendMessagesError` when the dead-letter queue takes neither.
+ *
+ * @example
+ * ```ts
+ * await deadLetterEvent(sqs, deadLetterQueueUrl, { pipeline: 'billing', stream: 'orders', epoch: 0, fifo: false, event, error });
+ * ```
+ */
+export async function deadLetterEvent(
+  sqs: SQSClient,
+  deadLetterQueueUrl: string,
+  undeliverable: UndeliverableEvent,
+): Promise<void> {
+  const { pipeline, stream, epoch, fifo, event, error } = undeliverable;
+  const at = undeliverable.at ?? Date.now();
+  const message = (data: unknown, failure: Error): OutgoingMessage => ({
+    id: event.id,
+    body: envelopeBody(
+      pipeline,
+      stream,
+      [
+        serializeEnvelopeEvent({
+          id: event.id,
+          type: event.type,
+          data,
+          ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
+          attempts: 0,
+          lastError: toEventFailure(failure, at, 'UnknownFailure'),
+        }),
+      ],
+      epoch,
+    ),
+    ...(fifo
+      ? {
+          groupId: messageGroupIdFor(event.partitionKey ?? stream),
+          deduplicationId: createHash('sha256').update(`${pipeline}#${epoch}#dead#${event.id}`).digest('hex'),
+        }
+      : {}),
+  });
+  try {
+    await sendMessageBatches(sqs, deadLetterQueueUrl, [message(event.data, error)], { throwOnFailure: true });
+    return;
+  } catch (refused) {
+    const senderFault =
+      refused instanceof SendMessagesError
+        ? Object.values(refused.failures).some((failure) => failure.senderFault)
+        : refused instanceof SluiceError; // refused before sending: too large for any queue
+    if (!senderFault) throw refused;
+  }
+  const withoutData = Object.assign(
+    new Error(
+      `${error.message} (its data is left out: the dead-letter queue refused it too; read it from the event log by its id)`,
+    ),
+    { name: error.name },
+  );
+  await sendMessageBatches(sqs, deadLetterQueueUrl, [message(null, withoutData)], { throwOnFailure: true });
+}
