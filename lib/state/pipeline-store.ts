@@ -619,7 +619,14 @@ export class PipelineStore {
    */
   async endRun(
     run: RunRecord,
-    outcome: { counts: RunCounts; stopReason?: string; endPosition?: Position; error?: Error },
+    outcome: {
+      counts: RunCounts;
+      stopReason?: string;
+      endPosition?: Position;
+      error?: Error;
+      /** Events after `from` up to `to` had passed the stream's retention when the run read them. */
+      expired?: { from: Position; to: Position };
+    },
   ): Promise<RunRecord> {
     const ended: RunRecord = {
       ...run,
@@ -629,6 +636,9 @@ export class PipelineStore {
       ...(outcome.stopReason ? { stopReason: outcome.stopReason } : {}),
       ...(outcome.endPosition ? { endPosition: formatPosition(outcome.endPosition) } : {}),
       ...(outcome.error ? { error: { name: outcome.error.name, message: outcome.error.message } } : {}),
+      ...(outcome.expired
+        ? { expired: { from: formatPosition(outcome.expired.from), to: formatPosition(outcome.expired.to) } }
+        : {}),
     };
     await this.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(ended) }));
     return ended;
