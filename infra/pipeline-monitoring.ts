@@ -56,7 +56,8 @@ const THROTTLED_OPERATIONS = [
  * A pipeline's CloudWatch dashboard and alarms.
  *
  * Alarms: dead letters arrived (any message in, or sent to, the DLQ), the fetcher's lag over a
- * threshold, the oldest queued message over an age, worker errors, and failed fetcher runs.
+ * threshold, the oldest queued message over an age, worker errors, failed fetcher runs, and events
+ * that passed the stream's retention before the fetcher read them (DynamoDB TTL may have deleted them).
  *
  * The dashboard: the alarms' states; events fetched, sent, handled, failed and dead-lettered; lag;
  * the queue's backlog and in-flight messages and the age of its oldest message; the DLQ's depth;
@@ -76,6 +77,7 @@ export class PipelineMonitoring extends Construct {
     readonly oldestMessageAge: cloudwatch.Alarm;
     readonly workerErrors: cloudwatch.Alarm;
     readonly fetcherFailures: cloudwatch.Alarm;
+    readonly expiredEvents: cloudwatch.Alarm;
   };
   private readonly pipelineName: string;
 
@@ -112,6 +114,12 @@ export class PipelineMonitoring extends Construct {
       },
       period: minute,
     });
+
+    const expiredRanges = this.fetcherMetric(
+      FETCHER_METRICS.expiredRanges,
+      'Sum',
+      'Runs that met expired events',
+    );
 
     const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
     const name = props.pipelineName;
@@ -153,6 +161,13 @@ export class PipelineMonitoring extends Construct {
         evaluationPeriods: 3,
         treatMissingData: notBreaching,
       }),
+      expiredEvents: expiredRanges.createAlarm(this, 'ExpiredEvents', {
+        alarmDescription: `The fetcher of Sluice pipeline ${name} read events that had passed the stream's retention: DynamoDB TTL may have deleted some before the pipeline read them, and those are lost to it. The fetcher's run records (and its log) name the range; the pipeline lags more than the retention allows.`,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
     };
     if (props.alarmTopic) {
       const action = new actions.SnsAction(props.alarmTopic);
@@ -186,6 +201,13 @@ export class PipelineMonitoring extends Construct {
             lag,
             this.sluiceWorkerMetric(WORKER_METRICS.averageLatencyMs, 'Average', 'Average latency'),
           ]),
+        ],
+        [
+          graph(
+            'Fetcher runs that failed, or met events past the retention',
+            [pipelineRunFailures, expiredRanges],
+            24,
+          ),
         ],
         [
           graph(

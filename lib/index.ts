@@ -140,6 +140,7 @@ export {
   CheckpointRegressionError,
   LeaseLostError,
   PipelineNotFoundError,
+  SeekConflictError,
 } from './state/errors';
 export { PipelineStore, type PipelineStoreOptions } from './state/pipeline-store';
 export {

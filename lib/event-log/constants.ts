@@ -23,6 +23,21 @@ export const DEFAULT_RANGE_LIMIT = 100;
 /** The most events one `range()` call may return. */
 export const MAX_RANGE_LIMIT = 10_000;
 
+/**
+ * The most DynamoDB queries one `readAfter()` call makes by default (bucket index and event queries).
+ * Each query reads at most 1 MB, so a call reads at most about 50 MB however sparse the events it
+ * wants are; a call that reaches it ends early, with a position past everything it examined.
+ */
+export const DEFAULT_READ_MAX_QUERIES = 50;
+/** The most items (matching or not) one `readAfter()` call examines by default. */
+export const DEFAULT_READ_MAX_ITEMS = 5_000;
+/**
+ * The most stored bytes of events one `readAfter()` page carries by default: 500 events of up to
+ * 400 KB each would be 200 MB, more than a fetcher Lambda holds. A page always carries at least one
+ * event when there is one, however large.
+ */
+export const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
+
 /** Attribute names of the event log table. */
 export const ATTRIBUTES = {
   partitionKey: 'pk',

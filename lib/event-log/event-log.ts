@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
+  ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -46,6 +47,9 @@ import {
   ATTRIBUTES,
   DEFAULT_COMMIT_DEADLINE_MS,
   DEFAULT_RANGE_LIMIT,
+  DEFAULT_READ_MAX_BYTES,
+  DEFAULT_READ_MAX_ITEMS,
+  DEFAULT_READ_MAX_QUERIES,
   DEFAULT_SETTLE_WINDOW_MS,
   MAX_ITEM_BYTES,
   MAX_RANGE_LIMIT,
@@ -54,7 +58,7 @@ import {
   MAX_WRITE_SHARDS,
   TABLE_NAME_PATTERN,
 } from './constants';
-import type { EventSource, ReadAfterOptions, ReadAfterPage } from './event-source';
+import type { EventSource, PositionRange, ReadAfterOptions, ReadAfterPage } from './event-source';
 import { itemSizeBytes } from './item-size';
 import { bucketIndexPartitionKey, chooseShard, eventPartitionKey } from './keys';
 import { mergeSorted } from './merge';
@@ -100,6 +104,28 @@ interface IdInterval {
 interface BucketEntry {
   readonly bucket: string;
   readonly shards: number[];
+  /** When TTL may delete the entry (epoch seconds): the end of its hour plus the stream's retention. */
+  readonly expiresAt?: number;
+}
+
+/**
+ * One step of a scan in id order: an event, or a marker saying that every item of its shard up to
+ * `id` has been examined (a query page that ended, possibly on items of other types, or the end of
+ * the shard's part of the interval).
+ */
+interface ScanStep<TData> {
+  readonly id: string;
+  readonly event?: StoredEvent<TData>;
+  /** The stored size of the event's item (0 for a marker). */
+  readonly bytes: number;
+}
+
+/** What a scan has spent: queries made and items examined. A read stops once a bound is reached. */
+interface ReadBudget {
+  queries: number;
+  items: number;
+  /** The largest retention (seconds) the bucket index entries read so far carry. */
+  retentionSeconds?: number;
 }
 
 /**
@@ -507,6 +533,9 @@ export class EventLog implements EventSource {
     assertPosition(position);
     const limit = checkLimit(options.limit, MAX_RANGE_LIMIT);
     const types = checkTypes(options.types);
+    const maxBytes = checkBound('maxBytes', options.maxBytes, DEFAULT_READ_MAX_BYTES);
+    const maxItems = checkBound('maxItemsRead', options.maxItemsRead, DEFAULT_READ_MAX_ITEMS);
+    const maxQueries = checkBound('maxQueries', options.maxQueries, DEFAULT_READ_MAX_QUERIES);
     if (options.until !== undefined) assertPosition(options.until);
     const horizon = this.settledHorizon();
     const untilBound = options.until === undefined ? undefined : lastDeliveredBound(options.until);
@@ -514,20 +543,72 @@ export class EventLog implements EventSource {
     const low = lastDeliveredBound(position);
     if (low >= high) return { events: [], position, caughtUp: true };
 
+    const budget: ReadBudget = { queries: 0, items: 0 };
     const events: StoredEvent<TData>[] = [];
-    for await (const event of this.scan<TData>(
+    let bytes = 0;
+    // Everything up to this id has been examined: returned, or not of the types asked for.
+    let examined: string | undefined;
+    let bounded = false;
+    for await (const step of this.scanSteps<TData>(
       stream,
       low === BEFORE_EVERY_EVENT ? { high } : { low, lowExclusive: true, high },
       { types, reverse: false, pageSize: limit + 1 },
+      budget,
     )) {
-      events.push(event);
-      if (events.length === limit) break;
+      if (step.event) {
+        if (events.length > 0 && bytes + step.bytes > maxBytes) {
+          bounded = true;
+          break;
+        }
+        events.push(step.event);
+        bytes += step.bytes;
+      }
+      examined = step.id;
+      if (
+        events.length === limit ||
+        bytes >= maxBytes ||
+        budget.queries >= maxQueries ||
+        budget.items >= maxItems
+      ) {
+        bounded = true;
+        break;
+      }
     }
-    const last = events.at(-1);
-    if (events.length === limit && last)
-      return { events, position: positionAfterEvent(last.id), caughtUp: false };
-    const reached = high === untilBound && options.until ? options.until : positionAfterEvent(high);
-    return { events, position: reached, caughtUp: true };
+    const expired = this.expiredRange(stream, position, high, budget.retentionSeconds);
+    const page = (at: Position, caughtUp: boolean): ReadAfterPage<TData> => ({
+      events,
+      position: at,
+      caughtUp,
+      ...(expired ? { expired } : {}),
+    });
+    if (bounded && examined !== undefined) return page(positionAfterEvent(examined), false);
+    return page(high === untilBound && options.until ? options.until : positionAfterEvent(high), true);
+  }
+
+  /**
+   * The events after `position` (up to `high`) that had passed the stream's retention by now, when
+   * there are any: the retention is the larger of this log's setting for the stream and the one the
+   * bucket index entries read carry, so that a reader configured without it still sees it. Nothing
+   * for a reader at the very beginning: "earliest" means the earliest event still kept.
+   */
+  private expiredRange(
+    stream: string,
+    position: Position,
+    high: string,
+    indexedRetentionSeconds: number | undefined,
+  ): PositionRange | undefined {
+    const retention = Math.max(this.settingsOf(stream).retentionSeconds ?? 0, indexedRetentionSeconds ?? 0);
+    const low = lastDeliveredBound(position);
+    if (retention === 0 || low === BEFORE_EVERY_EVENT) return undefined;
+    // An event expires at floor(idMs / 1000) + retention seconds; those at or before this id have.
+    const expiredThroughMs = (Math.floor(this.clock() / 1000) - retention + 1) * 1000 - 1;
+    if (expiredThroughMs < 0) return undefined;
+    const expiredThrough = largestEventIdAt(expiredThroughMs);
+    if (expiredThrough <= low) return undefined;
+    return {
+      from: position,
+      to: positionAfterEvent(expiredThrough < high ? expiredThrough : high),
+    };
   }
 
   private async commitAtomically(
@@ -592,7 +673,11 @@ export class EventLog implements EventSource {
     };
   }
 
-  /** Records each (stream, hour, shard) in the bucket index before any event is written there. */
+  /**
+   * Records each (stream, hour, shard) in the bucket index before any event is written there. The
+   * entry's expiry only ever grows: writers with different retentions index the same hour, and the
+   * entry must outlive every event it leads to (a writer that keeps events for ever removes it).
+   */
   private async ensureIndexed(prepared: readonly PreparedEvent[]): Promise<void> {
     const missing = new Map<string, PreparedEvent>();
     for (const event of prepared) {
@@ -603,31 +688,44 @@ export class EventLog implements EventSource {
       [...missing].map(async ([key, event]) => {
         const retention = this.settingsOf(event.stream).retentionSeconds;
         const bucketEndsAt = Math.floor((timeBucketStartMs(event.bucket) + TIME_BUCKET_MS) / 1000);
-        await this.client
-          .send(
+        const index = (expiry: 'extend' | 'keep' | 'remove') =>
+          this.client.send(
             new UpdateItemCommand({
               TableName: this.tableName,
               Key: {
                 [ATTRIBUTES.partitionKey]: { S: bucketIndexPartitionKey(event.stream) },
                 [ATTRIBUTES.sortKey]: { S: event.bucket },
               },
-              UpdateExpression:
-                retention === undefined
-                  ? 'ADD #shards :shard'
-                  : 'SET #expiresAt = :expiresAt ADD #shards :shard',
+              UpdateExpression: {
+                extend: 'SET #expiresAt = :expiresAt ADD #shards :shard',
+                keep: 'ADD #shards :shard',
+                remove: 'REMOVE #expiresAt ADD #shards :shard',
+              }[expiry],
               ExpressionAttributeNames: {
                 '#shards': ATTRIBUTES.shards,
-                ...(retention === undefined ? {} : { '#expiresAt': ATTRIBUTES.expiresAt }),
+                ...(expiry === 'keep' ? {} : { '#expiresAt': ATTRIBUTES.expiresAt }),
+                ...(expiry === 'extend' ? { '#pk': ATTRIBUTES.partitionKey } : {}),
               },
               ExpressionAttributeValues: {
                 ':shard': { NS: [String(event.shard)] },
-                ...(retention === undefined ? {} : { ':expiresAt': { N: String(bucketEndsAt + retention) } }),
+                ...(expiry === 'extend'
+                  ? { ':expiresAt': { N: String(bucketEndsAt + (retention ?? 0)) } }
+                  : {}),
               },
+              // A missing expiry on an existing entry means "kept for ever", which a later one must not shorten.
+              ...(expiry === 'extend'
+                ? { ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :expiresAt' }
+                : {}),
             }),
-          )
-          .catch((error: unknown) => {
-            throw this.commitFailure(error, prepared);
+          );
+        try {
+          await index(retention === undefined ? 'remove' : 'extend').catch((error: unknown) => {
+            if (error instanceof ConditionalCheckFailedException) return index('keep');
+            throw error;
           });
+        } catch (error) {
+          throw this.commitFailure(error, prepared);
+        }
         this.indexedShards.add(key);
       }),
     );
@@ -734,23 +832,36 @@ export class EventLog implements EventSource {
     interval: IdInterval,
     options: { types?: readonly string[]; reverse: boolean; pageSize: number },
   ): AsyncGenerator<StoredEvent<TData>> {
-    for await (const entry of this.bucketEntries(stream, interval, options.reverse)) {
+    for await (const step of this.scanSteps<TData>(stream, interval, options))
+      if (step.event) yield step.event;
+  }
+
+  /** Every event of an interval in id order (or reverse), with a progress marker after each query. */
+  private async *scanSteps<TData>(
+    stream: string,
+    interval: IdInterval,
+    options: { types?: readonly string[] | undefined; reverse: boolean; pageSize: number },
+    budget: ReadBudget = { queries: 0, items: 0 },
+  ): AsyncGenerator<ScanStep<TData>> {
+    for await (const entry of this.bucketEntries(stream, interval, options.reverse, budget)) {
       const perShardPage = Math.min(
         1000,
         Math.max(10, Math.ceil(options.pageSize / entry.shards.length) + 1),
       );
+      const bucketInterval = clipToBucket(interval, entry.bucket);
       const sources = entry.shards.map((shard) =>
         this.queryShard<TData>(
           stream,
           entry.bucket,
           shard,
-          interval,
+          bucketInterval,
           options.types,
           options.reverse,
           perShardPage,
+          budget,
         ),
       );
-      yield* mergeSortedEvents(sources, options.reverse);
+      yield* mergeSorted(sources, (step) => step.id, options.reverse);
     }
   }
 
@@ -762,9 +873,11 @@ export class EventLog implements EventSource {
     types: readonly string[] | undefined,
     reverse: boolean,
     pageSize: number,
-  ): AsyncGenerator<StoredEvent<TData>> {
+    budget: ReadBudget,
+  ): AsyncGenerator<ScanStep<TData>> {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
+      budget.queries += 1;
       const output = await this.client.send(
         new QueryCommand({
           ...this.shardQuery(stream, bucket, shard, interval, types, reverse),
@@ -772,6 +885,7 @@ export class EventLog implements EventSource {
           ExclusiveStartKey: startKey,
         }),
       );
+      budget.items += output.ScannedCount ?? 0;
       for (const item of output.Items ?? []) {
         const id = item[ATTRIBUTES.sortKey]?.S as string;
         if (
@@ -779,10 +893,17 @@ export class EventLog implements EventSource {
           (interval.highExclusive && id === interval.high)
         )
           continue;
-        yield toStoredEvent<TData>(stream, item);
+        yield { id, event: toStoredEvent<TData>(stream, item), bytes: itemSizeBytes(item) };
       }
       startKey = output.LastEvaluatedKey;
+      // The query stopped at its limit, perhaps on items of other types: everything up to its last
+      // key has been examined.
+      const lastKey = startKey?.[ATTRIBUTES.sortKey]?.S;
+      if (lastKey !== undefined) yield { id: lastKey, bytes: 0 };
     } while (startKey);
+    // The shard's part of the interval is done; `clipToBucket` bounds it within the bucket.
+    const end = reverse ? interval.low : interval.high;
+    if (end !== undefined) yield { id: end, bytes: 0 };
   }
 
   private shardQuery(
@@ -814,10 +935,15 @@ export class EventLog implements EventSource {
     };
   }
 
-  private bucketEntries(stream: string, interval: IdInterval, reverse: boolean): AsyncGenerator<BucketEntry> {
+  private bucketEntries(
+    stream: string,
+    interval: IdInterval,
+    reverse: boolean,
+    budget?: ReadBudget,
+  ): AsyncGenerator<BucketEntry> {
     const low = interval.low === undefined ? LOWEST_KEY : timeBucketOf(eventIdToEpochMs(interval.low));
     const high = interval.high === undefined ? HIGHEST_KEY : timeBucketOf(eventIdToEpochMs(interval.high));
-    return this.bucketIndexQuery(stream, low, high, reverse);
+    return this.bucketIndexQuery(stream, low, high, reverse, budget);
   }
 
   private async *bucketIndexQuery(
@@ -825,10 +951,12 @@ export class EventLog implements EventSource {
     low: string,
     high: string,
     reverse: boolean,
+    budget?: ReadBudget,
   ): AsyncGenerator<BucketEntry> {
     if (low > high) return;
     let startKey: Record<string, AttributeValue> | undefined;
     do {
+      if (budget) budget.queries += 1;
       const output = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -844,7 +972,16 @@ export class EventLog implements EventSource {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of output.Items ?? []) yield toBucketEntry(item);
+      const entries = (output.Items ?? []).map(toBucketEntry);
+      // Every entry of the page, not only those read before the scan stops, tells the retention.
+      if (budget) {
+        for (const entry of entries) {
+          if (entry.expiresAt === undefined) continue;
+          const retention = entry.expiresAt - timeBucketStartMs(entry.bucket) / 1000 - TIME_BUCKET_MS / 1000;
+          budget.retentionSeconds = Math.max(budget.retentionSeconds ?? 0, retention);
+        }
+      }
+      yield* entries;
       startKey = output.LastEvaluatedKey;
     } while (startKey);
   }
@@ -868,16 +1005,31 @@ export class EventLog implements EventSource {
   }
 }
 
-function mergeSortedEvents<TData>(
-  sources: AsyncGenerator<StoredEvent<TData>>[],
-  reverse: boolean,
-): AsyncGenerator<StoredEvent<TData>> {
-  return mergeSorted(sources, (event) => event.id, reverse);
-}
-
 function toBucketEntry(item: Record<string, AttributeValue>): BucketEntry {
   const shards = (item[ATTRIBUTES.shards]?.NS ?? ['0']).map(Number).sort((a, b) => a - b);
-  return { bucket: item[ATTRIBUTES.sortKey]?.S as string, shards };
+  const expiresAt = item[ATTRIBUTES.expiresAt]?.N;
+  return {
+    bucket: item[ATTRIBUTES.sortKey]?.S as string,
+    shards,
+    ...(expiresAt === undefined ? {} : { expiresAt: Number(expiresAt) }),
+  };
+}
+
+/**
+ * The part of an interval inside one bucket, so that a scan's end-of-shard marker names the bucket's
+ * last possible id when the interval runs on past it.
+ */
+function clipToBucket(interval: IdInterval, bucket: string): IdInterval {
+  const first = smallestEventIdAt(timeBucketStartMs(bucket));
+  const last = largestEventIdAt(timeBucketStartMs(bucket) + TIME_BUCKET_MS - 1);
+  return {
+    ...(interval.low !== undefined && interval.low >= first
+      ? { low: interval.low, ...(interval.lowExclusive ? { lowExclusive: true } : {}) }
+      : { low: first }),
+    ...(interval.high !== undefined && interval.high <= last
+      ? { high: interval.high, ...(interval.highExclusive ? { highExclusive: true } : {}) }
+      : { high: last }),
+  };
 }
 
 function toStoredEvent<TData>(stream: string, item: Record<string, AttributeValue>): StoredEvent<TData> {
@@ -989,6 +1141,18 @@ function checkLimit(limit: unknown, max: number): number {
     );
   }
   return limit;
+}
+
+/** An optional positive whole-number bound of a read, or its default. */
+function checkBound(name: string, value: number | undefined, defaultValue: number): number {
+  if (value === undefined) return defaultValue;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ValidationError(
+      `${name} must be a whole number of at least 1 (given ${describe(value)})`,
+      value,
+    );
+  }
+  return value;
 }
 
 function checkTypes(types: readonly string[] | undefined): readonly string[] | undefined {

@@ -9,6 +9,25 @@ export interface ReadAfterOptions {
   readonly types?: readonly string[];
   /** Read no further than this position, even if the log has settled further (a bounded run's stopAt). */
   readonly until?: Position;
+  /**
+   * The most stored bytes of events in the page; the page always holds at least one event when there
+   * is one. @default 4 MiB
+   */
+  readonly maxBytes?: number;
+  /**
+   * The most items one call examines, matching `types` or not. A call that reaches it (or
+   * `maxQueries`) returns early, with `caughtUp: false` and a position past every item it examined,
+   * so that a long run of events of other types is crossed in bounded steps. @default 5000
+   */
+  readonly maxItemsRead?: number;
+  /** The most queries one call makes. @default 50 */
+  readonly maxQueries?: number;
+}
+
+/** A stretch of a stream: the events after `from`, up to and including those at `to`. */
+export interface PositionRange {
+  readonly from: Position;
+  readonly to: Position;
 }
 
 /** What `readAfter()` found. */
@@ -21,8 +40,18 @@ export interface ReadAfterPage<TData = unknown> {
    * quiet hours too.
    */
   readonly position: Position;
-  /** True when nothing more can be read now: the page stopped at the settled horizon or at `until`. */
+  /**
+   * True when nothing more can be read now: the page stopped at the settled horizon or at `until`.
+   * False when it stopped at `limit`, `maxBytes`, `maxItemsRead` or `maxQueries`, even with no events.
+   */
   readonly caughtUp: boolean;
+  /**
+   * Set when events after the position had passed the stream's retention before this read: DynamoDB
+   * TTL may have deleted any of them, and a deleted event is not returned. Those still stored are
+   * returned as usual. A reader that finds this should say so (the fetcher records it in its run and
+   * publishes it as a metric): it names the range in which events may be missing.
+   */
+  readonly expired?: PositionRange;
 }
 
 /**

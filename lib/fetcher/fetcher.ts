@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseBackfillPipelineName } from '../backfill/names';
 import { CorruptEventError, describe, ValidationError } from '../errors';
-import type { EventSource, ReadAfterPage } from '../event-log/event-source';
+import { DEFAULT_READ_MAX_BYTES } from '../event-log/constants';
+import type { EventSource, PositionRange, ReadAfterPage } from '../event-log/event-source';
 import type { StoredEvent } from '../event-log/types';
 import { type EnvelopeEvent, parseEnvelope, storedEventOf } from '../messages/envelope';
 import { type PipelineDefinition, type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
@@ -64,6 +65,12 @@ export interface FetcherOptions {
   readonly idleCheckpointIntervalMs?: number;
   /** Time left at the end of a run for the final checkpoints and lease releases. @default 3000 */
   readonly finalizeReserveMs?: number;
+  /**
+   * The most stored bytes of events one page read from the log holds (a page always holds at least
+   * one event): what bounds the fetcher's memory, since events may be up to 400 KB each.
+   * @default 4194304 (4 MiB)
+   */
+  readonly maxPageBytes?: number;
   /** Only these pipelines, and their backfills. @default every registered pipeline */
   readonly pipelines?: readonly string[];
   /**
@@ -139,6 +146,8 @@ interface PendingSend {
   readonly end: Position;
   /** Whether the read that planned them reached the settled horizon (or `until`). */
   readonly caughtUp: boolean;
+  /** Events after `from` up to `to` had passed the stream's retention when this run read them. */
+  expired?: PositionRange;
 }
 
 /** A hook threw: the fetcher stopped as if its process died. */
@@ -168,6 +177,7 @@ export class Fetcher {
   private readonly pollIntervalMs: number;
   private readonly idleCheckpointIntervalMs: number;
   private readonly finalizeReserveMs: number;
+  private readonly maxPageBytes: number;
   private readonly only?: ReadonlySet<string>;
   private readonly register: readonly PipelineDefinition[];
   private registered = false;
@@ -184,6 +194,7 @@ export class Fetcher {
       checkRange('pollIntervalMs', options.pollIntervalMs, 10, 60_000),
       checkRange('idleCheckpointIntervalMs', options.idleCheckpointIntervalMs, 1_000, 3_600_000),
       checkRange('finalizeReserveMs', options.finalizeReserveMs, 0, 60_000),
+      checkRange('maxPageBytes', options.maxPageBytes, 1_024, 1_073_741_824),
     ].filter((problem): problem is string => problem !== undefined);
     if (!options.store) problems.push('store is required');
     if (!options.source) problems.push('source is required');
@@ -197,6 +208,7 @@ export class Fetcher {
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.idleCheckpointIntervalMs = options.idleCheckpointIntervalMs ?? 30_000;
     this.finalizeReserveMs = options.finalizeReserveMs ?? 3_000;
+    this.maxPageBytes = options.maxPageBytes ?? DEFAULT_READ_MAX_BYTES;
     if (options.pipelines) this.only = new Set(options.pipelines);
     this.register = options.register ?? [];
     for (const definition of this.register) resolvePipeline(definition);
@@ -365,10 +377,18 @@ export class Fetcher {
         await this.hook(FETCHER_STEPS.afterRead, pipeline.name);
         item.counts.pages += 1;
         item.counts.eventsRead += page.events.length;
+        if (page.expired) this.noteExpired(item, page.expired);
         caughtUp = page.caughtUp;
         moved = page.events.length > 0;
-        if (page.events.length === 0) item.position = page.position;
-        else {
+        if (page.events.length === 0) {
+          item.position = page.position;
+          if (!page.caughtUp) {
+            // The read stopped at its bounds among events of other types: save how far it got, so that
+            // a long run of them is crossed in steps that survive the end of the run.
+            if (comparePositions(item.position, item.written) > 0) await this.checkpoint(item);
+            return true;
+          }
+        } else {
           room ??= await this.room(item);
           if (room <= 0) {
             this.pauseForRoom(
@@ -420,6 +440,22 @@ export class Fetcher {
     }
   }
 
+  /** Keeps the widest expired range a run met, and says so the first time. */
+  private noteExpired(item: ActivePipeline, range: PositionRange): void {
+    if (!item.expired) {
+      this.logger.error(
+        'events expired before this pipeline read them; any that were deleted are lost to it',
+        {
+          pipeline: item.pipeline.name,
+          from: formatPosition(range.from),
+          to: formatPosition(range.to),
+        },
+      );
+    }
+    const to = item.expired && comparePositions(item.expired.to, range.to) > 0 ? item.expired.to : range.to;
+    item.expired = { from: item.expired?.from ?? range.from, to };
+  }
+
   /**
    * The next page after the pipeline's position. An event the log cannot read back (a corrupt item)
    * would fail every read from here on: the page stops just before it, and once it is next, it goes to
@@ -434,6 +470,7 @@ export class Fetcher {
         const page = await this.retry('read the event log', () =>
           this.source.readAfter(pipeline.stream, item.position, {
             limit: pipeline.pageSize,
+            maxBytes: this.maxPageBytes,
             ...(pipeline.eventTypes ? { types: pipeline.eventTypes } : {}),
             ...(bound ? { until: bound } : {}),
           }),
@@ -499,6 +536,7 @@ export class Fetcher {
       const page = await this.retry('read the event log', () =>
         this.source.readAfter(pipeline.stream, from, {
           limit: pipeline.pageSize,
+          maxBytes: this.maxPageBytes,
           ...(pipeline.eventTypes ? { types: pipeline.eventTypes } : {}),
           until,
         }),
@@ -738,6 +776,7 @@ export class Fetcher {
         ...(item.stopReason ? { stopReason: item.stopReason } : {}),
         endPosition: item.written,
         ...(item.error ? { error: item.error } : {}),
+        ...(item.expired ? { expired: item.expired } : {}),
       })
       .catch((error: unknown) => {
         this.logger.error('could not record the end of the run', {
@@ -753,6 +792,9 @@ export class Fetcher {
       counts: item.counts,
       ...(item.stopReason ? { stopReason: item.stopReason } : {}),
       ...(item.error ? { error: item.error } : {}),
+      ...(item.expired
+        ? { expired: { from: formatPosition(item.expired.from), to: formatPosition(item.expired.to) } }
+        : {}),
       lagMs: Math.max(0, this.clock() - positionTimeMs(item.written)),
       position: formatPosition(item.written),
       durationMs: this.clock() - item.startedAt,

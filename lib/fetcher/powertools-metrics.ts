@@ -20,6 +20,7 @@ export { PIPELINE_DIMENSION };
  * | `LagMs`             | Milliseconds | how far behind the log (when known)    |
  * | `RunDurationMs`     | Milliseconds | how long the pipeline was worked       |
  * | `PipelineRunFailed` | Count        | 1 when the run failed, else 0          |
+ * | `ExpiredRanges`     | Count        | 1 when the run read events past the stream's retention (some may be lost), else 0 |
  *
  * The metrics are written at once, in the namespace of `metrics`; they do not wait for, or mix with,
  * what the handler buffers for `logMetrics` to flush.
@@ -56,6 +57,7 @@ export function powertoolsFetcherMetrics(metrics: Metrics): FetcherMetrics {
         MetricUnit.Count,
         summary.outcome === PIPELINE_OUTCOME.failed ? 1 : 0,
       );
+      single.addMetric(FETCHER_METRICS.expiredRanges, MetricUnit.Count, summary.expired ? 1 : 0);
     },
   };
 }

@@ -59,6 +59,12 @@ export interface PipelineRunSummary {
   readonly lagMs?: number;
   readonly position?: string;
   readonly durationMs: number;
+  /**
+   * Set when the run read events that had passed the stream's retention: DynamoDB TTL may have
+   * deleted some of them before this pipeline read them. The range, as positions (`formatPosition`),
+   * is where events may be missing: those after `from`, up to `to`.
+   */
+  readonly expired?: { readonly from: string; readonly to: string };
 }
 
 /** What one `Fetcher.run()` did. */

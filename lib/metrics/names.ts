@@ -39,6 +39,8 @@ export const FETCHER_METRICS = {
   lagMs: 'LagMs',
   runDurationMs: 'RunDurationMs',
   pipelineRunFailed: 'PipelineRunFailed',
+  /** 1 when the run read events past the stream's retention (some may have been deleted unread), else 0. */
+  expiredRanges: 'ExpiredRanges',
 } as const;
 
 /** What the worker publishes per pipeline and batch (see `createWorker`). */

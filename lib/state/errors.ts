@@ -71,3 +71,22 @@ export class CheckpointRegressionError extends SluiceError {
     this.pipeline = pipeline;
   }
 }
+
+/**
+ * A seek found the checkpoint changed between its read and its write on every attempt: a fetcher was
+ * writing checkpoints, or other seeks ran, too often for it to land. Nothing was written.
+ */
+export class SeekConflictError extends SluiceError {
+  readonly pipeline: string;
+  readonly attempts: number;
+
+  constructor(details: { pipeline: string; attempts: number }, options?: { cause?: unknown }) {
+    super(
+      `seek of pipeline '${details.pipeline}' did not land: its checkpoint changed between the read and the write in each of ${details.attempts} attempts (a fetcher writing checkpoints, or another seek); nothing was changed. Seek again, or disable the pipeline (or stop its fetcher) and then seek`,
+      options,
+    );
+    this.name = 'SeekConflictError';
+    this.pipeline = details.pipeline;
+    this.attempts = details.attempts;
+  }
+}

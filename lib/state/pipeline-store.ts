@@ -6,6 +6,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  TransactionCanceledException,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -17,12 +18,16 @@ import {
   resolvePipeline,
   startPosition,
 } from '../pipeline/definition';
+import { RetriesExhaustedError } from '../retry/errors';
+import type { RetryPolicy } from '../retry/presets';
+import { withRetry } from '../retry/with-retry';
 import { comparePositions, formatPosition, type Position, parsePosition } from '../time/position';
 import {
   CheckpointConflictError,
   CheckpointRegressionError,
   LeaseLostError,
   PipelineNotFoundError,
+  SeekConflictError,
 } from './errors';
 import { sendNamingTable } from './send-naming-table';
 import {
@@ -39,6 +44,19 @@ import {
 
 const REGISTRY_KEY = 'pipelines';
 const RUN_RETENTION_SECONDS = 30 * 24 * 3600;
+
+/**
+ * How many times a seek reads the checkpoint and writes over it before giving up with a
+ * `SeekConflictError`: each attempt fails only when a checkpoint write or another seek landed between
+ * its read and its write, which a fetcher does at most once a page.
+ */
+export const SEEK_MAX_ATTEMPTS = 8;
+const SEEK_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: SEEK_MAX_ATTEMPTS,
+  initialDelayMs: 20,
+  maxDelayMs: 500,
+  backoffFactor: 2,
+};
 
 /** Options of a {@link PipelineStore}. */
 export interface PipelineStoreOptions {
@@ -457,6 +475,14 @@ export class PipelineStore {
    * records the move. A fetcher working on the pipeline at the time finds its next checkpoint write
    * refused and stops; the next run starts from here.
    *
+   * The seek reads the checkpoint, then writes over the version it read, so that the seek record names
+   * the position it really moved from. When a fetcher (or another seek) writes in between, the seek
+   * reads again and retries, up to {@link SEEK_MAX_ATTEMPTS} times with short, jittered waits.
+   *
+   * @throws `PipelineNotFoundError` when no pipeline of that name is registered; `SeekConflictError`
+   * when the checkpoint changed under every attempt (nothing was written: seek again, or stop the
+   * pipeline's fetcher first).
+   *
    * @example
    * ```ts
    * await store.seek('billing', positionAtTime(new Date('2024-05-01T00:00:00Z')), { stopAt: positionAtTime(new Date('2024-05-02T00:00:00Z')), reason: 'replay 1 May' });
@@ -470,6 +496,28 @@ export class PipelineStore {
     const target = formatPosition(position);
     const stopAt =
       options.stopAt === undefined || options.stopAt === null ? undefined : formatPosition(options.stopAt);
+    try {
+      await withRetry(() => this.seekOnce(pipeline, target, stopAt, options), {
+        preset: SEEK_RETRY_POLICY,
+        name: `seek pipeline '${pipeline}'`,
+        jitter: 'full',
+        shouldRetry: isVersionConflict,
+      });
+    } catch (error) {
+      if (error instanceof RetriesExhaustedError)
+        throw new SeekConflictError({ pipeline, attempts: error.attempts }, { cause: error.lastError });
+      throw error;
+    }
+    return (await this.getState(pipeline)) as PipelineState;
+  }
+
+  /** One read-modify-write of a seek; fails with the transaction's cancellation when the version moved. */
+  private async seekOnce(
+    pipeline: string,
+    target: string,
+    stopAt: string | undefined,
+    options: { stopAt?: Position | null; reason?: string },
+  ): Promise<void> {
     const current = await this.getState(pipeline);
     if (!current) throw new PipelineNotFoundError(pipeline);
     const now = this.clock();
@@ -485,6 +533,8 @@ export class PipelineStore {
     const updateExpression = `SET ${sets.join(', ')} ADD version :one, epoch :one REMOVE ${removes.join(', ')}`;
     await this.send(
       new TransactWriteItemsCommand({
+        // The SDK retries a request whose response was lost; the token makes that retry a no-op.
+        ClientRequestToken: randomUUID(),
         TransactItems: [
           {
             Update: {
@@ -521,7 +571,6 @@ export class PipelineStore {
         ],
       }),
     );
-    return (await this.getState(pipeline)) as PipelineState;
   }
 
   /**
@@ -576,7 +625,14 @@ export class PipelineStore {
    */
   async endRun(
     run: RunRecord,
-    outcome: { counts: RunCounts; stopReason?: string; endPosition?: Position; error?: Error },
+    outcome: {
+      counts: RunCounts;
+      stopReason?: string;
+      endPosition?: Position;
+      error?: Error;
+      /** Events after `from` up to `to` had passed the stream's retention when the run read them. */
+      expired?: { from: Position; to: Position };
+    },
   ): Promise<RunRecord> {
     const ended: RunRecord = {
       ...run,
@@ -586,6 +642,9 @@ export class PipelineStore {
       ...(outcome.stopReason ? { stopReason: outcome.stopReason } : {}),
       ...(outcome.endPosition ? { endPosition: formatPosition(outcome.endPosition) } : {}),
       ...(outcome.error ? { error: { name: outcome.error.name, message: outcome.error.message } } : {}),
+      ...(outcome.expired
+        ? { expired: { from: formatPosition(outcome.expired.from), to: formatPosition(outcome.expired.to) } }
+        : {}),
     };
     await this.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(ended) }));
     return ended;
@@ -645,6 +704,14 @@ export class PipelineStore {
       reason,
     });
   }
+}
+
+/** The seek's own condition failed: the checkpoint's version moved between its read and its write. */
+function isVersionConflict(error: unknown): boolean {
+  return (
+    error instanceof TransactionCanceledException &&
+    error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+  );
 }
 
 function stateKey(pipeline: string): Record<string, AttributeValue> {

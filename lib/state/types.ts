@@ -94,6 +94,11 @@ export interface RunRecord {
   readonly error?: { readonly name: string; readonly message: string };
   readonly startPosition?: string;
   readonly endPosition?: string;
+  /**
+   * Where the run read events that had passed the stream's retention, which DynamoDB TTL may have
+   * deleted before it read them (as positions: the events after `from`, up to `to`).
+   */
+  readonly expired?: { readonly from: string; readonly to: string };
 }
 
 /** A recorded move of a checkpoint. */

@@ -356,6 +356,7 @@ describe('powertoolsFetcherMetrics', () => {
       'billing/LagMs': { value: 2_250, unit: 'Milliseconds', dimensions },
       'billing/RunDurationMs': { value: 48_000, unit: 'Milliseconds', dimensions },
       'billing/PipelineRunFailed': { value: 0, unit: 'Count', dimensions },
+      'billing/ExpiredRanges': { value: 0, unit: 'Count', dimensions },
     });
     for (const document of documents()) {
       expect(document._aws.CloudWatchMetrics[0]?.Namespace).toBe('Sluice');
@@ -382,6 +383,19 @@ describe('powertoolsFetcherMetrics', () => {
     expect(found.get('billing/PipelineRunFailed')?.value).toBe(1);
     expect(found.get('billing/EventsFetched')?.value).toBe(0);
     expect(found.has('billing/LagMs')).toBe(false);
+  });
+
+  it('counts a run that read events past the stream retention', () => {
+    // Prepare
+    const { metrics, documents } = capturedMetrics();
+
+    // Act
+    powertoolsFetcherMetrics(metrics).recordPipelineRun(
+      pipelineSummary({ expired: { from: '20240501000000', to: '20240501120000' } }),
+    );
+
+    // Assess
+    expect(metricsIn(documents()).get('billing/ExpiredRanges')?.value).toBe(1);
   });
 
   it('keeps pipelines apart, and leaves the handler metrics buffered without a pipeline', () => {

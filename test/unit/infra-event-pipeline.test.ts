@@ -344,7 +344,7 @@ describe('EventPipeline', () => {
 
     // Assess
     const alarms = resourcesOf(t, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
     for (const [, alarm] of alarms) {
       expect(alarm.Properties.AlarmActions).toHaveLength(1);
       expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('Pager');
@@ -352,6 +352,7 @@ describe('EventPipeline', () => {
     }
     expect(Object.keys(pipeline.alarms).sort()).toEqual([
       'deadLetters',
+      'expiredEvents',
       'fetcherFailures',
       'lag',
       'oldestMessageAge',
@@ -399,6 +400,40 @@ describe('EventPipeline', () => {
       Threshold: 1_800,
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 3 });
+  });
+
+  it('alarms on any fetcher run that read events past the stream retention', () => {
+    // Prepare
+    const { stack } = pipelineStack();
+
+    // Act
+    const t = template(stack);
+
+    // Assess
+    const expired = resourcesOf(t, 'AWS::CloudWatch::Alarm').find(([id]) =>
+      id.includes('ExpiredEvents'),
+    )?.[1];
+    expect(expired?.Properties).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(expired?.Properties.Metrics).toEqual([
+      expect.objectContaining({
+        MetricStat: expect.objectContaining({
+          Metric: {
+            Namespace: 'Sluice',
+            MetricName: 'ExpiredRanges',
+            Dimensions: expect.arrayContaining([
+              { Name: 'pipeline', Value: 'Billing' },
+              { Name: 'service', Value: 'sluice-fetcher' },
+            ]),
+          },
+          Stat: 'Sum',
+        }),
+      }),
+    ]);
   });
 
   it('offers its metrics, named and dimensioned as the fetcher and worker publish them', () => {
