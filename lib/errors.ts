@@ -177,6 +177,65 @@ export class CommitOutcomeUnknownError extends SluiceError {
   }
 }
 
+/** What became of one event of a `commitBatched()` call. */
+export type BatchCommitOutcome =
+  /** Stored under `id`. */
+  | { readonly status: 'committed'; readonly id: string }
+  /** Refused: nothing of it was written. */
+  | { readonly status: 'failed'; readonly error: Error }
+  /** Its commit stalled or lost its response: it may be stored under `id`; check with `get()`. */
+  | { readonly status: 'unknown'; readonly id: string; readonly error: Error }
+  /** Not tried: the batch stopped at an earlier failure. Commit it again. */
+  | { readonly status: 'not-attempted' };
+
+/**
+ * A `commitBatched()` call that stopped part-way. It says what became of every event, in input order:
+ * which ids were committed, which events failed and why, which may or may not have landed, and which
+ * were never tried; `cause` is the first failure.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await log.commitBatched(rows);
+ * } catch (error) {
+ *   if (!(error instanceof BatchCommitError)) throw error;
+ *   const retry = rows.filter((_, index) => error.outcomes[index]?.status !== 'committed');
+ * }
+ * ```
+ */
+export class BatchCommitError extends SluiceError {
+  /** One outcome per event given, in the same order. */
+  readonly outcomes: readonly BatchCommitOutcome[];
+  /** The ids of the events that were stored, in input order. */
+  readonly committedIds: readonly string[];
+
+  constructor(outcomes: readonly BatchCommitOutcome[], options?: { cause?: unknown }) {
+    const indexes = (status: BatchCommitOutcome['status']) =>
+      outcomes.flatMap((outcome, index) => (outcome.status === status ? [index] : []));
+    const failed = indexes('failed');
+    const unknown = indexes('unknown');
+    const skipped = indexes('not-attempted');
+    const committed = outcomes.flatMap((outcome) => (outcome.status === 'committed' ? [outcome.id] : []));
+    const first = failed[0] ?? unknown[0];
+    const firstOutcome = first === undefined ? undefined : outcomes[first];
+    const reason =
+      firstOutcome && 'error' in firstOutcome ? `; event ${first}: ${firstOutcome.error.message}` : '';
+    super(
+      `commitBatched stopped part-way: ${committed.length} of ${outcomes.length} events committed, ${failed.length} failed (nothing written) at ${listIndexes(failed)}, ${unknown.length} of unknown outcome at ${listIndexes(unknown)}, ${skipped.length} not attempted${reason}; \`outcomes\` holds each event's id or error`,
+      options,
+    );
+    this.name = 'BatchCommitError';
+    this.outcomes = outcomes;
+    this.committedIds = committed;
+  }
+}
+
+function listIndexes(indexes: readonly number[]): string {
+  if (indexes.length === 0) return 'none';
+  const shown = indexes.slice(0, 10).join(', ');
+  return `event${indexes.length === 1 ? '' : 's'} ${shown}${indexes.length > 10 ? ', ...' : ''}`;
+}
+
 /** Renders a value for an error message: strings quoted, long values cut. */
 export function describe(value: unknown): string {
   let text: string;

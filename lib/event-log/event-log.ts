@@ -11,6 +11,8 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchCommitError,
+  type BatchCommitOutcome,
   CommitError,
   CommitOutcomeUnknownError,
   CorruptEventError,
@@ -56,6 +58,7 @@ import {
 } from './constants';
 import type { EventSource, ReadAfterOptions, ReadAfterPage } from './event-source';
 import { itemSizeBytes } from './item-size';
+import { unfaithfulJsonValue } from './json-data';
 import { bucketIndexPartitionKey, chooseShard, eventPartitionKey } from './keys';
 import { mergeSorted } from './merge';
 import { assertEventType, assertStreamName } from './names';
@@ -221,9 +224,14 @@ export class EventLog implements EventSource {
   }
 
   /**
-   * Commits any number of events without atomicity: one at a time in order, each as soon as it can,
-   * so that an error part-way leaves the earlier ones committed. Resolves to the ids in order.
+   * Commits any number of events without atomicity, `concurrency` at a time in input order, each on
+   * its own, and resolves to the ids in input order. Every event is checked (names, JSON data) before
+   * the first is written. When one fails, no further event is started; those in flight finish, and a
+   * `BatchCommitError` says what became of each event: committed (with its id), failed, of unknown
+   * outcome (with the id to check), or not attempted.
    * For atomic commits of up to 100 events use {@link commit}.
+   *
+   * @throws `ValidationError` before anything is written; `BatchCommitError` once anything was.
    *
    * @example
    * ```ts
@@ -242,18 +250,28 @@ export class EventLog implements EventSource {
         concurrency,
       );
     }
-    const ids: string[] = new Array(serialized.length);
+    const outcomes: BatchCommitOutcome[] = serialized.map(() => ({ status: 'not-attempted' }));
     let next = 0;
+    let firstFailure: unknown;
     const worker = async () => {
-      while (next < serialized.length) {
+      while (next < serialized.length && firstFailure === undefined) {
         const index = next;
         next += 1;
-        const [id] = await this.commitAtomically([serialized[index] as SerializedEvent]);
-        ids[index] = id as string;
+        try {
+          const [id] = await this.commitAtomically([serialized[index] as SerializedEvent]);
+          outcomes[index] = { status: 'committed', id: id as string };
+        } catch (error) {
+          firstFailure ??= error;
+          outcomes[index] =
+            error instanceof CommitOutcomeUnknownError
+              ? { status: 'unknown', id: error.eventIds[0] as string, error }
+              : { status: 'failed', error: error as Error };
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, serialized.length) }, worker));
-    return ids;
+    if (firstFailure !== undefined) throw new BatchCommitError(outcomes, { cause: firstFailure });
+    return outcomes.map((outcome) => (outcome as { id: string }).id);
   }
 
   /**
@@ -919,6 +937,13 @@ function serializeEvent(event: EventInput, index?: number): SerializedEvent {
       throw new ValidationError(
         `partitionKey must be a string of 1 to 256 characters (given ${describe(event.partitionKey)})`,
         event.partitionKey,
+      );
+    }
+    const unfaithful = unfaithfulJsonValue(event.data);
+    if (unfaithful) {
+      throw new ValidationError(
+        `data of a '${event.type}' event cannot be stored as given: ${unfaithful.path} is ${unfaithful.what}`,
+        unfaithful.path,
       );
     }
     let json: string | undefined;

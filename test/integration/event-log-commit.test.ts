@@ -1,9 +1,11 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BatchCommitError,
   CommitError,
   CorruptEventError,
   EventIdGenerator,
+  EventTooLargeError,
   eventIdToEpochMs,
   TIME_BUCKET_MS,
   timeBucketOf,
@@ -113,6 +115,35 @@ describe('EventLog commit', () => {
     const { events } = await log.range(stream, { limit: 100 });
     expect(events.map((event) => event.id)).toEqual([...ids].sort());
     expect(new Set(events.map((event) => (event.data as { index: number }).index)).size).toBe(60);
+  });
+
+  it('fails a commitBatched part-way with what became of every event: ids committed, the failure, events not attempted', async () => {
+    const log = eventLogFor(dynamodb, table.name);
+    const stream = uniqueName('imports');
+    const rows = Array.from({ length: 8 }, (_, index) => ({
+      stream,
+      type: 'row',
+      // Event 5 is over DynamoDB's item limit: refused when its turn comes.
+      data: index === 5 ? 'x'.repeat(410_000) : { index },
+    }));
+
+    const error = await log.commitBatched(rows, { concurrency: 1 }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(BatchCommitError);
+    const { outcomes, committedIds } = error as BatchCommitError;
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      ...Array(5).fill('committed'),
+      'failed',
+      'not-attempted',
+      'not-attempted',
+    ]);
+    expect((outcomes[5] as { error: Error }).error).toBeInstanceOf(EventTooLargeError);
+    expect((error as Error).message).toMatch(
+      /5 of 8 events committed, 1 failed \(nothing written\) at event 5, 0 of unknown outcome at none, 2 not attempted; event 5: event of type 'row' .* over the limit/,
+    );
+    const { events } = await log.range(stream);
+    expect(events.map((event) => event.id)).toEqual(committedIds);
+    expect(events.map((event) => event.data)).toEqual([0, 1, 2, 3, 4].map((index) => ({ index })));
   });
 
   it('writes the retention time on events and on the bucket index', async () => {
