@@ -155,20 +155,37 @@ export class CommitError extends SluiceError {
 }
 
 /**
- * A commit that did not finish within its deadline. It was abandoned so that it cannot land after
- * tailing readers have passed its ids; whether an attempt already landed is unknown. Check with
- * `eventLog.get()` and commit again (the new commit gets new ids) if the events are missing.
+ * A commit whose outcome is unknown: it did not finish within its deadline (it was abandoned so that it
+ * cannot land after tailing readers have passed its ids), or its request failed in a way that does not
+ * say whether DynamoDB applied it (a lost response, a server error). Nothing more of it can land once
+ * this is thrown. Check each of `eventIds` with `eventLog.get()`, and commit again only the events that
+ * are missing (they get new ids); committing all again would store the landed ones twice.
+ *
+ * @example
+ * ```ts
+ * catch (error) {
+ *   if (error instanceof CommitOutcomeUnknownError) {
+ *     const landed = await log.get('orders', error.eventIds[0]);
+ *     if (!landed) await log.commit(event);
+ *   }
+ * }
+ * ```
  */
 export class CommitOutcomeUnknownError extends SluiceError {
+  /** The ids the events have if they landed. */
   readonly eventIds: readonly string[];
   readonly elapsedMs: number;
 
   constructor(
-    details: { eventIds: readonly string[]; elapsedMs: number; deadlineMs: number },
+    details: { eventIds: readonly string[]; elapsedMs: number; deadlineMs: number; reason?: string },
     options?: { cause?: unknown },
   ) {
+    const what = `commit of ${details.eventIds.length} event(s)`;
+    const ids = details.eventIds.slice(0, 5).join(', ') + (details.eventIds.length > 5 ? ', ...' : '');
     super(
-      `commit of ${details.eventIds.length} event(s) was abandoned after ${details.elapsedMs} ms, over its deadline of ${details.deadlineMs} ms; it may or may not have landed (first id ${details.eventIds[0]})`,
+      details.reason === undefined
+        ? `${what} was abandoned after ${details.elapsedMs} ms, over its deadline of ${details.deadlineMs} ms; it may or may not have been written: check with get() (ids ${ids})`
+        : `${what} ${details.reason}; it may or may not have been written: check with get() (ids ${ids})`,
       options,
     );
     this.name = 'CommitOutcomeUnknownError';

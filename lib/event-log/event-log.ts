@@ -152,9 +152,13 @@ export class EventLog implements EventSource {
    * Commits one event and resolves to its id, or many events atomically (all land or none, across
    * streams too) and resolves to their ids in order. At most 100 events and 4 MB in one atomic commit.
    *
+   * A retry the SDK makes after a lost response is recognised as the same commit: the event is stored
+   * once, under the id this resolves to.
+   *
    * @throws `ValidationError` (bad name, data, size) before anything is written; `CommitError` when
-   * DynamoDB refused the commit (nothing was written); `CommitOutcomeUnknownError` when the commit
-   * could not finish within `commitDeadlineMs`.
+   * DynamoDB refused the commit (nothing was written); `CommitOutcomeUnknownError`, with the ids, when
+   * the commit could not finish within `commitDeadlineMs` or failed without saying whether it was
+   * applied: check the ids with {@link get}, and commit again only what is missing.
    *
    * @example
    * ```ts
@@ -659,31 +663,44 @@ export class EventLog implements EventSource {
   ): Promise<void> {
     const abortSignal = AbortSignal.timeout(Math.max(1, Math.floor(remainingMs)));
     const notThere = `attribute_not_exists(${ATTRIBUTES.partitionKey})`;
-    const command =
-      prepared.length === 1 && alsoWrite.length === 0
-        ? new PutItemCommand({
-            TableName: this.tableName,
-            Item: (prepared[0] as PreparedEvent).item,
-            ConditionExpression: notThere,
-          })
-        : new TransactWriteItemsCommand({
-            ClientRequestToken: randomUUID(),
-            TransactItems: [
-              ...alsoWrite,
-              ...prepared.map((event) => ({
-                Put: { TableName: this.tableName, Item: event.item, ConditionExpression: notThere },
-              })),
-            ],
-          });
+    const single = prepared.length === 1 && alsoWrite.length === 0 ? prepared[0] : undefined;
+    // Both forms are safe to send again: the SDK's retry of a put whose first response was lost finds
+    // its own item (returned with the failed condition), and a transaction carries one request token
+    // for all its attempts, which DynamoDB answers as the first attempt did.
+    const command = single
+      ? new PutItemCommand({
+          TableName: this.tableName,
+          Item: single.item,
+          ConditionExpression: notThere,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        })
+      : new TransactWriteItemsCommand({
+          ClientRequestToken: randomUUID(),
+          TransactItems: [
+            ...alsoWrite,
+            ...prepared.map((event) => ({
+              Put: { TableName: this.tableName, Item: event.item, ConditionExpression: notThere },
+            })),
+          ],
+        });
     try {
       await this.client.send(command as PutItemCommand, { abortSignal });
     } catch (error) {
+      if (single && isOwnItem(error, single.item)) return; // an earlier attempt of this very put landed
+      const eventIds = prepared.map((event) => event.id);
       if (abortSignal.aborted) {
         throw new CommitOutcomeUnknownError(
+          { eventIds, elapsedMs: this.clock() - assignedAtMs, deadlineMs: this.commitDeadlineMs },
+          { cause: error },
+        );
+      }
+      if (!isConclusiveRefusal(error)) {
+        throw new CommitOutcomeUnknownError(
           {
-            eventIds: prepared.map((event) => event.id),
+            eventIds,
             elapsedMs: this.clock() - assignedAtMs,
             deadlineMs: this.commitDeadlineMs,
+            reason: `failed with ${errorName(error)} (${(error as Error).message}), which does not say whether DynamoDB applied it`,
           },
           { cause: error },
         );
@@ -884,6 +901,47 @@ export class EventLog implements EventSource {
   private settingsOf(stream: string): StreamSettings {
     return this.streamSettings[stream] ?? this.defaultStreamSettings;
   }
+}
+
+/** A failed put's condition, and the item it found is the one this put wrote: its own earlier attempt landed. */
+function isOwnItem(error: unknown, item: Record<string, AttributeValue>): boolean {
+  const found = (error as { name?: string; Item?: Record<string, AttributeValue> }).Item;
+  if (errorName(error) !== 'ConditionalCheckFailedException' || !found) return false;
+  const keys = Object.keys(item);
+  return (
+    keys.length === Object.keys(found).length &&
+    keys.every((key) => JSON.stringify(found[key]) === JSON.stringify(item[key]))
+  );
+}
+
+/**
+ * Whether a failed write certainly changed nothing. DynamoDB's refusals say so (a failed condition, a
+ * cancelled transaction, a bad request, a missing table), as does throttling of a first attempt. A
+ * network error, a timeout or a server error does not: the request may have been applied and its
+ * response lost; so may an earlier attempt of one the SDK retried.
+ */
+function isConclusiveRefusal(error: unknown): boolean {
+  const { $fault, $metadata, $retryable } = error as {
+    $fault?: string;
+    $metadata?: { attempts?: number };
+    $retryable?: unknown;
+  };
+  if ($fault !== 'client') return false;
+  const name = errorName(error);
+  if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException') return true;
+  const throttled = $retryable !== undefined || THROTTLING_ERRORS.has(name);
+  return !throttled || ($metadata?.attempts ?? 1) <= 1;
+}
+
+const THROTTLING_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
+function errorName(error: unknown): string {
+  const name = (error as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' ? name : 'Error';
 }
 
 function mergeSortedEvents<TData>(
