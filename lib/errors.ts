@@ -194,6 +194,51 @@ export class CommitOutcomeUnknownError extends SluiceError {
   }
 }
 
+/** A stream's settle window and commit deadline, which every writer and reader of it uses. */
+export interface StreamTimingValues {
+  readonly settleWindowMs: number;
+  readonly commitDeadlineMs: number;
+}
+
+/**
+ * An `EventLog` was given a settle window or commit deadline for a stream that differs from the one
+ * stored with the stream. Both are one setting per stream, shared by every writer and reader: a writer
+ * with a longer deadline than readers allow for, or a reader with a shorter window than writers count
+ * on, would skip events. Nothing was written.
+ *
+ * @example
+ * ```ts
+ * // The stream was first used with the defaults (1500 ms, 1000 ms):
+ * await new EventLog({ tableName, commitDeadlineMs: 3_000, settleWindowMs: 4_000 }).commit(event); // throws
+ * ```
+ */
+export class StreamTimingConflictError extends ValidationError {
+  readonly stream: string;
+  /** What the stream has. */
+  readonly stored: StreamTimingValues;
+  /** What this `EventLog` was given. */
+  readonly declared: Partial<StreamTimingValues>;
+
+  constructor(details: {
+    stream: string;
+    stored: StreamTimingValues;
+    declared: Partial<StreamTimingValues>;
+  }) {
+    const given = (['settleWindowMs', 'commitDeadlineMs'] as const)
+      .filter((key) => details.declared[key] !== undefined && details.declared[key] !== details.stored[key])
+      .map((key) => `${key} ${details.declared[key]}`)
+      .join(' and ');
+    super(
+      `stream '${details.stream}' has settleWindowMs ${details.stored.settleWindowMs} and commitDeadlineMs ${details.stored.commitDeadlineMs}, stored with the stream and used by all its writers and readers, but this EventLog was given ${given}; leave them out to use the stream's, or give the same`,
+      details,
+    );
+    this.name = 'StreamTimingConflictError';
+    this.stream = details.stream;
+    this.stored = details.stored;
+    this.declared = details.declared;
+  }
+}
+
 /** What became of one event of a `commitBatched()` call. */
 export type BatchCommitOutcome =
   /** Stored under `id`. */

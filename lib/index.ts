@@ -126,6 +126,7 @@ export * from './sqs';
 export * from './stages';
 export {
   CheckpointConflictError,
+  CheckpointInFutureError,
   CheckpointRegressionError,
   LeaseLostError,
   PipelineNotFoundError,

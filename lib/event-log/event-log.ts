@@ -19,7 +19,8 @@ import {
   describe,
   EventTooLargeError,
   InvalidRangeError,
-  type SluiceError,
+  SluiceError,
+  type StreamTimingValues,
   TransactionTooLargeError,
   ValidationError,
 } from '../errors';
@@ -37,6 +38,7 @@ import {
   type Position,
   positionAfterEvent,
 } from '../time/position';
+import { type ServerClock, serverClockOf } from '../time/server-clock';
 import {
   assertTimeBucket,
   type Instant,
@@ -46,9 +48,7 @@ import {
 } from '../time/time-bucket';
 import {
   ATTRIBUTES,
-  DEFAULT_COMMIT_DEADLINE_MS,
   DEFAULT_RANGE_LIMIT,
-  DEFAULT_SETTLE_WINDOW_MS,
   MAX_ITEM_BYTES,
   MAX_RANGE_LIMIT,
   MAX_TRANSACTION_BYTES,
@@ -62,6 +62,12 @@ import { unfaithfulJsonValue } from './json-data';
 import { bucketIndexPartitionKey, chooseShard, eventPartitionKey } from './keys';
 import { mergeSorted } from './merge';
 import { assertEventType, assertStreamName } from './names';
+import {
+  loadStreamTiming,
+  resolveStreamTiming,
+  type StreamTiming,
+  streamTimingProblems,
+} from './stream-timing';
 import type {
   EventInput,
   EventLogOptions,
@@ -131,6 +137,12 @@ export class EventLog implements EventSource {
   private readonly defaultStreamSettings: StreamSettings;
   private readonly clock: () => number;
   private readonly ids: EventIdGenerator;
+  /** The settle window and commit deadline this instance was given, for every stream it uses. */
+  private readonly declaredTiming: Partial<StreamTimingValues>;
+  private readonly timings = new Map<string, Promise<StreamTiming>>();
+  private readonly serverClock: ServerClock;
+  /** Ids are not taken below this (DynamoDB's clock, less the writer's margin); set before each commit. */
+  private idFloorMs = Number.NEGATIVE_INFINITY;
   private readonly indexedShards = new Set<string>();
   private roundRobin = 0;
 
@@ -142,10 +154,15 @@ export class EventLog implements EventSource {
     this.client = options.client ?? new DynamoDBClient({});
     this.streamSettings = options.streams ?? {};
     this.defaultStreamSettings = options.defaultStreamSettings ?? {};
-    this.settleWindowMs = options.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
-    this.commitDeadlineMs = options.commitDeadlineMs ?? DEFAULT_COMMIT_DEADLINE_MS;
+    this.declaredTiming = declaredTimingOf(options);
+    const timing = resolveStreamTiming(this.declaredTiming);
+    this.settleWindowMs = timing.settleWindowMs;
+    this.commitDeadlineMs = timing.commitDeadlineMs;
     this.clock = options.clock ?? Date.now;
-    this.ids = options.idGenerator ?? new EventIdGenerator({ now: this.clock });
+    this.serverClock = serverClockOf(this.client);
+    // Ids never trail DynamoDB's clock by more than the writer's margin, whatever this machine's clock says.
+    this.ids =
+      options.idGenerator ?? new EventIdGenerator({ now: () => Math.max(this.clock(), this.idFloorMs) });
   }
 
   /**
@@ -500,16 +517,25 @@ export class EventLog implements EventSource {
   }
 
   /**
-   * The newest id that has settled: every event with an id at or below it that will ever be committed
-   * already has been. Tailing readers read no further.
+   * The newest id of a stream that has settled: every event with an id at or below it that will ever
+   * be committed already has been. Tailing readers read no further. It stands the stream's settle
+   * window behind now, where now is this machine's clock, or DynamoDB's (as its responses tell it) if
+   * that is behind: a clock that runs fast does not take a reader past events still landing.
    *
    * @example
    * ```ts
-   * log.settledHorizon(); // largestEventIdAt(now - settleWindowMs)
+   * await log.settledHorizon('orders'); // largestEventIdAt(now - settleWindowMs)
    * ```
    */
-  settledHorizon(): string {
-    return largestEventIdAt(this.clock() - this.settleWindowMs);
+  async settledHorizon(stream: string): Promise<string> {
+    assertStreamName(stream);
+    const timing = await this.timingOf(stream);
+    const earliest = this.serverClock.bounds()?.earliest;
+    const now =
+      earliest === undefined
+        ? this.clock()
+        : Math.min(this.clock(), Math.floor(earliest + timing.readerMarginMs));
+    return largestEventIdAt(now - timing.settleWindowMs);
   }
 
   /**
@@ -530,7 +556,7 @@ export class EventLog implements EventSource {
     const limit = checkLimit(options.limit, MAX_RANGE_LIMIT);
     const types = checkTypes(options.types);
     if (options.until !== undefined) assertPosition(options.until);
-    const horizon = this.settledHorizon();
+    const horizon = await this.settledHorizon(stream);
     const untilBound = options.until === undefined ? undefined : lastDeliveredBound(options.until);
     const high = untilBound !== undefined && untilBound < horizon ? untilBound : horizon;
     const low = lastDeliveredBound(position);
@@ -556,36 +582,106 @@ export class EventLog implements EventSource {
     serialized: readonly SerializedEvent[],
     alsoWrite: readonly TransactWriteItem[] = [],
   ): Promise<string[]> {
+    for (const event of serialized) this.checkSize(event);
+    // The strictest timing of the streams written: the shortest deadline, the smallest margin.
+    const timings = await this.commitTimings(serialized);
+    const deadlineMs = Math.min(...timings.map((timing) => timing.commitDeadlineMs));
+    const writerMarginMs = Math.min(...timings.map((timing) => timing.writerMarginMs));
     for (let attempt = 1; ; attempt += 1) {
       const assignedAtMs = this.clock();
+      const latest = this.serverClock.bounds()?.latest;
+      this.idFloorMs = latest === undefined ? Number.NEGATIVE_INFINITY : Math.ceil(latest - writerMarginMs);
       const prepared = serialized.map((event) => this.prepare(event));
       await this.ensureIndexed(prepared);
-      const remainingMs = this.commitDeadlineMs - (this.clock() - assignedAtMs);
+      const remainingMs = deadlineMs - (this.clock() - assignedAtMs);
       // Ids that went stale while the index was written are replaced: nothing was written under them.
-      if (remainingMs < this.commitDeadlineMs / 2) {
+      if (remainingMs < deadlineMs / 2) {
         if (attempt < MAX_ID_ATTEMPTS) continue;
         throw new CommitError(
-          `could not commit within the commit deadline of ${this.commitDeadlineMs} ms: writing the bucket index took too long; nothing was written`,
+          `could not commit within the commit deadline of ${deadlineMs} ms: writing the bucket index took too long; nothing was written`,
           { eventIds: prepared.map((event) => event.id), reasons: prepared.map(() => 'None') },
         );
       }
-      await this.write(prepared, remainingMs, assignedAtMs, alsoWrite);
+      await this.write(prepared, remainingMs, assignedAtMs, deadlineMs, alsoWrite);
       return prepared.map((event) => event.id);
     }
   }
 
+  /** The timing of every stream a commit writes to; nothing is written when one cannot be had. */
+  private async commitTimings(serialized: readonly SerializedEvent[]): Promise<StreamTiming[]> {
+    const streams = [...new Set(serialized.map((event) => event.input.stream))];
+    try {
+      return await Promise.all(streams.map((stream) => this.timingOf(stream)));
+    } catch (error) {
+      if (error instanceof SluiceError) throw error;
+      const awsName = errorName(error);
+      const reason =
+        awsName === 'ResourceNotFoundException'
+          ? `the event log table '${this.tableName}' does not exist (${(error as Error).message})`
+          : `the timing of stream ${streams.map((stream) => `'${stream}'`).join(', ')} could not be read: ${awsName}: ${(error as Error).message}`;
+      throw new CommitError(
+        `${reason}; nothing was written`,
+        { eventIds: [], reasons: serialized.map(() => awsName) },
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * The settle window and commit deadline of a stream, as stored with it (stored now, with what this
+   * instance was given, if the stream has none yet). Loaded once per stream.
+   */
+  private timingOf(stream: string): Promise<StreamTiming> {
+    let timing = this.timings.get(stream);
+    if (!timing) {
+      const settings = this.settingsOf(stream);
+      const declared: Partial<StreamTimingValues> = {
+        ...this.declaredTiming,
+        ...(settings.settleWindowMs === undefined ? {} : { settleWindowMs: settings.settleWindowMs }),
+        ...(settings.commitDeadlineMs === undefined ? {} : { commitDeadlineMs: settings.commitDeadlineMs }),
+      };
+      timing = loadStreamTiming(this.client, this.tableName, stream, declared);
+      this.timings.set(stream, timing);
+      timing.catch(() => this.timings.delete(stream));
+    }
+    return timing;
+  }
+
   private prepare(event: SerializedEvent): PreparedEvent {
-    const { input, json } = event;
+    const { input } = event;
     const id = this.ids.next();
-    const idMs = eventIdToEpochMs(id);
-    const bucket = timeBucketOf(idMs);
     const settings = this.settingsOf(input.stream);
     this.roundRobin = (this.roundRobin + 1) % 1_000_000;
     const shard = chooseShard(settings.writeShards ?? 1, input.partitionKey, this.roundRobin);
-    const expiresAt =
-      settings.retentionSeconds === undefined
-        ? undefined
-        : Math.floor(idMs / 1000) + settings.retentionSeconds;
+    const { item, bucket, expiresAt } = this.eventItem(event, id, shard);
+    return {
+      id,
+      stream: input.stream,
+      type: input.type,
+      bucket,
+      shard,
+      item,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+    };
+  }
+
+  /** Throws `EventTooLargeError` before anything is sent when an event's item would be over the limit. */
+  private checkSize(event: SerializedEvent): void {
+    const writeShards = this.settingsOf(event.input.stream).writeShards ?? 1;
+    // The widest key the event can get: ids have one length, the last shard has the most digits.
+    this.eventItem(event, largestEventIdAt(Math.max(0, this.clock())), writeShards - 1);
+  }
+
+  private eventItem(
+    event: SerializedEvent,
+    id: string,
+    shard: number,
+  ): { item: Record<string, AttributeValue>; bucket: string; expiresAt?: number } {
+    const { input, json } = event;
+    const idMs = eventIdToEpochMs(id);
+    const bucket = timeBucketOf(idMs);
+    const retention = this.settingsOf(input.stream).retentionSeconds;
+    const expiresAt = retention === undefined ? undefined : Math.floor(idMs / 1000) + retention;
     const item: Record<string, AttributeValue> = {
       [ATTRIBUTES.partitionKey]: { S: eventPartitionKey(input.stream, bucket, shard) },
       [ATTRIBUTES.sortKey]: { S: id },
@@ -603,15 +699,7 @@ export class EventLog implements EventSource {
         limitBytes: MAX_ITEM_BYTES,
       });
     }
-    return {
-      id,
-      stream: input.stream,
-      type: input.type,
-      bucket,
-      shard,
-      item,
-      ...(expiresAt === undefined ? {} : { expiresAt }),
-    };
+    return expiresAt === undefined ? { item, bucket } : { item, bucket, expiresAt };
   }
 
   /** Records each (stream, hour, shard) in the bucket index before any event is written there. */
@@ -659,6 +747,7 @@ export class EventLog implements EventSource {
     prepared: readonly PreparedEvent[],
     remainingMs: number,
     assignedAtMs: number,
+    deadlineMs: number,
     alsoWrite: readonly TransactWriteItem[],
   ): Promise<void> {
     const abortSignal = AbortSignal.timeout(Math.max(1, Math.floor(remainingMs)));
@@ -690,7 +779,7 @@ export class EventLog implements EventSource {
       const eventIds = prepared.map((event) => event.id);
       if (abortSignal.aborted) {
         throw new CommitOutcomeUnknownError(
-          { eventIds, elapsedMs: this.clock() - assignedAtMs, deadlineMs: this.commitDeadlineMs },
+          { eventIds, elapsedMs: this.clock() - assignedAtMs, deadlineMs },
           { cause: error },
         );
       }
@@ -699,7 +788,7 @@ export class EventLog implements EventSource {
           {
             eventIds,
             elapsedMs: this.clock() - assignedAtMs,
-            deadlineMs: this.commitDeadlineMs,
+            deadlineMs,
             reason: `failed with ${errorName(error)} (${(error as Error).message}), which does not say whether DynamoDB applied it`,
           },
           { cause: error },
@@ -1092,6 +1181,14 @@ function maxString(a: string | undefined, b: string | undefined): string | undef
   return a > b ? a : b;
 }
 
+/** The settle window and commit deadline an EventLog was given, leaving out what it was not. */
+function declaredTimingOf(options: EventLogOptions): Partial<StreamTimingValues> {
+  return {
+    ...(options.settleWindowMs === undefined ? {} : { settleWindowMs: options.settleWindowMs }),
+    ...(options.commitDeadlineMs === undefined ? {} : { commitDeadlineMs: options.commitDeadlineMs }),
+  };
+}
+
 /** Every problem with a set of EventLog options, each naming the value; empty when they are fine. */
 export function validateEventLogOptions(options: EventLogOptions): string[] {
   const problems: string[] = [];
@@ -1102,22 +1199,8 @@ export function validateEventLogOptions(options: EventLogOptions): string[] {
       `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options.tableName)})`,
     );
   }
-  const settle = options.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
-  const deadline = options.commitDeadlineMs ?? DEFAULT_COMMIT_DEADLINE_MS;
-  if (!Number.isInteger(settle) || settle < 1 || settle > 3_600_000) {
-    problems.push(
-      `settleWindowMs must be a whole number of milliseconds from 1 to 3600000 (given ${describe(options.settleWindowMs)})`,
-    );
-  }
-  if (!Number.isInteger(deadline) || deadline < 1) {
-    problems.push(
-      `commitDeadlineMs must be a whole number of milliseconds above 0 (given ${describe(options.commitDeadlineMs)})`,
-    );
-  } else if (Number.isInteger(settle) && deadline >= settle) {
-    problems.push(
-      `commitDeadlineMs (${deadline}) must be below settleWindowMs (${settle}), leaving room for clock skew`,
-    );
-  }
+  const declared = declaredTimingOf(options);
+  problems.push(...streamTimingProblems('', declared));
   const settings: [string, StreamSettings | undefined][] = [
     ['defaultStreamSettings', options.defaultStreamSettings],
     ...Object.entries(options.streams ?? {}).map(([stream, value]): [string, StreamSettings] => [
@@ -1134,6 +1217,15 @@ export function validateEventLogOptions(options: EventLogOptions): string[] {
   }
   for (const [where, value] of settings) {
     if (value === undefined) continue;
+    if (value.settleWindowMs !== undefined || value.commitDeadlineMs !== undefined) {
+      problems.push(
+        ...streamTimingProblems(`${where}.`, {
+          ...declared,
+          ...(value.settleWindowMs === undefined ? {} : { settleWindowMs: value.settleWindowMs }),
+          ...(value.commitDeadlineMs === undefined ? {} : { commitDeadlineMs: value.commitDeadlineMs }),
+        }),
+      );
+    }
     if (
       value.writeShards !== undefined &&
       (!Number.isInteger(value.writeShards) || value.writeShards < 1 || value.writeShards > MAX_WRITE_SHARDS)
