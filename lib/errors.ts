@@ -155,26 +155,147 @@ export class CommitError extends SluiceError {
 }
 
 /**
- * A commit that did not finish within its deadline. It was abandoned so that it cannot land after
- * tailing readers have passed its ids; whether an attempt already landed is unknown. Check with
- * `eventLog.get()` and commit again (the new commit gets new ids) if the events are missing.
+ * A commit whose outcome is unknown: it did not finish within its deadline (it was abandoned so that it
+ * cannot land after tailing readers have passed its ids), or its request failed in a way that does not
+ * say whether DynamoDB applied it (a lost response, a server error). Nothing more of it can land once
+ * this is thrown. Check each of `eventIds` with `eventLog.get()`, and commit again only the events that
+ * are missing (they get new ids); committing all again would store the landed ones twice.
+ *
+ * @example
+ * ```ts
+ * catch (error) {
+ *   if (error instanceof CommitOutcomeUnknownError) {
+ *     const landed = await log.get('orders', error.eventIds[0]);
+ *     if (!landed) await log.commit(event);
+ *   }
+ * }
+ * ```
  */
 export class CommitOutcomeUnknownError extends SluiceError {
+  /** The ids the events have if they landed. */
   readonly eventIds: readonly string[];
   readonly elapsedMs: number;
 
   constructor(
-    details: { eventIds: readonly string[]; elapsedMs: number; deadlineMs: number },
+    details: { eventIds: readonly string[]; elapsedMs: number; deadlineMs: number; reason?: string },
     options?: { cause?: unknown },
   ) {
+    const what = `commit of ${details.eventIds.length} event(s)`;
+    const ids = details.eventIds.slice(0, 5).join(', ') + (details.eventIds.length > 5 ? ', ...' : '');
     super(
-      `commit of ${details.eventIds.length} event(s) was abandoned after ${details.elapsedMs} ms, over its deadline of ${details.deadlineMs} ms; it may or may not have landed (first id ${details.eventIds[0]})`,
+      details.reason === undefined
+        ? `${what} was abandoned after ${details.elapsedMs} ms, over its deadline of ${details.deadlineMs} ms; it may or may not have been written: check with get() (ids ${ids})`
+        : `${what} ${details.reason}; it may or may not have been written: check with get() (ids ${ids})`,
       options,
     );
     this.name = 'CommitOutcomeUnknownError';
     this.eventIds = details.eventIds;
     this.elapsedMs = details.elapsedMs;
   }
+}
+
+/** A stream's settle window and commit deadline, which every writer and reader of it uses. */
+export interface StreamTimingValues {
+  readonly settleWindowMs: number;
+  readonly commitDeadlineMs: number;
+}
+
+/**
+ * An `EventLog` was given a settle window or commit deadline for a stream that differs from the one
+ * stored with the stream. Both are one setting per stream, shared by every writer and reader: a writer
+ * with a longer deadline than readers allow for, or a reader with a shorter window than writers count
+ * on, would skip events. Nothing was written.
+ *
+ * @example
+ * ```ts
+ * // The stream was first used with the defaults (1500 ms, 1000 ms):
+ * await new EventLog({ tableName, commitDeadlineMs: 3_000, settleWindowMs: 4_000 }).commit(event); // throws
+ * ```
+ */
+export class StreamTimingConflictError extends ValidationError {
+  readonly stream: string;
+  /** What the stream has. */
+  readonly stored: StreamTimingValues;
+  /** What this `EventLog` was given. */
+  readonly declared: Partial<StreamTimingValues>;
+
+  constructor(details: {
+    stream: string;
+    stored: StreamTimingValues;
+    declared: Partial<StreamTimingValues>;
+  }) {
+    const given = (['settleWindowMs', 'commitDeadlineMs'] as const)
+      .filter((key) => details.declared[key] !== undefined && details.declared[key] !== details.stored[key])
+      .map((key) => `${key} ${details.declared[key]}`)
+      .join(' and ');
+    super(
+      `stream '${details.stream}' has settleWindowMs ${details.stored.settleWindowMs} and commitDeadlineMs ${details.stored.commitDeadlineMs}, stored with the stream and used by all its writers and readers, but this EventLog was given ${given}; leave them out to use the stream's, or give the same`,
+      details,
+    );
+    this.name = 'StreamTimingConflictError';
+    this.stream = details.stream;
+    this.stored = details.stored;
+    this.declared = details.declared;
+  }
+}
+
+/** What became of one event of a `commitBatched()` call. */
+export type BatchCommitOutcome =
+  /** Stored under `id`. */
+  | { readonly status: 'committed'; readonly id: string }
+  /** Refused: nothing of it was written. */
+  | { readonly status: 'failed'; readonly error: Error }
+  /** Its commit stalled or lost its response: it may be stored under `id`; check with `get()`. */
+  | { readonly status: 'unknown'; readonly id: string; readonly error: Error }
+  /** Not tried: the batch stopped at an earlier failure. Commit it again. */
+  | { readonly status: 'not-attempted' };
+
+/**
+ * A `commitBatched()` call that stopped part-way. It says what became of every event, in input order:
+ * which ids were committed, which events failed and why, which may or may not have landed, and which
+ * were never tried; `cause` is the first failure.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await log.commitBatched(rows);
+ * } catch (error) {
+ *   if (!(error instanceof BatchCommitError)) throw error;
+ *   const retry = rows.filter((_, index) => error.outcomes[index]?.status !== 'committed');
+ * }
+ * ```
+ */
+export class BatchCommitError extends SluiceError {
+  /** One outcome per event given, in the same order. */
+  readonly outcomes: readonly BatchCommitOutcome[];
+  /** The ids of the events that were stored, in input order. */
+  readonly committedIds: readonly string[];
+
+  constructor(outcomes: readonly BatchCommitOutcome[], options?: { cause?: unknown }) {
+    const indexes = (status: BatchCommitOutcome['status']) =>
+      outcomes.flatMap((outcome, index) => (outcome.status === status ? [index] : []));
+    const failed = indexes('failed');
+    const unknown = indexes('unknown');
+    const skipped = indexes('not-attempted');
+    const committed = outcomes.flatMap((outcome) => (outcome.status === 'committed' ? [outcome.id] : []));
+    const first = failed[0] ?? unknown[0];
+    const firstOutcome = first === undefined ? undefined : outcomes[first];
+    const reason =
+      firstOutcome && 'error' in firstOutcome ? `; event ${first}: ${firstOutcome.error.message}` : '';
+    super(
+      `commitBatched stopped part-way: ${committed.length} of ${outcomes.length} events committed, ${failed.length} failed (nothing written) at ${listIndexes(failed)}, ${unknown.length} of unknown outcome at ${listIndexes(unknown)}, ${skipped.length} not attempted${reason}; \`outcomes\` holds each event's id or error`,
+      options,
+    );
+    this.name = 'BatchCommitError';
+    this.outcomes = outcomes;
+    this.committedIds = committed;
+  }
+}
+
+function listIndexes(indexes: readonly number[]): string {
+  if (indexes.length === 0) return 'none';
+  const shown = indexes.slice(0, 10).join(', ');
+  return `event${indexes.length === 1 ? '' : 's'} ${shown}${indexes.length > 10 ? ', ...' : ''}`;
 }
 
 /** Renders a value for an error message: strings quoted, long values cut. */

@@ -137,6 +137,7 @@ export * from './sqs';
 export * from './stages';
 export {
   CheckpointConflictError,
+  CheckpointInFutureError,
   CheckpointRegressionError,
   LeaseLostError,
   PipelineNotFoundError,

@@ -12,12 +12,25 @@ export const MAX_BATCH_WRITE_ITEMS = 25;
 export const MAX_WRITE_SHARDS = 100;
 
 /**
- * How far behind "now" a tailing reader stays by default. Events with ids older than this are final:
- * no commit can still land among them (see `docs/late-writes.md`).
+ * How far behind "now" a tailing reader of a stream stays by default. Events with ids older than this
+ * are final: no commit can still land among them (see `docs/late-writes.md`). A stream's settle window
+ * and commit deadline are stored with the stream, so every writer and reader uses the same.
  */
 export const DEFAULT_SETTLE_WINDOW_MS = 1_500;
+/**
+ * A stream's commit deadline when only its settle window is given: two thirds of it, leaving a third
+ * for the uncertainty of the clocks (see `docs/late-writes.md`).
+ *
+ * @example
+ * ```ts
+ * defaultCommitDeadlineMs(1_500); // 1000
+ * ```
+ */
+export function defaultCommitDeadlineMs(settleWindowMs: number): number {
+  return Math.max(1, Math.floor((settleWindowMs * 2) / 3));
+}
 /** How long a commit may take by default, from id assignment to acknowledgement, before it is abandoned. */
-export const DEFAULT_COMMIT_DEADLINE_MS = 1_000;
+export const DEFAULT_COMMIT_DEADLINE_MS = defaultCommitDeadlineMs(DEFAULT_SETTLE_WINDOW_MS);
 /** Events returned by one `range()` call when no limit is given. */
 export const DEFAULT_RANGE_LIMIT = 100;
 /** The most events one `range()` call may return. */
@@ -47,4 +60,6 @@ export const ATTRIBUTES = {
   eventPartitionKey: 'partitionKey',
   shards: 'shards',
   expiresAt: 'expiresAt',
+  settleWindowMs: 'settleWindowMs',
+  commitDeadlineMs: 'commitDeadlineMs',
 } as const;

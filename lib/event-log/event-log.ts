@@ -12,13 +12,16 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchCommitError,
+  type BatchCommitOutcome,
   CommitError,
   CommitOutcomeUnknownError,
   CorruptEventError,
   describe,
   EventTooLargeError,
   InvalidRangeError,
-  type SluiceError,
+  SluiceError,
+  type StreamTimingValues,
   TransactionTooLargeError,
   ValidationError,
 } from '../errors';
@@ -36,6 +39,7 @@ import {
   type Position,
   positionAfterEvent,
 } from '../time/position';
+import { type ServerClock, serverClockOf } from '../time/server-clock';
 import {
   assertTimeBucket,
   type Instant,
@@ -45,12 +49,10 @@ import {
 } from '../time/time-bucket';
 import {
   ATTRIBUTES,
-  DEFAULT_COMMIT_DEADLINE_MS,
   DEFAULT_RANGE_LIMIT,
   DEFAULT_READ_MAX_BYTES,
   DEFAULT_READ_MAX_ITEMS,
   DEFAULT_READ_MAX_QUERIES,
-  DEFAULT_SETTLE_WINDOW_MS,
   MAX_ITEM_BYTES,
   MAX_RANGE_LIMIT,
   MAX_TRANSACTION_BYTES,
@@ -60,9 +62,16 @@ import {
 } from './constants';
 import type { EventSource, PositionRange, ReadAfterOptions, ReadAfterPage } from './event-source';
 import { itemSizeBytes } from './item-size';
+import { unfaithfulJsonValue } from './json-data';
 import { bucketIndexPartitionKey, chooseShard, eventPartitionKey } from './keys';
 import { mergeSorted } from './merge';
 import { assertEventType, assertStreamName } from './names';
+import {
+  loadStreamTiming,
+  resolveStreamTiming,
+  type StreamTiming,
+  streamTimingProblems,
+} from './stream-timing';
 import type {
   EventInput,
   EventLogOptions,
@@ -154,6 +163,12 @@ export class EventLog implements EventSource {
   private readonly defaultStreamSettings: StreamSettings;
   private readonly clock: () => number;
   private readonly ids: EventIdGenerator;
+  /** The settle window and commit deadline this instance was given, for every stream it uses. */
+  private readonly declaredTiming: Partial<StreamTimingValues>;
+  private readonly timings = new Map<string, Promise<StreamTiming>>();
+  private readonly serverClock: ServerClock;
+  /** Ids are not taken below this (DynamoDB's clock, less the writer's margin); set before each commit. */
+  private idFloorMs = Number.NEGATIVE_INFINITY;
   private readonly indexedShards = new Set<string>();
   private roundRobin = 0;
 
@@ -165,19 +180,28 @@ export class EventLog implements EventSource {
     this.client = options.client ?? new DynamoDBClient({});
     this.streamSettings = options.streams ?? {};
     this.defaultStreamSettings = options.defaultStreamSettings ?? {};
-    this.settleWindowMs = options.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
-    this.commitDeadlineMs = options.commitDeadlineMs ?? DEFAULT_COMMIT_DEADLINE_MS;
+    this.declaredTiming = declaredTimingOf(options);
+    const timing = resolveStreamTiming(this.declaredTiming);
+    this.settleWindowMs = timing.settleWindowMs;
+    this.commitDeadlineMs = timing.commitDeadlineMs;
     this.clock = options.clock ?? Date.now;
-    this.ids = options.idGenerator ?? new EventIdGenerator({ now: this.clock });
+    this.serverClock = serverClockOf(this.client);
+    // Ids never trail DynamoDB's clock by more than the writer's margin, whatever this machine's clock says.
+    this.ids =
+      options.idGenerator ?? new EventIdGenerator({ now: () => Math.max(this.clock(), this.idFloorMs) });
   }
 
   /**
    * Commits one event and resolves to its id, or many events atomically (all land or none, across
    * streams too) and resolves to their ids in order. At most 100 events and 4 MB in one atomic commit.
    *
+   * A retry the SDK makes after a lost response is recognised as the same commit: the event is stored
+   * once, under the id this resolves to.
+   *
    * @throws `ValidationError` (bad name, data, size) before anything is written; `CommitError` when
-   * DynamoDB refused the commit (nothing was written); `CommitOutcomeUnknownError` when the commit
-   * could not finish within `commitDeadlineMs`.
+   * DynamoDB refused the commit (nothing was written); `CommitOutcomeUnknownError`, with the ids, when
+   * the commit could not finish within `commitDeadlineMs` or failed without saying whether it was
+   * applied: check the ids with {@link get}, and commit again only what is missing.
    *
    * @example
    * ```ts
@@ -247,9 +271,14 @@ export class EventLog implements EventSource {
   }
 
   /**
-   * Commits any number of events without atomicity: one at a time in order, each as soon as it can,
-   * so that an error part-way leaves the earlier ones committed. Resolves to the ids in order.
+   * Commits any number of events without atomicity, `concurrency` at a time in input order, each on
+   * its own, and resolves to the ids in input order. Every event is checked (names, JSON data) before
+   * the first is written. When one fails, no further event is started; those in flight finish, and a
+   * `BatchCommitError` says what became of each event: committed (with its id), failed, of unknown
+   * outcome (with the id to check), or not attempted.
    * For atomic commits of up to 100 events use {@link commit}.
+   *
+   * @throws `ValidationError` before anything is written; `BatchCommitError` once anything was.
    *
    * @example
    * ```ts
@@ -268,18 +297,28 @@ export class EventLog implements EventSource {
         concurrency,
       );
     }
-    const ids: string[] = new Array(serialized.length);
+    const outcomes: BatchCommitOutcome[] = serialized.map(() => ({ status: 'not-attempted' }));
     let next = 0;
+    let firstFailure: unknown;
     const worker = async () => {
-      while (next < serialized.length) {
+      while (next < serialized.length && firstFailure === undefined) {
         const index = next;
         next += 1;
-        const [id] = await this.commitAtomically([serialized[index] as SerializedEvent]);
-        ids[index] = id as string;
+        try {
+          const [id] = await this.commitAtomically([serialized[index] as SerializedEvent]);
+          outcomes[index] = { status: 'committed', id: id as string };
+        } catch (error) {
+          firstFailure ??= error;
+          outcomes[index] =
+            error instanceof CommitOutcomeUnknownError
+              ? { status: 'unknown', id: error.eventIds[0] as string, error }
+              : { status: 'failed', error: error as Error };
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, serialized.length) }, worker));
-    return ids;
+    if (firstFailure !== undefined) throw new BatchCommitError(outcomes, { cause: firstFailure });
+    return outcomes.map((outcome) => (outcome as { id: string }).id);
   }
 
   /**
@@ -504,16 +543,25 @@ export class EventLog implements EventSource {
   }
 
   /**
-   * The newest id that has settled: every event with an id at or below it that will ever be committed
-   * already has been. Tailing readers read no further.
+   * The newest id of a stream that has settled: every event with an id at or below it that will ever
+   * be committed already has been. Tailing readers read no further. It stands the stream's settle
+   * window behind now, where now is this machine's clock, or DynamoDB's (as its responses tell it) if
+   * that is behind: a clock that runs fast does not take a reader past events still landing.
    *
    * @example
    * ```ts
-   * log.settledHorizon(); // largestEventIdAt(now - settleWindowMs)
+   * await log.settledHorizon('orders'); // largestEventIdAt(now - settleWindowMs)
    * ```
    */
-  settledHorizon(): string {
-    return largestEventIdAt(this.clock() - this.settleWindowMs);
+  async settledHorizon(stream: string): Promise<string> {
+    assertStreamName(stream);
+    const timing = await this.timingOf(stream);
+    const earliest = this.serverClock.bounds()?.earliest;
+    const now =
+      earliest === undefined
+        ? this.clock()
+        : Math.min(this.clock(), Math.floor(earliest + timing.readerMarginMs));
+    return largestEventIdAt(now - timing.settleWindowMs);
   }
 
   /**
@@ -537,7 +585,7 @@ export class EventLog implements EventSource {
     const maxItems = checkBound('maxItemsRead', options.maxItemsRead, DEFAULT_READ_MAX_ITEMS);
     const maxQueries = checkBound('maxQueries', options.maxQueries, DEFAULT_READ_MAX_QUERIES);
     if (options.until !== undefined) assertPosition(options.until);
-    const horizon = this.settledHorizon();
+    const horizon = await this.settledHorizon(stream);
     const untilBound = options.until === undefined ? undefined : lastDeliveredBound(options.until);
     const high = untilBound !== undefined && untilBound < horizon ? untilBound : horizon;
     const low = lastDeliveredBound(position);
@@ -615,36 +663,106 @@ export class EventLog implements EventSource {
     serialized: readonly SerializedEvent[],
     alsoWrite: readonly TransactWriteItem[] = [],
   ): Promise<string[]> {
+    for (const event of serialized) this.checkSize(event);
+    // The strictest timing of the streams written: the shortest deadline, the smallest margin.
+    const timings = await this.commitTimings(serialized);
+    const deadlineMs = Math.min(...timings.map((timing) => timing.commitDeadlineMs));
+    const writerMarginMs = Math.min(...timings.map((timing) => timing.writerMarginMs));
     for (let attempt = 1; ; attempt += 1) {
       const assignedAtMs = this.clock();
+      const latest = this.serverClock.bounds()?.latest;
+      this.idFloorMs = latest === undefined ? Number.NEGATIVE_INFINITY : Math.ceil(latest - writerMarginMs);
       const prepared = serialized.map((event) => this.prepare(event));
       await this.ensureIndexed(prepared);
-      const remainingMs = this.commitDeadlineMs - (this.clock() - assignedAtMs);
+      const remainingMs = deadlineMs - (this.clock() - assignedAtMs);
       // Ids that went stale while the index was written are replaced: nothing was written under them.
-      if (remainingMs < this.commitDeadlineMs / 2) {
+      if (remainingMs < deadlineMs / 2) {
         if (attempt < MAX_ID_ATTEMPTS) continue;
         throw new CommitError(
-          `could not commit within the commit deadline of ${this.commitDeadlineMs} ms: writing the bucket index took too long; nothing was written`,
+          `could not commit within the commit deadline of ${deadlineMs} ms: writing the bucket index took too long; nothing was written`,
           { eventIds: prepared.map((event) => event.id), reasons: prepared.map(() => 'None') },
         );
       }
-      await this.write(prepared, remainingMs, assignedAtMs, alsoWrite);
+      await this.write(prepared, remainingMs, assignedAtMs, deadlineMs, alsoWrite);
       return prepared.map((event) => event.id);
     }
   }
 
+  /** The timing of every stream a commit writes to; nothing is written when one cannot be had. */
+  private async commitTimings(serialized: readonly SerializedEvent[]): Promise<StreamTiming[]> {
+    const streams = [...new Set(serialized.map((event) => event.input.stream))];
+    try {
+      return await Promise.all(streams.map((stream) => this.timingOf(stream)));
+    } catch (error) {
+      if (error instanceof SluiceError) throw error;
+      const awsName = errorName(error);
+      const reason =
+        awsName === 'ResourceNotFoundException'
+          ? `the event log table '${this.tableName}' does not exist (${(error as Error).message})`
+          : `the timing of stream ${streams.map((stream) => `'${stream}'`).join(', ')} could not be read: ${awsName}: ${(error as Error).message}`;
+      throw new CommitError(
+        `${reason}; nothing was written`,
+        { eventIds: [], reasons: serialized.map(() => awsName) },
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * The settle window and commit deadline of a stream, as stored with it (stored now, with what this
+   * instance was given, if the stream has none yet). Loaded once per stream.
+   */
+  private timingOf(stream: string): Promise<StreamTiming> {
+    let timing = this.timings.get(stream);
+    if (!timing) {
+      const settings = this.settingsOf(stream);
+      const declared: Partial<StreamTimingValues> = {
+        ...this.declaredTiming,
+        ...(settings.settleWindowMs === undefined ? {} : { settleWindowMs: settings.settleWindowMs }),
+        ...(settings.commitDeadlineMs === undefined ? {} : { commitDeadlineMs: settings.commitDeadlineMs }),
+      };
+      timing = loadStreamTiming(this.client, this.tableName, stream, declared);
+      this.timings.set(stream, timing);
+      timing.catch(() => this.timings.delete(stream));
+    }
+    return timing;
+  }
+
   private prepare(event: SerializedEvent): PreparedEvent {
-    const { input, json } = event;
+    const { input } = event;
     const id = this.ids.next();
-    const idMs = eventIdToEpochMs(id);
-    const bucket = timeBucketOf(idMs);
     const settings = this.settingsOf(input.stream);
     this.roundRobin = (this.roundRobin + 1) % 1_000_000;
     const shard = chooseShard(settings.writeShards ?? 1, input.partitionKey, this.roundRobin);
-    const expiresAt =
-      settings.retentionSeconds === undefined
-        ? undefined
-        : Math.floor(idMs / 1000) + settings.retentionSeconds;
+    const { item, bucket, expiresAt } = this.eventItem(event, id, shard);
+    return {
+      id,
+      stream: input.stream,
+      type: input.type,
+      bucket,
+      shard,
+      item,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+    };
+  }
+
+  /** Throws `EventTooLargeError` before anything is sent when an event's item would be over the limit. */
+  private checkSize(event: SerializedEvent): void {
+    const writeShards = this.settingsOf(event.input.stream).writeShards ?? 1;
+    // The widest key the event can get: ids have one length, the last shard has the most digits.
+    this.eventItem(event, largestEventIdAt(Math.max(0, this.clock())), writeShards - 1);
+  }
+
+  private eventItem(
+    event: SerializedEvent,
+    id: string,
+    shard: number,
+  ): { item: Record<string, AttributeValue>; bucket: string; expiresAt?: number } {
+    const { input, json } = event;
+    const idMs = eventIdToEpochMs(id);
+    const bucket = timeBucketOf(idMs);
+    const retention = this.settingsOf(input.stream).retentionSeconds;
+    const expiresAt = retention === undefined ? undefined : Math.floor(idMs / 1000) + retention;
     const item: Record<string, AttributeValue> = {
       [ATTRIBUTES.partitionKey]: { S: eventPartitionKey(input.stream, bucket, shard) },
       [ATTRIBUTES.sortKey]: { S: id },
@@ -662,15 +780,7 @@ export class EventLog implements EventSource {
         limitBytes: MAX_ITEM_BYTES,
       });
     }
-    return {
-      id,
-      stream: input.stream,
-      type: input.type,
-      bucket,
-      shard,
-      item,
-      ...(expiresAt === undefined ? {} : { expiresAt }),
-    };
+    return expiresAt === undefined ? { item, bucket } : { item, bucket, expiresAt };
   }
 
   /**
@@ -735,35 +845,49 @@ export class EventLog implements EventSource {
     prepared: readonly PreparedEvent[],
     remainingMs: number,
     assignedAtMs: number,
+    deadlineMs: number,
     alsoWrite: readonly TransactWriteItem[],
   ): Promise<void> {
     const abortSignal = AbortSignal.timeout(Math.max(1, Math.floor(remainingMs)));
     const notThere = `attribute_not_exists(${ATTRIBUTES.partitionKey})`;
-    const command =
-      prepared.length === 1 && alsoWrite.length === 0
-        ? new PutItemCommand({
-            TableName: this.tableName,
-            Item: (prepared[0] as PreparedEvent).item,
-            ConditionExpression: notThere,
-          })
-        : new TransactWriteItemsCommand({
-            ClientRequestToken: randomUUID(),
-            TransactItems: [
-              ...alsoWrite,
-              ...prepared.map((event) => ({
-                Put: { TableName: this.tableName, Item: event.item, ConditionExpression: notThere },
-              })),
-            ],
-          });
+    const single = prepared.length === 1 && alsoWrite.length === 0 ? prepared[0] : undefined;
+    // Both forms are safe to send again: the SDK's retry of a put whose first response was lost finds
+    // its own item (returned with the failed condition), and a transaction carries one request token
+    // for all its attempts, which DynamoDB answers as the first attempt did.
+    const command = single
+      ? new PutItemCommand({
+          TableName: this.tableName,
+          Item: single.item,
+          ConditionExpression: notThere,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        })
+      : new TransactWriteItemsCommand({
+          ClientRequestToken: randomUUID(),
+          TransactItems: [
+            ...alsoWrite,
+            ...prepared.map((event) => ({
+              Put: { TableName: this.tableName, Item: event.item, ConditionExpression: notThere },
+            })),
+          ],
+        });
     try {
       await this.client.send(command as PutItemCommand, { abortSignal });
     } catch (error) {
+      if (single && isOwnItem(error, single.item)) return; // an earlier attempt of this very put landed
+      const eventIds = prepared.map((event) => event.id);
       if (abortSignal.aborted) {
         throw new CommitOutcomeUnknownError(
+          { eventIds, elapsedMs: this.clock() - assignedAtMs, deadlineMs },
+          { cause: error },
+        );
+      }
+      if (!isConclusiveRefusal(error)) {
+        throw new CommitOutcomeUnknownError(
           {
-            eventIds: prepared.map((event) => event.id),
+            eventIds,
             elapsedMs: this.clock() - assignedAtMs,
-            deadlineMs: this.commitDeadlineMs,
+            deadlineMs,
+            reason: `failed with ${errorName(error)} (${(error as Error).message}), which does not say whether DynamoDB applied it`,
           },
           { cause: error },
         );
@@ -1005,6 +1129,47 @@ export class EventLog implements EventSource {
   }
 }
 
+/** A failed put's condition, and the item it found is the one this put wrote: its own earlier attempt landed. */
+function isOwnItem(error: unknown, item: Record<string, AttributeValue>): boolean {
+  const found = (error as { name?: string; Item?: Record<string, AttributeValue> }).Item;
+  if (errorName(error) !== 'ConditionalCheckFailedException' || !found) return false;
+  const keys = Object.keys(item);
+  return (
+    keys.length === Object.keys(found).length &&
+    keys.every((key) => JSON.stringify(found[key]) === JSON.stringify(item[key]))
+  );
+}
+
+/**
+ * Whether a failed write certainly changed nothing. DynamoDB's refusals say so (a failed condition, a
+ * cancelled transaction, a bad request, a missing table), as does throttling of a first attempt. A
+ * network error, a timeout or a server error does not: the request may have been applied and its
+ * response lost; so may an earlier attempt of one the SDK retried.
+ */
+function isConclusiveRefusal(error: unknown): boolean {
+  const { $fault, $metadata, $retryable } = error as {
+    $fault?: string;
+    $metadata?: { attempts?: number };
+    $retryable?: unknown;
+  };
+  if ($fault !== 'client') return false;
+  const name = errorName(error);
+  if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException') return true;
+  const throttled = $retryable !== undefined || THROTTLING_ERRORS.has(name);
+  return !throttled || ($metadata?.attempts ?? 1) <= 1;
+}
+
+const THROTTLING_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
+function errorName(error: unknown): string {
+  const name = (error as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' ? name : 'Error';
+}
+
 function toBucketEntry(item: Record<string, AttributeValue>): BucketEntry {
   const shards = (item[ATTRIBUTES.shards]?.NS ?? ['0']).map(Number).sort((a, b) => a - b);
   const expiresAt = item[ATTRIBUTES.expiresAt]?.N;
@@ -1071,6 +1236,13 @@ function serializeEvent(event: EventInput, index?: number): SerializedEvent {
       throw new ValidationError(
         `partitionKey must be a string of 1 to 256 characters (given ${describe(event.partitionKey)})`,
         event.partitionKey,
+      );
+    }
+    const unfaithful = unfaithfulJsonValue(event.data);
+    if (unfaithful) {
+      throw new ValidationError(
+        `data of a '${event.type}' event cannot be stored as given: ${unfaithful.path} is ${unfaithful.what}`,
+        unfaithful.path,
       );
     }
     let json: string | undefined;
@@ -1173,6 +1345,14 @@ function maxString(a: string | undefined, b: string | undefined): string | undef
   return a > b ? a : b;
 }
 
+/** The settle window and commit deadline an EventLog was given, leaving out what it was not. */
+function declaredTimingOf(options: EventLogOptions): Partial<StreamTimingValues> {
+  return {
+    ...(options.settleWindowMs === undefined ? {} : { settleWindowMs: options.settleWindowMs }),
+    ...(options.commitDeadlineMs === undefined ? {} : { commitDeadlineMs: options.commitDeadlineMs }),
+  };
+}
+
 /** Every problem with a set of EventLog options, each naming the value; empty when they are fine. */
 export function validateEventLogOptions(options: EventLogOptions): string[] {
   const problems: string[] = [];
@@ -1183,22 +1363,8 @@ export function validateEventLogOptions(options: EventLogOptions): string[] {
       `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options.tableName)})`,
     );
   }
-  const settle = options.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
-  const deadline = options.commitDeadlineMs ?? DEFAULT_COMMIT_DEADLINE_MS;
-  if (!Number.isInteger(settle) || settle < 1 || settle > 3_600_000) {
-    problems.push(
-      `settleWindowMs must be a whole number of milliseconds from 1 to 3600000 (given ${describe(options.settleWindowMs)})`,
-    );
-  }
-  if (!Number.isInteger(deadline) || deadline < 1) {
-    problems.push(
-      `commitDeadlineMs must be a whole number of milliseconds above 0 (given ${describe(options.commitDeadlineMs)})`,
-    );
-  } else if (Number.isInteger(settle) && deadline >= settle) {
-    problems.push(
-      `commitDeadlineMs (${deadline}) must be below settleWindowMs (${settle}), leaving room for clock skew`,
-    );
-  }
+  const declared = declaredTimingOf(options);
+  problems.push(...streamTimingProblems('', declared));
   const settings: [string, StreamSettings | undefined][] = [
     ['defaultStreamSettings', options.defaultStreamSettings],
     ...Object.entries(options.streams ?? {}).map(([stream, value]): [string, StreamSettings] => [
@@ -1215,6 +1381,15 @@ export function validateEventLogOptions(options: EventLogOptions): string[] {
   }
   for (const [where, value] of settings) {
     if (value === undefined) continue;
+    if (value.settleWindowMs !== undefined || value.commitDeadlineMs !== undefined) {
+      problems.push(
+        ...streamTimingProblems(`${where}.`, {
+          ...declared,
+          ...(value.settleWindowMs === undefined ? {} : { settleWindowMs: value.settleWindowMs }),
+          ...(value.commitDeadlineMs === undefined ? {} : { commitDeadlineMs: value.commitDeadlineMs }),
+        }),
+      );
+    }
     if (
       value.writeShards !== undefined &&
       (!Number.isInteger(value.writeShards) || value.writeShards < 1 || value.writeShards > MAX_WRITE_SHARDS)

@@ -4,7 +4,9 @@
  * - an event: `pk = e#<stream>#<timeBucket>#<shard>`, `sk = <eventId>`; one hour of one stream spreads
  *   over its write shards, and a reader merges the shards in id order;
  * - the bucket index: `pk = b#<stream>`, `sk = <timeBucket>`, with the set of shards written in that
- *   hour, so that listing a stream's hours, or finding the next one, is one small query, not a scan.
+ *   hour, so that listing a stream's hours, or finding the next one, is one small query, not a scan;
+ * - the stream's timing: `pk = t#<stream>`, `sk = timing`, its settle window and commit deadline,
+ *   which every writer and reader of the stream uses.
  */
 export function eventPartitionKey(stream: string, bucket: string, shard: number): string {
   return `e#${stream}#${bucket}#${shard}`;
@@ -12,6 +14,10 @@ export function eventPartitionKey(stream: string, bucket: string, shard: number)
 
 export function bucketIndexPartitionKey(stream: string): string {
   return `b#${stream}`;
+}
+
+export function streamTimingKey(stream: string): { readonly pk: string; readonly sk: string } {
+  return { pk: `t#${stream}`, sk: 'timing' };
 }
 
 /** Picks the write shard of an event: by its partition key when it has one, else round robin. */

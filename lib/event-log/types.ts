@@ -41,6 +41,16 @@ export interface StreamSettings {
    * @default undefined (kept for ever)
    */
   readonly retentionSeconds?: number;
+  /**
+   * The stream's settle window, as for {@link EventLogOptions.settleWindowMs}, for this stream alone.
+   * @default the EventLog's `settleWindowMs`
+   */
+  readonly settleWindowMs?: number;
+  /**
+   * The stream's commit deadline, as for {@link EventLogOptions.commitDeadlineMs}, for this stream alone.
+   * @default the EventLog's `commitDeadlineMs`
+   */
+  readonly commitDeadlineMs?: number;
 }
 
 /** Options of an `EventLog`. */
@@ -55,14 +65,16 @@ export interface EventLogOptions {
   readonly defaultStreamSettings?: StreamSettings;
   /**
    * How far behind now tailing readers (`readAfter`) stay, so that no late commit lands behind them.
-   * Must exceed `commitDeadlineMs` by the largest clock skew between writers and readers.
-   * @default 1500
+   * One setting per stream, stored with the stream by its first writer or reader (with this value, or
+   * the default) and used by all of them; an EventLog given a different value for an existing stream
+   * fails with `StreamTimingConflictError`. Leave it out to use each stream's.
+   * @default the stream's; 1500 for a new stream
    */
   readonly settleWindowMs?: number;
   /**
    * How long a commit may take from id assignment to acknowledgement before it is abandoned with a
-   * `CommitOutcomeUnknownError`.
-   * @default 1000
+   * `CommitOutcomeUnknownError`. One setting per stream, like `settleWindowMs`, and below it.
+   * @default the stream's; two thirds of the settle window for a new stream (1000)
    */
   readonly commitDeadlineMs?: number;
   /** The clock, in milliseconds since the epoch. @default Date.now */

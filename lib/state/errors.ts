@@ -90,3 +90,25 @@ export class SeekConflictError extends SluiceError {
     this.attempts = details.attempts;
   }
 }
+
+/**
+ * A checkpoint write would put the pipeline ahead of DynamoDB's clock: the writer's clock runs fast.
+ * A checkpoint there would make every reader skip the events still to be committed before it, so it
+ * was refused and nothing was written.
+ */
+export class CheckpointInFutureError extends SluiceError {
+  readonly pipeline: string;
+  readonly position: string;
+  /** The latest DynamoDB's clock can be, as its responses tell it (epoch milliseconds). */
+  readonly serverTimeMs: number;
+
+  constructor(details: { pipeline: string; position: string; positionTimeMs: number; serverTimeMs: number }) {
+    super(
+      `checkpoint of pipeline '${details.pipeline}' at ${details.position} lies ${Math.ceil(details.positionTimeMs - details.serverTimeMs)} ms after DynamoDB's clock (at most ${new Date(details.serverTimeMs).toISOString()}): this machine's clock runs fast; correct it, nothing was written`,
+    );
+    this.name = 'CheckpointInFutureError';
+    this.pipeline = details.pipeline;
+    this.position = details.position;
+    this.serverTimeMs = details.serverTimeMs;
+  }
+}

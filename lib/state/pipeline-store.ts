@@ -21,9 +21,17 @@ import {
 import { RetriesExhaustedError } from '../retry/errors';
 import type { RetryPolicy } from '../retry/presets';
 import { withRetry } from '../retry/with-retry';
-import { comparePositions, formatPosition, type Position, parsePosition } from '../time/position';
+import {
+  comparePositions,
+  formatPosition,
+  type Position,
+  parsePosition,
+  positionTimeMs,
+} from '../time/position';
+import { type ServerClock, serverClockOf } from '../time/server-clock';
 import {
   CheckpointConflictError,
+  CheckpointInFutureError,
   CheckpointRegressionError,
   LeaseLostError,
   PipelineNotFoundError,
@@ -90,6 +98,7 @@ export class PipelineStore {
   private readonly client: DynamoDBClient;
   private readonly send: DynamoDBClient['send'];
   private readonly clock: () => number;
+  private readonly serverClock: ServerClock;
 
   constructor(options: PipelineStoreOptions) {
     assertTableName(options?.tableName);
@@ -97,6 +106,7 @@ export class PipelineStore {
     this.client = options.client ?? new DynamoDBClient({});
     this.send = sendNamingTable(this.client, this.tableName, 'state table');
     this.clock = options.clock ?? Date.now;
+    this.serverClock = serverClockOf(this.client);
   }
 
   /**
@@ -360,7 +370,8 @@ export class PipelineStore {
    * left out.
    *
    * @throws `LeaseLostError` (another fetcher took over, or the lease expired), `CheckpointConflictError`
-   * (the checkpoint was moved by a seek), `CheckpointRegressionError` (the position is behind the one read).
+   * (the checkpoint was moved by a seek), `CheckpointRegressionError` (the position is behind the one read),
+   * `CheckpointInFutureError` (the position lies after DynamoDB's clock: the writer's clock runs fast).
    *
    * @example
    * ```ts
@@ -384,6 +395,19 @@ export class PipelineStore {
         formatPosition(write.previous),
         formatPosition(write.position),
       );
+    }
+    const latest = this.serverClock.bounds()?.latest;
+    if (
+      latest !== undefined &&
+      positionTimeMs(write.position) > latest &&
+      comparePositions(write.position, write.previous) > 0
+    ) {
+      throw new CheckpointInFutureError({
+        pipeline: lease.pipeline,
+        position: formatPosition(write.position),
+        positionTimeMs: positionTimeMs(write.position),
+        serverTimeMs: latest,
+      });
     }
     checkDuration(write.leaseDurationMs);
     const now = this.clock();

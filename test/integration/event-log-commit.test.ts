@@ -1,16 +1,26 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BatchCommitError,
   CommitError,
+  CommitOutcomeUnknownError,
   CorruptEventError,
   EventIdGenerator,
+  EventTooLargeError,
   eventIdToEpochMs,
   TIME_BUCKET_MS,
   timeBucketOf,
   timeBucketStartMs,
 } from '../../lib';
 import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
+import { injectFaults } from '../support/faults';
 import { eventLogFor } from '../support/fixtures';
+
+/** A fault plan's draw that fails the first eligible call and no other. */
+function firstCallOnly(): () => number {
+  let calls = 0;
+  return () => (calls++ === 0 ? 0 : 1);
+}
 
 const dynamodb = dynamodbClient();
 let table: Awaited<ReturnType<typeof createStreamTable>>;
@@ -113,6 +123,132 @@ describe('EventLog commit', () => {
     const { events } = await log.range(stream, { limit: 100 });
     expect(events.map((event) => event.id)).toEqual([...ids].sort());
     expect(new Set(events.map((event) => (event.data as { index: number }).index)).size).toBe(60);
+  });
+
+  it('fails a commitBatched part-way with what became of every event: ids committed, the failure, events not attempted', async () => {
+    const log = eventLogFor(dynamodb, table.name);
+    const stream = uniqueName('imports');
+    const rows = Array.from({ length: 8 }, (_, index) => ({
+      stream,
+      type: 'row',
+      // Event 5 is over DynamoDB's item limit: refused when its turn comes.
+      data: index === 5 ? 'x'.repeat(410_000) : { index },
+    }));
+
+    const error = await log.commitBatched(rows, { concurrency: 1 }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(BatchCommitError);
+    const { outcomes, committedIds } = error as BatchCommitError;
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      ...Array(5).fill('committed'),
+      'failed',
+      'not-attempted',
+      'not-attempted',
+    ]);
+    expect((outcomes[5] as { error: Error }).error).toBeInstanceOf(EventTooLargeError);
+    expect((error as Error).message).toMatch(
+      /5 of 8 events committed, 1 failed \(nothing written\) at event 5, 0 of unknown outcome at none, 2 not attempted; event 5: event of type 'row' .* over the limit/,
+    );
+    const { events } = await log.range(stream);
+    expect(events.map((event) => event.id)).toEqual(committedIds);
+    expect(events.map((event) => event.data)).toEqual([0, 1, 2, 3, 4].map((index) => ({ index })));
+  });
+
+  it('recognises the SDK retry of a single-event commit whose first response was lost: stored once, under its id', async () => {
+    const client = dynamodbClient();
+    const log = eventLogFor(client, table.name);
+    const stream = uniqueName('lost');
+    await log.commit({ stream, type: 'warm-up', data: {} }); // the bucket index is written
+    // The put is applied, then its response is replaced by a network error; the SDK retries it.
+    const faults = injectFaults(client, {
+      rate: 1,
+      seed: 0,
+      random: firstCallOnly(),
+      kinds: ['timeout'],
+      operations: ['PutItemCommand'],
+    });
+
+    const id = await log.commit({ stream, type: 'order.placed', data: { orderId: 'o-1' } });
+
+    expect(faults.counts().injected).toBe(1);
+    const { events } = await log.range(stream);
+    expect(events.map((event) => [event.type, event.id])).toEqual([
+      ['warm-up', events[0]?.id],
+      ['order.placed', id],
+    ]);
+  });
+
+  it('recognises the SDK retry of an atomic commit whose first response was lost: stored once', async () => {
+    const client = dynamodbClient();
+    const log = eventLogFor(client, table.name);
+    const stream = uniqueName('lost');
+    await log.commit({ stream, type: 'warm-up', data: {} });
+    injectFaults(client, {
+      rate: 1,
+      seed: 0,
+      random: firstCallOnly(),
+      kinds: ['timeout'],
+      operations: ['TransactWriteItemsCommand'],
+    });
+
+    const ids = await log.commit([
+      { stream, type: 'a', data: {} },
+      { stream, type: 'b', data: {} },
+    ]);
+
+    const { events } = await log.range(stream);
+    expect(events.map((event) => event.id).slice(1)).toEqual(ids);
+  });
+
+  it('says the outcome is unknown, with the ids, when a response is lost beyond the SDK retries; get() settles it', async () => {
+    const client = dynamodbClient();
+    const log = eventLogFor(client, table.name);
+    const stream = uniqueName('lost');
+    await log.commit({ stream, type: 'warm-up', data: {} });
+    injectFaults(client, {
+      rate: 1,
+      seed: 0,
+      random: firstCallOnly(),
+      kinds: ['timeout'],
+      operations: ['PutItemCommand'],
+      placement: 'per-call',
+    });
+
+    const error = await log
+      .commit({ stream, type: 'order.placed', data: {} })
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(CommitOutcomeUnknownError);
+    const [id] = (error as CommitOutcomeUnknownError).eventIds;
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `commit of 1 event\\(s\\) failed with TimeoutError .* which does not say whether DynamoDB applied it; it may or may not have been written: check with get\\(\\) \\(ids ${id}\\)`,
+      ),
+    );
+    expect(await log.get(stream, id as string)).toMatchObject({ id, type: 'order.placed' });
+  });
+
+  it('says nothing was written when DynamoDB refused the first and only attempt (throttled)', async () => {
+    const client = dynamodbClient();
+    const log = eventLogFor(client, table.name);
+    const stream = uniqueName('throttled');
+    await log.commit({ stream, type: 'warm-up', data: {} });
+    injectFaults(client, {
+      rate: 1,
+      seed: 0,
+      random: firstCallOnly(),
+      kinds: ['throttle'],
+      operations: ['PutItemCommand'],
+      placement: 'per-call',
+    });
+
+    const error = await log
+      .commit({ stream, type: 'order.placed', data: {} })
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(CommitError);
+    expect((error as Error).message).toMatch(/failed with ThrottlingException: .*; nothing was written/);
+    expect((await log.range(stream)).events.map((event) => event.type)).toEqual(['warm-up']);
   });
 
   it('writes the retention time on events and on the bucket index', async () => {

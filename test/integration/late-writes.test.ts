@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommitOutcomeUnknownError, type Position, positionAtTime } from '../../lib';
+import {
+  CheckpointInFutureError,
+  CommitOutcomeUnknownError,
+  EventIdGenerator,
+  isDeliveredAt,
+  PipelineStore,
+  type Position,
+  positionAtTime,
+  StreamTimingConflictError,
+} from '../../lib';
 import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
 import { eventLogFor, seededRandom, sleep } from '../support/fixtures';
 import { delayRequests } from '../support/inject';
@@ -13,12 +22,16 @@ const COMMIT_DEADLINE_MS = 1_000;
 const WRITES = ['PutItemCommand', 'TransactWriteItemsCommand'];
 
 let table: Awaited<ReturnType<typeof createStreamTable>>;
+let stateTable: Awaited<ReturnType<typeof createStreamTable>>;
 beforeAll(async () => {
-  table = await createStreamTable(dynamodbClient());
+  [table, stateTable] = await Promise.all([
+    createStreamTable(dynamodbClient()),
+    createStreamTable(dynamodbClient(), 'state'),
+  ]);
 });
-afterAll(() => table.drop());
+afterAll(() => Promise.all([table.drop(), stateTable.drop()]));
 
-function writer(options: { delayMs?: () => number; skewMs?: number } = {}) {
+function writer(options: { delayMs?: () => number; skewMs?: number; ids?: EventIdGenerator } = {}) {
   const client = dynamodbClient();
   if (options.delayMs) delayRequests(client, WRITES, options.delayMs);
   const skew = options.skewMs ?? 0;
@@ -26,6 +39,7 @@ function writer(options: { delayMs?: () => number; skewMs?: number } = {}) {
     settleWindowMs: SETTLE_WINDOW_MS,
     commitDeadlineMs: COMMIT_DEADLINE_MS,
     clock: () => Date.now() + skew,
+    ...(options.ids ? { idGenerator: options.ids } : {}),
   });
 }
 
@@ -34,9 +48,13 @@ describe('late writes', () => {
     const stream = uniqueName('late');
     const reader = writer();
     const start = positionAtTime(Date.now() - 1);
-    const slowCommit = writer({ delayMs: () => 600 }).commit({ stream, type: 'slow', data: {} });
+    await reader.readAfter(stream, start, { limit: 100 }); // the stream's timing is stored
+    // One id source for both writers, so that their ids follow the order they were taken in: this case
+    // is about a slow commit, not about clocks.
+    const ids = new EventIdGenerator();
+    const slowCommit = writer({ delayMs: () => 600, ids }).commit({ stream, type: 'slow', data: {} });
     await sleep(100);
-    const fastId = await writer().commit({ stream, type: 'fast', data: {} });
+    const fastId = await writer({ ids }).commit({ stream, type: 'fast', data: {} });
 
     // Mid-flight: the fast event is stored, the slow one (with the older id) is not.
     const naive = await reader.range(stream, { from: new Date(Date.now() - 10_000) });
@@ -121,5 +139,105 @@ describe('late writes', () => {
     console.log(
       `late writes: ${committed.length} commits by 4 writers, ${abandoned} abandoned past the deadline, all read once in order`,
     );
+  });
+
+  it('a writer whose clock runs 2 s behind commits ahead of a tailing reader, never behind it', async () => {
+    const stream = uniqueName('slow-clock');
+    const reader = writer();
+    const first = await reader.readAfter(stream, positionAtTime(Date.now() - 60_000), { limit: 100 });
+
+    // Its own clock would give an id 2 s old, behind the reader's settled horizon (1.5 s): skipped.
+    const id = await writer({ skewMs: -2_000 }).commit({ stream, type: 'late-clock', data: {} });
+
+    expect(isDeliveredAt(first.position, id)).toBe(false);
+    const page = await waitFor('the event is read', async () => {
+      const next = await reader.readAfter(stream, first.position, { limit: 100 });
+      return next.events.length > 0 ? next : undefined;
+    });
+    expect(page.events.map((event) => event.id)).toEqual([id]);
+  });
+
+  it('a reader whose clock runs 5 s fast stays behind DynamoDB’s clock, so an event committed after its read is ahead of it', async () => {
+    const stream = uniqueName('fast-reader');
+    const fastReader = writer({ skewMs: 5_000 });
+    const first = await fastReader.readAfter(stream, positionAtTime(Date.now() - 60_000), { limit: 100 });
+
+    const id = await writer().commit({ stream, type: 'on-time', data: {} });
+
+    expect(isDeliveredAt(first.position, id)).toBe(false);
+    const page = await waitFor('the event is read', async () => {
+      const next = await fastReader.readAfter(stream, first.position, { limit: 100 });
+      return next.events.length > 0 ? next : undefined;
+    });
+    expect(page.events.map((event) => event.id)).toEqual([id]);
+  });
+
+  it('fails a checkpoint write that lies after DynamoDB’s clock, and takes one behind it', async () => {
+    const store = new PipelineStore({ tableName: stateTable.name, client: dynamodbClient() });
+    const pipeline = uniqueName('pipeline');
+    await store.putPipeline({
+      name: pipeline,
+      stream: 'orders',
+      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/orders',
+      start: 'earliest',
+    });
+    const lease = await store.acquireLease(pipeline, 'fetcher-fast-clock', 60_000);
+    if (!lease) throw new Error('no lease');
+    const write = (position: Position, expectedVersion: number) =>
+      store.writeCheckpoint(lease, {
+        position,
+        expectedVersion,
+        previous: lease.state.position,
+        leaseDurationMs: 60_000,
+      });
+
+    const error = await write(positionAtTime(Date.now() + 10_000), lease.state.version).catch(
+      (caught: unknown) => caught,
+    );
+
+    expect(error).toBeInstanceOf(CheckpointInFutureError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `checkpoint of pipeline '${pipeline}' at .* lies \\d+ ms after DynamoDB's clock .*this machine's clock runs fast`,
+      ),
+    );
+    expect((await store.getState(pipeline))?.position).toEqual(lease.state.position);
+    await expect(write(positionAtTime(Date.now() - 2_000), lease.state.version)).resolves.toBe(
+      lease.state.version + 1,
+    );
+  });
+});
+
+describe('one settle window and commit deadline per stream', () => {
+  it('fails a writer given a longer commit deadline than the stream has, before anything is written', async () => {
+    const stream = uniqueName('timing');
+    const reader = eventLogFor(dynamodbClient(), table.name); // the defaults: 1500 ms, 1000 ms
+    await reader.readAfter(stream, positionAtTime(Date.now() - 60_000), { limit: 10 });
+    const patient = eventLogFor(dynamodbClient(), table.name, {
+      settleWindowMs: 5_000,
+      commitDeadlineMs: 4_000,
+    });
+
+    const error = await patient.commit({ stream, type: 'slow', data: {} }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(StreamTimingConflictError);
+    expect((error as Error).message).toBe(
+      `stream '${stream}' has settleWindowMs 1500 and commitDeadlineMs 1000, stored with the stream and used by all its writers and readers, but this EventLog was given settleWindowMs 5000 and commitDeadlineMs 4000; leave them out to use the stream's, or give the same`,
+    );
+    expect((await reader.range(stream)).events).toEqual([]);
+  });
+
+  it('a writer given no timing takes the stream’s: its commits are abandoned at the stream’s deadline', async () => {
+    const stream = uniqueName('timing');
+    const reader = eventLogFor(dynamodbClient(), table.name, { settleWindowMs: 600 });
+    await reader.readAfter(stream, positionAtTime(Date.now() - 60_000), { limit: 10 });
+    const client = dynamodbClient();
+    delayRequests(client, WRITES, () => 700);
+    const plain = eventLogFor(client, table.name);
+
+    const error = await plain.commit({ stream, type: 'slow', data: {} }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(CommitOutcomeUnknownError);
+    expect((error as Error).message).toMatch(/over its deadline of 400 ms/);
   });
 });

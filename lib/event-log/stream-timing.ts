@@ -1,0 +1,121 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { describe, StreamTimingConflictError, type StreamTimingValues, ValidationError } from '../errors';
+import { ATTRIBUTES, DEFAULT_SETTLE_WINDOW_MS, defaultCommitDeadlineMs } from './constants';
+import { streamTimingKey } from './keys';
+
+/** A stream's settle window and commit deadline, and how the margin between them is shared. */
+export interface StreamTiming extends StreamTimingValues {
+  /** How far a writer's ids may trail DynamoDB's clock (half the margin). */
+  readonly writerMarginMs: number;
+  /** How far a reader's horizon may lead DynamoDB's clock minus the window (the other half). */
+  readonly readerMarginMs: number;
+}
+
+/** Fills what was not given: the default window, and a deadline of two thirds of the window. */
+export function resolveStreamTiming(declared: Partial<StreamTimingValues>): StreamTiming {
+  const settleWindowMs = declared.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
+  const commitDeadlineMs = declared.commitDeadlineMs ?? defaultCommitDeadlineMs(settleWindowMs);
+  return withMargins({ settleWindowMs, commitDeadlineMs });
+}
+
+function withMargins(values: StreamTimingValues): StreamTiming {
+  const margin = values.settleWindowMs - values.commitDeadlineMs;
+  const writerMarginMs = Math.floor(margin / 2);
+  return { ...values, writerMarginMs, readerMarginMs: margin - writerMarginMs };
+}
+
+/** Every problem with a declared timing, each naming its value; `where` prefixes the names. */
+export function streamTimingProblems(where: string, declared: Partial<StreamTimingValues>): string[] {
+  const problems: string[] = [];
+  const { settleWindowMs: settle, commitDeadlineMs: deadline } = declared;
+  const settleValid =
+    settle === undefined || (Number.isInteger(settle) && settle >= 2 && settle <= 3_600_000);
+  if (!settleValid) {
+    problems.push(
+      `${where}settleWindowMs must be a whole number of milliseconds from 2 to 3600000 (given ${describe(settle)})`,
+    );
+  }
+  if (deadline !== undefined && (!Number.isInteger(deadline) || deadline < 1)) {
+    problems.push(
+      `${where}commitDeadlineMs must be a whole number of milliseconds above 0 (given ${describe(deadline)})`,
+    );
+  } else if (settleValid) {
+    const resolved = resolveStreamTiming(declared);
+    if (resolved.commitDeadlineMs >= resolved.settleWindowMs) {
+      problems.push(
+        `${where}commitDeadlineMs (${resolved.commitDeadlineMs}) must be below settleWindowMs (${resolved.settleWindowMs}), leaving room for the clocks' uncertainty`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * The timing stored with a stream, stored now (with what was declared, or the defaults) if the stream
+ * has none yet. Fails with `StreamTimingConflictError` when something declared differs from what is
+ * stored.
+ */
+export async function loadStreamTiming(
+  client: DynamoDBClient,
+  tableName: string,
+  stream: string,
+  declared: Partial<StreamTimingValues>,
+): Promise<StreamTiming> {
+  const { pk, sk } = streamTimingKey(stream);
+  const key = { [ATTRIBUTES.partitionKey]: { S: pk }, [ATTRIBUTES.sortKey]: { S: sk } };
+  const found = await client.send(
+    new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+  );
+  let stored = found.Item ? parseTiming(stream, found.Item) : undefined;
+  if (!stored) {
+    const created = resolveStreamTiming(declared);
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            ...key,
+            [ATTRIBUTES.settleWindowMs]: { N: String(created.settleWindowMs) },
+            [ATTRIBUTES.commitDeadlineMs]: { N: String(created.commitDeadlineMs) },
+          },
+          ConditionExpression: `attribute_not_exists(${ATTRIBUTES.partitionKey})`,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      stored = created;
+    } catch (error) {
+      // Another writer or reader stored it first: theirs holds.
+      if (!(error instanceof ConditionalCheckFailedException) || !error.Item) throw error;
+      stored = parseTiming(stream, error.Item);
+    }
+  }
+  const differs =
+    (declared.settleWindowMs !== undefined && declared.settleWindowMs !== stored.settleWindowMs) ||
+    (declared.commitDeadlineMs !== undefined && declared.commitDeadlineMs !== stored.commitDeadlineMs);
+  if (differs) throw new StreamTimingConflictError({ stream, stored, declared });
+  return withMargins(stored);
+}
+
+function parseTiming(stream: string, item: Record<string, AttributeValue>): StreamTimingValues {
+  const settleWindowMs = Number(item[ATTRIBUTES.settleWindowMs]?.N);
+  const commitDeadlineMs = Number(item[ATTRIBUTES.commitDeadlineMs]?.N);
+  if (
+    !(
+      Number.isInteger(settleWindowMs) &&
+      Number.isInteger(commitDeadlineMs) &&
+      commitDeadlineMs < settleWindowMs
+    )
+  ) {
+    throw new ValidationError(
+      `the timing stored with stream '${stream}' is malformed (settleWindowMs ${describe(item[ATTRIBUTES.settleWindowMs])}, commitDeadlineMs ${describe(item[ATTRIBUTES.commitDeadlineMs])})`,
+      item,
+    );
+  }
+  return { settleWindowMs, commitDeadlineMs };
+}
