@@ -294,6 +294,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       : (createFailedEventFunction({
           pipeline: options.pipeline.name,
           store: failures,
+          // `context.commit` commits the failed handler's events to the pipeline's event log.
+          eventLog,
           logger: new Logger({ serviceName: 'sluice-failed', logLevel: 'WARN' }),
           failedHandler:
             options.failedHandler ??
