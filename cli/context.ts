@@ -1,7 +1,8 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { type Command, CommanderError } from 'commander';
 import { EventLog, PipelineStore } from '../lib';
+import { createSqsClient } from '../lib/sqs/client';
 import { EXIT_CODE, failureMessage, UsageError } from './errors';
 import type { CliIo } from './io';
 
@@ -114,11 +115,7 @@ export class CliContext {
   }
 
   sqs(): SQSClient {
-    this.sqsClient ??= new SQSClient({
-      ...this.clientConfig(this.aws.sqsEndpoint),
-      // Local emulators hand out queue URLs on their own host; send to the endpoint given instead.
-      ...(this.aws.sqsEndpoint ? { useQueueUrlAsEndpoint: false } : {}),
-    });
+    this.sqsClient ??= createSqsClient(this.clientConfig(this.aws.sqsEndpoint), this.io.env);
     return this.sqsClient;
   }
 

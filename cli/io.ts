@@ -16,4 +16,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Called with the exit code when a command fails or help is shown. @default nothing is called */
   readonly exit?: (code: number) => void;
+  /** The folder commands run in: `sluice dev` writes, and other commands read, its state below it. @default `process.cwd()` */
+  readonly cwd?: string;
+  /** Ends a command that runs until Ctrl-C (`dev`, `tail`), as Ctrl-C does. @default only Ctrl-C */
+  readonly signal?: AbortSignal;
 }

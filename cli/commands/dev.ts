@@ -137,6 +137,8 @@ async function dev(context: CliContext, file: string, options: DevOptions): Prom
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();
   process.once('SIGINT', onInterrupt);
+  context.io.signal?.addEventListener('abort', onInterrupt, { once: true });
+  if (context.io.signal?.aborted) stop.abort();
   const timer =
     options.duration === undefined ? undefined : setTimeout(() => stop.abort(), options.duration * 1000);
   let last = '';
@@ -154,6 +156,7 @@ async function dev(context: CliContext, file: string, options: DevOptions): Prom
     clearInterval(ticker);
     if (timer) clearTimeout(timer);
     process.off('SIGINT', onInterrupt);
+    context.io.signal?.removeEventListener('abort', onInterrupt);
     if (!context.json) context.io.stderr.write('Stopping...\n');
     await backfills.stop();
     await local.stop();

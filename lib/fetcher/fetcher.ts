@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { parseBackfillPipelineName } from '../backfill/names';
 import { describe, ValidationError } from '../errors';
 import type { EventSource } from '../event-log/event-source';
 import { type PipelineDefinition, type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
 import { withRetry } from '../retry/with-retry';
+import { createSqsClient } from '../sqs/client';
 import { SendMessagesError } from '../sqs/errors';
 import { sendMessageBatches } from '../sqs/send-message-batches';
 import { CheckpointConflictError, LeaseLostError } from '../state/errors';
@@ -161,7 +162,7 @@ export class Fetcher {
       throw new ValidationError(`invalid Fetcher options: ${problems.join('; ')}`, options);
     this.store = options.store;
     this.source = options.source;
-    this.sqs = options.sqs ?? new SQSClient({});
+    this.sqs = options.sqs ?? createSqsClient();
     this.owner = options.owner ?? `fetcher-${randomUUID()}`;
     this.leaseDurationMs = options.leaseDurationMs ?? 60_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;

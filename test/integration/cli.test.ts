@@ -2,9 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli } from '../../cli/program';
 import {
   addBatchCounters,
   EventIdGenerator,
@@ -24,6 +22,7 @@ import {
   sqsClient,
   uniqueName,
 } from '../support/aws';
+import { emulatorEnvironment, sluice as runSluice } from '../support/cli';
 import { drainQueue } from '../support/pipeline-fixture';
 
 const dynamodb = dynamodbClient();
@@ -46,30 +45,15 @@ afterAll(async () => {
   await Promise.all([events.drop(), state.drop()]);
 });
 
-/** The environment an operator's shell would have for the emulators: endpoints, keys and tables. */
 function environment(): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
-    AWS_ENDPOINT_URL_SQS: inject('sqsEndpoint'),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    SLUICE_EVENT_LOG_TABLE: events.name,
-    SLUICE_STATE_TABLE: state.name,
-  };
+  return emulatorEnvironment({ eventLogTable: events.name, stateTable: state.name });
 }
 
-/** Runs `sluice` in-process; resolves to its exit code and what it wrote. */
-async function sluice(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
+function sluice(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
+  return runSluice(args, {
     env: options.env ?? environment(),
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
   });
-  return { code, stdout, stderr };
 }
 
 async function storedEvents(stream: string) {
