@@ -3,6 +3,8 @@ export interface CliOutput {
   write(text: string): unknown;
   /** Set on a terminal: progress bars are drawn only there. */
   readonly isTTY?: boolean;
+  /** A terminal's width: tables keep to it (else to 100 columns). */
+  readonly columns?: number;
 }
 
 /**

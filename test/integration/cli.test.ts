@@ -234,6 +234,7 @@ describe('sluice status', () => {
 
     const table = await sluice(['status', name]);
     expect(table.code).toBe(0);
+    expect(Math.max(...table.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100);
     expect(table.stdout).toContain('Lease owner');
     expect(table.stdout).toContain(name);
     expect(table.stdout).toContain(position);
@@ -261,6 +262,26 @@ describe('sluice status', () => {
     expect(table.stdout).toContain(`${name} (halted)`);
     expect(table.stdout).toContain('is halted since');
     expect(table.stdout).toContain('warehouse down');
+  });
+
+  it('exits 1 when it marks a pipeline (!), naming it', async () => {
+    // Prepare: SQS calls sent to DynamoDB Local, as a single --endpoint does against sluice dev.
+    const queue = await createQueueWithDeadLetterQueue(sqs);
+    const name = uniqueName('billing');
+    await store.putPipeline({ name, stream: 'orders', queueUrl: queue.queueUrl });
+    const { AWS_ENDPOINT_URL_SQS: _, ...env } = environment();
+
+    // Act
+    const { code, stdout, stderr } = await sluice(
+      ['status', name, '--sqs-endpoint', inject('dynamodbEndpoint')],
+      { env },
+    );
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stdout).toContain(`${name} (!)`);
+    expect(stderr).toContain(`warning: ${name}: queue ${queue.queueUrl}`);
+    expect(stderr).toContain(`error: 1 pipeline(s) with a problem: '${name}'`);
   });
 
   it('fails when a pipeline asked for is not registered', async () => {

@@ -1,5 +1,3 @@
-import { resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateTableCommand,
@@ -22,6 +20,7 @@ import { PipelineStore } from '../../state/pipeline-store';
 import { isDeliveredAt } from '../../time/position';
 import { awsClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
 import { startEmulators } from '../emulators';
+import { importModule, MissingPeerDependencyError } from '../import-module';
 import { LocalEventBus } from './event-bus';
 import type { LambdaHandler } from './lambda-context';
 import { pause } from './pause';
@@ -553,12 +552,12 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
 }
 
 async function importHandler<TEvent>(module: ModuleExport, option: string): Promise<LambdaHandler<TEvent>> {
-  const url = module.path.startsWith('file:') ? module.path : pathToFileURL(resolvePath(module.path)).href;
   const exportName = module.exportName ?? 'handler';
   let loaded: Record<string, unknown>;
   try {
-    loaded = (await import(url)) as Record<string, unknown>;
+    loaded = await importModule(module.path, `${option} ${module.path}`);
   } catch (error) {
+    if (error instanceof MissingPeerDependencyError) throw error;
     throw new SluiceError(`${option}: could not import ${module.path}: ${(error as Error).message}`, {
       cause: error,
     });
