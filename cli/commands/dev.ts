@@ -98,7 +98,7 @@ export function registerDev(program: Command, io: CliIo): void {
 }
 
 async function dev(context: CliContext, file: string, options: DevOptions): Promise<void> {
-  const path = resolve(file);
+  const path = resolve(context.io.cwd ?? process.cwd(), file);
   const definition = await loadDefinition(path);
   const local = await startLocalPipeline(localOptions(context, path, definition));
   const emit = (event: string, fields: Record<string, unknown>, text: string) => {

@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EventLog, type FailedEvent } from '../../lib';
 import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
-import { emulatorEnvironment, startSluice } from '../support/cli';
+import { emulatorEnvironment, sluice, startSluice } from '../support/cli';
 import { waitFor } from '../support/wait-for';
 
 const dynamodb = dynamodbClient();
@@ -85,5 +86,40 @@ describe('sluice dev', () => {
     expect(global.retryingWorkerAttempts?.get(always as string)).toBe(2);
     const stopped = JSON.parse(stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
     expect(stopped).toMatchObject({ event: 'stopped', fetcherErrors: 0, failedHandlerRecords: 1 });
+  }, 60_000);
+
+  it('tells the other commands where it runs: status and publish need no endpoint, keys or tables', async () => {
+    // Prepare
+    directory = await mkdtemp(join(tmpdir(), 'sluice-dev-'));
+    await writeFile(join(directory, 'package.json'), '{"name":"app"}');
+    const stream = uniqueName('orders');
+    const name = uniqueName('found');
+    await writeFile(
+      join(directory, 'pipeline.dev.mjs'),
+      [
+        `export const pipeline = { name: ${JSON.stringify(name)}, stream: ${JSON.stringify(stream)}, start: 'earliest' };`,
+        'export async function worker() { return { batchItemFailures: [] }; }',
+      ].join('\n'),
+    );
+    const dev = startSluice(['dev', 'pipeline.dev.mjs'], { cwd: directory, env: environment() });
+    const stateFile = join(directory, '.sluice', 'dev.json');
+    await waitFor('the dev state file', () => existsSync(stateFile), { timeoutMs: 30_000 });
+
+    // Act
+    const status = await sluice(['status', name, '--json'], { cwd: join(directory), env: {} });
+    const published = await sluice(['publish', stream, '--type', 'order.placed', '{"n":1}'], {
+      cwd: directory,
+      env: {},
+    });
+    const { code, stdout } = await dev.stop();
+
+    // Assess
+    expect(status.code).toBe(0);
+    expect((JSON.parse(status.stdout) as { pipeline: string }[]).map((row) => row.pipeline)).toEqual([name]);
+    expect(published.code).toBe(0);
+    expect(published.stderr).toContain('Using sluice dev');
+    expect(code).toBe(0);
+    expect(stdout).toContain(`npx sluice publish ${stream} --type example.created`);
+    expect(existsSync(stateFile)).toBe(false);
   }, 60_000);
 });
