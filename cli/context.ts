@@ -1,8 +1,11 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { type Command, CommanderError } from 'commander';
 import { EventLog, PipelineStore } from '../lib';
-import { EXIT_CODE, failureMessage, UsageError } from './errors';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/aws-clients';
+import { createSqsClient } from '../lib/sqs/client';
+import { type FoundDevState, readDevState } from './dev-state';
+import { EXIT_CODE, endpointError, failureMessage, UsageError } from './errors';
 import type { CliIo } from './io';
 
 /** The options every command takes. */
@@ -10,6 +13,8 @@ export interface GlobalOptions {
   readonly eventLogTable?: string;
   readonly stateTable?: string;
   readonly endpoint?: string;
+  readonly dynamodbEndpoint?: string;
+  readonly sqsEndpoint?: string;
   readonly region?: string;
   readonly profile?: string;
   readonly json?: boolean;
@@ -22,39 +27,84 @@ export interface AwsSettings {
   readonly dynamodbEndpoint?: string;
   readonly sqsEndpoint?: string;
   readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Set when the endpoints (and tables) come from a running `sluice dev`. */
+  readonly devState?: FoundDevState;
 }
 
 /** Region used against a local endpoint when none is configured: emulators accept any. */
-const LOCAL_DEFAULT_REGION = 'us-east-1';
+const LOCAL_DEFAULT_REGION = LOCAL_REGION;
 
 /**
- * Resolves the AWS settings: an option wins over the environment; `--endpoint` points both services
- * at one URL, else `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS`, else `AWS_ENDPOINT_URL`.
- * With no profile, the static keys of the environment are used when set; otherwise the SDK's own
- * chain (profile, SSO, container or instance role) finds the credentials.
+ * Whether an endpoint is on this machine (`localhost`, `127.x.x.x`, `::1`): emulators, which take
+ * any credentials.
+ *
+ * @example
+ * ```ts
+ * isLocalEndpoint('http://127.0.0.1:8000'); // true
+ * ```
  */
-export function awsSettings(options: GlobalOptions, env: CliIo['env']): AwsSettings {
-  const dynamodbEndpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
-  const sqsEndpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
+export function isLocalEndpoint(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves the AWS settings. Per service, the first of: `--dynamodb-endpoint` / `--sqs-endpoint`,
+ * `--endpoint` (both services), `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS`,
+ * `AWS_ENDPOINT_URL`; when none is set for either service, the endpoints of a `sluice dev` running in
+ * the project (`devState`). With no profile, the static keys of the environment are used when set;
+ * against endpoints that are all on this machine, dummy keys otherwise; else the SDK's own chain
+ * (profile, SSO, container or instance role) finds the credentials.
+ */
+export function awsSettings(
+  options: GlobalOptions,
+  env: CliIo['env'],
+  devState?: FoundDevState,
+): AwsSettings {
+  const given = {
+    dynamodb:
+      options.dynamodbEndpoint ?? options.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL,
+    sqs: options.sqsEndpoint ?? options.endpoint ?? env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL,
+  };
+  const fromDev = !given.dynamodb && !given.sqs ? devState : undefined;
+  const dynamodbEndpoint = given.dynamodb || fromDev?.state.endpoints.dynamodb;
+  const sqsEndpoint = given.sqs || fromDev?.state.endpoints.sqs;
   const configuredRegion = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const region = configuredRegion ?? (dynamodbEndpoint || sqsEndpoint ? LOCAL_DEFAULT_REGION : undefined);
+  const region =
+    configuredRegion ??
+    fromDev?.state.region ??
+    (dynamodbEndpoint || sqsEndpoint ? LOCAL_DEFAULT_REGION : undefined);
   const profile = options.profile ?? env.AWS_PROFILE;
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  const allLocal =
+    dynamodbEndpoint !== undefined &&
+    sqsEndpoint !== undefined &&
+    isLocalEndpoint(dynamodbEndpoint) &&
+    isLocalEndpoint(sqsEndpoint);
   const credentials =
-    profile === undefined && accessKeyId && secretAccessKey
-      ? {
-          accessKeyId,
-          secretAccessKey,
-          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-        }
-      : undefined;
+    profile !== undefined
+      ? undefined
+      : accessKeyId && secretAccessKey
+        ? {
+            accessKeyId,
+            secretAccessKey,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          }
+        : allLocal
+          ? { ...LOCAL_CREDENTIALS }
+          : undefined;
   return {
     ...(region === undefined ? {} : { region }),
     ...(profile === undefined ? {} : { profile }),
     ...(dynamodbEndpoint ? { dynamodbEndpoint } : {}),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),
     ...(credentials ? { credentials } : {}),
+    ...(fromDev ? { devState: fromDev } : {}),
   };
 }
 
@@ -71,33 +121,47 @@ export class CliContext {
   constructor(
     readonly io: CliIo,
     options: GlobalOptions,
+    settings: { readonly findDev?: boolean } = {},
   ) {
     this.options = options;
-    this.aws = awsSettings(options, io.env);
+    const devState = settings.findDev === false ? undefined : readDevState(io.cwd ?? process.cwd());
+    this.aws = awsSettings(options, io.env, devState);
   }
 
   get json(): boolean {
     return this.options.json === true;
   }
 
-  /** The event log table: `--event-log-table`, else `SLUICE_EVENT_LOG_TABLE`. */
+  /** The event log table: `--event-log-table`, else `SLUICE_EVENT_LOG_TABLE`, else that of `sluice dev`. */
   eventLogTable(): string {
-    const name = this.options.eventLogTable ?? this.io.env.SLUICE_EVENT_LOG_TABLE;
+    const name = this.optionalEventLogTable();
     if (!name) {
       throw new UsageError(
-        'no event log table given: pass --event-log-table <name> or set SLUICE_EVENT_LOG_TABLE',
+        'no event log table given: pass --event-log-table <name>, set SLUICE_EVENT_LOG_TABLE, or run `sluice dev` in this project',
       );
     }
     return name;
   }
 
-  /** The state table: `--state-table`, else `SLUICE_STATE_TABLE`. */
+  /** The state table: `--state-table`, else `SLUICE_STATE_TABLE`, else that of `sluice dev`. */
   stateTable(): string {
-    const name = this.options.stateTable ?? this.io.env.SLUICE_STATE_TABLE;
+    const name =
+      this.options.stateTable ?? this.io.env.SLUICE_STATE_TABLE ?? this.aws.devState?.state.stateTable;
     if (!name) {
-      throw new UsageError('no state table given: pass --state-table <name> or set SLUICE_STATE_TABLE');
+      throw new UsageError(
+        'no state table given: pass --state-table <name>, set SLUICE_STATE_TABLE, or run `sluice dev` in this project',
+      );
     }
     return name;
+  }
+
+  /** The event log table when one is given (option, environment, or `sluice dev`), else `undefined`. */
+  optionalEventLogTable(): string | undefined {
+    return (
+      this.options.eventLogTable ??
+      this.io.env.SLUICE_EVENT_LOG_TABLE ??
+      this.aws.devState?.state.eventLogTable
+    );
   }
 
   eventLog(): EventLog {
@@ -109,16 +173,18 @@ export class CliContext {
   }
 
   dynamodb(): DynamoDBClient {
-    this.dynamodbClient ??= new DynamoDBClient(this.clientConfig(this.aws.dynamodbEndpoint));
+    this.dynamodbClient ??= namingEndpoint(
+      new DynamoDBClient(this.clientConfig(this.aws.dynamodbEndpoint)),
+      'DynamoDB',
+    );
     return this.dynamodbClient;
   }
 
   sqs(): SQSClient {
-    this.sqsClient ??= new SQSClient({
-      ...this.clientConfig(this.aws.sqsEndpoint),
-      // Local emulators hand out queue URLs on their own host; send to the endpoint given instead.
-      ...(this.aws.sqsEndpoint ? { useQueueUrlAsEndpoint: false } : {}),
-    });
+    this.sqsClient ??= namingEndpoint(
+      createSqsClient(this.clientConfig(this.aws.sqsEndpoint), this.io.env),
+      'SQS',
+    );
     return this.sqsClient;
   }
 
@@ -149,6 +215,27 @@ export class CliContext {
 }
 
 /**
+ * Makes a client's calls that cannot reach their endpoint (or reach something else) fail with an
+ * `EndpointError` naming the service and the endpoint, instead of `ECONNREFUSED` or `UnknownError`.
+ */
+function namingEndpoint<T extends DynamoDBClient | SQSClient>(client: T, service: string): T {
+  (client as DynamoDBClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        const endpoint =
+          (context as { endpointV2?: { url?: URL } }).endpointV2?.url?.origin ?? 'its endpoint';
+        const operation = String(context.commandName ?? 'a call').replace(/Command$/, '');
+        throw endpointError(service, endpoint, operation, error) ?? error;
+      }
+    },
+    { step: 'initialize', name: 'sluiceNameEndpoint' },
+  );
+  return client;
+}
+
+/**
  * Runs a command's body with a context, and turns what it throws into a message on stderr and an exit
  * code: 2 for a `UsageError`, 1 for any other failure. Never prints a stack trace.
  */
@@ -156,8 +243,14 @@ export async function runAction(
   command: Command,
   io: CliIo,
   body: (context: CliContext) => Promise<void>,
+  settings: { readonly findDev?: boolean } = {},
 ): Promise<void> {
-  const context = new CliContext(io, command.optsWithGlobals<GlobalOptions>());
+  const context = new CliContext(io, command.optsWithGlobals<GlobalOptions>(), settings);
+  const found = context.aws.devState;
+  if (found && !context.json)
+    io.stderr.write(
+      `Using sluice dev (${found.path}): DynamoDB ${found.state.endpoints.dynamodb}, SQS ${found.state.endpoints.sqs}\n`,
+    );
   try {
     await body(context);
   } catch (error) {

@@ -20,9 +20,48 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
-/** A plain text table: no colours, so that it reads the same in a terminal, a file or a pipe. */
-export function renderTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const table = new Table({ head: [...head], style: { head: [], border: [] } });
-  table.push(...rows.map((row) => [...row]));
-  return table.toString();
+/** The width tables keep to when the output is not a terminal that says its own. */
+export const DEFAULT_TABLE_WIDTH = 100;
+
+/**
+ * A plain text table (no colours, so that it reads the same in a terminal, a file or a pipe) no wider
+ * than `maxWidth` where it can be: when the columns do not fit side by side, they wrap into several
+ * tables, one under the other, each repeating the first column so that every row can be followed.
+ *
+ * @example
+ * ```ts
+ * renderTable(['Pipeline', 'Lag'], [['billing', '3s']]);
+ * ```
+ */
+export function renderTable(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  maxWidth = DEFAULT_TABLE_WIDTH,
+): string {
+  const widths = head.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  // cli-table3 pads each cell by one space a side and draws a border before every column and after the last.
+  const widthOf = (columns: readonly number[]) =>
+    columns.reduce((sum, column) => sum + (widths[column] ?? 0) + 3, 1);
+  const groups: number[][] = [];
+  let group: number[] = [0];
+  for (let column = 1; column < head.length; column += 1) {
+    if (group.length > 1 && widthOf([...group, column]) > maxWidth) {
+      groups.push(group);
+      group = [0];
+    }
+    group.push(column);
+  }
+  groups.push(group);
+  return groups
+    .map((columns) => {
+      const table = new Table({
+        head: columns.map((column) => head[column] ?? ''),
+        style: { head: [], border: [] },
+      });
+      table.push(...rows.map((row) => columns.map((column) => row[column] ?? '')));
+      return table.toString();
+    })
+    .join('\n');
 }

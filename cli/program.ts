@@ -63,6 +63,18 @@ export function buildProgram(io: CliIo): Command {
         'send DynamoDB and SQS calls to this URL, such as a local emulator (default: $AWS_ENDPOINT_URL_DYNAMODB, $AWS_ENDPOINT_URL_SQS, $AWS_ENDPOINT_URL)',
       ).argParser(parseUrl),
     )
+    .addOption(
+      new Option(
+        '--dynamodb-endpoint <url>',
+        'send DynamoDB calls to this URL (wins over --endpoint; default: $AWS_ENDPOINT_URL_DYNAMODB)',
+      ).argParser(parseUrl),
+    )
+    .addOption(
+      new Option(
+        '--sqs-endpoint <url>',
+        'send SQS calls to this URL (wins over --endpoint; default: $AWS_ENDPOINT_URL_SQS)',
+      ).argParser(parseUrl),
+    )
     .option('--region <region>', 'the AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile’s)')
     .option('--profile <name>', 'the AWS profile for credentials and region (default: $AWS_PROFILE)')
     .option('--json', 'print JSON for scripts instead of text')
@@ -70,7 +82,11 @@ export function buildProgram(io: CliIo): Command {
       'after',
       [
         '',
-        'Exit codes: 0 success, 1 the command failed, 2 the command line is wrong.',
+        'With no endpoint given, commands run in a project where `sluice dev` runs use its emulators and',
+        'tables (it writes them to .sluice/dev.json); against endpoints on this machine no AWS credentials',
+        'are needed.',
+        '',
+        'Exit codes: 0 success, 1 the command failed (or status found a problem), 2 the command line is wrong.',
         '',
         'Examples:',
         '  sluice status --state-table sluice-state',

@@ -196,6 +196,5 @@ async function follow(
 }
 
 function optionalEventLog(context: CliContext): EventLog | undefined {
-  const table = context.options.eventLogTable ?? context.io.env.SLUICE_EVENT_LOG_TABLE;
-  return table ? context.eventLog() : undefined;
+  return context.optionalEventLogTable() ? context.eventLog() : undefined;
 }

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { describe } from '../../lib';
 import { attachBackfills } from '../../lib/backfill/local';
@@ -10,8 +9,11 @@ import {
   type ModuleExport,
   startLocalPipeline,
 } from '../../lib/local';
+import { LOCAL_REGION } from '../../lib/local/aws-clients';
+import { importModule, MissingPeerDependencyError } from '../../lib/local/import-module';
 import { wholeNumber } from '../arguments';
 import { type CliContext, runAction } from '../context';
+import { removeDevState, writeDevState } from '../dev-state';
 import { UsageError } from '../errors';
 import type { CliIo } from '../io';
 
@@ -90,12 +92,13 @@ export function registerDev(program: Command, io: CliIo): void {
       ].join('\n'),
     )
     .action((file: string, options: DevOptions, command: Command) =>
-      runAction(command, io, (context) => dev(context, file, options)),
+      // It starts (or is given) the endpoints: it never reads those of another `sluice dev`.
+      runAction(command, io, (context) => dev(context, file, options), { findDev: false }),
     );
 }
 
 async function dev(context: CliContext, file: string, options: DevOptions): Promise<void> {
-  const path = resolve(file);
+  const path = resolve(context.io.cwd ?? process.cwd(), file);
   const definition = await loadDefinition(path);
   const local = await startLocalPipeline(localOptions(context, path, definition));
   const emit = (event: string, fields: Record<string, unknown>, text: string) => {
@@ -111,12 +114,31 @@ async function dev(context: CliContext, file: string, options: DevOptions): Prom
       ),
     onError: (error) => context.io.stderr.write(`backfills: ${(error as Error).message}\n`),
   });
+  const region = context.aws.region ?? LOCAL_REGION;
+  const stateFile =
+    local.endpoints.dynamodb && local.endpoints.sqs
+      ? await writeDevState(context.io.cwd ?? process.cwd(), {
+          pid: process.pid,
+          startedAt: new Date().toISOString(),
+          endpoints: { dynamodb: local.endpoints.dynamodb, sqs: local.endpoints.sqs },
+          region,
+          eventLogTable: local.eventLog.tableName,
+          stateTable: local.store.tableName,
+          pipeline: definition.pipeline.name,
+          stream: definition.pipeline.stream,
+          queueUrl: local.queueUrl,
+          deadLetterQueueUrl: local.deadLetterQueueUrl,
+        })
+      : undefined;
   const started = {
     pipeline: definition.pipeline.name,
     stream: definition.pipeline.stream,
     queueUrl: local.queueUrl,
     deadLetterQueueUrl: local.deadLetterQueueUrl,
     endpoints: local.endpoints,
+    eventLogTable: local.eventLog.tableName,
+    stateTable: local.store.tableName,
+    stateFile: stateFile ?? null,
     emulatorPids: local.pids,
   };
   emit(
@@ -124,10 +146,14 @@ async function dev(context: CliContext, file: string, options: DevOptions): Prom
     started,
     [
       `Running pipeline '${started.pipeline}' on stream '${started.stream}'`,
+      `  DynamoDB   ${local.endpoints.dynamodb ?? 'AWS'} (tables ${started.eventLogTable}, ${started.stateTable})`,
+      `  SQS        ${local.endpoints.sqs ?? 'AWS'}`,
       `  queue      ${started.queueUrl}`,
       `  DLQ        ${started.deadLetterQueueUrl}`,
-      `  DynamoDB   ${local.endpoints.dynamodb ?? 'AWS'}`,
-      `  SQS        ${local.endpoints.sqs ?? 'AWS'}`,
+      ...(stateFile ? [`  state      ${stateFile} (the other sluice commands read it)`] : []),
+      '',
+      ...nextSteps(definition, stateFile !== undefined),
+      '',
       options.duration === undefined
         ? 'Ctrl-C to stop.'
         : `Stopping after ${options.duration}s; Ctrl-C to stop sooner.`,
@@ -137,6 +163,8 @@ async function dev(context: CliContext, file: string, options: DevOptions): Prom
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();
   process.once('SIGINT', onInterrupt);
+  context.io.signal?.addEventListener('abort', onInterrupt, { once: true });
+  if (context.io.signal?.aborted) stop.abort();
   const timer =
     options.duration === undefined ? undefined : setTimeout(() => stop.abort(), options.duration * 1000);
   let last = '';
@@ -154,12 +182,27 @@ async function dev(context: CliContext, file: string, options: DevOptions): Prom
     clearInterval(ticker);
     if (timer) clearTimeout(timer);
     process.off('SIGINT', onInterrupt);
+    context.io.signal?.removeEventListener('abort', onInterrupt);
     if (!context.json) context.io.stderr.write('Stopping...\n');
     await backfills.stop();
     await local.stop();
+    if (stateFile) await removeDevState(stateFile, process.pid);
   }
   const final = counters(local, backfills.stats().completed);
   emit('stopped', final, `Stopped. ${countersText(final)}`);
+}
+
+/** What to run next, in another terminal of the same project. */
+function nextSteps(definition: DevDefinition, found: boolean): string[] {
+  const { stream, name, eventTypes } = definition.pipeline;
+  const type = eventTypes?.[0] ?? 'example.created';
+  const where = found ? '' : ' --endpoint ...';
+  return [
+    'Next, in another terminal in this project:',
+    `  npx sluice publish ${stream} --type ${type} '{"hello":"world"}'${where}`,
+    `  npx sluice tail ${stream}${where}`,
+    `  npx sluice status ${name}${where}`,
+  ];
 }
 
 /** The counters worth watching, flat. */
@@ -208,8 +251,9 @@ async function loadDefinition(path: string): Promise<DevDefinition> {
   } else if (MODULE_EXTENSIONS.has(extension)) {
     let loaded: Record<string, unknown>;
     try {
-      loaded = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+      loaded = await importModule(path, `the definition ${path}`);
     } catch (error) {
+      if (error instanceof MissingPeerDependencyError) throw error;
       throw new Error(`cannot import the definition ${path}: ${(error as Error).message}`, { cause: error });
     }
     const { default: fallback, ...named } = loaded;

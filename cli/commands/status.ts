@@ -12,7 +12,7 @@ import {
 } from '../../lib';
 import { type CliContext, runAction } from '../context';
 import { deadLetterQueueUrlOf } from '../dead-letter-queue';
-import { humanDuration, renderTable } from '../format';
+import { DEFAULT_TABLE_WIDTH, humanDuration, renderTable } from '../format';
 import type { CliIo } from '../io';
 
 /** One pipeline as `sluice status --json` prints it; a value that could not be read is `null`. */
@@ -93,6 +93,7 @@ async function status(context: CliContext, names: readonly string[]): Promise<vo
 
   if (context.json) {
     context.printJson(rows);
+    failOnProblems(rows);
     return;
   }
   if (rows.length === 0) {
@@ -129,6 +130,7 @@ async function status(context: CliContext, names: readonly string[]): Promise<vo
         row.leaseOwner ?? '-',
         lastRunText(row.lastRun),
       ]),
+      context.io.stdout.columns ?? DEFAULT_TABLE_WIDTH,
     ),
   );
   for (const row of rows) {
@@ -138,6 +140,16 @@ async function status(context: CliContext, names: readonly string[]): Promise<vo
         `${row.pipeline} is halted since ${new Date(row.halted.at).toISOString()}: ${row.halted.reason}`,
       );
   }
+  failOnProblems(rows);
+}
+
+/** Ends `status` with exit code 1 when a row it printed is marked `(!)`: scripts and CI see it. */
+function failOnProblems(rows: readonly PipelineStatusRow[]): void {
+  const troubled = rows.filter((row) => row.problems.length > 0).map((row) => `'${row.pipeline}'`);
+  if (troubled.length > 0)
+    throw new Error(
+      `${troubled.length} pipeline(s) with a problem: ${troubled.join(', ')} (see the warnings, or problems in --json)`,
+    );
 }
 
 async function pipelineRow(

@@ -1,7 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, ValidationError } from '../errors';
 import { Fetcher } from '../fetcher/fetcher';
+import { awsClients } from '../local/aws-clients';
 import type { LocalPipeline } from '../local/runtime/local-pipeline';
 import { PIPELINE_STATUS } from '../state/types';
 import { emitCompletedBackfills } from './completion';
@@ -48,8 +49,6 @@ export interface AttachedBackfills {
 /** The name of the bus rule {@link attachBackfills} adds. */
 export const LOCAL_BACKFILL_RULE = 'sluice-backfill-requested';
 
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
 /**
  * Runs backfills beside a local pipeline, as the backfill function and the scheduled fetcher do on
  * AWS: a bus rule registers each "Backfill Requested" event, and every `intervalMs` a fetcher works
@@ -86,20 +85,10 @@ export function attachBackfills(
     throw new ValidationError(`invalid attachBackfills options: ${problems.join('; ')}`, options);
 
   const onError = options.onError ?? ((error: unknown) => console.error('backfills: a round failed', error));
-  const onEmulators = local.endpoints.dynamodb !== undefined || local.endpoints.sqs !== undefined;
-  const clientSettings = onEmulators ? { region: 'us-east-1', credentials: LOCAL_CREDENTIALS } : {};
-  const dynamodb =
-    options.dynamodb ??
-    new DynamoDBClient({
-      ...clientSettings,
-      ...(local.endpoints.dynamodb ? { endpoint: local.endpoints.dynamodb } : {}),
-    });
-  const sqs =
-    options.sqs ??
-    new SQSClient({
-      ...clientSettings,
-      ...(local.endpoints.sqs ? { endpoint: local.endpoints.sqs, useQueueUrlAsEndpoint: false } : {}),
-    });
+  // Clients open no connection until used: the ones not needed cost nothing.
+  const own = awsClients({ endpoints: local.endpoints });
+  const dynamodb = options.dynamodb ?? own.dynamodb;
+  const sqs = options.sqs ?? own.sqs;
   const counters: AttachedBackfillsStats = { rounds: 0, requested: 0, completed: 0, errors: 0 };
 
   local.bus.putRule({

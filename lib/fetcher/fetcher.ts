@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { parseBackfillPipelineName } from '../backfill/names';
 import { CorruptEventError, describe, ValidationError } from '../errors';
 import { DEFAULT_READ_MAX_BYTES } from '../event-log/constants';
@@ -8,6 +8,7 @@ import type { StoredEvent } from '../event-log/types';
 import { type EnvelopeEvent, parseEnvelope, storedEventOf } from '../messages/envelope';
 import { type PipelineDefinition, type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
 import { withRetry } from '../retry/with-retry';
+import { createSqsClient } from '../sqs/client';
 import { type SendFailureReason, SendMessagesError } from '../sqs/errors';
 import { sendMessageBatches } from '../sqs/send-message-batches';
 import { CheckpointConflictError, LeaseLostError } from '../state/errors';
@@ -202,7 +203,7 @@ export class Fetcher {
       throw new ValidationError(`invalid Fetcher options: ${problems.join('; ')}`, options);
     this.store = options.store;
     this.source = options.source;
-    this.sqs = options.sqs ?? new SQSClient({});
+    this.sqs = options.sqs ?? createSqsClient();
     this.owner = options.owner ?? `fetcher-${randomUUID()}`;
     this.leaseDurationMs = options.leaseDurationMs ?? 60_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;

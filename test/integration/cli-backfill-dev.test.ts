@@ -1,9 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli } from '../../cli/program';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog, eventIdToEpochMs, Fetcher, PipelineStore } from '../../lib';
 import {
   createQueueWithDeadLetterQueue,
@@ -12,6 +10,7 @@ import {
   sqsClient,
   uniqueName,
 } from '../support/aws';
+import { emulatorEnvironment, sluice as runSluice } from '../support/cli';
 import { steppingIdGenerator } from '../support/fixtures';
 import { drainQueue, receivedEventIds } from '../support/pipeline-fixture';
 import { waitFor } from '../support/wait-for';
@@ -46,30 +45,10 @@ afterAll(async () => {
   await Promise.all([events.drop(), state.drop()]);
 });
 
-/** The environment an operator's shell would have for the emulators: endpoints, keys and tables. */
-function environment(): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
-    AWS_ENDPOINT_URL_SQS: inject('sqsEndpoint'),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    SLUICE_EVENT_LOG_TABLE: events.name,
-    SLUICE_STATE_TABLE: state.name,
-  };
-}
-
-/** Runs `sluice` in-process; resolves to its exit code and what it wrote. */
-async function sluice(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    stdin: Readable.from([]),
-    env: environment(),
+function sluice(args: string[]) {
+  return runSluice(args, {
+    env: emulatorEnvironment({ eventLogTable: events.name, stateTable: state.name }),
   });
-  return { code, stdout, stderr };
 }
 
 const timeOf = (id: string | undefined) => new Date(eventIdToEpochMs(id as string)).toISOString();

@@ -2,9 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli } from '../../cli/program';
 import {
   addBatchCounters,
   EventIdGenerator,
@@ -24,6 +22,7 @@ import {
   sqsClient,
   uniqueName,
 } from '../support/aws';
+import { emulatorEnvironment, sluice as runSluice } from '../support/cli';
 import { drainQueue } from '../support/pipeline-fixture';
 
 const dynamodb = dynamodbClient();
@@ -46,30 +45,15 @@ afterAll(async () => {
   await Promise.all([events.drop(), state.drop()]);
 });
 
-/** The environment an operator's shell would have for the emulators: endpoints, keys and tables. */
 function environment(): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
-    AWS_ENDPOINT_URL_SQS: inject('sqsEndpoint'),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    SLUICE_EVENT_LOG_TABLE: events.name,
-    SLUICE_STATE_TABLE: state.name,
-  };
+  return emulatorEnvironment({ eventLogTable: events.name, stateTable: state.name });
 }
 
-/** Runs `sluice` in-process; resolves to its exit code and what it wrote. */
-async function sluice(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
+function sluice(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
+  return runSluice(args, {
     env: options.env ?? environment(),
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
   });
-  return { code, stdout, stderr };
 }
 
 async function storedEvents(stream: string) {
@@ -250,6 +234,7 @@ describe('sluice status', () => {
 
     const table = await sluice(['status', name]);
     expect(table.code).toBe(0);
+    expect(Math.max(...table.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100);
     expect(table.stdout).toContain('Lease owner');
     expect(table.stdout).toContain(name);
     expect(table.stdout).toContain(position);
@@ -277,6 +262,26 @@ describe('sluice status', () => {
     expect(table.stdout).toContain(`${name} (halted)`);
     expect(table.stdout).toContain('is halted since');
     expect(table.stdout).toContain('warehouse down');
+  });
+
+  it('exits 1 when it marks a pipeline (!), naming it', async () => {
+    // Prepare: SQS calls sent to DynamoDB Local, as a single --endpoint does against sluice dev.
+    const queue = await createQueueWithDeadLetterQueue(sqs);
+    const name = uniqueName('billing');
+    await store.putPipeline({ name, stream: 'orders', queueUrl: queue.queueUrl });
+    const { AWS_ENDPOINT_URL_SQS: _, ...env } = environment();
+
+    // Act
+    const { code, stdout, stderr } = await sluice(
+      ['status', name, '--sqs-endpoint', inject('dynamodbEndpoint')],
+      { env },
+    );
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stdout).toContain(`${name} (!)`);
+    expect(stderr).toContain(`warning: ${name}: queue ${queue.queueUrl}`);
+    expect(stderr).toContain(`error: 1 pipeline(s) with a problem: '${name}'`);
   });
 
   it('fails when a pipeline asked for is not registered', async () => {

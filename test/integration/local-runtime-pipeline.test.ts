@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { createWorker, type FailedEvent } from '../../lib';
+import { createWorker, type FailedEvent, NonRetryableError } from '../../lib';
 import { type LocalPipeline, startLocalPipeline } from '../../lib/local';
 import { uniqueName } from '../support/aws';
 
@@ -87,6 +87,58 @@ describe('startLocalPipeline', () => {
       await local.stop();
     }
   }, 90_000);
+
+  it('lets a failedHandler commit events with context.commit, as the README recommends', async () => {
+    // Prepare
+    const stream = uniqueName('orders');
+    const local = await startLocalPipeline({
+      endpoints: { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') },
+      eventLogTable: uniqueName('events'),
+      stateTable: uniqueName('state'),
+      pipeline: { name: uniqueName('refunds'), stream, start: 'earliest' },
+      workerFactory: (resources) =>
+        createWorker<Order>(
+          {
+            pipeline: resources.pipeline,
+            stateTable: resources.stateTable,
+            queueUrl: resources.queueUrl,
+            deadLetterQueueUrl: resources.deadLetterQueueUrl,
+            sqs: resources.sqs,
+            dynamodb: resources.dynamodb,
+            handle: async (event) => {
+              throw new NonRetryableError(`order ${event.data.n} cannot be charged`);
+            },
+          },
+          {},
+        ),
+      failedHandler: (failures, context) => {
+        for (const failure of failures)
+          context.commit(failure.event.id, {
+            stream: `${stream}-failed`,
+            type: 'order.charge-failed',
+            data: { orderId: failure.event.id, reason: failure.lastError.message },
+          });
+      },
+      fetcherIntervalMs: 300,
+      fetcherTimeoutSeconds: 3,
+      fetcherPollIntervalMs: 100,
+    });
+
+    try {
+      // Act
+      const [id] = await local.eventLog.commit([{ stream, type: 'order', data: { n: 7 } }]);
+      await local.waitForIdle({ timeoutMs: 30_000 });
+
+      // Assess
+      const committed = await local.eventLog.range(`${stream}-failed`, { limit: 10 });
+      expect(committed.events.map((event) => event.data)).toEqual([
+        { orderId: id, reason: 'order 7 cannot be charged' },
+      ]);
+      expect(local.stats().failed.failedItems).toBe(0);
+    } finally {
+      await local.stop();
+    }
+  }, 60_000);
 
   it('starts its own emulators and leaves no process behind on stop()', async () => {
     // Prepare

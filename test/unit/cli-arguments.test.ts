@@ -130,13 +130,14 @@ describe('sluice command line', () => {
     {
       name: 'fails when no state table is given',
       args: ['status'],
-      message: 'error: no state table given: pass --state-table <name> or set SLUICE_STATE_TABLE\n',
+      message:
+        'error: no state table given: pass --state-table <name>, set SLUICE_STATE_TABLE, or run `sluice dev` in this project\n',
     },
     {
       name: 'fails when no event log table is given',
       args: ['tail', 'orders'],
       message:
-        'error: no event log table given: pass --event-log-table <name> or set SLUICE_EVENT_LOG_TABLE\n',
+        'error: no event log table given: pass --event-log-table <name>, set SLUICE_EVENT_LOG_TABLE, or run `sluice dev` in this project\n',
     },
     {
       name: 'fails when --json seeks without --yes',

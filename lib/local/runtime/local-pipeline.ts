@@ -1,13 +1,11 @@
-import { resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateTableCommand,
   DescribeTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describe, SluiceError, ValidationError } from '../../errors';
 import { EventLog } from '../../event-log/event-log';
 import { eventLogTableDefinition } from '../../event-log/table';
@@ -20,7 +18,9 @@ import type { FetcherRunSummary } from '../../fetcher/types';
 import type { PipelineDefinition } from '../../pipeline/definition';
 import { PipelineStore } from '../../state/pipeline-store';
 import { isDeliveredAt } from '../../time/position';
+import { awsClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
 import { startEmulators } from '../emulators';
+import { importModule, MissingPeerDependencyError } from '../import-module';
 import { LocalEventBus } from './event-bus';
 import type { LambdaHandler } from './lambda-context';
 import { pause } from './pause';
@@ -151,10 +151,6 @@ export interface LocalPipeline {
   stop(): Promise<void>;
 }
 
-const DUMMY_CREDENTIALS: NonNullable<LocalPipelineOptions['credentials']> = {
-  accessKeyId: 'local',
-  secretAccessKey: 'local',
-};
 const FAR_FUTURE_MS = 10 * 365 * 86_400_000;
 
 /**
@@ -208,15 +204,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       endpoints = { dynamodb: options.endpoints.dynamodb, sqs: options.endpoints.sqs };
     }
     const onAws = options.endpoints === 'aws';
-    const region = options.region ?? (onAws ? undefined : 'us-east-1');
-    const credentials = options.credentials ?? (onAws ? undefined : DUMMY_CREDENTIALS);
-    const dynamodb = new DynamoDBClient({
-      ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}),
-      ...(region ? { region } : {}),
-      ...(credentials ? { credentials } : {}),
-    });
-    const sqs = new SQSClient({
-      ...(endpoints.sqs ? { endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false } : {}),
+    const region = options.region ?? (onAws ? undefined : LOCAL_REGION);
+    const credentials: LocalPipelineOptions['credentials'] =
+      options.credentials ?? (onAws ? undefined : LOCAL_CREDENTIALS);
+    const { dynamodb, sqs } = awsClients({
+      endpoints,
       ...(region ? { region } : {}),
       ...(credentials ? { credentials } : {}),
     });
@@ -271,6 +263,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         SLUICE_EVENT_LOG_TABLE: eventLogTable,
         SLUICE_DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
         SLUICE_QUEUE_URL: queues.queueUrl,
+        SLUICE_MAX_REDELIVERY_COUNT: String(maxRedeliveryCount),
         ...(endpoints.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb } : {}),
         ...(endpoints.sqs ? { AWS_ENDPOINT_URL_SQS: endpoints.sqs } : {}),
         ...(region ? { AWS_REGION: region } : {}),
@@ -294,6 +287,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       : (createFailedEventFunction({
           pipeline: options.pipeline.name,
           store: failures,
+          // `context.commit` commits the failed handler's events to the pipeline's event log.
+          eventLog,
           logger: new Logger({ serviceName: 'sluice-failed', logLevel: 'WARN' }),
           failedHandler:
             options.failedHandler ??
@@ -557,12 +552,12 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
 }
 
 async function importHandler<TEvent>(module: ModuleExport, option: string): Promise<LambdaHandler<TEvent>> {
-  const url = module.path.startsWith('file:') ? module.path : pathToFileURL(resolvePath(module.path)).href;
   const exportName = module.exportName ?? 'handler';
   let loaded: Record<string, unknown>;
   try {
-    loaded = (await import(url)) as Record<string, unknown>;
+    loaded = await importModule(module.path, `${option} ${module.path}`);
   } catch (error) {
+    if (error instanceof MissingPeerDependencyError) throw error;
     throw new SluiceError(`${option}: could not import ${module.path}: ${(error as Error).message}`, {
       cause: error,
     });

@@ -1,5 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { SluiceError, ValidationError } from '../../errors';
 import type { EventLog } from '../../event-log/event-log';
 import { queueDepth } from '../../fetcher/queue-depth';
@@ -7,6 +5,7 @@ import { createStageWorker } from '../../stages/stage-worker';
 import type { ResolvedStages } from '../../stages/types';
 import { PipelineStore } from '../../state/pipeline-store';
 import { isDeliveredAt } from '../../time/position';
+import { awsClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
 import { startEmulators } from '../emulators';
 import type { LambdaHandler } from './lambda-context';
 import {
@@ -67,9 +66,6 @@ export interface LocalStages {
   stop(): Promise<void>;
 }
 
-const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-const REGION = 'us-east-1';
-
 /**
  * Runs a multi-stage pipeline on one machine: each stage as a local pipeline (fetcher on a schedule,
  * worker on an SQS event source, failed handler on its DLQ) with the stage's own settings, all on one
@@ -105,17 +101,7 @@ export async function startLocalStages(options: LocalStagesOptions): Promise<Loc
       pids.push(...emulators.pids);
       endpoints = emulators.endpoints;
     }
-    const dynamodb = new DynamoDBClient({
-      endpoint: endpoints.dynamodb,
-      region: REGION,
-      credentials: CREDENTIALS,
-    });
-    const sqs = new SQSClient({
-      endpoint: endpoints.sqs,
-      useQueueUrlAsEndpoint: false,
-      region: REGION,
-      credentials: CREDENTIALS,
-    });
+    const { dynamodb, sqs } = awsClients({ endpoints });
     cleanups.push(() => {
       dynamodb.destroy();
       sqs.destroy();
@@ -128,8 +114,8 @@ export async function startLocalStages(options: LocalStagesOptions): Promise<Loc
     for (const stage of options.stages.stages) {
       const local = await startLocalPipeline({
         endpoints,
-        region: REGION,
-        credentials: CREDENTIALS,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
         eventLogTable,
         stateTable,
         pipeline: {
