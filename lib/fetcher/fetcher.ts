@@ -134,6 +134,8 @@ interface ActivePipeline {
   leftBehind?: SendPlan;
   /** The queue's dead-letter queue, once an event needed it. */
   deadLetterQueueUrl?: string;
+  /** Events after `from` up to `to` had passed the stream's retention when this run read them. */
+  expired?: PositionRange;
 }
 
 /** The messages of one send plan, and how far SQS has accepted them. */
@@ -147,8 +149,6 @@ interface PendingSend {
   readonly end: Position;
   /** Whether the read that planned them reached the settled horizon (or `until`). */
   readonly caughtUp: boolean;
-  /** Events after `from` up to `to` had passed the stream's retention when this run read them. */
-  expired?: PositionRange;
 }
 
 /** A hook threw: the fetcher stopped as if its process died. */

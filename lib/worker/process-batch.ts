@@ -13,8 +13,8 @@ import { type ErrorSummary, summarizeError, truncateUtf8 } from '../failed/trunc
 import {
   type Envelope,
   type EnvelopeEvent,
-  type EventFailure,
   type EnvelopeHead,
+  type EventFailure,
   envelopeBodyWithHead,
   parseEnvelope,
   serializeEnvelopeEvent,
@@ -597,14 +597,17 @@ async function deadLetter<TData>(
     { ...message.envelope, pipeline: deps.pipeline },
     message.envelope.stream,
     dead.map(({ event, failure }) =>
-      fitAlone({ ...message.envelope, pipeline: deps.pipeline }, {
-        id: event.id,
-        type: event.type,
-        data: event.data,
-        ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
-        attempts: event.attempt,
-        lastError: failure,
-      }),
+      fitAlone(
+        { ...message.envelope, pipeline: deps.pipeline },
+        {
+          id: event.id,
+          type: event.type,
+          data: event.data,
+          ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
+          attempts: event.attempt,
+          lastError: failure,
+        },
+      ),
     ),
   );
   try {
