@@ -184,7 +184,8 @@ async function follow(
       const value = Math.round(progress.fraction * 1000);
       if (bar && !bar.isActive) bar.start(1000, value, payload);
       else bar?.update(value, payload);
-      if (progress.status === 'completed')
+      // Completed, and its last run has recorded what it sent.
+      if (progress.status === 'completed' && progress.runsInProgress === 0)
         return { ...progress, ...(eventsTotal === undefined ? {} : { eventsTotal }) };
       await delay(intervalMs, undefined, { signal: stop.signal }).catch(() => undefined);
       if (stop.signal.aborted) return undefined;

@@ -71,6 +71,9 @@ export async function backfillProgress(
     fraction,
     ...(eventsTotal === undefined ? {} : { eventsTotal }),
     eventsSent,
+    // A run that died never ends: past a Lambda's longest life (15 minutes) it is not waited for.
+    runsInProgress: runs.filter((run) => run.endedAt === undefined && now - run.startedAt < 15 * 60_000)
+      .length,
     ...(startedAt === undefined ? {} : { startedAt }),
     ...(etaMs === undefined ? {} : { etaMs }),
   };

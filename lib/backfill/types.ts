@@ -43,6 +43,8 @@ export interface BackfillProgress {
   readonly eventsTotal?: number;
   /** Events its fetcher runs have sent so far, from the run records. */
   readonly eventsSent: number;
+  /** Fetcher runs of the backfill started in the last 15 minutes that have not ended: their events are not in `eventsSent` yet. */
+  readonly runsInProgress: number;
   /** When the first fetcher run on it started, in epoch milliseconds. */
   readonly startedAt?: number;
   /** Milliseconds left at the rate so far, when it can be told. */

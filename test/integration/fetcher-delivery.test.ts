@@ -291,7 +291,9 @@ describe('fetcher, live mode', () => {
     const source = fixture.eventLog({ settleWindowMs: 300, commitDeadlineMs: 200 });
     const producer = fixture.eventLog({ settleWindowMs: 300, commitDeadlineMs: 200 });
     const before = await producer.commit({ stream: fixture.stream, type: 'before-start', data: {} });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Ids are held to DynamoDB's clock, known to within its Date header's second: an event committed
+    // just before 'latest' may lie after it. Wait past that bound so that 'before' is plainly before.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     await fixture.store.putPipeline(
       fixture.pipeline({ name: 'live', stream: fixture.stream, start: 'latest' }),
     );

@@ -219,6 +219,10 @@ describe('runIngest against a paged HTTP API', () => {
     let transactions = 0;
     crashing.middlewareStack.add(
       (next, context) => async (args) => {
+        // A dead process makes no further calls: the 15th commit lands, and every call after it fails
+        // (a single failure would be taken for a lost response, retried and recognised as the same
+        // commit). Its lock stays taken until it expires, as a real crash leaves it.
+        if (transactions >= 15) throw new Error('process killed after the 15th commit');
         const output = await next(args);
         if (context.commandName === 'TransactWriteItemsCommand' && ++transactions === 15) {
           throw new Error('process killed after the 15th commit');
@@ -236,8 +240,10 @@ describe('runIngest against a paged HTTP API', () => {
       stream,
       stateTable: stateTable.name,
       client: crashing,
+      leaseDurationMs: 1_000,
     });
     await expect(crashed).rejects.toThrow(/process killed after the 15th commit/);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const resumed = await ingest(source, stream);
 
     // Assess: run 2 started at page 2; records 11-15 were found unchanged, 16-25 committed.

@@ -82,7 +82,7 @@ const cases: readonly { readonly input: string; readonly attempt: () => unknown;
     {
       input: 'data that is not JSON (a BigInt)',
       attempt: () => log.commit({ stream: 'orders', type: 'order', data: { n: 10n } }),
-      error: "data of a 'order' event is not JSON-serializable",
+      error: 'data.n is the bigint 10n, which JSON cannot hold',
     },
     {
       input: '101 events in one atomic commit',
