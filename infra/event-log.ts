@@ -1,10 +1,12 @@
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ATTRIBUTES, TABLE_NAME_PATTERN } from '../lib/event-log/constants';
+import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
 import { EVENT_LOG_TTL_ATTRIBUTE } from '../lib/event-log/table';
+import { streamKeyPatterns, streamTimingKeyPattern } from './key-scopes';
 
 /**
  * What the runtime calls to commit: `UpdateItem` adds the (stream, hour, shard) to the bucket index,
@@ -22,6 +24,17 @@ const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
  */
 const COMMIT_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt'];
 const READ_KEY_ACTIONS = ['kms:Decrypt'];
+
+/** Which streams a grant covers. */
+export interface EventLogGrantOptions {
+  /**
+   * The streams the grantee may commit to, or read: the grant's `dynamodb:LeadingKeys` condition
+   * covers their events, bucket index and timing, and no other stream's.
+   *
+   * @default every stream of the log (still only the log's own items: events, bucket index, timing)
+   */
+  readonly streams?: readonly string[];
+}
 
 const REMOVAL_POLICIES: readonly string[] = Object.values(RemovalPolicy);
 
@@ -119,42 +132,83 @@ export class EventLog extends Construct {
 
   /**
    * Lets the grantee commit events: `dynamodb:PutItem` (one event, or the `Put` actions of an atomic
-   * `TransactWriteItems`) and `dynamodb:UpdateItem` (the bucket index), on this table only. With a
-   * customer managed key, also `kms:Decrypt` and `kms:Encrypt` on that key.
+   * `TransactWriteItems`) and `dynamodb:UpdateItem` (the bucket index), on this table only, and only on
+   * the keys of `streams` (a `dynamodb:LeadingKeys` condition). With a customer managed key, also
+   * `kms:Decrypt` and `kms:Encrypt` on that key.
    *
    * No `dynamodb:ConditionCheckItem`: commits send no standalone `ConditionCheck` action, and the
-   * condition on each `Put` is authorised by `dynamodb:PutItem`. No read actions: committing reads
-   * nothing; a grantee that also reads needs {@link grantRead} as well.
+   * condition on each `Put` is authorised by `dynamodb:PutItem`. Committing reads only the stream's
+   * timing (`dynamodb:GetItem` on its one item, stored by the first writer or reader of the stream); a
+   * grantee that also reads events needs {@link grantRead} as well.
+   *
+   * @throws `Error` when a stream is not a stream name.
    *
    * @example
    * ```ts
-   * log.grantCommit(producerFunction);
+   * log.grantCommit(producerFunction, { streams: ['orders'] });
    * ```
    */
-  public grantCommit(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, COMMIT_ACTIONS, COMMIT_KEY_ACTIONS);
+  public grantCommit(grantee: iam.IGrantable, options: EventLogGrantOptions = {}): iam.Grant {
+    const streams = this.streamsOf('grantCommit', options);
+    return this.grant(grantee, COMMIT_KEY_ACTIONS, [
+      { actions: COMMIT_ACTIONS, keys: streams.flatMap(streamKeyPatterns) },
+      { actions: ['dynamodb:GetItem'], keys: streams.map(streamTimingKeyPattern) },
+    ]);
   }
 
   /**
    * Lets the grantee read events (`range`, `readAfter`, `get`, `count`, `listTimeBuckets`):
-   * `dynamodb:GetItem` and `dynamodb:Query`, on this table only. With a customer managed key, also
-   * `kms:Decrypt` on that key.
+   * `dynamodb:GetItem` and `dynamodb:Query` on the keys of `streams`, on this table only; and
+   * `dynamodb:PutItem` on each stream's timing item, which the first reader of a stream stores when no
+   * writer has yet. With a customer managed key, also `kms:Decrypt` (and `kms:Encrypt`, for that one
+   * item) on that key.
    *
    * No `dynamodb:DescribeTable`: the runtime never describes the table (the table name comes from
    * configuration, and a missing table shows up as `ResourceNotFoundException` on the first read).
    *
+   * @throws `Error` when a stream is not a stream name.
+   *
    * @example
    * ```ts
-   * log.grantRead(fetcherFunction);
+   * log.grantRead(fetcherFunction, { streams: ['orders'] });
    * ```
    */
-  public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.grant(grantee, READ_ACTIONS, READ_KEY_ACTIONS);
+  public grantRead(grantee: iam.IGrantable, options: EventLogGrantOptions = {}): iam.Grant {
+    const streams = this.streamsOf('grantRead', options);
+    return this.grant(grantee, COMMIT_KEY_ACTIONS, [
+      { actions: READ_ACTIONS, keys: streams.flatMap(streamKeyPatterns) },
+      { actions: ['dynamodb:PutItem'], keys: streams.map(streamTimingKeyPattern) },
+    ]);
   }
 
-  private grant(grantee: iam.IGrantable, tableActions: string[], keyActions: string[]): iam.Grant {
-    const grant = this.table.grant(grantee, ...tableActions);
-    return this.encryptionKey ? grant.combine(this.encryptionKey.grant(grantee, ...keyActions)) : grant;
+  /** The streams of a grant, checked; `[undefined]` stands for every stream. */
+  private streamsOf(method: string, options: EventLogGrantOptions): (string | undefined)[] {
+    if (options.streams === undefined) return [undefined];
+    const bad = options.streams.filter((stream) => typeof stream !== 'string' || !NAME_PATTERN.test(stream));
+    if (bad.length > 0 || options.streams.length === 0)
+      throw new Error(
+        `EventLog.${method} at ${this.node.path}: streams must be a non-empty list of stream names that ${NAME_RULE} (given ${JSON.stringify(options.streams)})`,
+      );
+    return [...new Set(options.streams)];
+  }
+
+  private grant(
+    grantee: iam.IGrantable,
+    keyActions: string[],
+    statements: readonly { readonly actions: readonly string[]; readonly keys: readonly string[] }[],
+  ): iam.Grant {
+    let grant: iam.Grant | undefined;
+    for (const { actions, keys } of statements) {
+      const next = iam.Grant.addToPrincipal({
+        grantee,
+        actions: [...actions],
+        resourceArns: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...keys] } },
+      });
+      grant = grant ? grant.combine(next) : next;
+    }
+    const tableGrant = grant as iam.Grant;
+    return this.encryptionKey ? tableGrant.combine(this.encryptionKey.grant(grantee, ...keyActions)) : tableGrant;
   }
 }
 

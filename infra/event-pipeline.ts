@@ -4,12 +4,13 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BACKFILL_EVENTS } from '../lib/backfill/constants';
+import { BACKFILL_EVENTS, BACKFILL_NAME_INFIX } from '../lib/backfill/constants';
 import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
 import { FETCHER_ENVIRONMENT } from '../lib/fetcher/from-environment';
 import { FETCHER_METRICS, METRICS_NAMESPACE, WORKER_METRICS } from '../lib/metrics/names';
@@ -85,6 +86,14 @@ export interface EventPipelineProps {
    * @default true
    */
   readonly commitsOutputs?: boolean;
+  /**
+   * The streams the worker and the failed-event handler may commit to: their roles may write those
+   * streams' events and nothing else of the log. Leave it out only for a worker that picks its output
+   * streams at run time.
+   *
+   * @default every stream of the log (when `commitsOutputs` is on)
+   */
+  readonly outputStreams?: readonly string[];
 
   /**
    * The file of the failed-event function: it exports a handler made with
@@ -125,8 +134,23 @@ export interface EventPipelineProps {
 
   /** The state table, to share one among pipelines. @default a new one */
   readonly stateTable?: PipelineStateTable;
-  /** The bus "Backfill Requested" events arrive on and "Backfill Completed" events go to. @default the account's default bus */
+  /**
+   * The bus "Backfill Requested" events arrive on and "Backfill Completed" events go to. Only principals
+   * allowed `events:PutEvents` on it can start a backfill (see {@link EventPipeline.grantStartBackfill}):
+   * do not pass the account's default bus, on which any principal may put any event.
+   *
+   * @default the stack's own Sluice bus ({@link sluiceEventBus}), shared by its pipelines
+   */
   readonly eventBus?: events.IEventBus;
+
+  /**
+   * A customer managed KMS key for the pipeline's queue and DLQ, and for its state table when it creates
+   * one (a `stateTable` you pass keeps its own key). Each function is granted exactly what it needs on
+   * the key.
+   *
+   * @default - SQS-managed encryption of the queues, a DynamoDB-owned key for the table
+   */
+  readonly encryptionKey?: kms.IKey;
 
   /** Where alarms notify. @default no notification; the alarms still show on the dashboard */
   readonly alarmTopic?: sns.ITopic;
@@ -184,21 +208,21 @@ export class EventPipeline extends Construct {
     super(scope, id);
     const settings = resolveProps(id, props, this.node.path);
     this.pipelineName = settings.pipelineName;
-    const eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    const eventBus = props.eventBus ?? sluiceEventBus(this);
     this.eventBus = eventBus;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       fifo: settings.fifo || undefined,
       visibilityTimeout: Duration.seconds(FAILED_HANDLER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
       retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(props.encryptionKey),
       enforceSSL: true,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       fifo: settings.fifo || undefined,
       visibilityTimeout: Duration.seconds(settings.workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
       retentionPeriod: props.retentionPeriod ?? Duration.days(4),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(props.encryptionKey),
       enforceSSL: true,
       deadLetterQueue: {
         queue: this.deadLetterQueue,
@@ -208,7 +232,9 @@ export class EventPipeline extends Construct {
         ),
       },
     });
-    this.stateTable = props.stateTable ?? new PipelineStateTable(this, 'State');
+    this.stateTable =
+      props.stateTable ??
+      new PipelineStateTable(this, 'State', props.encryptionKey ? { encryptionKey: props.encryptionKey } : {});
     const stateTableName = this.stateTable.table.tableName;
     const eventLogTableName = props.eventLog.table.tableName;
 
@@ -235,14 +261,16 @@ export class EventPipeline extends Construct {
       environment: fetcherEnvironment,
     });
     for (const { role } of [fetcher, backfill]) {
-      props.eventLog.grantRead(role);
-      this.stateTable.grantFor(role, 'fetcher');
+      props.eventLog.grantRead(role, { streams: [props.stream] });
+      this.stateTable.grantFor(role, 'fetcher', settings.pipelineName);
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
           resources: [this.queue.queueArn],
         }),
       );
+      // A sender to a queue under a customer managed key makes and reads its data keys.
+      props.encryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
       eventBus.grantPutEventsTo(role);
     }
 
@@ -263,8 +291,9 @@ export class EventPipeline extends Construct {
         ...(settings.commitsOutputs ? { SLUICE_EVENT_LOG_TABLE: eventLogTableName } : {}),
       },
     });
-    this.stateTable.grantFor(worker.role, 'worker');
-    if (settings.commitsOutputs) props.eventLog.grantCommit(worker.role);
+    this.stateTable.grantFor(worker.role, 'worker', settings.pipelineName);
+    const outputs = props.outputStreams ? { streams: props.outputStreams } : {};
+    if (settings.commitsOutputs) props.eventLog.grantCommit(worker.role, outputs);
     this.deadLetterQueue.grantSendMessages(worker.role);
     worker.function.addEventSource(
       new SqsEventSource(this.queue, {
@@ -286,8 +315,8 @@ export class EventPipeline extends Construct {
         ...(settings.commitsOutputs ? { SLUICE_EVENT_LOG_TABLE: eventLogTableName } : {}),
       },
     });
-    this.stateTable.grantFor(failed.role, 'failedHandler');
-    if (settings.commitsOutputs) props.eventLog.grantCommit(failed.role);
+    this.stateTable.grantFor(failed.role, 'failedHandler', settings.pipelineName);
+    if (settings.commitsOutputs) props.eventLog.grantCommit(failed.role, outputs);
     failed.function.addEventSource(
       new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
@@ -403,7 +432,10 @@ export class EventPipeline extends Construct {
   }
 
   /**
-   * Lets the grantee start backfills of this pipeline: `events:PutEvents` on its bus.
+   * Lets the grantee start backfills: `events:PutEvents` on the pipeline's bus, for "Backfill Requested"
+   * events of Sluice's source only (conditions on `events:source` and `events:detail-type`), so it
+   * cannot forge a "Backfill Completed". The right covers every pipeline on that bus: give a pipeline
+   * a bus of its own (`eventBus`) to grant it for that pipeline alone.
    *
    * @example
    * ```ts
@@ -411,8 +443,48 @@ export class EventPipeline extends Construct {
    * ```
    */
   public grantStartBackfill(grantee: iam.IGrantable): iam.Grant {
-    return this.eventBus.grantPutEventsTo(grantee);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.eventBus.eventBusArn],
+      conditions: {
+        StringEquals: {
+          'events:source': BACKFILL_EVENTS.source,
+          'events:detail-type': BACKFILL_EVENTS.requested,
+        },
+      },
+    });
   }
+}
+
+/** The id, in its stack, of the bus that {@link sluiceEventBus} makes. */
+const SLUICE_EVENT_BUS_ID = 'SluiceEvents';
+
+/**
+ * The stack's own EventBridge bus for Sluice's backfill events, made on first use and shared by the
+ * stack's pipelines. A bus of the app's own, rather than the account's default bus, because any
+ * principal with `events:PutEvents` on the default bus can put any event there, whatever its source.
+ *
+ * @example
+ * ```ts
+ * const bus = sluiceEventBus(this);
+ * new CfnOutput(this, 'BackfillBus', { value: bus.eventBusName });
+ * ```
+ */
+export function sluiceEventBus(scope: Construct): events.EventBus {
+  const stack = Stack.of(scope);
+  const found = stack.node.tryFindChild(SLUICE_EVENT_BUS_ID);
+  if (found instanceof events.EventBus) return found;
+  return new events.EventBus(stack, SLUICE_EVENT_BUS_ID, {
+    description: 'Sluice backfill requests and completions',
+  });
+}
+
+/** The queues' encryption: the customer managed key, if one was given, else SQS's own. */
+function queueEncryption(key: kms.IKey | undefined): Pick<sqs.QueueProps, 'encryption' | 'encryptionMasterKey'> {
+  return key
+    ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
+    : { encryption: sqs.QueueEncryption.SQS_MANAGED };
 }
 
 interface ResolvedProps {
@@ -439,6 +511,17 @@ function resolveProps(id: string, props: EventPipelineProps, path: string): Reso
     problems.push(
       `pipelineName must be ${NAME_RULE} ${given(pipelineName)}${props.pipelineName === undefined ? ': the construct id is used when pipelineName is left out' : ''}`,
     );
+  else if (pipelineName.includes(BACKFILL_NAME_INFIX))
+    problems.push(
+      `pipelineName cannot contain '${BACKFILL_NAME_INFIX}': the name of a backfill of another pipeline ${given(pipelineName)}`,
+    );
+  for (const stream of props.outputStreams ?? [])
+    if (typeof stream !== 'string' || !NAME_PATTERN.test(stream))
+      problems.push(`outputStreams must be stream names that ${NAME_RULE} ${given(stream)}`);
+  if (props.outputStreams !== undefined && props.outputStreams.length === 0)
+    problems.push(`outputStreams cannot be empty: set commitsOutputs to false instead ${given([])}`);
+  if (props.outputStreams !== undefined && props.commitsOutputs === false)
+    problems.push(`outputStreams has no use when commitsOutputs is false ${given(props.outputStreams)}`);
   if (typeof props.entry !== 'string' || props.entry === '')
     problems.push(`entry must name the worker's file ${given(props.entry)}`);
   const fifo = props.fifo ?? false;

@@ -91,6 +91,8 @@ export class EventStages extends Construct {
     props.stages.forEach((stage, index) => {
       const { name, outputStream, onStageError, ...settings } = stage;
       const last = index === props.stages.length - 1;
+      // The stream this stage's worker commits to: the next stage's, or the last stage's output.
+      const next = last ? outputStream : (outputStream ?? stageStreamName(props.name, name));
       const pipeline = new EventPipeline(this, `Stage${index}`, {
         ...settings,
         eventLog: props.eventLog,
@@ -99,6 +101,7 @@ export class EventStages extends Construct {
         start: index === 0 ? (props.source.start ?? 'latest') : 'earliest',
         ...(index === 0 && props.source.eventTypes ? { eventTypes: props.source.eventTypes } : {}),
         commitsOutputs: last ? (settings.commitsOutputs ?? outputStream !== undefined) : true,
+        ...(next === undefined ? {} : { outputStreams: [next] }),
         stateTable: this.stateTable,
         ...(props.eventBus ? { eventBus: props.eventBus } : {}),
         ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
@@ -106,8 +109,8 @@ export class EventStages extends Construct {
       stages[name] = pipeline;
       const failed = pipeline.monitoring.workerMetric(WORKER_METRICS.eventsFailed, `${name} failed`);
       if (onStageError === ON_STAGE_ERROR.abort) {
-        // Halting is an UpdateItem on the state table, which every worker may already call (for its
-        // pipeline's running totals): only the alarm is added.
+        // Halting is an UpdateItem of the halt's attributes on the pipeline's registry item.
+        this.stateTable.grantHalt(pipeline.workerFunction);
         const alarm = failed.createAlarm(this, `Stage${index}Aborted`, {
           alarmDescription: `Stage ${name} of Sluice stages ${props.name} failed an event and halted its pipeline ${pipeline.pipelineName}: its fetcher feeds it nothing until PipelineStore.resumePipeline.`,
           threshold: 1,

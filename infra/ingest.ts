@@ -156,7 +156,7 @@ export class IngestFunction extends Construct {
     // The schedule runs it again soon enough; Lambda's own retries would only race the next run.
     this.function.configureAsyncInvoke({ retryAttempts: 0 });
 
-    props.eventLog.grantCommit(this.function);
+    props.eventLog.grantCommit(this.function, { streams: [source.stream] });
     this.grantState(props.stateTable, this.function);
 
     this.rule = new events.Rule(this, 'Schedule', {

@@ -28,8 +28,8 @@ function customerKey(stack: Stack): kms.Key {
   return new kms.Key(stack, 'Key', { enableKeyRotation: true });
 }
 
-function lambdaRole(stack: Stack): iam.Role {
-  return new iam.Role(stack, 'Consumer', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+function lambdaRole(stack: Stack, id = 'Consumer'): iam.Role {
+  return new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
 }
 
 function tableProperties(template: Template): Record<string, unknown> {
@@ -205,89 +205,117 @@ describe('EventLog construct: the table', () => {
 });
 
 describe('EventLog construct: grants', () => {
-  it('grantCommit allows exactly PutItem and UpdateItem, on the table only', () => {
+  const leadingKeys = (keys: string[]) => ({
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys },
+  });
+
+  it('grantCommit allows PutItem and UpdateItem on the given streams’ keys only, and reading their timing', () => {
     // Prepare
     const { stack, log } = eventLogStack();
     const role = lambdaRole(stack);
 
     // Act
-    const grant = log.grantCommit(role);
+    const grant = log.grantCommit(role, { streams: ['orders', 'refunds'] });
 
     // Assess
     expect(grant.success).toBe(true);
     expect(policyStatements(Template.fromStack(stack))).toEqual([
       {
         Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Condition: leadingKeys(['e#orders#*', 'b#orders', 't#orders', 'e#refunds#*', 'b#refunds', 't#refunds']),
         Effect: 'Allow',
-        Resource: [tableArn(stack, log)],
+        Resource: tableArn(stack, log),
+      },
+      {
+        Action: 'dynamodb:GetItem',
+        Condition: leadingKeys(['t#orders', 't#refunds']),
+        Effect: 'Allow',
+        Resource: tableArn(stack, log),
       },
     ]);
   });
 
-  it('grantRead allows exactly GetItem and Query, on the table only', () => {
+  it('grantCommit without streams still covers only the log’s own items', () => {
     // Prepare
     const { stack, log } = eventLogStack();
-    const role = lambdaRole(stack);
-
-    // Act
-    const grant = log.grantRead(role);
-
-    // Assess
-    expect(grant.success).toBe(true);
-    expect(policyStatements(Template.fromStack(stack))).toEqual([
-      {
-        Action: ['dynamodb:GetItem', 'dynamodb:Query'],
-        Effect: 'Allow',
-        Resource: [tableArn(stack, log)],
-      },
-    ]);
-  });
-
-  it('grantCommit also allows kms:Decrypt and kms:Encrypt on a customer managed key', () => {
-    // Prepare
-    let key: kms.Key | undefined;
-    const { stack, log } = eventLogStack(undefined, (s) => {
-      key = customerKey(s);
-      return { encryptionKey: key };
-    });
     const role = lambdaRole(stack);
 
     // Act
     log.grantCommit(role);
 
     // Assess
-    expect(policyStatements(Template.fromStack(stack))).toEqual([
-      {
-        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        Effect: 'Allow',
-        Resource: [tableArn(stack, log)],
-      },
-      { Action: ['kms:Decrypt', 'kms:Encrypt'], Effect: 'Allow', Resource: keyArn(stack, key as kms.Key) },
-    ]);
+    const [write] = policyStatements(Template.fromStack(stack));
+    expect(write).toEqual({
+      Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Condition: leadingKeys(['e#*', 'b#*', 't#*']),
+      Effect: 'Allow',
+      Resource: tableArn(stack, log),
+    });
   });
 
-  it('grantRead also allows kms:Decrypt on a customer managed key', () => {
+  it('grantRead allows GetItem and Query on the stream’s keys, and storing its timing', () => {
     // Prepare
-    let key: kms.Key | undefined;
-    const { stack, log } = eventLogStack(undefined, (s) => {
-      key = customerKey(s);
-      return { encryptionKey: key };
-    });
+    const { stack, log } = eventLogStack();
     const role = lambdaRole(stack);
 
     // Act
-    log.grantRead(role);
+    const grant = log.grantRead(role, { streams: ['orders'] });
 
     // Assess
+    expect(grant.success).toBe(true);
     expect(policyStatements(Template.fromStack(stack))).toEqual([
       {
         Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Condition: leadingKeys(['e#orders#*', 'b#orders', 't#orders']),
         Effect: 'Allow',
-        Resource: [tableArn(stack, log)],
+        Resource: tableArn(stack, log),
       },
-      { Action: 'kms:Decrypt', Effect: 'Allow', Resource: keyArn(stack, key as kms.Key) },
+      {
+        Action: 'dynamodb:PutItem',
+        Condition: leadingKeys(['t#orders']),
+        Effect: 'Allow',
+        Resource: tableArn(stack, log),
+      },
     ]);
   });
+
+  it.each([
+    ['an empty list', []],
+    ['a name with #', ['orders#1']],
+    ['a wildcard', ['*']],
+  ])('refuses %s of streams, naming it', (_, streams) => {
+    // Prepare
+    const { stack, log } = eventLogStack();
+
+    // Act & Assess
+    expect(() => log.grantRead(lambdaRole(stack), { streams })).toThrow(
+      `EventLog.grantRead at Test/EventLog: streams must be a non-empty list of stream names`,
+    );
+    expect(() => log.grantCommit(lambdaRole(stack, 'Other'), { streams })).toThrow(JSON.stringify(streams));
+  });
+
+  it.each(['grantCommit', 'grantRead'] as const)(
+    '%s also allows kms:Decrypt and kms:Encrypt on a customer managed key',
+    (method) => {
+      // Prepare
+      let key: kms.Key | undefined;
+      const { stack, log } = eventLogStack(undefined, (s) => {
+        key = customerKey(s);
+        return { encryptionKey: key };
+      });
+      const role = lambdaRole(stack);
+
+      // Act
+      log[method](role);
+
+      // Assess
+      expect(policyStatements(Template.fromStack(stack))).toContainEqual({
+        Action: ['kms:Decrypt', 'kms:Encrypt'],
+        Effect: 'Allow',
+        Resource: keyArn(stack, key as kms.Key),
+      });
+    },
+  );
 
   it('grants no wildcard action and no action beyond the two grants', () => {
     // Prepare

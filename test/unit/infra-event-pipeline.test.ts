@@ -247,7 +247,7 @@ describe('EventPipeline', () => {
       SLUICE_PIPELINES: 'Billing',
       SLUICE_EVENT_LOG_TABLE: { Ref: logicalId(stack, eventLog.table) },
       SLUICE_STATE_TABLE: { Ref: logicalId(stack, pipeline.stateTable.table) },
-      SLUICE_EVENT_BUS_NAME: 'default',
+      SLUICE_EVENT_BUS_NAME: { Ref: logicalId(stack, pipeline.eventBus) },
     });
     expect(environmentOf(t, 'BillingWorker')).toMatchObject({
       SLUICE_PIPELINE: 'Billing',
@@ -268,6 +268,7 @@ describe('EventPipeline', () => {
       state: logicalId(stack, pipeline.stateTable.table),
       queue: logicalId(stack, pipeline.queue),
       deadLetterQueue: logicalId(stack, pipeline.deadLetterQueue),
+      eventBus: logicalId(stack, pipeline.eventBus),
     };
     const roleOf = (name: string) =>
       [...statementsByRole(t).entries()].find(([role]) => role.startsWith(`Billing${name}Role`))?.[1] ?? [];
@@ -289,8 +290,9 @@ describe('EventPipeline', () => {
     const failed = access('Failed');
 
     // Assess
-    expect(Object.keys(fetcher).sort()).toEqual(['eventLog', 'logs', 'queue', 'state']);
-    expect(fetcher.eventLog).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(Object.keys(fetcher).sort()).toEqual(['eventBus', 'eventLog', 'logs', 'queue', 'state']);
+    // PutItem: a reader stores the stream's timing when it is the first to use the stream.
+    expect(fetcher.eventLog).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(fetcher.queue).toEqual(['sqs:GetQueueAttributes', 'sqs:SendMessage']);
     expect(Object.keys(worker).sort()).toEqual(['deadLetterQueue', 'logs', 'queue', 'state']);
     expect(worker.state).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);

@@ -126,10 +126,8 @@ describe('IngestFunction construct', () => {
     }));
     expect(byResource).toEqual(
       expect.arrayContaining([
-        {
-          actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-          resource: [arnOf(stack, log.table)],
-        },
+        { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resource: arnOf(stack, log.table) },
+        { actions: ['dynamodb:GetItem'], resource: arnOf(stack, log.table) },
         {
           actions: [
             'dynamodb:BatchGetItem',
@@ -142,13 +140,18 @@ describe('IngestFunction construct', () => {
         },
       ]),
     );
+    expect(granted.find((statement) => statement.Condition)).toMatchObject({
+      Condition: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['e#customers#*', 'b#customers', 't#customers'] },
+      },
+    });
     expect(byResource).toContainEqual({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resource: {
         'Fn::GetAtt': [stack.getLogicalId(ingest.logGroup.node.defaultChild as CfnElement), 'Arn'],
       },
     });
-    expect(granted).toHaveLength(3);
+    expect(granted).toHaveLength(4);
     expect(
       Template.fromStack(stack).findResources('AWS::IAM::Role', {
         Properties: { ManagedPolicyArns: Match.anyValue() },
