@@ -18,12 +18,12 @@ const COMMIT_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
 /**
  * With a customer managed key, DynamoDB uses the key on the caller's behalf: it decrypts the table key
- * to serve reads and writes (`kms:Decrypt`); writers also get `kms:Encrypt`. The wildcards of CDK's own
+ * to serve reads and writes (`kms:Decrypt`); writers, and readers (which may store a stream's timing
+ * item), also get `kms:Encrypt`. The wildcards of CDK's own
  * write grant (`kms:ReEncrypt*`, `kms:GenerateDataKey*`) are left out: DynamoDB generates and re-wraps
  * the table key when the table is created or its key changes, as the identity that deploys it.
  */
-const COMMIT_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt'];
-const READ_KEY_ACTIONS = ['kms:Decrypt'];
+const KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt'];
 
 /** Which streams a grant covers. */
 export interface EventLogGrantOptions {
@@ -150,7 +150,7 @@ export class EventLog extends Construct {
    */
   public grantCommit(grantee: iam.IGrantable, options: EventLogGrantOptions = {}): iam.Grant {
     const streams = this.streamsOf('grantCommit', options);
-    return this.grant(grantee, COMMIT_KEY_ACTIONS, [
+    return this.grant(grantee, KEY_ACTIONS, [
       { actions: COMMIT_ACTIONS, keys: streams.flatMap(streamKeyPatterns) },
       { actions: ['dynamodb:GetItem'], keys: streams.map(streamTimingKeyPattern) },
     ]);
@@ -175,7 +175,7 @@ export class EventLog extends Construct {
    */
   public grantRead(grantee: iam.IGrantable, options: EventLogGrantOptions = {}): iam.Grant {
     const streams = this.streamsOf('grantRead', options);
-    return this.grant(grantee, COMMIT_KEY_ACTIONS, [
+    return this.grant(grantee, KEY_ACTIONS, [
       { actions: READ_ACTIONS, keys: streams.flatMap(streamKeyPatterns) },
       { actions: ['dynamodb:PutItem'], keys: streams.map(streamTimingKeyPattern) },
     ]);
@@ -208,7 +208,9 @@ export class EventLog extends Construct {
       grant = grant ? grant.combine(next) : next;
     }
     const tableGrant = grant as iam.Grant;
-    return this.encryptionKey ? tableGrant.combine(this.encryptionKey.grant(grantee, ...keyActions)) : tableGrant;
+    return this.encryptionKey
+      ? tableGrant.combine(this.encryptionKey.grant(grantee, ...keyActions))
+      : tableGrant;
   }
 }
 

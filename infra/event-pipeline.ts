@@ -234,7 +234,11 @@ export class EventPipeline extends Construct {
     });
     this.stateTable =
       props.stateTable ??
-      new PipelineStateTable(this, 'State', props.encryptionKey ? { encryptionKey: props.encryptionKey } : {});
+      new PipelineStateTable(
+        this,
+        'State',
+        props.encryptionKey ? { encryptionKey: props.encryptionKey } : {},
+      );
     const stateTableName = this.stateTable.table.tableName;
     const eventLogTableName = props.eventLog.table.tableName;
 
@@ -294,7 +298,10 @@ export class EventPipeline extends Construct {
     this.stateTable.grantFor(worker.role, 'worker', settings.pipelineName);
     const outputs = props.outputStreams ? { streams: props.outputStreams } : {};
     if (settings.commitsOutputs) props.eventLog.grantCommit(worker.role, outputs);
-    this.deadLetterQueue.grantSendMessages(worker.role);
+    worker.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+    );
+    props.encryptionKey?.grant(worker.role, 'kms:GenerateDataKey', 'kms:Decrypt');
     worker.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: settings.batchSize,
@@ -481,7 +488,9 @@ export function sluiceEventBus(scope: Construct): events.EventBus {
 }
 
 /** The queues' encryption: the customer managed key, if one was given, else SQS's own. */
-function queueEncryption(key: kms.IKey | undefined): Pick<sqs.QueueProps, 'encryption' | 'encryptionMasterKey'> {
+function queueEncryption(
+  key: kms.IKey | undefined,
+): Pick<sqs.QueueProps, 'encryption' | 'encryptionMasterKey'> {
   return key
     ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
     : { encryption: sqs.QueueEncryption.SQS_MANAGED };

@@ -45,7 +45,12 @@ export function stateKeyPatterns(pipeline: string, role: PipelineFunctionRole): 
     case 'worker':
       return [`marker#${pipeline}#*`, `counters#${pipeline}`];
     case 'failedHandler':
-      return [`failed#${pipeline}`, `failures#${pipeline}#*`, `malformed#${pipeline}#*`, `marker#${pipeline}#*`];
+      return [
+        `failed#${pipeline}`,
+        `failures#${pipeline}#*`,
+        `malformed#${pipeline}#*`,
+        `marker#${pipeline}#*`,
+      ];
   }
 }
 

@@ -222,7 +222,14 @@ describe('EventLog construct: grants', () => {
     expect(policyStatements(Template.fromStack(stack))).toEqual([
       {
         Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        Condition: leadingKeys(['e#orders#*', 'b#orders', 't#orders', 'e#refunds#*', 'b#refunds', 't#refunds']),
+        Condition: leadingKeys([
+          'e#orders#*',
+          'b#orders',
+          't#orders',
+          'e#refunds#*',
+          'b#refunds',
+          't#refunds',
+        ]),
         Effect: 'Allow',
         Resource: tableArn(stack, log),
       },

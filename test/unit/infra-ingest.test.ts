@@ -46,6 +46,7 @@ interface Statement {
   readonly Action: string | string[];
   readonly Effect: string;
   readonly Resource: unknown;
+  readonly Condition?: unknown;
 }
 
 function statements(template: Template): Statement[] {
@@ -142,7 +143,9 @@ describe('IngestFunction construct', () => {
     );
     expect(granted.find((statement) => statement.Condition)).toMatchObject({
       Condition: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['e#customers#*', 'b#customers', 't#customers'] },
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': ['e#customers#*', 'b#customers', 't#customers'],
+        },
       },
     });
     expect(byResource).toContainEqual({
