@@ -33,12 +33,14 @@ export function exampleApp(props: AppProps = {}): { app: App; stack: Stack; pipe
     stream: 'orders',
     eventTypes: ['order.placed'],
     entry: EXAMPLE_WORKER_ENTRY,
+    outputStreams: ['invoices'],
     maxConcurrency: 10,
   });
   new CfnOutput(stack, 'EventLogTable', { value: eventLog.table.tableName });
   new CfnOutput(stack, 'StateTable', { value: pipeline.stateTable.table.tableName });
   new CfnOutput(stack, 'QueueUrl', { value: pipeline.queue.queueUrl });
   new CfnOutput(stack, 'DeadLetterQueueUrl', { value: pipeline.deadLetterQueue.queueUrl });
+  new CfnOutput(stack, 'EventBusName', { value: pipeline.eventBus.eventBusName });
   new CfnOutput(stack, 'Dashboard', { value: pipeline.dashboard.dashboardName });
 
   // Unsafe queue and event-source settings anywhere in the app fail the synth.
