@@ -5,29 +5,15 @@ import { describe, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
+import { FAILED_EVENT_ENVIRONMENT } from '../settings/variables';
 import { CLAIM_DURATION_RANGE } from './constants';
 import { handleDeadLetters } from './dlq-consumer';
 import { FailureStore } from './failure-store';
 import type { SqsRecordLike } from './records';
 import type { FailedHandler } from './types';
 
-/**
- * The environment variables {@link createFailedEventFunction} reads when its options leave them out.
- * The CDK construct that deploys the function sets them.
- *
- * @example
- * ```ts
- * failedFunction.addEnvironment(FAILED_EVENT_ENVIRONMENT.pipeline, 'billing');
- * ```
- */
-export const FAILED_EVENT_ENVIRONMENT = {
-  /** The pipeline whose dead-letter queue the function consumes, unless `pipeline` is given. */
-  pipeline: 'SLUICE_PIPELINE',
-  /** The state table, for claims and failure records, unless `store` is given. */
-  stateTable: 'SLUICE_STATE_TABLE',
-  /** The event log `context.commit` commits to, unless `eventLog` is given. @default none */
-  eventLogTable: 'SLUICE_EVENT_LOG_TABLE',
-} as const;
+/** The variables {@link createFailedEventFunction} reads: see the settings module. */
+export { FAILED_EVENT_ENVIRONMENT };
 
 /** A Lambda SQS event, as far as the function reads it. */
 export interface SqsEventLike {

@@ -4,45 +4,13 @@ import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import { RETRY_PRESETS, type RetryPresetName } from '../retry/presets';
+import { INGEST_ENVIRONMENT } from '../settings/variables';
 import { RESOURCE_NAME_PATTERN, RESOURCE_NAME_RULE, SYNC_LEASE_RANGE } from '../sync/constants';
 import { httpJsonSource } from './http-json-source';
 import { type IngestResult, runIngest } from './run-ingest';
 
-/**
- * The environment variables the ingest Lambda reads, by what they set. The `IngestFunction` CDK
- * construct sets them; the AWS SDK's own variables (`AWS_REGION`, endpoints, credentials) apply too.
- *
- * @example
- * ```ts
- * ingestFunction.addEnvironment(INGEST_ENVIRONMENT.url, 'https://crm.example.com/customers?limit=100');
- * ```
- */
-export const INGEST_ENVIRONMENT = {
-  /** Required: the event log's DynamoDB table. */
-  eventLogTable: 'SLUICE_EVENT_LOG_TABLE',
-  /** Required: the state table (the source's lock, cursor, runs and content hashes). */
-  stateTable: 'SLUICE_STATE_TABLE',
-  /** Required: the source's name, which keys its lock, cursor and hashes. */
-  source: 'SLUICE_INGEST_SOURCE',
-  /** Required: the first page's URL (http or https). */
-  url: 'SLUICE_INGEST_URL',
-  /** Required: the stream records are committed to. */
-  stream: 'SLUICE_INGEST_STREAM',
-  /** Required: the event type records are committed as. */
-  eventType: 'SLUICE_INGEST_EVENT_TYPE',
-  /** @default 'cursor' */
-  cursorParam: 'SLUICE_INGEST_CURSOR_PARAM',
-  /** @default 'items' */
-  itemsField: 'SLUICE_INGEST_ITEMS_FIELD',
-  /** @default 'nextCursor' */
-  nextCursorField: 'SLUICE_INGEST_NEXT_CURSOR_FIELD',
-  /** @default 'id' */
-  keyField: 'SLUICE_INGEST_KEY_FIELD',
-  /** A `RETRY_PRESETS` name. @default 'standard' */
-  retryPreset: 'SLUICE_INGEST_RETRY_PRESET',
-  /** How long the source's lock lasts between cursor saves, in milliseconds. @default 300000 */
-  leaseDurationMs: 'SLUICE_INGEST_LEASE_DURATION_MS',
-} as const;
+/** The variables the ingest Lambda reads: see the settings module. */
+export { INGEST_ENVIRONMENT };
 
 /** The ingest's settings as read from the environment. */
 export interface IngestEnvironment {
