@@ -4,6 +4,7 @@ export {
   matching,
   milliseconds,
   readVariable,
+  satisfying,
   tableName,
   type VariableRule,
   wholeNumber,

@@ -62,6 +62,18 @@ export function matching(pattern: RegExp, rule: string): VariableRule<string> {
 }
 
 /**
+ * Text `valid` accepts, described by `rule`: for rules a pattern does not say.
+ *
+ * @example
+ * ```ts
+ * const url = satisfying((text) => URL.canParse(text), 'a URL');
+ * ```
+ */
+export function satisfying(valid: (text: string) => boolean, rule: string): VariableRule<string> {
+  return { rule, schema: z.string().check(z.refine(valid)) };
+}
+
+/**
  * A DynamoDB table name: 3 to 255 letters, digits, `_`, `-` or `.`.
  *
  * @example
