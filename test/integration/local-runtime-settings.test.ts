@@ -1,46 +1,12 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, inject, it } from 'vitest';
-import { EventLog, EventPipeline } from '../../infra';
-import { EXAMPLE_WORKER_ENTRY } from '../../infra/example-app';
 import { startLocalPipeline } from '../../lib/local';
 import { maxReceiveCountFor, visibilityTimeoutSecondsFor } from '../../lib/settings';
 import { createWorker } from '../../lib/worker/create-worker';
 import { sqsClient, uniqueName } from '../support/aws';
+import { deployedQueue } from '../support/deployed-pipeline';
 
 process.env.CDK_VALIDATION = 'false';
-
-interface Settings {
-  readonly maxRedeliveryCount: number;
-  readonly fifo: boolean;
-  readonly batchSize: number;
-  readonly workerTimeoutSeconds: number;
-}
-
-/** The main queue's redrive and visibility in the template an EventPipeline with these settings deploys. */
-function deployedQueue(settings: Settings): { maxReceiveCount: number; visibilityTimeout: number } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'Test');
-  const pipeline = new EventPipeline(stack, 'Billing', {
-    eventLog: new EventLog(stack, 'EventLog'),
-    stream: 'orders',
-    entry: EXAMPLE_WORKER_ENTRY,
-    maxRedeliveryCount: settings.maxRedeliveryCount,
-    fifo: settings.fifo,
-    batchSize: settings.batchSize,
-    workerTimeout: Duration.seconds(settings.workerTimeoutSeconds),
-  });
-  const resources = Template.fromStack(stack).toJSON().Resources as Record<
-    string,
-    { Properties: { VisibilityTimeout: number; RedrivePolicy: { maxReceiveCount: number } } }
-  >;
-  const queue = resources[stack.getLogicalId(pipeline.queue.node.defaultChild as never)];
-  return {
-    maxReceiveCount: queue?.Properties.RedrivePolicy.maxReceiveCount ?? Number.NaN,
-    visibilityTimeout: queue?.Properties.VisibilityTimeout ?? Number.NaN,
-  };
-}
 
 describe('the local runtime and the deployed pipeline', () => {
   it.each([

@@ -1,8 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { EventLog, EventPipeline } from '../../infra';
-import { EXAMPLE_WORKER_ENTRY } from '../../infra/example-app';
 import { createFailedEventFunction } from '../../lib/failed/failed-event-function';
 import { readFetcherEnvironment } from '../../lib/fetcher/from-environment';
 import {
@@ -16,16 +12,12 @@ import {
   wholeNumber,
 } from '../../lib/settings';
 import { createWorker } from '../../lib/worker/create-worker';
+import { type QueueSettings, synthesizedPipeline, type TemplateResource } from '../support/deployed-pipeline';
 
 process.env.CDK_VALIDATION = 'false';
 
-interface Resource {
-  readonly Type: string;
-  readonly Properties: Record<string, unknown>;
-}
-
 /** A CloudFormation value made concrete the way the deployed stack would resolve it, with made-up names. */
-function resolver(resources: Record<string, Resource>) {
+function resolver(resources: Record<string, TemplateResource>) {
   const resolve = (value: unknown): string => {
     if (typeof value === 'string') return value;
     const { Ref: ref, 'Fn::Join': join } = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
@@ -39,34 +31,17 @@ function resolver(resources: Record<string, Resource>) {
   return resolve;
 }
 
-function deployed(props: {
-  maxRedeliveryCount: number;
-  fifo: boolean;
-  batchSize: number;
-  workerTimeout: number;
-}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'Test');
-  const pipeline = new EventPipeline(stack, 'Billing', {
-    eventLog: new EventLog(stack, 'EventLog'),
-    stream: 'orders',
-    entry: EXAMPLE_WORKER_ENTRY,
-    maxRedeliveryCount: props.maxRedeliveryCount,
-    fifo: props.fifo,
-    batchSize: props.batchSize,
-    workerTimeout: Duration.seconds(props.workerTimeout),
-  });
-  const t = Template.fromStack(stack);
-  const resources = t.toJSON().Resources as Record<string, Resource>;
+function deployed(settings: QueueSettings) {
+  const { stack, pipeline, resources, logicalId } = synthesizedPipeline(settings);
   const resolve = resolver(resources);
   const environmentOf = (fn: { node: { findChild(id: string): unknown } }) => {
     const id = stack.getLogicalId(fn.node.findChild('Resource') as never);
     const variables = (
-      (resources[id] as Resource).Properties.Environment as { Variables: Record<string, unknown> }
+      (resources[id] as TemplateResource).Properties.Environment as { Variables: Record<string, unknown> }
     ).Variables;
     return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, resolve(value)]));
   };
-  const queue = resources[stack.getLogicalId(pipeline.queue.node.defaultChild as never)] as Resource;
+  const queue = resources[logicalId(pipeline.queue)] as TemplateResource;
   return {
     pipeline,
     queue: queue.Properties as { VisibilityTimeout: number; RedrivePolicy: { maxReceiveCount: number } },
@@ -81,9 +56,14 @@ const sluiceNames = (environment: Record<string, string>) =>
 
 describe('the deployed template and what lib reads', () => {
   it.each([
-    { maxRedeliveryCount: 7, fifo: false, batchSize: 10, workerTimeout: 20 },
-    { maxRedeliveryCount: 12, fifo: true, batchSize: 4, workerTimeout: 60 },
-    { maxRedeliveryCount: MAX_REDELIVERY_COUNT_RANGE.max, fifo: true, batchSize: 10, workerTimeout: 900 },
+    { maxRedeliveryCount: 7, fifo: false, batchSize: 10, workerTimeoutSeconds: 20 },
+    { maxRedeliveryCount: 12, fifo: true, batchSize: 4, workerTimeoutSeconds: 60 },
+    {
+      maxRedeliveryCount: MAX_REDELIVERY_COUNT_RANGE.max,
+      fifo: true,
+      batchSize: 10,
+      workerTimeoutSeconds: 900,
+    },
   ])('agree on names, the redrive and the visibility for %o', (settings) => {
     // Act
     const { queue, worker, fetcher, failed } = deployed(settings);
@@ -92,7 +72,7 @@ describe('the deployed template and what lib reads', () => {
     expect(queue.RedrivePolicy.maxReceiveCount).toBe(
       maxReceiveCountFor(settings.maxRedeliveryCount, settings.fifo ? settings.batchSize : 1),
     );
-    expect(queue.VisibilityTimeout).toBe(visibilityTimeoutSecondsFor(settings.workerTimeout));
+    expect(queue.VisibilityTimeout).toBe(visibilityTimeoutSecondsFor(settings.workerTimeoutSeconds));
 
     // Assess: each function gets only SLUICE_ variables its reader knows, and the readers accept them.
     expect(
