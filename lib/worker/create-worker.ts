@@ -232,19 +232,25 @@ function resolveWorkerOptions<TData>(
       problems.push(`${mode} must be a function (given ${describe(typeof options[mode])})`);
   const pipeline = options.pipeline ?? env[WORKER_ENVIRONMENT.pipeline];
   if (typeof pipeline !== 'string' || !NAME_PATTERN.test(pipeline))
-    problems.push(`pipeline (or SLUICE_PIPELINE) must be a pipeline name (given ${describe(pipeline)})`);
+    problems.push(
+      `pipeline (or ${WORKER_ENVIRONMENT.pipeline}) must be a pipeline name (given ${describe(pipeline)})`,
+    );
   const stateTable = options.stateTable ?? env[WORKER_ENVIRONMENT.stateTable];
   if (typeof stateTable !== 'string' || !TABLE_NAME_PATTERN.test(stateTable))
-    problems.push(`stateTable (or SLUICE_STATE_TABLE) must be a table name (given ${describe(stateTable)})`);
+    problems.push(
+      `stateTable (or ${WORKER_ENVIRONMENT.stateTable}) must be a table name (given ${describe(stateTable)})`,
+    );
   const deadLetterQueueUrl = options.deadLetterQueueUrl ?? env[WORKER_ENVIRONMENT.deadLetterQueueUrl];
   if (typeof deadLetterQueueUrl !== 'string' || !/^https?:\/\/\S+\/\S+$/.test(deadLetterQueueUrl)) {
     problems.push(
-      `deadLetterQueueUrl (or SLUICE_DEAD_LETTER_QUEUE_URL) must be a queue URL (given ${describe(deadLetterQueueUrl)})`,
+      `deadLetterQueueUrl (or ${WORKER_ENVIRONMENT.deadLetterQueueUrl}) must be a queue URL (given ${describe(deadLetterQueueUrl)})`,
     );
   }
   const queueUrl = options.queueUrl ?? env[WORKER_ENVIRONMENT.queueUrl];
   if (queueUrl !== undefined && !/^https?:\/\/\S+\/\S+$/.test(queueUrl)) {
-    problems.push(`queueUrl (or SLUICE_QUEUE_URL) must be a queue URL (given ${describe(queueUrl)})`);
+    problems.push(
+      `queueUrl (or ${WORKER_ENVIRONMENT.queueUrl}) must be a queue URL (given ${describe(queueUrl)})`,
+    );
   }
   const integer = (name: string, value: unknown, min: number, max: number) => {
     if (
