@@ -3,6 +3,7 @@ import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { type Command, CommanderError } from 'commander';
 import { EventLog, PipelineStore } from '../lib';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/aws-clients';
+import { SLUICE_VARIABLES } from '../lib/settings/variables';
 import { createSqsClient } from '../lib/sqs/client';
 import { type FoundDevState, readDevState } from './dev-state';
 import { EXIT_CODE, endpointError, failureMessage, UsageError } from './errors';
@@ -146,7 +147,9 @@ export class CliContext {
   /** The state table: `--state-table`, else `SLUICE_STATE_TABLE`, else that of `sluice dev`. */
   stateTable(): string {
     const name =
-      this.options.stateTable ?? this.io.env.SLUICE_STATE_TABLE ?? this.aws.devState?.state.stateTable;
+      this.options.stateTable ??
+      this.io.env[SLUICE_VARIABLES.stateTable] ??
+      this.aws.devState?.state.stateTable;
     if (!name) {
       throw new UsageError(
         'no state table given: pass --state-table <name>, set SLUICE_STATE_TABLE, or run `sluice dev` in this project',
@@ -159,7 +162,7 @@ export class CliContext {
   optionalEventLogTable(): string | undefined {
     return (
       this.options.eventLogTable ??
-      this.io.env.SLUICE_EVENT_LOG_TABLE ??
+      this.io.env[SLUICE_VARIABLES.eventLogTable] ??
       this.aws.devState?.state.eventLogTable
     );
   }

@@ -12,9 +12,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BACKFILL_EVENTS, BACKFILL_NAME_INFIX } from '../lib/backfill/constants';
 import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
-import { FETCHER_ENVIRONMENT } from '../lib/fetcher/from-environment';
 import { FETCHER_METRICS, METRICS_NAMESPACE, WORKER_METRICS } from '../lib/metrics/names';
 import { type PipelineDefinition, type PipelineStart, resolvePipeline } from '../lib/pipeline/definition';
+import {
+  DEFAULT_MAX_REDELIVERY_COUNT,
+  maxReceiveCountFor,
+  maxRedeliveryCountProblem,
+} from '../lib/settings/redelivery';
+import { FAILED_EVENT_ENVIRONMENT, FETCHER_ENVIRONMENT, WORKER_ENVIRONMENT } from '../lib/settings/variables';
+import { VISIBILITY_TIMEOUT_FACTOR, visibilityTimeoutSecondsFor } from '../lib/settings/visibility';
 import type { EventLog } from './event-log';
 import {
   alarmThresholdProblems,
@@ -33,30 +39,8 @@ const FUNCTIONS = {
 /** The failed-event function's timeout; the DLQ's visibility timeout is 6 times as long. */
 const FAILED_HANDLER_TIMEOUT = Duration.seconds(30);
 
-/** The queue's visibility timeout is this many times the worker's timeout, as AWS advises. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
-
-/**
- * The queue's `maxReceiveCount` for a given `maxRedeliveryCount`. The worker counts each event's
- * attempts itself and moves an event out of attempts to the DLQ with its last error; the queue's
- * redrive is only the safety net for messages that never reach the worker's count (a function that
- * times out or crashes on every delivery), so it sits well above: deliveries in which an event does
- * not start (a deadline, a FIFO group stopped early) do not spend its attempts but do count here.
- *
- * On a FIFO queue a Lambda batch holds up to `fifoBatchSize` messages of one group, and while the
- * first of them is retried the ones behind it come back with it, untried, every time: a message can
- * wait out the attempts of the `fifoBatchSize - 1` messages ahead of it before its own. So its
- * count is `fifoBatchSize × maxRedeliveryCount + 5` (at least the standard queue's), at most 1,000.
- *
- * @example
- * ```ts
- * maxReceiveCountFor(5); // 15
- * maxReceiveCountFor(5, 10); // 55: a FIFO pipeline with batches of 10
- * ```
- */
-export function maxReceiveCountFor(maxRedeliveryCount: number, fifoBatchSize = 1): number {
-  return Math.min(1_000, Math.max(2, fifoBatchSize) * maxRedeliveryCount + 5);
-}
+// The formulas the local runtime uses too; re-exported here, where they were first public.
+export { maxReceiveCountFor, VISIBILITY_TIMEOUT_FACTOR };
 
 /** Properties of an {@link EventPipeline}. */
 export interface EventPipelineProps {
@@ -107,7 +91,10 @@ export interface EventPipelineProps {
   readonly fifo?: boolean;
   /** Where a new pipeline starts reading. @default 'latest' */
   readonly start?: PipelineStart;
-  /** Attempts an event gets before it goes to the failed handler. @default 5 */
+  /**
+   * Attempts an event gets before it goes to the failed handler, from 1 to 99 (the most whose queue
+   * redrive, {@link maxReceiveCountFor}, fits SQS's limit of 1,000 receives). @default 5
+   */
   readonly maxRedeliveryCount?: number;
   /** Messages (each up to 100 packed events) per worker invocation. @default 10 */
   readonly batchSize?: number;
@@ -213,14 +200,14 @@ export class EventPipeline extends Construct {
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       fifo: settings.fifo || undefined,
-      visibilityTimeout: Duration.seconds(FAILED_HANDLER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      visibilityTimeout: Duration.seconds(visibilityTimeoutSecondsFor(FAILED_HANDLER_TIMEOUT.toSeconds())),
       retentionPeriod: Duration.days(14),
       ...queueEncryption(props.encryptionKey),
       enforceSSL: true,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       fifo: settings.fifo || undefined,
-      visibilityTimeout: Duration.seconds(settings.workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      visibilityTimeout: Duration.seconds(visibilityTimeoutSecondsFor(settings.workerTimeout.toSeconds())),
       retentionPeriod: props.retentionPeriod ?? Duration.days(4),
       ...queueEncryption(props.encryptionKey),
       enforceSSL: true,
@@ -286,13 +273,13 @@ export class EventPipeline extends Construct {
       memorySize: props.workerMemorySize ?? 512,
       environment: {
         ...props.workerEnvironment,
-        SLUICE_PIPELINE: settings.pipelineName,
-        SLUICE_STATE_TABLE: stateTableName,
-        SLUICE_QUEUE_URL: this.queue.queueUrl,
-        SLUICE_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
-        SLUICE_MAX_REDELIVERY_COUNT: String(settings.maxRedeliveryCount),
-        SLUICE_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        ...(settings.commitsOutputs ? { SLUICE_EVENT_LOG_TABLE: eventLogTableName } : {}),
+        [WORKER_ENVIRONMENT.pipeline]: settings.pipelineName,
+        [WORKER_ENVIRONMENT.stateTable]: stateTableName,
+        [WORKER_ENVIRONMENT.queueUrl]: this.queue.queueUrl,
+        [WORKER_ENVIRONMENT.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+        [WORKER_ENVIRONMENT.maxRedeliveryCount]: String(settings.maxRedeliveryCount),
+        [WORKER_ENVIRONMENT.metricsNamespace]: METRICS_NAMESPACE,
+        ...(settings.commitsOutputs ? { [WORKER_ENVIRONMENT.eventLogTable]: eventLogTableName } : {}),
       },
     });
     this.stateTable.grantFor(worker.role, 'worker', settings.pipelineName);
@@ -317,9 +304,9 @@ export class EventPipeline extends Construct {
       description: `Sluice failed-event handler of pipeline ${settings.pipelineName}`,
       timeout: FAILED_HANDLER_TIMEOUT,
       environment: {
-        SLUICE_PIPELINE: settings.pipelineName,
-        SLUICE_STATE_TABLE: stateTableName,
-        ...(settings.commitsOutputs ? { SLUICE_EVENT_LOG_TABLE: eventLogTableName } : {}),
+        [FAILED_EVENT_ENVIRONMENT.pipeline]: settings.pipelineName,
+        [FAILED_EVENT_ENVIRONMENT.stateTable]: stateTableName,
+        ...(settings.commitsOutputs ? { [FAILED_EVENT_ENVIRONMENT.eventLogTable]: eventLogTableName } : {}),
       },
     });
     this.stateTable.grantFor(failed.role, 'failedHandler', settings.pipelineName);
@@ -540,9 +527,9 @@ function resolveProps(id: string, props: EventPipelineProps, path: string): Reso
     problems.push(
       `workerTimeout must be from 10 seconds to 15 minutes: the worker keeps 5 seconds back to return its batch ${given(workerTimeout.toHumanString())}`,
     );
-  const maxRedeliveryCount = props.maxRedeliveryCount ?? 5;
-  if (!Number.isInteger(maxRedeliveryCount) || maxRedeliveryCount < 1 || maxRedeliveryCount > 100)
-    problems.push(`maxRedeliveryCount must be a whole number from 1 to 100 ${given(maxRedeliveryCount)}`);
+  const maxRedeliveryCount = props.maxRedeliveryCount ?? DEFAULT_MAX_REDELIVERY_COUNT;
+  const redeliveryProblem = maxRedeliveryCountProblem('maxRedeliveryCount', maxRedeliveryCount);
+  if (redeliveryProblem) problems.push(redeliveryProblem);
   const batchSize = props.batchSize ?? 10;
   const maxBatchSize = fifo ? 10 : 10_000;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > maxBatchSize)

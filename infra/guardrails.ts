@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
-import { VISIBILITY_TIMEOUT_FACTOR } from './event-pipeline';
+import { VISIBILITY_TIMEOUT_FACTOR } from '../lib/settings/visibility';
 
 /** SQS's visibility timeout, and Lambda's timeout, when the template leaves them out. */
 const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;

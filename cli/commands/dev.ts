@@ -11,6 +11,7 @@ import {
 } from '../../lib/local';
 import { LOCAL_REGION } from '../../lib/local/aws-clients';
 import { importModule, MissingPeerDependencyError } from '../../lib/local/import-module';
+import { SLUICE_VARIABLES } from '../../lib/settings/variables';
 import { wholeNumber } from '../arguments';
 import { type CliContext, runAction } from '../context';
 import { removeDevState, writeDevState } from '../dev-state';
@@ -294,8 +295,8 @@ function localOptions(context: CliContext, path: string, definition: DevDefiniti
     throw new UsageError(
       `give both endpoints or neither: DynamoDB ${dynamodbEndpoint ?? 'unset'}, SQS ${sqsEndpoint ?? 'unset'} (--endpoint sets both)`,
     );
-  const eventLogTable = context.options.eventLogTable ?? context.io.env.SLUICE_EVENT_LOG_TABLE;
-  const stateTable = context.options.stateTable ?? context.io.env.SLUICE_STATE_TABLE;
+  const eventLogTable = context.options.eventLogTable ?? context.io.env[SLUICE_VARIABLES.eventLogTable];
+  const stateTable = context.options.stateTable ?? context.io.env[SLUICE_VARIABLES.stateTable];
   const passed: Record<string, unknown> = {};
   for (const key of PASSED_THROUGH) if (definition[key] !== undefined) passed[key] = definition[key];
   return {

@@ -1,6 +1,8 @@
+import { DEFAULT_MAX_REDELIVERY_COUNT, MAX_REDELIVERY_COUNT_RANGE } from '../settings/redelivery';
+
 /** Defaults of `PullConsumer.create()` options. */
 export const PULL_CONSUMER_DEFAULTS = Object.freeze({
-  maxRedeliveryCount: 5,
+  maxRedeliveryCount: DEFAULT_MAX_REDELIVERY_COUNT,
   visibilityTimeoutSeconds: 30,
   heartbeatIntervalSeconds: 10,
   waitTimeSeconds: 1,
@@ -8,7 +10,8 @@ export const PULL_CONSUMER_DEFAULTS = Object.freeze({
 
 /** Bounds of `PullConsumer.create()` options, inclusive. */
 export const PULL_CONSUMER_LIMITS = Object.freeze({
-  maxRedeliveryCount: { min: 1, max: 1_000 },
+  /** The one range of `maxRedeliveryCount` (see `MAX_REDELIVERY_COUNT_RANGE`). */
+  maxRedeliveryCount: MAX_REDELIVERY_COUNT_RANGE,
   /** SQS's longest visibility timeout is 12 hours. */
   visibilityTimeoutSeconds: { min: 1, max: 43_200 },
   /** SQS's longest long poll is 20 seconds. */

@@ -2,6 +2,7 @@ import { type EnvelopeEvent, storedEventOf } from '../messages/envelope';
 import { UNKNOWN_FAILURE_MESSAGE } from './constants';
 import { isKeyTime } from './keys';
 import type { SqsRecordLike } from './records';
+import { shortenFailure } from './truncate';
 import { type FailedEvent, UNKNOWN_FAILURE_NAME } from './types';
 
 /** One event of a DLQ message, with what is known of the message. */
@@ -43,7 +44,7 @@ export function deadLetterFailure(input: DeadLetterEventInput): FailedEvent {
       pipeline: input.pipeline,
       event: stored,
       attempts: Math.max(1, event.attempts ?? 1),
-      lastError: event.lastError,
+      lastError: shortenFailure(event.lastError),
       failedAt: isKeyTime(event.lastError.at) ? Math.floor(event.lastError.at) : now,
     };
   }

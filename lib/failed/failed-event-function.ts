@@ -2,32 +2,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import { describe, ValidationError } from '../errors';
-import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
+import { readVariable, tableName } from '../settings/read-variable';
+import { FAILED_EVENT_ENVIRONMENT } from '../settings/variables';
 import { CLAIM_DURATION_RANGE } from './constants';
 import { handleDeadLetters } from './dlq-consumer';
 import { FailureStore } from './failure-store';
 import type { SqsRecordLike } from './records';
 import type { FailedHandler } from './types';
 
-/**
- * The environment variables {@link createFailedEventFunction} reads when its options leave them out.
- * The CDK construct that deploys the function sets them.
- *
- * @example
- * ```ts
- * failedFunction.addEnvironment(FAILED_EVENT_ENVIRONMENT.pipeline, 'billing');
- * ```
- */
-export const FAILED_EVENT_ENVIRONMENT = {
-  /** The pipeline whose dead-letter queue the function consumes, unless `pipeline` is given. */
-  pipeline: 'SLUICE_PIPELINE',
-  /** The state table, for claims and failure records, unless `store` is given. */
-  stateTable: 'SLUICE_STATE_TABLE',
-  /** The event log `context.commit` commits to, unless `eventLog` is given. @default none */
-  eventLogTable: 'SLUICE_EVENT_LOG_TABLE',
-} as const;
+/** The variables {@link createFailedEventFunction} reads: see the settings module. */
+export { FAILED_EVENT_ENVIRONMENT };
 
 /** A Lambda SQS event, as far as the function reads it. */
 export interface SqsEventLike {
@@ -176,16 +162,12 @@ function readSettings<TData>(options: FailedEventFunctionOptions<TData>): {
   if (store !== undefined && !(store instanceof FailureStore)) {
     problems.push(`store must be a FailureStore (given ${describe(store)})`);
   } else if (store === undefined) {
-    const table = env[tableVariable];
-    if (table === undefined) {
+    const table = readVariable(env, tableVariable, tableName(), problems);
+    if (env[tableVariable] === undefined) {
       problems.push(
         `${tableVariable} must be set to the name of the state table, or the store option given (neither is)`,
       );
-    } else if (!TABLE_NAME_PATTERN.test(table)) {
-      problems.push(
-        `${tableVariable} must be a DynamoDB table name: 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(table)})`,
-      );
-    } else if (problems.length === 0) {
+    } else if (table !== undefined && problems.length === 0) {
       store = new FailureStore({ tableName: table });
     }
   }
@@ -194,15 +176,9 @@ function readSettings<TData>(options: FailedEventFunctionOptions<TData>): {
   const eventLogVariable = FAILED_EVENT_ENVIRONMENT.eventLogTable;
   if (eventLog !== undefined && !(eventLog instanceof EventLog)) {
     problems.push(`eventLog must be an EventLog (given ${describe(eventLog)})`);
-  } else if (eventLog === undefined && env[eventLogVariable] !== undefined) {
-    const table = env[eventLogVariable];
-    if (!TABLE_NAME_PATTERN.test(table)) {
-      problems.push(
-        `${eventLogVariable} must be a DynamoDB table name: 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(table)})`,
-      );
-    } else if (problems.length === 0) {
-      eventLog = new EventLog({ tableName: table });
-    }
+  } else if (eventLog === undefined) {
+    const table = readVariable(env, eventLogVariable, tableName(), problems);
+    if (table !== undefined && problems.length === 0) eventLog = new EventLog({ tableName: table });
   }
 
   if (problems.length > 0 || pipeline === undefined || store === undefined) {

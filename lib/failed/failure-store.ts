@@ -55,7 +55,7 @@ import type {
   MalformedPage,
   MalformedRecord,
 } from './records';
-import { shortenErrorMessage, truncateUtf8 } from './truncate';
+import { shortenErrorMessage, shortenFailure, truncateUtf8 } from './truncate';
 import type { FailedEvent } from './types';
 
 const DAY_MS = 86_400_000;
@@ -658,11 +658,11 @@ export class FailureStore {
         ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
       },
       attempts: failure.attempts,
-      lastError: {
+      lastError: shortenFailure({
         name: failure.lastError.name,
         message: failure.lastError.message,
         at: failure.lastError.at,
-      },
+      }),
       failedAt: failure.failedAt,
       ...(dlqMessageId === undefined ? {} : { dlqMessageId }),
       ...(handledAt === undefined ? {} : { handledAt }),
@@ -700,21 +700,12 @@ export class FailureStore {
   }
 }
 
-/** The record's JSON, without the event's data, and then with a shorter error message, if too large. */
+/** The record's JSON, without the event's data if too large (its error message is already short). */
 function fitRecord(stored: StoredFailure): string {
   const whole = JSON.stringify(stored);
   if (Buffer.byteLength(whole) <= MAX_RECORD_JSON_BYTES) return whole;
   const { data: _data, ...event } = stored.event;
-  const withoutData: StoredFailure = {
-    ...stored,
-    event,
-    dataOmitted: true,
-    lastError: {
-      ...stored.lastError,
-      message: shortenErrorMessage(stored.lastError.message),
-    },
-  };
-  return JSON.stringify(withoutData);
+  return JSON.stringify({ ...stored, event, dataOmitted: true } satisfies StoredFailure);
 }
 
 function parseFailure(item: Record<string, AttributeValue>): FailureRecord {

@@ -51,6 +51,20 @@ export function shortenErrorMessage(message: string): string {
   return `${truncateUtf8(message, MAX_ERROR_MESSAGE_BYTES - Buffer.byteLength(note)).text}${note}`;
 }
 
+/**
+ * A recorded failure with the one rule applied: its name and message as {@link summarizeError}
+ * keeps them, its time unchanged. For failures that arrive already recorded (in an envelope from
+ * another writer, or given to the failure store), so that no path keeps more than another.
+ *
+ * @example
+ * ```ts
+ * shortenFailure({ name: 'Error', message: 'x'.repeat(100_000), at: 1 }).message.length; // about 4,096
+ * ```
+ */
+export function shortenFailure<T extends { readonly name: string; readonly message: string }>(failure: T): T {
+  return { ...failure, ...summarizeError(failure) };
+}
+
 /** What an event's failure records of whatever was thrown: a name and a message, both strings. */
 export interface ErrorSummary {
   readonly name: string;

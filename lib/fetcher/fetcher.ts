@@ -8,6 +8,7 @@ import type { StoredEvent } from '../event-log/types';
 import { type EnvelopeEvent, parseEnvelope, storedEventOf } from '../messages/envelope';
 import { type PipelineDefinition, type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
 import { withRetry } from '../retry/with-retry';
+import { FETCHER_SETTINGS } from '../settings/fetcher-settings';
 import { createSqsClient } from '../sqs/client';
 import { type SendFailureReason, SendMessagesError } from '../sqs/errors';
 import { sendMessageBatches } from '../sqs/send-message-batches';
@@ -154,6 +155,8 @@ interface PendingSend {
 /** A hook threw: the fetcher stopped as if its process died. */
 class SimulatedCrash extends Error {}
 
+const { leaseDurationMs: LEASE, pollIntervalMs: POLL } = FETCHER_SETTINGS;
+
 const NOOP_LOGGER: FetcherLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
@@ -191,8 +194,8 @@ export class Fetcher {
 
   constructor(options: FetcherOptions) {
     const problems = [
-      checkRange('leaseDurationMs', options.leaseDurationMs, 1_000, 3_600_000),
-      checkRange('pollIntervalMs', options.pollIntervalMs, 10, 60_000),
+      checkRange('leaseDurationMs', options.leaseDurationMs, LEASE.min, LEASE.max),
+      checkRange('pollIntervalMs', options.pollIntervalMs, POLL.min, POLL.max),
       checkRange('idleCheckpointIntervalMs', options.idleCheckpointIntervalMs, 1_000, 3_600_000),
       checkRange('finalizeReserveMs', options.finalizeReserveMs, 0, 60_000),
       checkRange('maxPageBytes', options.maxPageBytes, 1_024, 1_073_741_824),
@@ -205,8 +208,8 @@ export class Fetcher {
     this.source = options.source;
     this.sqs = options.sqs ?? createSqsClient();
     this.owner = options.owner ?? `fetcher-${randomUUID()}`;
-    this.leaseDurationMs = options.leaseDurationMs ?? 60_000;
-    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.leaseDurationMs = options.leaseDurationMs ?? LEASE.default;
+    this.pollIntervalMs = options.pollIntervalMs ?? POLL.default;
     this.idleCheckpointIntervalMs = options.idleCheckpointIntervalMs ?? 30_000;
     this.finalizeReserveMs = options.finalizeReserveMs ?? 3_000;
     this.maxPageBytes = options.maxPageBytes ?? DEFAULT_READ_MAX_BYTES;

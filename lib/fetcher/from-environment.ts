@@ -1,44 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, ValidationError } from '../errors';
-import { DEFAULT_COMMIT_DEADLINE_MS, TABLE_NAME_PATTERN } from '../event-log/constants';
+import { DEFAULT_COMMIT_DEADLINE_MS } from '../event-log/constants';
 import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN } from '../event-log/names';
 import { type PipelineDefinition, resolvePipeline } from '../pipeline/definition';
+import { FETCHER_SETTINGS } from '../settings/fetcher-settings';
+import { type Environment, matching, milliseconds, readVariable, tableName } from '../settings/read-variable';
+import { FETCHER_ENVIRONMENT } from '../settings/variables';
 import { createSqsClient } from '../sqs/client';
 import { PipelineStore } from '../state/pipeline-store';
 import { Fetcher, type FetcherOptions } from './fetcher';
 
-/**
- * The environment variables {@link fetcherFromEnvironment} reads, by what they set. The CDK construct
- * that deploys the fetcher sets them; nothing else is read from the environment except the AWS SDK's
- * own settings (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS`, credentials).
- *
- * @example
- * ```ts
- * fetcherFunction.addEnvironment(FETCHER_ENVIRONMENT.eventLogTable, eventLog.table.tableName);
- * ```
- */
-export const FETCHER_ENVIRONMENT = {
-  /** Required: the event log's DynamoDB table. */
-  eventLogTable: 'SLUICE_EVENT_LOG_TABLE',
-  /** Required: the state table (pipelines, checkpoints, leases, runs). */
-  stateTable: 'SLUICE_STATE_TABLE',
-  /** How far behind now the fetcher reads, in milliseconds. @default 1500 */
-  settleWindowMs: 'SLUICE_SETTLE_WINDOW_MS',
-  /** Pipeline names separated by commas, to work only those. @default every registered pipeline */
-  pipelines: 'SLUICE_PIPELINES',
-  /** How long a pipeline's lease lasts without renewal, in milliseconds. @default 60000 */
-  leaseDurationMs: 'SLUICE_LEASE_DURATION_MS',
-  /** How long to wait between reads of the live edge, in milliseconds. @default 1000 */
-  pollIntervalMs: 'SLUICE_POLL_INTERVAL_MS',
-  /**
-   * A JSON array of pipeline definitions to register before the first run (a registered pipeline
-   * keeps its checkpoint). @default none
-   */
-  pipelineDefinitions: 'SLUICE_PIPELINE_DEFINITIONS',
-  /** The EventBridge bus "Backfill Completed" events go to. @default none: they are not emitted */
-  eventBusName: 'SLUICE_EVENT_BUS_NAME',
-} as const;
+/** The variables {@link fetcherFromEnvironment} reads: see the settings module. */
+export { FETCHER_ENVIRONMENT };
 
 /** The name of one of the {@link FETCHER_ENVIRONMENT} variables. */
 export type FetcherEnvironmentVariable = (typeof FETCHER_ENVIRONMENT)[keyof typeof FETCHER_ENVIRONMENT];
@@ -60,14 +34,7 @@ const PIPELINE_NAME = NAME_PATTERN;
 const PIPELINE_NAME_RULE =
   '1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit';
 
-// The ranges the Fetcher and the EventLog accept, restated here so that a bad variable is reported by
-// its own name, together with every other problem. The settle window must exceed the commit deadline
-// of writers, which use the default.
-const LEASE_DURATION_RANGE = { min: 1_000, max: 3_600_000 };
-const POLL_INTERVAL_RANGE = { min: 10, max: 60_000 };
-const SETTLE_WINDOW_RANGE = { min: DEFAULT_COMMIT_DEADLINE_MS + 1, max: 3_600_000 };
-
-type Environment = Readonly<Record<string, string | undefined>>;
+const { leaseDurationMs: LEASE, pollIntervalMs: POLL, settleWindowMs: SETTLE } = FETCHER_SETTINGS;
 
 /**
  * Reads and checks the fetcher's {@link FETCHER_ENVIRONMENT} variables.
@@ -82,28 +49,26 @@ type Environment = Readonly<Record<string, string | undefined>>;
  */
 export function readFetcherEnvironment(env: Environment = process.env): FetcherEnvironment {
   const problems: string[] = [];
-  const eventLogTable = readTableName(env, FETCHER_ENVIRONMENT.eventLogTable, 'the event log', problems);
-  const stateTable = readTableName(env, FETCHER_ENVIRONMENT.stateTable, 'the state table', problems);
-  const settleWindowMs = readMilliseconds(
+  const eventLogTable = readVariable(env, FETCHER_ENVIRONMENT.eventLogTable, tableName(), problems, {
+    required: true,
+  });
+  const stateTable = readVariable(env, FETCHER_ENVIRONMENT.stateTable, tableName(), problems, {
+    required: true,
+  });
+  const settleWindowMs = readVariable(
     env,
     FETCHER_ENVIRONMENT.settleWindowMs,
-    SETTLE_WINDOW_RANGE,
+    milliseconds(SETTLE, ` (above the commit deadline of ${DEFAULT_COMMIT_DEADLINE_MS} ms)`),
     problems,
-    ` (above the commit deadline of ${DEFAULT_COMMIT_DEADLINE_MS} ms)`,
   );
   const pipelines = readPipelineNames(env, problems);
-  const leaseDurationMs = readMilliseconds(
+  const leaseDurationMs = readVariable(
     env,
     FETCHER_ENVIRONMENT.leaseDurationMs,
-    LEASE_DURATION_RANGE,
+    milliseconds(LEASE),
     problems,
   );
-  const pollIntervalMs = readMilliseconds(
-    env,
-    FETCHER_ENVIRONMENT.pollIntervalMs,
-    POLL_INTERVAL_RANGE,
-    problems,
-  );
+  const pollIntervalMs = readVariable(env, FETCHER_ENVIRONMENT.pollIntervalMs, milliseconds(POLL), problems);
   const pipelineDefinitions = readPipelineDefinitions(env, problems);
   const eventBusName = readEventBusName(env, problems);
   if (problems.length > 0 || eventLogTable === undefined || stateTable === undefined) {
@@ -193,40 +158,6 @@ export function fetcherRuntimeFromEnvironment(
   return { fetcher, store, dynamodb, settings };
 }
 
-function readTableName(env: Environment, name: string, what: string, problems: string[]): string | undefined {
-  const value = env[name];
-  if (value === undefined) {
-    problems.push(`${name} must be set to the name of ${what}'s DynamoDB table (it is not set)`);
-    return undefined;
-  }
-  if (!TABLE_NAME_PATTERN.test(value)) {
-    problems.push(
-      `${name} must be a DynamoDB table name: 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(value)})`,
-    );
-    return undefined;
-  }
-  return value;
-}
-
-function readMilliseconds(
-  env: Environment,
-  name: string,
-  range: { min: number; max: number },
-  problems: string[],
-  why = '',
-): number | undefined {
-  const value = env[name];
-  if (value === undefined) return undefined;
-  const number = /^[0-9]{1,10}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(number >= range.min && number <= range.max)) {
-    problems.push(
-      `${name} must be a whole number of milliseconds from ${range.min} to ${range.max}${why} (given ${describe(value)})`,
-    );
-    return undefined;
-  }
-  return number;
-}
-
 function readPipelineNames(env: Environment, problems: string[]): string[] | undefined {
   const name = FETCHER_ENVIRONMENT.pipelines;
   const value = env[name];
@@ -271,14 +202,10 @@ function readPipelineDefinitions(env: Environment, problems: string[]): Pipeline
 const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
 
 function readEventBusName(env: Environment, problems: string[]): string | undefined {
-  const name = FETCHER_ENVIRONMENT.eventBusName;
-  const value = env[name];
-  if (value === undefined) return undefined;
-  if (!EVENT_BUS_NAME.test(value)) {
-    problems.push(
-      `${name} must be an EventBridge bus name: 1 to 256 letters, digits, '.', '-', '_' or '/' (given ${describe(value)})`,
-    );
-    return undefined;
-  }
-  return value;
+  return readVariable(
+    env,
+    FETCHER_ENVIRONMENT.eventBusName,
+    matching(EVENT_BUS_NAME, "an EventBridge bus name: 1 to 256 letters, digits, '.', '-', '_' or '/'"),
+    problems,
+  );
 }

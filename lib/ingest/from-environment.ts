@@ -1,48 +1,23 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { describe, ValidationError } from '../errors';
-import { TABLE_NAME_PATTERN } from '../event-log/constants';
+import { ValidationError } from '../errors';
 import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import { RETRY_PRESETS, type RetryPresetName } from '../retry/presets';
+import {
+  matching,
+  milliseconds,
+  readVariable,
+  satisfying,
+  tableName,
+  type VariableRule,
+} from '../settings/read-variable';
+import { INGEST_ENVIRONMENT } from '../settings/variables';
 import { RESOURCE_NAME_PATTERN, RESOURCE_NAME_RULE, SYNC_LEASE_RANGE } from '../sync/constants';
 import { httpJsonSource } from './http-json-source';
 import { type IngestResult, runIngest } from './run-ingest';
 
-/**
- * The environment variables the ingest Lambda reads, by what they set. The `IngestFunction` CDK
- * construct sets them; the AWS SDK's own variables (`AWS_REGION`, endpoints, credentials) apply too.
- *
- * @example
- * ```ts
- * ingestFunction.addEnvironment(INGEST_ENVIRONMENT.url, 'https://crm.example.com/customers?limit=100');
- * ```
- */
-export const INGEST_ENVIRONMENT = {
-  /** Required: the event log's DynamoDB table. */
-  eventLogTable: 'SLUICE_EVENT_LOG_TABLE',
-  /** Required: the state table (the source's lock, cursor, runs and content hashes). */
-  stateTable: 'SLUICE_STATE_TABLE',
-  /** Required: the source's name, which keys its lock, cursor and hashes. */
-  source: 'SLUICE_INGEST_SOURCE',
-  /** Required: the first page's URL (http or https). */
-  url: 'SLUICE_INGEST_URL',
-  /** Required: the stream records are committed to. */
-  stream: 'SLUICE_INGEST_STREAM',
-  /** Required: the event type records are committed as. */
-  eventType: 'SLUICE_INGEST_EVENT_TYPE',
-  /** @default 'cursor' */
-  cursorParam: 'SLUICE_INGEST_CURSOR_PARAM',
-  /** @default 'items' */
-  itemsField: 'SLUICE_INGEST_ITEMS_FIELD',
-  /** @default 'nextCursor' */
-  nextCursorField: 'SLUICE_INGEST_NEXT_CURSOR_FIELD',
-  /** @default 'id' */
-  keyField: 'SLUICE_INGEST_KEY_FIELD',
-  /** A `RETRY_PRESETS` name. @default 'standard' */
-  retryPreset: 'SLUICE_INGEST_RETRY_PRESET',
-  /** How long the source's lock lasts between cursor saves, in milliseconds. @default 300000 */
-  leaseDurationMs: 'SLUICE_INGEST_LEASE_DURATION_MS',
-} as const;
+/** The variables the ingest Lambda reads: see the settings module. */
+export { INGEST_ENVIRONMENT };
 
 /** The ingest's settings as read from the environment. */
 export interface IngestEnvironment {
@@ -76,65 +51,32 @@ const FIELD_PATTERN = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
 export function readIngestEnvironment(env: Environment = process.env): IngestEnvironment {
   const problems: string[] = [];
   const names = INGEST_ENVIRONMENT;
-  const read = (
-    name: string,
-    valid: (value: string) => boolean,
-    rule: string,
-    required: boolean,
-  ): string | undefined => {
-    const value = env[name];
-    if (value === undefined) {
-      if (required) problems.push(`${name} must be set to ${rule} (it is not set)`);
-      return undefined;
-    }
-    if (!valid(value)) {
-      problems.push(`${name} must be ${rule} (given ${describe(value)})`);
-      return undefined;
-    }
-    return value;
-  };
-  const table = (value: string) => TABLE_NAME_PATTERN.test(value);
-  const tableRule = "a DynamoDB table name: 3 to 255 letters, digits, '_', '-' or '.'";
-  const field = (value: string) => FIELD_PATTERN.test(value);
-  const fieldRule = 'a field name, with dots for nested fields';
+  const read = <T>(name: string, rule: VariableRule<T>, required = false) =>
+    readVariable(env, name, rule, problems, { required });
+  const field = matching(FIELD_PATTERN, 'a field name, with dots for nested fields');
   const settings = {
-    eventLogTable: read(names.eventLogTable, table, tableRule, true),
-    stateTable: read(names.stateTable, table, tableRule, true),
-    source: read(names.source, (v) => RESOURCE_NAME_PATTERN.test(v), RESOURCE_NAME_RULE, true),
-    url: read(names.url, isHttpUrl, 'an http or https URL', true),
-    stream: read(names.stream, (v) => NAME_PATTERN.test(v), `a stream name (${NAME_RULE})`, true),
-    eventType: read(names.eventType, (v) => NAME_PATTERN.test(v), `an event type (${NAME_RULE})`, true),
-    cursorParam: read(
-      names.cursorParam,
-      (v) => /^[A-Za-z0-9_.[\]-]{1,64}$/.test(v),
-      'a query parameter name',
-      false,
-    ),
-    itemsField: read(names.itemsField, field, fieldRule, false),
-    nextCursorField: read(names.nextCursorField, field, fieldRule, false),
-    keyField: read(names.keyField, field, fieldRule, false),
+    eventLogTable: read(names.eventLogTable, tableName(), true),
+    stateTable: read(names.stateTable, tableName(), true),
+    source: read(names.source, matching(RESOURCE_NAME_PATTERN, RESOURCE_NAME_RULE), true),
+    url: read(names.url, satisfying(isHttpUrl, 'an http or https URL'), true),
+    stream: read(names.stream, matching(NAME_PATTERN, `a stream name (${NAME_RULE})`), true),
+    eventType: read(names.eventType, matching(NAME_PATTERN, `an event type (${NAME_RULE})`), true),
+    cursorParam: read(names.cursorParam, matching(/^[A-Za-z0-9_.[\]-]{1,64}$/, 'a query parameter name')),
+    itemsField: read(names.itemsField, field),
+    nextCursorField: read(names.nextCursorField, field),
+    keyField: read(names.keyField, field),
     retryPreset: read(
       names.retryPreset,
-      (v) => Object.hasOwn(RETRY_PRESETS, v),
-      `one of ${Object.keys(RETRY_PRESETS).join(', ')}`,
-      false,
+      satisfying((v) => Object.hasOwn(RETRY_PRESETS, v), `one of ${Object.keys(RETRY_PRESETS).join(', ')}`),
     ) as RetryPresetName | undefined,
-    leaseDurationMs: read(
-      names.leaseDurationMs,
-      (v) => /^\d{1,10}$/.test(v) && Number(v) >= SYNC_LEASE_RANGE.min && Number(v) <= SYNC_LEASE_RANGE.max,
-      `a whole number of milliseconds from ${SYNC_LEASE_RANGE.min} to ${SYNC_LEASE_RANGE.max}`,
-      false,
-    ),
+    leaseDurationMs: read(names.leaseDurationMs, milliseconds(SYNC_LEASE_RANGE)),
   };
   if (problems.length > 0) {
     const given = Object.fromEntries(Object.values(names).map((name) => [name, env[name]]));
     throw new ValidationError(`invalid ingest environment: ${problems.join('; ')}`, given);
   }
   const defined = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
-  return {
-    ...(defined as Omit<IngestEnvironment, 'leaseDurationMs'>),
-    ...(settings.leaseDurationMs === undefined ? {} : { leaseDurationMs: Number(settings.leaseDurationMs) }),
-  };
+  return defined as unknown as IngestEnvironment;
 }
 
 /**

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { SLUICE_VARIABLES } from '../settings/variables';
 import { EmulatorStartError } from './errors';
 
 const run = promisify(execFile);
@@ -32,7 +33,8 @@ export interface DynamoDbLocalFiles {
  * ```
  */
 export function defaultCacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SLUICE_CACHE_DIR) return resolve(env.SLUICE_CACHE_DIR);
+  const cacheDir = env[SLUICE_VARIABLES.cacheDir];
+  if (cacheDir) return resolve(cacheDir);
   return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'sluice');
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { SLUICE_VARIABLES } from '../settings/variables';
 import { EmulatorStartError } from './errors';
 import { FAUXQS_PACKAGE, MissingPeerDependencyError } from './import-module';
 import { releaseServiceProcess, stopServiceProcess, trackServiceProcess } from './service-process';
@@ -34,7 +35,7 @@ const SERVER_SCRIPT = fileURLToPath(new URL('./sqs-emulator-server.mjs', import.
  */
 export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): Promise<RunningSqsEmulator> {
   const child = spawn(process.execPath, [SERVER_SCRIPT], {
-    env: { ...process.env, SLUICE_SQS_PORT: String(options.port ?? 0) },
+    env: { ...process.env, [SLUICE_VARIABLES.sqsPort]: String(options.port ?? 0) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   trackServiceProcess(child);

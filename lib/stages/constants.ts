@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_REDELIVERY_COUNT } from '../settings/redelivery';
+
 /**
  * What a stage does when its handler throws:
  * - `retry`: the event is retried with backoff up to `maxRedeliveryCount` times, then goes to the
@@ -19,7 +21,7 @@ export const STAGE_DEFAULTS = {
   concurrency: 10,
   batchSize: 10,
   timeoutMs: 30_000,
-  maxRedeliveryCount: 5,
+  maxRedeliveryCount: DEFAULT_MAX_REDELIVERY_COUNT,
   bufferSize: 1_000,
   maxEventsPerMessage: 100,
   onStageError: ON_STAGE_ERROR.retry,

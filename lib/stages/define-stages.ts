@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { describe } from '../errors';
 import { NAME_PATTERN } from '../event-log/names';
 import type { PipelineStart } from '../pipeline/definition';
+import { MAX_REDELIVERY_COUNT_RANGE } from '../settings/redelivery';
 import '../validation/english-messages';
 import { describeIssue } from '../validation/issues';
 import { ON_STAGE_ERROR, STAGE_DEFAULTS } from './constants';
@@ -40,7 +41,7 @@ const stageSchema = z.strictObject({
   concurrency: whole(1, 1_000),
   batchSize: whole(1, 10),
   timeoutMs: whole(1_000, 900_000),
-  maxRedeliveryCount: whole(1, 100),
+  maxRedeliveryCount: whole(MAX_REDELIVERY_COUNT_RANGE.min, MAX_REDELIVERY_COUNT_RANGE.max),
   bufferSize: whole(1, 1_000_000),
   maxEventsPerMessage: whole(1, 10_000),
   onStageError: z.optional(

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { WORKER_ENVIRONMENT } from '../settings/variables';
 import { PipelineStore } from '../state/pipeline-store';
 import { createWorker, type Worker, type WorkerOptions } from '../worker/create-worker';
 import { stageOf } from './define-stages';
@@ -36,7 +37,7 @@ export function createStageWorker(
   let store: PipelineStore | undefined;
   const halt = async (reason: string) => {
     store ??= new PipelineStore({
-      tableName: (options.stateTable ?? env.SLUICE_STATE_TABLE) as string,
+      tableName: (options.stateTable ?? env[WORKER_ENVIRONMENT.stateTable]) as string,
       client: options.dynamodb ?? new DynamoDBClient({}),
     });
     await store.haltPipeline(stage.pipeline, reason);

@@ -1,21 +1,14 @@
 import {
-  type AttributeValue,
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
   type TransactWriteItem,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { SluiceError } from '../errors';
 import { assertTableName } from '../event-log/names';
+import { batchGetItems } from '../state/batch-get';
 import { UPSERT_ACTION, type UpsertAction } from './constants';
 import { assertRecordKey, assertResourceName, hashKey } from './keys';
-
-/** The most keys one BatchGetItem call may ask for. */
-const MAX_BATCH_GET_KEYS = 100;
-/** Rounds of BatchGetItem for keys DynamoDB left unprocessed before giving up. */
-const MAX_BATCH_GET_ROUNDS = 8;
 
 /** Options of a {@link DynamoDBContentHashStore}. */
 export interface DynamoDBContentHashStoreOptions {
@@ -69,7 +62,8 @@ export class DynamoDBContentHashStore {
 
   /**
    * The stored hashes of many records at once (BatchGetItem, 100 keys a call, consistent reads), by
-   * record key; records never seen are absent from the map.
+   * record key; records never seen are absent from the map. Keys DynamoDB leaves unprocessed are read
+   * again with backoff, never dropped (see `batchGetItems`).
    *
    * @example
    * ```ts
@@ -80,37 +74,16 @@ export class DynamoDBContentHashStore {
     assertResourceName(resource);
     for (const key of keys) assertRecordKey(key);
     const found = new Map<string, string>();
-    const unique = [...new Set(keys)];
-    for (let start = 0; start < unique.length; start += MAX_BATCH_GET_KEYS) {
-      let pending: Record<string, AttributeValue>[] = unique
-        .slice(start, start + MAX_BATCH_GET_KEYS)
-        .map((key) => hashKey(resource, key));
-      for (let round = 1; pending.length > 0; round++) {
-        if (round > MAX_BATCH_GET_ROUNDS) {
-          throw new SluiceError(
-            `DynamoDB left ${pending.length} hash reads unprocessed after ${MAX_BATCH_GET_ROUNDS} rounds: table '${this.tableName}' is throttled`,
-          );
-        }
-        if (round > 1) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
-        const output = await this.client.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: pending,
-                ConsistentRead: true,
-                ProjectionExpression: 'pk, #hash',
-                ExpressionAttributeNames: { '#hash': 'hash' },
-              },
-            },
-          }),
-        );
-        for (const item of output.Responses?.[this.tableName] ?? []) {
-          const pk = item.pk?.S ?? '';
-          const hash = item.hash?.S;
-          if (hash !== undefined) found.set(recordKeyOf(resource, pk), hash);
-        }
-        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
+    const items = await batchGetItems({
+      send: this.client.send.bind(this.client),
+      tableName: this.tableName,
+      keys: [...new Set(keys)].map((key) => hashKey(resource, key)),
+      what: 'content hashes',
+      projection: { expression: 'pk, #hash', names: { '#hash': 'hash' } },
+    });
+    for (const item of items) {
+      const hash = item.hash?.S;
+      if (hash !== undefined) found.set(recordKeyOf(resource, item.pk?.S ?? ''), hash);
     }
     return found;
   }

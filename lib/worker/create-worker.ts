@@ -10,6 +10,13 @@ import { describe, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN } from '../event-log/names';
+import { matching, readVariable, wholeNumber } from '../settings/read-variable';
+import {
+  DEFAULT_MAX_REDELIVERY_COUNT,
+  MAX_REDELIVERY_COUNT_RANGE,
+  maxRedeliveryCountProblem,
+} from '../settings/redelivery';
+import { WORKER_ENVIRONMENT } from '../settings/variables';
 import { createSqsClient } from '../sqs/client';
 import { type BackoffPolicy, validateBackoff } from './backoff';
 import { MarkerStore } from './marker-store';
@@ -41,7 +48,7 @@ export interface WorkerOptions<TData = unknown> {
   readonly schemas?: Readonly<Record<string, StandardSchema>>;
   /** Events handled at once in push mode. @default 10 */
   readonly concurrency?: number;
-  /** Attempts an event gets before it goes to the failed handler. @default `SLUICE_MAX_REDELIVERY_COUNT`, else 5 */
+  /** Attempts an event gets before it goes to the failed handler, from 1 to 99. @default `SLUICE_MAX_REDELIVERY_COUNT`, else 5 */
   readonly maxRedeliveryCount?: number;
   /** How long a failed event waits before its next attempt. @default 2 s doubling up to 5 minutes, with jitter */
   readonly backoff?: BackoffPolicy;
@@ -223,21 +230,27 @@ function resolveWorkerOptions<TData>(
   for (const mode of modes)
     if (typeof options[mode] !== 'function')
       problems.push(`${mode} must be a function (given ${describe(typeof options[mode])})`);
-  const pipeline = options.pipeline ?? env.SLUICE_PIPELINE;
+  const pipeline = options.pipeline ?? env[WORKER_ENVIRONMENT.pipeline];
   if (typeof pipeline !== 'string' || !NAME_PATTERN.test(pipeline))
-    problems.push(`pipeline (or SLUICE_PIPELINE) must be a pipeline name (given ${describe(pipeline)})`);
-  const stateTable = options.stateTable ?? env.SLUICE_STATE_TABLE;
+    problems.push(
+      `pipeline (or ${WORKER_ENVIRONMENT.pipeline}) must be a pipeline name (given ${describe(pipeline)})`,
+    );
+  const stateTable = options.stateTable ?? env[WORKER_ENVIRONMENT.stateTable];
   if (typeof stateTable !== 'string' || !TABLE_NAME_PATTERN.test(stateTable))
-    problems.push(`stateTable (or SLUICE_STATE_TABLE) must be a table name (given ${describe(stateTable)})`);
-  const deadLetterQueueUrl = options.deadLetterQueueUrl ?? env.SLUICE_DEAD_LETTER_QUEUE_URL;
+    problems.push(
+      `stateTable (or ${WORKER_ENVIRONMENT.stateTable}) must be a table name (given ${describe(stateTable)})`,
+    );
+  const deadLetterQueueUrl = options.deadLetterQueueUrl ?? env[WORKER_ENVIRONMENT.deadLetterQueueUrl];
   if (typeof deadLetterQueueUrl !== 'string' || !/^https?:\/\/\S+\/\S+$/.test(deadLetterQueueUrl)) {
     problems.push(
-      `deadLetterQueueUrl (or SLUICE_DEAD_LETTER_QUEUE_URL) must be a queue URL (given ${describe(deadLetterQueueUrl)})`,
+      `deadLetterQueueUrl (or ${WORKER_ENVIRONMENT.deadLetterQueueUrl}) must be a queue URL (given ${describe(deadLetterQueueUrl)})`,
     );
   }
-  const queueUrl = options.queueUrl ?? env.SLUICE_QUEUE_URL;
+  const queueUrl = options.queueUrl ?? env[WORKER_ENVIRONMENT.queueUrl];
   if (queueUrl !== undefined && !/^https?:\/\/\S+\/\S+$/.test(queueUrl)) {
-    problems.push(`queueUrl (or SLUICE_QUEUE_URL) must be a queue URL (given ${describe(queueUrl)})`);
+    problems.push(
+      `queueUrl (or ${WORKER_ENVIRONMENT.queueUrl}) must be a queue URL (given ${describe(queueUrl)})`,
+    );
   }
   const integer = (name: string, value: unknown, min: number, max: number) => {
     if (
@@ -252,18 +265,22 @@ function resolveWorkerOptions<TData>(
       `includeSensitiveData must be true or false (given ${describe(options.includeSensitiveData)})`,
     );
   integer('concurrency', options.concurrency, 1, 1_000);
-  const maxRedeliveryCount = options.maxRedeliveryCount ?? readWholeNumber(env.SLUICE_MAX_REDELIVERY_COUNT);
-  integer(
-    options.maxRedeliveryCount === undefined ? 'SLUICE_MAX_REDELIVERY_COUNT' : 'maxRedeliveryCount',
-    maxRedeliveryCount,
-    1,
-    1_000,
-  );
-  const metricsNamespace = env.SLUICE_METRICS_NAMESPACE;
-  if (metricsNamespace !== undefined && !/^[^:]{1,255}$/.test(metricsNamespace))
-    problems.push(
-      `SLUICE_METRICS_NAMESPACE must be 1 to 255 characters without ':' (given ${describe(metricsNamespace)})`,
+  const maxRedeliveryCount =
+    options.maxRedeliveryCount ??
+    readVariable(
+      env,
+      WORKER_ENVIRONMENT.maxRedeliveryCount,
+      wholeNumber(MAX_REDELIVERY_COUNT_RANGE),
+      problems,
     );
+  const redeliveryProblem = maxRedeliveryCountProblem('maxRedeliveryCount', options.maxRedeliveryCount);
+  if (redeliveryProblem) problems.push(redeliveryProblem);
+  const metricsNamespace = readVariable(
+    env,
+    WORKER_ENVIRONMENT.metricsNamespace,
+    matching(/^[^:]{1,255}$/, "1 to 255 characters without ':'"),
+    problems,
+  );
   integer('deadlineMarginMs', options.deadlineMarginMs, 0, 900_000);
   if (options.onStep !== undefined && typeof options.onStep !== 'function')
     problems.push(`onStep must be a function (given ${describe(options.onStep)})`);
@@ -276,7 +293,7 @@ function resolveWorkerOptions<TData>(
     throw new ValidationError(`invalid worker options: ${problems.join('; ')}`, options);
 
   const dynamodb = options.dynamodb ?? new DynamoDBClient({});
-  const eventLogTable = env.SLUICE_EVENT_LOG_TABLE;
+  const eventLogTable = env[WORKER_ENVIRONMENT.eventLogTable];
   const eventLog =
     options.eventLog ??
     (eventLogTable ? new EventLog({ tableName: eventLogTable, client: dynamodb }) : undefined);
@@ -295,7 +312,7 @@ function resolveWorkerOptions<TData>(
       | { handleBatch: BatchHandler<TData> }
       | { manual: ManualHandler<TData> },
     concurrency: options.concurrency ?? 10,
-    maxRedeliveryCount: (maxRedeliveryCount as number | undefined) ?? 5,
+    maxRedeliveryCount: maxRedeliveryCount ?? DEFAULT_MAX_REDELIVERY_COUNT,
     // The construct's dashboard reads the counts under its own namespace, service and pipeline, so
     // that namespace, when set, wins over the user's instance.
     publishBatchMetrics:
@@ -311,10 +328,4 @@ function resolveWorkerOptions<TData>(
     clock: options.clock ?? Date.now,
     random: options.random ?? Math.random,
   };
-}
-
-/** A whole number as text, as it came when it is not one (for the error to name), or `undefined`. */
-function readWholeNumber(text: string | undefined): number | string | undefined {
-  if (text === undefined || text === '') return undefined;
-  return /^\d+$/.test(text) ? Number(text) : text;
 }

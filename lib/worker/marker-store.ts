@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  DynamoDBClient,
-  type TransactWriteItem,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Envelope } from '../messages/envelope';
+import { batchGetItems } from '../state/batch-get';
 import { sendNamingTable } from '../state/send-naming-table';
 
 /** How long markers are kept: longer than SQS keeps a message (14 days at most). */
@@ -54,29 +50,21 @@ export class MarkerStore {
     this.retentionSeconds = options.retentionSeconds ?? DEFAULT_MARKER_RETENTION_SECONDS;
   }
 
-  /** The markers that exist among `keys`, read consistently. */
+  /**
+   * The markers that exist among `keys`, read consistently. A key DynamoDB leaves unprocessed is read
+   * again with backoff and never taken for a missing marker (that would run a handled message again):
+   * when it still cannot be read, this throws.
+   */
   async getMany(pipeline: string, keys: readonly string[]): Promise<Map<string, MessageMarker>> {
     const found = new Map<string, MessageMarker>();
-    const unique = [...new Set(keys)];
-    for (let start = 0; start < unique.length; start += 100) {
-      let request:
-        | Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }>
-        | undefined = {
-        [this.tableName]: {
-          Keys: unique.slice(start, start + 100).map((key) => markerKeyAttributes(pipeline, key)),
-          ConsistentRead: true,
-        },
-      };
-      for (let round = 0; request && Object.keys(request).length > 0 && round < 10; round += 1) {
-        const output = await this.send(new BatchGetItemCommand({ RequestItems: request }));
-        for (const item of output.Responses?.[this.tableName] ?? []) {
-          found.set((item.pk?.S ?? '').slice(`marker#${pipeline}#`.length), parseMarker(item));
-        }
-        request = output.UnprocessedKeys as typeof request;
-        if (request && Object.keys(request).length > 0)
-          await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
-      }
-    }
+    const items = await batchGetItems({
+      send: this.send,
+      tableName: this.tableName,
+      keys: [...new Set(keys)].map((key) => markerKeyAttributes(pipeline, key)),
+      what: 'idempotency markers',
+    });
+    for (const item of items)
+      found.set((item.pk?.S ?? '').slice(`marker#${pipeline}#`.length), parseMarker(item));
     return found;
   }
 

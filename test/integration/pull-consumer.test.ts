@@ -543,7 +543,7 @@ describe('PullConsumer', () => {
         name: 'fails when numbers are out of range, naming each',
         options: { ...valid, visibilityTimeoutSeconds: 0, maxRedeliveryCount: 1.5, waitTimeSeconds: 21 },
         message:
-          /maxRedeliveryCount must be a whole number from 1 to 1000 \(given 1.5\); visibilityTimeoutSeconds must be a whole number from 1 to 43200 \(given 0\); waitTimeSeconds must be a whole number from 0 to 20 \(given 21\)/,
+          /maxRedeliveryCount must be a whole number from 1 to 99 \(given 1.5\); visibilityTimeoutSeconds must be a whole number from 1 to 43200 \(given 0\); waitTimeSeconds must be a whole number from 0 to 20 \(given 21\)/,
       },
       {
         name: 'fails when the heartbeat is not shorter than the visibility timeout',

@@ -610,11 +610,11 @@ describe('worker settings from the environment, as the EventPipeline construct s
   it.each([
     [
       { SLUICE_MAX_REDELIVERY_COUNT: 'five' },
-      /SLUICE_MAX_REDELIVERY_COUNT must be a whole number from 1 to 1000 \(given "five"\)/,
+      /SLUICE_MAX_REDELIVERY_COUNT must be a whole number from 1 to 99 \(given "five"\)/,
     ],
     [
       { SLUICE_MAX_REDELIVERY_COUNT: '0' },
-      /SLUICE_MAX_REDELIVERY_COUNT must be a whole number from 1 to 1000 \(given 0\)/,
+      /SLUICE_MAX_REDELIVERY_COUNT must be a whole number from 1 to 99 \(given "0"\)/,
     ],
     [
       { SLUICE_METRICS_NAMESPACE: 'a:b' },

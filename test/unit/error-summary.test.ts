@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ERROR_MESSAGE_BYTES, shortenErrorMessage, summarizeError } from '../../lib/failed/truncate';
+import { deadLetterFailure } from '../../lib/failed/dead-letter-failure';
+import {
+  MAX_ERROR_MESSAGE_BYTES,
+  shortenErrorMessage,
+  shortenFailure,
+  summarizeError,
+} from '../../lib/failed/truncate';
 
 describe('summarizeError', () => {
   it.each([
@@ -77,5 +83,36 @@ describe('shortenErrorMessage', () => {
     const long = shortenErrorMessage('é'.repeat(10_000));
     expect(Buffer.byteLength(long)).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_BYTES);
     expect(long).toMatch(/^é+… \(cut from 20000 bytes\)$/);
+  });
+});
+
+describe('one rule for a recorded failure', () => {
+  it('cuts a failure that arrives already recorded as it cuts a thrown error, keeping its time', () => {
+    // Prepare: a long error from another writer (an older worker, a hand-made envelope).
+    const message = 'x'.repeat(100_000);
+
+    // Act
+    const shortened = shortenFailure({ name: 'TimeoutError', message, at: 1_700_000_000_000 });
+    const failure = deadLetterFailure({
+      pipeline: 'billing',
+      stream: 'orders',
+      event: {
+        id: '018f3a6c-1d2e-7000-8000-000000000000',
+        type: 'order.placed',
+        data: {},
+        attempts: 5,
+        lastError: { name: 'TimeoutError', message, at: 1_700_000_000_000 },
+      },
+      now: 1_700_000_100_000,
+    });
+
+    // Assess
+    expect(shortened).toEqual({
+      ...summarizeError(new Error(message)),
+      name: 'TimeoutError',
+      at: 1_700_000_000_000,
+    });
+    expect(Buffer.byteLength(shortened.message)).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_BYTES);
+    expect(failure.lastError).toEqual(shortened);
   });
 });

@@ -211,8 +211,8 @@ describe('EventPipeline', () => {
 
     // Assess: 10 messages of a group in a batch, 5 attempts each, and the usual 5 to spare.
     t.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { maxReceiveCount: 55 } });
-    expect([maxReceiveCountFor(5), maxReceiveCountFor(5, 1), maxReceiveCountFor(100, 10)]).toEqual([
-      15, 15, 1000,
+    expect([maxReceiveCountFor(5), maxReceiveCountFor(5, 1), maxReceiveCountFor(99, 10)]).toEqual([
+      15, 15, 995,
     ]);
   });
 
@@ -524,7 +524,7 @@ describe('EventPipeline', () => {
     [
       'maxRedeliveryCount of 0',
       { maxRedeliveryCount: 0 },
-      /maxRedeliveryCount must be a whole number from 1 to 100 \(given 0\)/,
+      /maxRedeliveryCount must be a whole number from 1 to 99 \(given 0\)/,
     ],
     ['a bad pipeline name', { pipelineName: 'bill ing' }, /pipelineName must be .* \(given "bill ing"\)/],
     ['a bad stream', { stream: 'or ders' }, /stream: stream must be .*\(given "or ders"\)/],

@@ -122,7 +122,7 @@ describe('defineStages', () => {
         'stages.0.concurrency: must be a whole number from 1 to 1000 (given 0)',
         'stages.0.batchSize: must be a whole number from 1 to 10 (given 11)',
         'stages.0.timeoutMs: must be a whole number from 1000 to 900000 (given 500)',
-        'stages.0.maxRedeliveryCount: must be a whole number from 1 to 100 (given 2.5)',
+        'stages.0.maxRedeliveryCount: must be a whole number from 1 to 99 (given 2.5)',
         'stages.0.bufferSize: must be a whole number from 1 to 1000000 (given -1)',
         'stages.0.onStageError: onStageError must be one of retry, skip, abort (given "explode")',
       ]),

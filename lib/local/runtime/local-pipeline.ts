@@ -16,6 +16,14 @@ import { Fetcher } from '../../fetcher/fetcher';
 import { queueDepth } from '../../fetcher/queue-depth';
 import type { FetcherRunSummary } from '../../fetcher/types';
 import type { PipelineDefinition } from '../../pipeline/definition';
+import {
+  DEFAULT_MAX_REDELIVERY_COUNT,
+  MAX_FIFO_BATCH_SIZE,
+  maxReceiveCountFor,
+  maxRedeliveryCountProblem,
+} from '../../settings/redelivery';
+import { WORKER_ENVIRONMENT } from '../../settings/variables';
+import { visibilityTimeoutSecondsFor } from '../../settings/visibility';
 import { PipelineStore } from '../../state/pipeline-store';
 import { isDeliveredAt } from '../../time/position';
 import { awsClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
@@ -102,7 +110,11 @@ export interface LocalPipelineOptions {
   readonly maximumConcurrency?: number;
   /** The worker's timeout; the queue's visibility timeout is six times it. @default 30 */
   readonly workerTimeoutSeconds?: number;
-  /** The queue sends a message to the DLQ after this many receives plus two (a safety net behind the worker's own count). @default 5 */
+  /**
+   * Attempts an event gets before it goes to the failed handler, from 1 to 99. The queue's redrive
+   * sits above it as on AWS (`maxReceiveCountFor`, the same formula as the `EventPipeline` construct).
+   * @default 5
+   */
   readonly maxRedeliveryCount?: number;
   /** How often the fetcher runs. @default 60000 (EventBridge's `rate(1 minute)`) */
   readonly fetcherIntervalMs?: number;
@@ -224,12 +236,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const fifo = options.pipeline.fifo ?? false;
     const queueName = options.queueName ?? `sluice-${options.pipeline.name}`;
     const workerTimeoutSeconds = options.workerTimeoutSeconds ?? 30;
-    const maxRedeliveryCount = options.maxRedeliveryCount ?? 5;
+    const maxRedeliveryCount = options.maxRedeliveryCount ?? DEFAULT_MAX_REDELIVERY_COUNT;
     const queues = await createQueues(sqs, {
       name: queueName.replace(/\.fifo$/, ''),
       fifo,
-      visibilityTimeoutSeconds: Math.min(43_200, 6 * workerTimeoutSeconds),
-      maxReceiveCount: Math.min(1_000, maxRedeliveryCount + 2),
+      visibilityTimeoutSeconds: visibilityTimeoutSecondsFor(workerTimeoutSeconds),
+      // As deployed: on a FIFO queue, the messages of a batch wait out each other's attempts.
+      maxReceiveCount: maxReceiveCountFor(maxRedeliveryCount, fifo ? (options.batchSize ?? 10) : 1),
     });
     const eventLog = new EventLog({
       tableName: eventLogTable,
@@ -258,12 +271,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // The functions, as Lambda would load them.
     if (options.workerModule || options.failedModule) {
       const restore = setEnvironment({
-        SLUICE_PIPELINE: options.pipeline.name,
-        SLUICE_STATE_TABLE: stateTable,
-        SLUICE_EVENT_LOG_TABLE: eventLogTable,
-        SLUICE_DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-        SLUICE_QUEUE_URL: queues.queueUrl,
-        SLUICE_MAX_REDELIVERY_COUNT: String(maxRedeliveryCount),
+        [WORKER_ENVIRONMENT.pipeline]: options.pipeline.name,
+        [WORKER_ENVIRONMENT.stateTable]: stateTable,
+        [WORKER_ENVIRONMENT.eventLogTable]: eventLogTable,
+        [WORKER_ENVIRONMENT.deadLetterQueueUrl]: queues.deadLetterQueueUrl,
+        [WORKER_ENVIRONMENT.queueUrl]: queues.queueUrl,
+        [WORKER_ENVIRONMENT.maxRedeliveryCount]: String(maxRedeliveryCount),
         ...(endpoints.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb } : {}),
         ...(endpoints.sqs ? { AWS_ENDPOINT_URL_SQS: endpoints.sqs } : {}),
         ...(region ? { AWS_REGION: region } : {}),
@@ -490,7 +503,9 @@ export function validateLocalPipelineOptions(options: LocalPipelineOptions): voi
       problems.push(`${name} must be between ${min} and ${max} (given ${describe(value)})`);
   };
   whole('workerTimeoutSeconds', options.workerTimeoutSeconds, 1, 900);
-  whole('maxRedeliveryCount', options.maxRedeliveryCount, 1, 998);
+  const redeliveryProblem = maxRedeliveryCountProblem('maxRedeliveryCount', options.maxRedeliveryCount);
+  if (redeliveryProblem) problems.push(redeliveryProblem);
+  if (options.pipeline?.fifo === true) whole('batchSize', options.batchSize, 1, MAX_FIFO_BATCH_SIZE);
   whole('fetcherIntervalMs', options.fetcherIntervalMs, 10, 86_400_000);
   whole('fetcherTimeoutSeconds', options.fetcherTimeoutSeconds, 1, 900);
   whole('fetcherPollIntervalMs', options.fetcherPollIntervalMs, 10, 60_000);
