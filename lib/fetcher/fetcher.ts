@@ -19,6 +19,7 @@ import {
   formatPosition,
   type Position,
   positionAfterEvent,
+  positionAtTime,
   positionBeforeEvent,
   positionTimeMs,
 } from '../time/position';
@@ -103,10 +104,9 @@ export interface FetcherRunOptions {
    */
   readonly untilCaughtUp?: boolean;
   /**
-   * Return once every pipeline has caught up and read no event for this long, rather than tailing the
-   * live edge until the deadline: a run woken by a commit. Give it at least the stream's settle window
-   * (events become readable that long after their commit) plus a poll or two, so that the run sees
-   * the commits that woke it. With it, a pipeline whose lease another fetcher holds is waited for
+   * Return once every pipeline has caught up with a settled horizon past the run's start (so the run
+   * has read every commit made before it began, the ones that woke it among them) and read no event
+   * for this long, rather than tailing the live edge until the deadline: a run woken by a commit. With it, a pipeline whose lease another fetcher holds is waited for
    * (polled until the deadline) rather than skipped, since that fetcher may be about to leave.
    * @default tail until the deadline
    */
@@ -476,7 +476,14 @@ export class Fetcher {
         this.stop(item, 'caught up');
         return moved;
       }
-      if (caughtUp && mode.untilIdleMs !== undefined && this.clock() - item.lastMovedAt >= mode.untilIdleMs) {
+      // Idle: caught up with a settled horizon past the run's start (so every commit made before the
+      // wake-up has been read, whatever the stream's settle window), and nothing read for untilIdleMs.
+      if (
+        caughtUp &&
+        mode.untilIdleMs !== undefined &&
+        this.clock() - item.lastMovedAt >= mode.untilIdleMs &&
+        comparePositions(item.position, positionAtTime(item.startedAt)) >= 0
+      ) {
         if (this.unwritten(item)) await this.checkpoint(item);
         this.stop(item, 'idle');
         return moved;

@@ -20,8 +20,8 @@ describe('a fetcher run woken by a commit (untilIdleMs)', () => {
       { stream: fixture.stream, type: 'order', data: { n: 2 } },
     ]);
 
-    // Act: the default settle window is 1.5 s; 2.5 s of idleness covers it
-    const summary = await fetcher.run({ budgetMs: 120_000, untilIdleMs: 2_500 });
+    // Act: no idle time at all; the run still waits for the settle window (1.5 s) of what woke it
+    const summary = await fetcher.run({ budgetMs: 120_000, untilIdleMs: 0 });
     const delivered = receivedEventIds(await drainQueue(fixture.sqs, fixture.queue.queueUrl));
 
     // Assess
@@ -43,7 +43,7 @@ describe('a fetcher run woken by a commit (untilIdleMs)', () => {
     const holding = leaving.run({ budgetMs: 1_200 });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const ids = await fixture.eventLog().commit([{ stream, type: 'order', data: { n: 3 } }]);
-    const wokenRun = woken.run({ budgetMs: 60_000, untilIdleMs: 2_500 });
+    const wokenRun = woken.run({ budgetMs: 60_000, untilIdleMs: 500 });
     const [left, summary] = await Promise.all([holding, wokenRun]);
     const delivered = receivedEventIds(await drainQueue(fixture.sqs, fixture.queue.queueUrl));
 
