@@ -1,8 +1,8 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import { METRICS_NAMESPACE, PIPELINE_DIMENSION, SERVICE_NAMES, WAKER_METRICS } from '../lib/metrics/names';
 import { lambdaWake } from '../lib/wake/lambda-wake';

@@ -12,7 +12,11 @@ import { WAKE_EVENT_SOURCE, type WakeEvent, type WakeRoute } from './wake-routes
  */
 export function lambdaWake(client: LambdaClient): (route: WakeRoute) => Promise<void> {
   return async (route) => {
-    const event: WakeEvent = { source: WAKE_EVENT_SOURCE, pipeline: route.pipeline, untilIdleMs: route.untilIdleMs };
+    const event: WakeEvent = {
+      source: WAKE_EVENT_SOURCE,
+      pipeline: route.pipeline,
+      untilIdleMs: route.untilIdleMs,
+    };
     await client.send(
       new InvokeCommand({
         FunctionName: route.target,

@@ -41,10 +41,16 @@ export function parseWakeRoutes(text: string | undefined): WakeRoute[] {
   try {
     parsed = JSON.parse(text ?? '');
   } catch {
-    throw new ValidationError(`${WAKE_ROUTES_VARIABLE} must be a JSON array of routes (given ${describe(text)})`, text);
+    throw new ValidationError(
+      `${WAKE_ROUTES_VARIABLE} must be a JSON array of routes (given ${describe(text)})`,
+      text,
+    );
   }
   if (!Array.isArray(parsed))
-    throw new ValidationError(`${WAKE_ROUTES_VARIABLE} must be a JSON array of routes (given ${describe(text)})`, text);
+    throw new ValidationError(
+      `${WAKE_ROUTES_VARIABLE} must be a JSON array of routes (given ${describe(text)})`,
+      text,
+    );
   const problems: string[] = [];
   parsed.forEach((route: Partial<Record<keyof WakeRoute, unknown>>, index) => {
     const at = `${WAKE_ROUTES_VARIABLE}[${index}]`;
@@ -55,7 +61,9 @@ export function parseWakeRoutes(text: string | undefined): WakeRoute[] {
     if (typeof route?.target !== 'string' || route.target === '')
       problems.push(`${at}.target must name a function (given ${describe(route?.target)})`);
     if (typeof route?.untilIdleMs !== 'number' || !(route.untilIdleMs >= 0))
-      problems.push(`${at}.untilIdleMs must be 0 or more milliseconds (given ${describe(route?.untilIdleMs)})`);
+      problems.push(
+        `${at}.untilIdleMs must be 0 or more milliseconds (given ${describe(route?.untilIdleMs)})`,
+      );
   });
   if (problems.length > 0) throw new ValidationError(`invalid wake routes: ${problems.join('; ')}`, parsed);
   return parsed as WakeRoute[];

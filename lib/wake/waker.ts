@@ -92,7 +92,10 @@ export class Waker {
           woken.push(route.pipeline);
         } catch (error) {
           this.lastWokenAt.delete(route.target);
-          failed.push({ pipeline: route.pipeline, error: error instanceof Error ? error : new Error(String(error)) });
+          failed.push({
+            pipeline: route.pipeline,
+            error: error instanceof Error ? error : new Error(String(error)),
+          });
         }
       }),
     );
