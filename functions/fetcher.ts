@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { announceCompletedBackfills } from '../lib/backfill/announce';
 import { deployedFetcherRuntime } from '../lib/backfill/deployed-runtime';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lib/metrics/names';
-import { untilIdleMsOf } from '../lib/wake/wake-routes';
+import { wokenRunOptionsOf } from '../lib/wake/wake-routes';
 
 /** Time kept back from the Lambda timeout, so that the run ends before the function is stopped. */
 const SAFETY_MARGIN_MS = 5_000;
@@ -29,10 +29,9 @@ const { fetcher, store, completion } = deployedFetcherRuntime(process.env, { log
  * ```
  */
 export const handler = middy(async (event: unknown, context: { getRemainingTimeInMillis(): number }) => {
-  const untilIdleMs = untilIdleMsOf(event);
   const summary = await fetcher.run({
     deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
-    ...(untilIdleMs === undefined ? {} : { untilIdleMs }),
+    ...wokenRunOptionsOf(event),
   });
   metrics.addMetric('FetcherRunDurationMs', MetricUnit.Milliseconds, summary.durationMs);
   if (completion) {

@@ -14,9 +14,11 @@ import { sendMessageBatches } from '../sqs/send-message-batches';
 import { CheckpointConflictError, LeaseLostError } from '../state/errors';
 import type { PipelineStore } from '../state/pipeline-store';
 import { type Lease, PIPELINE_STATUS, type RunCounts, type RunRecord, type SendPlan } from '../state/types';
+import { isEventId } from '../time/event-id';
 import {
   comparePositions,
   formatPosition,
+  isDeliveredAt,
   type Position,
   positionAfterEvent,
   positionAtTime,
@@ -111,6 +113,13 @@ export interface FetcherRunOptions {
    * @default tail until the deadline
    */
   readonly untilIdleMs?: number;
+  /**
+   * With `untilIdleMs`: the newest event id the waker saw committed. The run leaves only once it has
+   * read past it, wherever the writer's clock put the id. Without it, the run reads until its settled
+   * horizon has passed its start by a second (how far a writer's ids may lead this machine's clock
+   * when both are held to DynamoDB's, whose `Date` header counts whole seconds).
+   */
+  readonly readThrough?: string;
   /** Work only these of the fetcher's pipelines in this run (a backfill function's own). @default all */
   readonly only?: readonly string[];
 }
@@ -119,7 +128,11 @@ export interface FetcherRunOptions {
 interface StepMode {
   readonly untilCaughtUp: boolean;
   readonly untilIdleMs?: number;
+  readonly readThrough?: string;
 }
+
+/** How far past a woken run's start its horizon must be when it was not told which id to read through. */
+const WRITER_ID_LEAD_MS = 1_000;
 
 interface ActivePipeline {
   readonly pipeline: ResolvedPipeline;
@@ -249,10 +262,15 @@ export class Fetcher {
    * ```
    */
   async run(options: FetcherRunOptions = {}): Promise<FetcherRunSummary> {
-    const { untilIdleMs } = options;
+    const { untilIdleMs, readThrough } = options;
     if (untilIdleMs !== undefined && !(Number.isFinite(untilIdleMs) && untilIdleMs >= 0))
       throw new ValidationError(
         `invalid Fetcher run options: untilIdleMs must be a number of milliseconds, 0 or more (given ${describe(untilIdleMs)})`,
+        options,
+      );
+    if (readThrough !== undefined && !isEventId(readThrough))
+      throw new ValidationError(
+        `invalid Fetcher run options: readThrough must be an event id (given ${describe(readThrough)})`,
         options,
       );
     const startedAt = this.clock();
@@ -279,6 +297,7 @@ export class Fetcher {
     const mode: StepMode = {
       untilCaughtUp: options.untilCaughtUp ?? false,
       ...(options.untilIdleMs === undefined ? {} : { untilIdleMs: options.untilIdleMs }),
+      ...(options.readThrough === undefined ? {} : { readThrough: options.readThrough }),
     };
     // Woken runs wait for a lease another fetcher holds: it may be leaving without the newest events.
     const waitForLeases = mode.untilIdleMs !== undefined;
@@ -476,13 +495,15 @@ export class Fetcher {
         this.stop(item, 'caught up');
         return moved;
       }
-      // Idle: caught up with a settled horizon past the run's start (so every commit made before the
-      // wake-up has been read, whatever the stream's settle window), and nothing read for untilIdleMs.
+      // Idle: caught up past what woke the run (every commit made before the wake-up has been read,
+      // whatever the stream's settle window), and nothing read for untilIdleMs.
       if (
         caughtUp &&
         mode.untilIdleMs !== undefined &&
         this.clock() - item.lastMovedAt >= mode.untilIdleMs &&
-        comparePositions(item.position, positionAtTime(item.startedAt)) >= 0
+        (mode.readThrough === undefined
+          ? comparePositions(item.position, positionAtTime(item.startedAt + WRITER_ID_LEAD_MS)) >= 0
+          : isDeliveredAt(item.position, mode.readThrough))
       ) {
         if (this.unwritten(item)) await this.checkpoint(item);
         this.stop(item, 'idle');

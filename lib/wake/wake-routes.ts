@@ -1,5 +1,6 @@
 import { describe, ValidationError } from '../errors';
 import { NAME_PATTERN } from '../event-log/names';
+import { isEventId } from '../time/event-id';
 
 /** One fetcher to wake when a stream receives events. */
 export interface WakeRoute {
@@ -16,11 +17,15 @@ export interface WakeRoute {
 /** The environment variable of the waker function that holds its routes, as JSON. */
 export const WAKE_ROUTES_VARIABLE = 'SLUICE_WAKE_ROUTES';
 
-/** What a woken fetcher receives: `untilIdleMs` tells it to leave once idle. */
+/**
+ * What a woken fetcher receives: `untilIdleMs` tells it to leave once idle, and not before it has read
+ * through `readThrough`, the newest event id committed to its stream that the waker saw.
+ */
 export interface WakeEvent {
   readonly source: typeof WAKE_EVENT_SOURCE;
   readonly pipeline: string;
   readonly untilIdleMs: number;
+  readonly readThrough?: string;
 }
 
 /** The `source` of a {@link WakeEvent}. */
@@ -70,16 +75,17 @@ export function parseWakeRoutes(text: string | undefined): WakeRoute[] {
 }
 
 /**
- * The `untilIdleMs` a fetcher's invocation asks for: a {@link WakeEvent}'s, or a scheduled run's
- * (the rule's input carries it when the pipeline wakes on commit), else none (tail to the deadline).
+ * The run options a fetcher's invocation asks for: a {@link WakeEvent}'s `untilIdleMs` and
+ * `readThrough`, or a scheduled run's `untilIdleMs` (the rule's input carries it when the pipeline
+ * wakes on commit); none for an event without them (tail until the deadline).
  *
  * @example
  * ```ts
- * const untilIdleMs = untilIdleMsOf(event);
- * await fetcher.run({ deadline, ...(untilIdleMs === undefined ? {} : { untilIdleMs }) });
+ * await fetcher.run({ deadline, ...wokenRunOptionsOf(event) });
  * ```
  */
-export function untilIdleMsOf(event: unknown): number | undefined {
-  const value = (event as { untilIdleMs?: unknown } | null | undefined)?.untilIdleMs;
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+export function wokenRunOptionsOf(event: unknown): { untilIdleMs?: number; readThrough?: string } {
+  const { untilIdleMs, readThrough } = (event ?? {}) as { untilIdleMs?: unknown; readThrough?: unknown };
+  if (!(typeof untilIdleMs === 'number' && Number.isFinite(untilIdleMs) && untilIdleMs >= 0)) return {};
+  return { untilIdleMs, ...(isEventId(readThrough) ? { readThrough } : {}) };
 }

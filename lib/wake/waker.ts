@@ -11,12 +11,14 @@ export interface LogStreamRecord {
 /** Options of a {@link Waker}. */
 export interface WakerOptions {
   readonly routes: readonly WakeRoute[];
-  /** Wakes one route's fetcher (an asynchronous Lambda invocation on AWS, a local run locally). */
-  readonly wake: (route: WakeRoute) => Promise<void>;
   /**
-   * A route woken less than this long ago is not woken again: the run it started is still reading, and
-   * reads for `untilIdleMs` after its last event, so it sees these commits too. Keep it below
-   * `untilIdleMs` minus the stream's settle window. @default 500
+   * Wakes one route's fetcher (an asynchronous Lambda invocation on AWS, a local run locally), to read
+   * at least through `readThrough`, the newest event id of its stream in the records.
+   */
+  readonly wake: (route: WakeRoute, readThrough?: string) => Promise<void>;
+  /**
+   * A route woken less than this long ago, to read through an id at least as new as this batch's, is
+   * not woken again: the run it started reads that far. @default 500
    */
   readonly minIntervalMs?: number;
   readonly clock?: () => number;
@@ -46,8 +48,8 @@ export interface WakeOutcome {
  */
 export class Waker {
   private readonly byStream = new Map<string, WakeRoute[]>();
-  private readonly lastWokenAt = new Map<string, number>();
-  private readonly wake: (route: WakeRoute) => Promise<void>;
+  private readonly lastWoken = new Map<string, { readonly at: number; readonly through: string }>();
+  private readonly wake: (route: WakeRoute, readThrough?: string) => Promise<void>;
   private readonly minIntervalMs: number;
   private readonly clock: () => number;
 
@@ -67,31 +69,38 @@ export class Waker {
 
   /** Wakes the fetchers of the streams that received events (`INSERT`s of events) in `records`. */
   async onRecords(records: readonly LogStreamRecord[]): Promise<WakeOutcome> {
-    const streams = new Set<string>();
+    // The newest event id of each stream (ids sort by time, then by their random part).
+    const newest = new Map<string, string>();
     for (const record of records) {
       if (record.eventName !== undefined && record.eventName !== 'INSERT') continue;
-      const stream = streamOfEventPartitionKey(record.dynamodb?.Keys?.pk?.S);
-      if (stream !== undefined) streams.add(stream);
+      const keys = record.dynamodb?.Keys;
+      const stream = streamOfEventPartitionKey(keys?.pk?.S);
+      if (stream === undefined) continue;
+      const id = keys?.sk?.S ?? '';
+      if (id > (newest.get(stream) ?? '')) newest.set(stream, id);
     }
-    const due: WakeRoute[] = [];
+    const due: { route: WakeRoute; through: string }[] = [];
     const skipped: string[] = [];
     const now = this.clock();
-    for (const stream of streams)
+    for (const [stream, through] of newest)
       for (const route of this.byStream.get(stream) ?? []) {
-        const last = this.lastWokenAt.get(route.target);
-        if (last !== undefined && now - last < this.minIntervalMs) skipped.push(route.pipeline);
-        else if (!due.includes(route)) due.push(route);
+        const last = this.lastWoken.get(route.target);
+        if (last !== undefined && now - last.at < this.minIntervalMs && through <= last.through)
+          skipped.push(route.pipeline);
+        else due.push({ route, through });
       }
     const woken: string[] = [];
     const failed: { pipeline: string; error: Error }[] = [];
     await Promise.all(
-      due.map(async (route) => {
-        this.lastWokenAt.set(route.target, now);
+      due.map(async ({ route, through }) => {
+        const previous = this.lastWoken.get(route.target);
+        this.lastWoken.set(route.target, { at: now, through });
         try {
-          await this.wake(route);
+          await this.wake(route, through === '' ? undefined : through);
           woken.push(route.pipeline);
         } catch (error) {
-          this.lastWokenAt.delete(route.target);
+          if (previous) this.lastWoken.set(route.target, previous);
+          else this.lastWoken.delete(route.target);
           failed.push({
             pipeline: route.pipeline,
             error: error instanceof Error ? error : new Error(String(error)),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_OUTCOME } from '../../lib';
+import { steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';
 
 describe('a fetcher run woken by a commit (untilIdleMs)', () => {
@@ -21,7 +22,7 @@ describe('a fetcher run woken by a commit (untilIdleMs)', () => {
     ]);
 
     // Act: no idle time at all; the run still waits for the settle window (1.5 s) of what woke it
-    const summary = await fetcher.run({ budgetMs: 120_000, untilIdleMs: 0 });
+    const summary = await fetcher.run({ budgetMs: 120_000, untilIdleMs: 0, readThrough: ids[1] });
     const delivered = receivedEventIds(await drainQueue(fixture.sqs, fixture.queue.queueUrl));
 
     // Assess
@@ -53,6 +54,25 @@ describe('a fetcher run woken by a commit (untilIdleMs)', () => {
     expect(delivered).toEqual(ids);
   });
 
+  it('reads through the id the waker names, though a fast writer clock put it seconds ahead', async () => {
+    // Prepare: ids 3 s ahead of this clock (a fast writer clock, not refused: ahead is never late)
+    const name = 'ahead';
+    const stream = `${fixture.stream}-ahead`;
+    await fixture.store.putPipeline(fixture.pipeline({ name, stream, start: 'latest' }));
+    const fetcher = fixture.fetcher({ source: fixture.eventLog() });
+    await fetcher.run({ budgetMs: 5_000, untilCaughtUp: true });
+    const ahead = fixture.eventLog({ idGenerator: steppingIdGenerator(Date.now() + 3_000, () => 1) });
+    const ids = await ahead.commit([{ stream, type: 'order', data: { n: 4 } }]);
+
+    // Act
+    const summary = await fetcher.run({ budgetMs: 60_000, untilIdleMs: 0, readThrough: ids[0] });
+    const delivered = receivedEventIds(await drainQueue(fixture.sqs, fixture.queue.queueUrl));
+
+    // Assess
+    expect(delivered).toEqual(ids);
+    expect(summary.pipelines[name]).toMatchObject({ stopReason: 'idle' });
+  });
+
   it('refuses an untilIdleMs that is not a duration, naming it', async () => {
     // Prepare
     const fetcher = fixture.fetcher({ source: fixture.eventLog() });
@@ -60,6 +80,9 @@ describe('a fetcher run woken by a commit (untilIdleMs)', () => {
     // Act & Assess
     await expect(fetcher.run({ budgetMs: 1_000, untilIdleMs: -1 })).rejects.toThrow(
       'untilIdleMs must be a number of milliseconds, 0 or more (given -1)',
+    );
+    await expect(fetcher.run({ budgetMs: 1_000, untilIdleMs: 0, readThrough: 'e-1' })).rejects.toThrow(
+      'readThrough must be an event id (given "e-1")',
     );
   });
 });
