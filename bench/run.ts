@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { startDynamoDbLocal, startSqsEmulator } from '../lib/local';
 import { measureBundles } from './bundles';
 import { costPerMillionEvents, requestsPer1000Events } from './cost/cost-model';
+import { type IdleCost, idleCostPerPipelineMonth } from './cost/idle-cost';
 import { PRICES } from './cost/prices';
 import { barChartSvg } from './report/chart';
 import { resultsMarkdown } from './report/markdown';
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
       },
       systems,
       bundles,
+      idleUsdPerPipelineMonth: idleCosts(),
       fetcherMemory: {
         smallBacklog: small.events,
         largeBacklog: large.events,
@@ -183,3 +185,16 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });
+
+/** The idle cost model of each `latency`, with the parts of each. */
+function idleCosts(): BenchResults['idleUsdPerPipelineMonth'] {
+  const economy = idleCostPerPipelineMonth('economy');
+  const balanced = idleCostPerPipelineMonth('balanced');
+  const parts = ({ total: _total, from: _from, ...rest }: IdleCost) => rest;
+  return {
+    scheduleOnly: economy.total,
+    economy: economy.total,
+    balanced: balanced.total,
+    parts: { economy: parts(economy), balanced: parts(balanced) },
+  };
+}

@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import { announceCompletedBackfills } from '../lib/backfill/announce';
 import { deployedFetcherRuntime } from '../lib/backfill/deployed-runtime';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lib/metrics/names';
+import { wokenRunOptionsOf } from '../lib/wake/wake-routes';
 
 /** Time kept back from the Lambda timeout, so that the run ends before the function is stopped. */
 const SAFETY_MARGIN_MS = 5_000;
@@ -16,8 +17,9 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE
 const { fetcher, store, completion } = deployedFetcherRuntime(process.env, { logger, metrics });
 
 /**
- * The fetcher Lambda, run on a schedule: registers the pipelines it is deployed for, works them and
- * their backfills until shortly before its timeout, announces the backfills it completed, and
+ * The fetcher Lambda, run on a schedule or woken by a commit: registers the pipelines it is deployed
+ * for, works them and their backfills until shortly before its timeout (or, when the event carries
+ * `untilIdleMs`, until they have been idle that long), announces the backfills it completed, and
  * returns what it did. A pipeline's failure is reported in its summary (errors as `{ name, message }`)
  * and does not fail the invocation; an invalid environment fails the cold start.
  *
@@ -26,9 +28,10 @@ const { fetcher, store, completion } = deployedFetcherRuntime(process.env, { log
  * new NodejsFunction(this, 'Fetcher', { entry: 'functions/fetcher.ts', timeout: Duration.minutes(1) });
  * ```
  */
-export const handler = middy(async (_event: unknown, context: { getRemainingTimeInMillis(): number }) => {
+export const handler = middy(async (event: unknown, context: { getRemainingTimeInMillis(): number }) => {
   const summary = await fetcher.run({
     deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+    ...wokenRunOptionsOf(event),
   });
   metrics.addMetric('FetcherRunDurationMs', MetricUnit.Milliseconds, summary.durationMs);
   if (completion) {

@@ -1,12 +1,27 @@
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { fileURLToPath } from 'node:url';
+import { Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ATTRIBUTES, TABLE_NAME_PATTERN } from '../lib/event-log/constants';
 import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
 import { EVENT_LOG_TTL_ATTRIBUTE } from '../lib/event-log/table';
+import { WAKE_ROUTES_VARIABLE, type WakeRoute } from '../lib/wake/wake-routes';
 import { streamKeyPatterns, streamTimingKeyPattern } from './key-scopes';
+import { SluiceFunction } from './sluice-function';
+
+const WAKER_ENTRY = fileURLToPath(new URL('../functions/waker.ts', import.meta.url));
+
+/** A fetcher to wake when its stream receives events (see {@link EventLog.wakeOnCommit}). */
+export interface WakeOnCommitRoute {
+  readonly stream: string;
+  readonly pipeline: string;
+  readonly fetcher: lambda.IFunction;
+  /** How long the woken run waits once idle, in milliseconds. */
+  readonly untilIdleMs: number;
+}
 
 /**
  * What the runtime calls to commit: `UpdateItem` adds the (stream, hour, shard) to the bucket index,
@@ -104,6 +119,8 @@ export class EventLog extends Construct {
   public readonly table: dynamodb.Table;
 
   private readonly encryptionKey?: kms.IKey;
+  private readonly wakeRoutes: WakeOnCommitRoute[] = [];
+  private waker?: SluiceFunction;
 
   /**
    * @throws `Error` listing every invalid prop, each with the value given, before anything is created.
@@ -122,6 +139,8 @@ export class EventLog extends Construct {
       sortKey: { name: ATTRIBUTES.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: EVENT_LOG_TTL_ATTRIBUTE,
+      // Keys are enough to tell which streams received events; Lambda reads the stream for free.
+      stream: dynamodb.StreamViewType.KEYS_ONLY,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
       ...(props.encryptionKey
         ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
@@ -179,6 +198,81 @@ export class EventLog extends Construct {
       { actions: READ_ACTIONS, keys: streams.flatMap(streamKeyPatterns) },
       { actions: ['dynamodb:PutItem'], keys: streams.map(streamTimingKeyPattern) },
     ]);
+  }
+
+  /**
+   * Wakes `fetcher` whenever `stream` receives events: the first call adds the log's waker function on
+   * the table's stream (one per log, for every pipeline), which invokes each route's fetcher
+   * asynchronously with `{ untilIdleMs }`, at most once per 500 ms. `EventPipeline` calls it for
+   * pipelines whose `latency` wakes on commit.
+   *
+   * @example
+   * ```ts
+   * log.wakeOnCommit({ stream: 'orders', pipeline: 'billing', fetcher, untilIdleMs: 1_000 });
+   * ```
+   */
+  public wakeOnCommit(route: WakeOnCommitRoute): void {
+    this.wakeRoutes.push(route);
+    const waker = this.waker ?? this.createWaker();
+    // The function itself, not its versions and aliases (which grantInvoke adds as `<arn>:*`).
+    waker.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [route.fetcher.functionArn] }),
+    );
+  }
+
+  private createWaker(): SluiceFunction {
+    const routes = this.wakeRoutes;
+    const waker = new SluiceFunction(this, 'Waker', {
+      entry: WAKER_ENTRY,
+      description: 'Sluice waker: wakes the fetchers of the streams that just received events',
+      timeout: Duration.seconds(30),
+      environment: {
+        [WAKE_ROUTES_VARIABLE]: Lazy.string({
+          produce: () =>
+            Stack.of(this).toJsonString(
+              routes.map(
+                (route): WakeRoute => ({
+                  stream: route.stream,
+                  pipeline: route.pipeline,
+                  target: route.fetcher.functionName,
+                  untilIdleMs: route.untilIdleMs,
+                }),
+              ),
+            ),
+        }),
+      },
+    });
+    // Read the table's stream: the four actions AWS's own example grants, on this stream only (CDK's
+    // DynamoEventSource would add dynamodb:ListStreams on every resource).
+    const streamArn = this.table.tableStreamArn as string;
+    waker.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'dynamodb:DescribeStream',
+          'dynamodb:GetRecords',
+          'dynamodb:GetShardIterator',
+          'dynamodb:ListStreams',
+        ],
+        resources: [streamArn],
+      }),
+    );
+    new lambda.EventSourceMapping(this, 'WakerStream', {
+      target: waker.function,
+      eventSourceArn: streamArn,
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: 1_000,
+      // A wake-up that fails is left to the pipeline's schedule: never hold the stream back.
+      retryAttempts: 1,
+      bisectBatchOnError: false,
+      filters: [
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.isEqual('INSERT'),
+          dynamodb: { Keys: { [ATTRIBUTES.partitionKey]: { S: lambda.FilterRule.beginsWith('e#') } } },
+        }),
+      ],
+    });
+    this.waker = waker;
+    return waker;
   }
 
   /** The streams of a grant, checked; `[undefined]` stands for every stream. */

@@ -36,6 +36,16 @@ const FUNCTIONS = {
   failed: fileURLToPath(new URL('../functions/failed.ts', import.meta.url)),
 };
 
+/** The `latency` settings of an {@link EventPipeline}. */
+export const PIPELINE_LATENCY = { balanced: 'balanced', economy: 'economy' } as const;
+export type PipelineLatency = (typeof PIPELINE_LATENCY)[keyof typeof PIPELINE_LATENCY];
+
+/**
+ * How long a run woken by a commit reads on once idle. The run already waits until its settled horizon
+ * has passed its start, so this only gathers the commits that follow closely into the same run.
+ */
+const WOKEN_RUN_UNTIL_IDLE_MS = 1_000;
+
 /** The failed-event function's timeout; the DLQ's visibility timeout is 6 times as long. */
 const FAILED_HANDLER_TIMEOUT = Duration.seconds(30);
 
@@ -112,7 +122,21 @@ export interface EventPipelineProps {
   /** How long messages wait in the queue before SQS drops them. @default Duration.days(4) */
   readonly retentionPeriod?: Duration;
 
-  /** How often the fetcher runs; each run tails the log until its timeout. @default Duration.minutes(1) */
+  /**
+   * How the fetcher learns of new events, the trade between latency and idle cost:
+   * - `'balanced'`: commits wake the fetcher through the event log's table stream; a woken run leaves
+   *   once idle, so a pipeline without traffic runs its fetcher only on the safety-net schedule
+   *   (`fetchEvery`, 15 minutes by default). Commit to handler in about the settle window (1.5 s);
+   * - `'economy'`: the schedule alone (`fetchEvery`, every minute by default), each run tailing the log
+   *   until its timeout: no waker, and the fetcher's whole minute billed whether events flow or not.
+   * @default 'balanced'
+   */
+  readonly latency?: PipelineLatency;
+  /**
+   * How often the fetcher runs on its schedule: the safety net under wake-ups (`latency: 'balanced'`),
+   * or the only trigger (`'economy'`, where each run tails the log until its timeout).
+   * @default Duration.minutes(15) when woken on commit, Duration.minutes(1) with `latency: 'economy'`
+   */
   readonly fetchEvery?: Duration;
   /** @default Duration.minutes(1) */
   readonly fetcherTimeout?: Duration;
@@ -315,10 +339,31 @@ export class EventPipeline extends Construct {
       new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
+    const wakesOnCommit = settings.latency === PIPELINE_LATENCY.balanced;
+    if (wakesOnCommit)
+      props.eventLog.wakeOnCommit({
+        stream: props.stream,
+        pipeline: settings.pipelineName,
+        fetcher: fetcher.function,
+        untilIdleMs: WOKEN_RUN_UNTIL_IDLE_MS,
+      });
     this.fetchSchedule = new events.Rule(this, 'FetchSchedule', {
-      description: `Runs the Sluice fetcher of pipeline ${settings.pipelineName}`,
+      description: `Runs the Sluice fetcher of pipeline ${settings.pipelineName}${wakesOnCommit ? ' (the safety net under wake-ups)' : ''}`,
       schedule: events.Schedule.rate(settings.fetchEvery),
-      targets: [new targets.LambdaFunction(fetcher.function, { retryAttempts: 0 })],
+      targets: [
+        new targets.LambdaFunction(fetcher.function, {
+          retryAttempts: 0,
+          // A safety-net run leaves once idle, as a woken one does.
+          ...(wakesOnCommit
+            ? {
+                event: events.RuleTargetInput.fromObject({
+                  source: 'sluice.schedule',
+                  untilIdleMs: WOKEN_RUN_UNTIL_IDLE_MS,
+                }),
+              }
+            : {}),
+        }),
+      ],
     });
     this.backfillRule = new events.Rule(this, 'BackfillRequested', {
       description: `Starts backfills of Sluice pipeline ${settings.pipelineName}`,
@@ -491,6 +536,7 @@ interface ResolvedProps {
   readonly batchSize: number;
   readonly commitsOutputs: boolean;
   readonly fetchEvery: Duration;
+  readonly latency: PipelineLatency;
   /** The definition the fetcher registers, but for its queue URL. */
   readonly definition: Omit<PipelineDefinition, 'queueUrl'>;
 }
@@ -557,7 +603,10 @@ function resolveProps(id: string, props: EventPipelineProps, path: string): Reso
     (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1_000)
   )
     problems.push(`maxConcurrency must be a whole number from 2 to 1000 ${given(maxConcurrency)}`);
-  const fetchEvery = props.fetchEvery ?? Duration.minutes(1);
+  const latency = props.latency ?? PIPELINE_LATENCY.balanced;
+  if (!Object.values<string>(PIPELINE_LATENCY).includes(latency))
+    problems.push(`latency must be 'balanced' or 'economy' ${given(latency)}`);
+  const fetchEvery = props.fetchEvery ?? Duration.minutes(latency === PIPELINE_LATENCY.economy ? 1 : 15);
   if (fetchEvery.toSeconds() < 60 || fetchEvery.toSeconds() % 60 !== 0)
     problems.push(
       `fetchEvery must be a whole number of minutes, as EventBridge schedules are ${given(fetchEvery.toHumanString())}`,
@@ -610,6 +659,7 @@ function resolveProps(id: string, props: EventPipelineProps, path: string): Reso
     batchSize,
     commitsOutputs: props.commitsOutputs ?? true,
     fetchEvery,
+    latency,
     definition,
   };
 }

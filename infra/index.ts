@@ -1,8 +1,11 @@
-export { EventLog, type EventLogProps } from './event-log';
+export { EventLog, type EventLogGrantOptions, type EventLogProps, type WakeOnCommitRoute } from './event-log';
 export {
   EventPipeline,
   type EventPipelineProps,
   maxReceiveCountFor,
+  PIPELINE_LATENCY,
+  type PipelineLatency,
+  sluiceEventBus,
   VISIBILITY_TIMEOUT_FACTOR,
 } from './event-pipeline';
 export { type EventStageProps, EventStages, type EventStagesProps } from './event-stages';

@@ -115,6 +115,7 @@ export function resultsMarkdown(results: BenchResults, chartFile: string): strin
     '',
     `The fetcher alone, paging a settled backlog into a queue: peak RSS ${mib(results.fetcherMemory.smallPeakRssBytes)} MiB with ${results.fetcherMemory.smallBacklog.toLocaleString('en-US')} events (${results.fetcherMemory.smallEventsPerSecond.toLocaleString('en-US')} events/s), ${mib(results.fetcherMemory.largePeakRssBytes)} MiB with ${results.fetcherMemory.largeBacklog.toLocaleString('en-US')} (${results.fetcherMemory.largeEventsPerSecond.toLocaleString('en-US')} events/s): ${results.fetcherMemory.ratio}×.`,
     '',
+    ...idleCostLines(results),
     '## Targets',
     '',
     '| target | measured | limit | result |',
@@ -160,4 +161,25 @@ function mib(bytes: number): string {
 
 function gib(bytes: number): string {
   return (bytes / 1024 ** 3).toFixed(0);
+}
+
+/** The idle cost model's table, by part, when the results hold it. */
+function idleCostLines(results: BenchResults): string[] {
+  const idle = results.idleUsdPerPipelineMonth;
+  if (!idle) return [];
+  const row = (name: 'economy' | 'balanced', label: string) => {
+    const parts = idle.parts[name];
+    return `| ${label} | $${idle[name]} | $${parts.fetcherLambda} | $${parts.fetcherDynamoDb} | $${parts.sqsPollers} | $${parts.waker} |`;
+  };
+  return [
+    '## Idle cost per pipeline per month (modelled)',
+    '',
+    'From the template `EventPipeline` synthesizes with each `latency` (fetcher memory, timeout, schedule, a woken run’s `untilIdleMs`); the assumptions are in `bench/cost/idle-cost.ts`.',
+    '',
+    '| latency | total | fetcher Lambda | fetcher DynamoDB | SQS pollers (queue + DLQ) | waker |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    row('economy', '`economy` (schedule only, as before)'),
+    row('balanced', '`balanced` (wake on commit, the default)'),
+    '',
+  ];
 }

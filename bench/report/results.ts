@@ -56,5 +56,15 @@ export interface BenchResults {
     readonly smallEventsPerSecond: number;
     readonly largeEventsPerSecond: number;
   };
+  /**
+   * A pipeline's monthly cost with no traffic, in US dollars, modelled from the template `EventPipeline`
+   * synthesizes (`bench/cost/idle-cost.ts`): schedule-only (today's `economy`) and each `latency`.
+   */
+  readonly idleUsdPerPipelineMonth: {
+    readonly scheduleOnly: number;
+    readonly economy: number;
+    readonly balanced: number;
+    readonly parts: Readonly<Record<'economy' | 'balanced', Readonly<Record<string, number>>>>;
+  };
   readonly targets: readonly TargetResult[];
 }

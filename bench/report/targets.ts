@@ -48,6 +48,12 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): TargetR
     1.2,
   );
   atMost('worker bundle, minified (bytes)', results.bundles.worker, WORKER_BUNDLE_LIMIT_BYTES);
+  if (results.idleUsdPerPipelineMonth)
+    atMost(
+      'idle $ per pipeline per month (latency: balanced, modelled)',
+      results.idleUsdPerPipelineMonth.balanced,
+      0.6,
+    );
   return targets;
 }
 

@@ -12,6 +12,21 @@ export function eventPartitionKey(stream: string, bucket: string, shard: number)
   return `e#${stream}#${bucket}#${shard}`;
 }
 
+/**
+ * The stream an event item's partition key belongs to, or `undefined` for any other item of the log.
+ *
+ * @example
+ * ```ts
+ * streamOfEventPartitionKey('e#orders#2026120506#0'); // 'orders'
+ * streamOfEventPartitionKey('b#orders'); // undefined
+ * ```
+ */
+export function streamOfEventPartitionKey(partitionKey: string | undefined): string | undefined {
+  if (!partitionKey?.startsWith('e#')) return undefined;
+  const end = partitionKey.indexOf('#', 2);
+  return end > 2 ? partitionKey.slice(2, end) : undefined;
+}
+
 export function bucketIndexPartitionKey(stream: string): string {
   return `b#${stream}`;
 }

@@ -15,11 +15,14 @@ import { sendMessageBatches } from '../sqs/send-message-batches';
 import { CheckpointConflictError, LeaseLostError } from '../state/errors';
 import type { PipelineStore } from '../state/pipeline-store';
 import { type Lease, PIPELINE_STATUS, type RunCounts, type RunRecord, type SendPlan } from '../state/types';
+import { isEventId } from '../time/event-id';
 import {
   comparePositions,
   formatPosition,
+  isDeliveredAt,
   type Position,
   positionAfterEvent,
+  positionAtTime,
   positionBeforeEvent,
   positionTimeMs,
 } from '../time/position';
@@ -103,9 +106,34 @@ export interface FetcherRunOptions {
    * @default false
    */
   readonly untilCaughtUp?: boolean;
+  /**
+   * Return once every pipeline has caught up with a settled horizon past the run's start (so the run
+   * has read every commit made before it began, the ones that woke it among them) and read no event
+   * for this long, rather than tailing the live edge until the deadline: a run woken by a commit. With it, a pipeline whose lease another fetcher holds is waited for
+   * (polled until the deadline) rather than skipped, since that fetcher may be about to leave.
+   * @default tail until the deadline
+   */
+  readonly untilIdleMs?: number;
+  /**
+   * With `untilIdleMs`: the newest event id the waker saw committed. The run leaves only once it has
+   * read past it, wherever the writer's clock put the id. Without it, the run reads until its settled
+   * horizon has passed its start by a second (how far a writer's ids may lead this machine's clock
+   * when both are held to DynamoDB's, whose `Date` header counts whole seconds).
+   */
+  readonly readThrough?: string;
   /** Work only these of the fetcher's pipelines in this run (a backfill function's own). @default all */
   readonly only?: readonly string[];
 }
+
+/** How a run decides that a pipeline is done before its deadline. */
+interface StepMode {
+  readonly untilCaughtUp: boolean;
+  readonly untilIdleMs?: number;
+  readonly readThrough?: string;
+}
+
+/** How far past a woken run's start its horizon must be when it was not told which id to read through. */
+const WRITER_ID_LEAD_MS = 1_000;
 
 interface ActivePipeline {
   readonly pipeline: ResolvedPipeline;
@@ -117,6 +145,8 @@ interface ActivePipeline {
   written: Position;
   version: number;
   lastWriteAt: number;
+  /** When the run last read events of this pipeline (or began it). */
+  lastMovedAt: number;
   readonly stopAt?: Position;
   readonly counts: RunCounts;
   readonly startedAt: number;
@@ -235,6 +265,17 @@ export class Fetcher {
    * ```
    */
   async run(options: FetcherRunOptions = {}): Promise<FetcherRunSummary> {
+    const { untilIdleMs, readThrough } = options;
+    if (untilIdleMs !== undefined && !(Number.isFinite(untilIdleMs) && untilIdleMs >= 0))
+      throw new ValidationError(
+        `invalid Fetcher run options: untilIdleMs must be a number of milliseconds, 0 or more (given ${describe(untilIdleMs)})`,
+        options,
+      );
+    if (readThrough !== undefined && !isEventId(readThrough))
+      throw new ValidationError(
+        `invalid Fetcher run options: readThrough must be an event id (given ${describe(readThrough)})`,
+        options,
+      );
     const startedAt = this.clock();
     const deadline = options.deadline ?? startedAt + (options.budgetMs ?? 50_000);
     const stopWorkingAt = deadline - this.finalizeReserveMs;
@@ -256,22 +297,41 @@ export class Fetcher {
 
     const active: ActivePipeline[] = [];
     const chosen = pipelines.filter((pipeline) => inRun(pipeline.name));
-    await Promise.all(
-      chosen.map(async (pipeline) => {
-        const started = await this.begin(pipeline);
-        if ('lease' in started) active.push(started);
-        else summaries[pipeline.name] = started;
-      }),
-    );
+    const mode: StepMode = {
+      untilCaughtUp: options.untilCaughtUp ?? false,
+      ...(options.untilIdleMs === undefined ? {} : { untilIdleMs: options.untilIdleMs }),
+      ...(options.readThrough === undefined ? {} : { readThrough: options.readThrough }),
+    };
+    // Woken runs wait for a lease another fetcher holds: it may be leaving without the newest events.
+    const waitForLeases = mode.untilIdleMs !== undefined;
+    let waiting: ResolvedPipeline[] = [];
+    const begin = async (candidates: readonly ResolvedPipeline[]) => {
+      const stillLocked: ResolvedPipeline[] = [];
+      await Promise.all(
+        candidates.map(async (pipeline) => {
+          const started = await this.begin(pipeline);
+          if ('lease' in started) {
+            active.push(started);
+            delete summaries[pipeline.name];
+          } else {
+            summaries[pipeline.name] = started;
+            if (waitForLeases && started.outcome === PIPELINE_OUTCOME.locked) stillLocked.push(pipeline);
+          }
+        }),
+      );
+      waiting = stillLocked;
+    };
+    await begin(chosen);
 
     try {
-      while (active.some((item) => !item.done) && this.clock() < stopWorkingAt) {
+      while ((waiting.length > 0 || active.some((item) => !item.done)) && this.clock() < stopWorkingAt) {
         let progressed = false;
         for (const item of active) {
           if (item.done || this.clock() >= stopWorkingAt) continue;
-          progressed = (await this.step(item, options.untilCaughtUp ?? false)) || progressed;
+          progressed = (await this.step(item, mode)) || progressed;
         }
-        if (!progressed && active.some((item) => !item.done)) {
+        if (waiting.length > 0) await begin(waiting);
+        if (!progressed && (waiting.length > 0 || active.some((item) => !item.done))) {
           await this.sleep(Math.max(0, Math.min(this.pollIntervalMs, stopWorkingAt - this.clock())));
         }
       }
@@ -330,6 +390,7 @@ export class Fetcher {
       written: lease.state.position,
       version: lease.state.version,
       lastWriteAt: now,
+      lastMovedAt: now,
       ...(lease.state.stopAt ? { stopAt: lease.state.stopAt } : {}),
       counts: emptyCounts(),
       startedAt: now,
@@ -353,8 +414,9 @@ export class Fetcher {
    * messages again (same marker keys, same FIFO deduplication ids) before anything new. At bufferSize
    * the rest of a plan waits, and is sent before the next read, so no sent event is read again.
    */
-  private async step(item: ActivePipeline, untilCaughtUp: boolean): Promise<boolean> {
+  private async step(item: ActivePipeline, mode: StepMode): Promise<boolean> {
     const { pipeline } = item;
+    const { untilCaughtUp } = mode;
     try {
       let room: number | undefined;
       if (item.waitingForRoom) {
@@ -430,9 +492,24 @@ export class Fetcher {
         this.stop(item, 'reached stopAt');
         return moved;
       }
+      if (moved) item.lastMovedAt = this.clock();
       if (caughtUp && untilCaughtUp) {
         if (this.unwritten(item)) await this.checkpoint(item);
         this.stop(item, 'caught up');
+        return moved;
+      }
+      // Idle: caught up past what woke the run (every commit made before the wake-up has been read,
+      // whatever the stream's settle window), and nothing read for untilIdleMs.
+      if (
+        caughtUp &&
+        mode.untilIdleMs !== undefined &&
+        this.clock() - item.lastMovedAt >= mode.untilIdleMs &&
+        (mode.readThrough === undefined
+          ? comparePositions(item.position, positionAtTime(item.startedAt + WRITER_ID_LEAD_MS)) >= 0
+          : isDeliveredAt(item.position, mode.readThrough))
+      ) {
+        if (this.unwritten(item)) await this.checkpoint(item);
+        this.stop(item, 'idle');
         return moved;
       }
       await this.keepLease(item);

@@ -26,6 +26,12 @@ export const SERVICE_NAMES = {
   worker: 'sluice-worker',
   failed: 'sluice-failed',
   backfill: 'sluice-backfill',
+  waker: 'sluice-waker',
+} as const;
+
+/** What the waker publishes per pipeline: each wake-up of its fetcher by a commit. */
+export const WAKER_METRICS = {
+  wakeups: 'Wakeups',
 } as const;
 
 /** What the fetcher publishes per pipeline and run (see `powertoolsFetcherMetrics`). */

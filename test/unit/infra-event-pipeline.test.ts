@@ -136,7 +136,8 @@ describe('the example app', () => {
       ScalingConfig: { MaximumConcurrency: 10 },
     });
     t.resourceCountIs('AWS::DynamoDB::Table', 2);
-    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    // Commits wake the fetcher; the schedule is the safety net.
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['sluice'],

@@ -63,6 +63,14 @@ const ENTRY_POINTS: readonly {
     sdkClients: ['client-dynamodb'],
     alsoForbidden: /(^|\/)lib\/(fetcher|worker)\//,
   },
+  // The waker only reads stream keys and invokes fetchers: none of the event log, fetcher or worker.
+  {
+    name: 'waker',
+    entry: 'functions/waker.ts',
+    holds: 'lib/wake/waker.ts',
+    sdkClients: ['client-lambda'],
+    alsoForbidden: /(^|\/)lib\/(fetcher|worker|event-log\/event-log\.ts)/,
+  },
 ];
 
 describe.each(ENTRY_POINTS)(

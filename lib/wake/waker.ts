@@ -1,0 +1,113 @@
+import { describe, ValidationError } from '../errors';
+import { streamOfEventPartitionKey } from '../event-log/keys';
+import type { WakeRoute } from './wake-routes';
+
+/** The part of a DynamoDB stream record the waker reads (the stream's `KEYS_ONLY` view is enough). */
+export interface LogStreamRecord {
+  readonly eventName?: string;
+  readonly dynamodb?: { readonly Keys?: Record<string, { readonly S?: string } | undefined> };
+}
+
+/** Options of a {@link Waker}. */
+export interface WakerOptions {
+  readonly routes: readonly WakeRoute[];
+  /**
+   * Wakes one route's fetcher (an asynchronous Lambda invocation on AWS, a local run locally), to read
+   * at least through `readThrough`, the newest event id of its stream in the records.
+   */
+  readonly wake: (route: WakeRoute, readThrough?: string) => Promise<void>;
+  /**
+   * A route woken less than this long ago, to read through an id at least as new as this batch's, is
+   * not woken again: the run it started reads that far. @default 500
+   */
+  readonly minIntervalMs?: number;
+  readonly clock?: () => number;
+}
+
+/** What one batch of stream records woke. */
+export interface WakeOutcome {
+  /** The pipelines whose fetchers were woken. */
+  readonly woken: readonly string[];
+  /** Pipelines with new events whose fetchers were woken a moment ago. */
+  readonly skipped: readonly string[];
+  /** Pipelines whose wake-up failed, with the error: the schedule's next run covers them. */
+  readonly failed: readonly { readonly pipeline: string; readonly error: Error }[];
+}
+
+/**
+ * Turns the event log's table stream into wake-ups: for every stream that received events, wakes the
+ * fetchers of the pipelines that read it, at most once per `minIntervalMs` each. A wake-up only
+ * shortens waiting: the fetcher's checkpoint, lease and settle window still decide what is delivered,
+ * and a lost wake-up delays events until the pipeline's schedule runs.
+ *
+ * @example
+ * ```ts
+ * const waker = new Waker({ routes, wake: (route) => invokeFetcher(route) });
+ * const { woken } = await waker.onRecords(event.Records);
+ * ```
+ */
+export class Waker {
+  private readonly byStream = new Map<string, WakeRoute[]>();
+  private readonly lastWoken = new Map<string, { readonly at: number; readonly through: string }>();
+  private readonly wake: (route: WakeRoute, readThrough?: string) => Promise<void>;
+  private readonly minIntervalMs: number;
+  private readonly clock: () => number;
+
+  constructor(options: WakerOptions) {
+    const { minIntervalMs } = options;
+    if (minIntervalMs !== undefined && !(Number.isFinite(minIntervalMs) && minIntervalMs >= 0))
+      throw new ValidationError(
+        `invalid Waker options: minIntervalMs must be 0 or more milliseconds (given ${describe(minIntervalMs)})`,
+        options,
+      );
+    for (const route of options.routes)
+      this.byStream.set(route.stream, [...(this.byStream.get(route.stream) ?? []), route]);
+    this.wake = options.wake;
+    this.minIntervalMs = minIntervalMs ?? 500;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Wakes the fetchers of the streams that received events (`INSERT`s of events) in `records`. */
+  async onRecords(records: readonly LogStreamRecord[]): Promise<WakeOutcome> {
+    // The newest event id of each stream (ids sort by time, then by their random part).
+    const newest = new Map<string, string>();
+    for (const record of records) {
+      if (record.eventName !== undefined && record.eventName !== 'INSERT') continue;
+      const keys = record.dynamodb?.Keys;
+      const stream = streamOfEventPartitionKey(keys?.pk?.S);
+      if (stream === undefined) continue;
+      const id = keys?.sk?.S ?? '';
+      if (id > (newest.get(stream) ?? '')) newest.set(stream, id);
+    }
+    const due: { route: WakeRoute; through: string }[] = [];
+    const skipped: string[] = [];
+    const now = this.clock();
+    for (const [stream, through] of newest)
+      for (const route of this.byStream.get(stream) ?? []) {
+        const last = this.lastWoken.get(route.target);
+        if (last !== undefined && now - last.at < this.minIntervalMs && through <= last.through)
+          skipped.push(route.pipeline);
+        else due.push({ route, through });
+      }
+    const woken: string[] = [];
+    const failed: { pipeline: string; error: Error }[] = [];
+    await Promise.all(
+      due.map(async ({ route, through }) => {
+        const previous = this.lastWoken.get(route.target);
+        this.lastWoken.set(route.target, { at: now, through });
+        try {
+          await this.wake(route, through === '' ? undefined : through);
+          woken.push(route.pipeline);
+        } catch (error) {
+          if (previous) this.lastWoken.set(route.target, previous);
+          else this.lastWoken.delete(route.target);
+          failed.push({
+            pipeline: route.pipeline,
+            error: error instanceof Error ? error : new Error(String(error)),
+          });
+        }
+      }),
+    );
+    return { woken, skipped, failed };
+  }
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { idleCostPerPipelineMonth } from '../../bench/cost/idle-cost';
+
+process.env.CDK_VALIDATION = 'false';
+
+describe('the idle cost model', () => {
+  it('reads the schedule, timeout and memory of what EventPipeline deploys, for each latency', () => {
+    // Act
+    const economy = idleCostPerPipelineMonth('economy');
+    const balanced = idleCostPerPipelineMonth('balanced');
+
+    // Assess: a run a minute tailing 55 s, against a run every 15 minutes that leaves once idle
+    expect(economy.from).toEqual({ runsPerMonth: 43_200, busySecondsPerRun: 55, memoryMb: 256 });
+    expect(balanced.from).toEqual({ runsPerMonth: 2_880, busySecondsPerRun: 3.5, memoryMb: 256 });
+    for (const cost of [economy, balanced])
+      expect(cost.total).toBeCloseTo(
+        cost.fetcherLambda + cost.fetcherDynamoDb + cost.sqsPollers + cost.waker,
+        2,
+      );
+    expect(balanced.sqsPollers).toBe(economy.sqsPollers);
+    expect(balanced.total).toBeLessThan(economy.total / 10);
+  });
+});

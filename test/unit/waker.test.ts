@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import type { WakeRoute } from '../../lib/wake/wake-routes';
+import { type LogStreamRecord, Waker } from '../../lib/wake/waker';
+
+const ID_A = '01930000-0000-7000-8000-000000000001';
+const ID_B = '01930000-0000-7000-8000-000000000002';
+
+const route = (stream: string, pipeline: string): WakeRoute => ({
+  stream,
+  pipeline,
+  target: `${pipeline}-fetcher`,
+  untilIdleMs: 1_000,
+});
+const insert = (pk: string, sk: string): LogStreamRecord => ({
+  eventName: 'INSERT',
+  dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } } },
+});
+
+function wakerWith(routes: WakeRoute[]) {
+  let now = 0;
+  const calls: { pipeline: string; readThrough?: string }[] = [];
+  const waker = new Waker({
+    routes,
+    clock: () => now,
+    wake: async (woken, readThrough) => {
+      if (woken.pipeline === 'broken') throw new Error('Rate exceeded');
+      calls.push({ pipeline: woken.pipeline, ...(readThrough ? { readThrough } : {}) });
+    },
+  });
+  return { waker, calls, advance: (ms: number) => (now += ms) };
+}
+
+describe('Waker', () => {
+  it('wakes every pipeline of the streams that received events, to read through the newest id', async () => {
+    // Prepare
+    const { waker, calls } = wakerWith([
+      route('orders', 'billing'),
+      route('orders', 'shipping'),
+      route('refunds', 'audit'),
+    ]);
+
+    // Act
+    const outcome = await waker.onRecords([
+      insert('e#orders#2026120507#0', ID_B),
+      insert('e#orders#2026120507#1', ID_A),
+      insert('b#orders', '2026120507'),
+      { eventName: 'MODIFY', dynamodb: { Keys: { pk: { S: 'e#refunds#2026120507#0' }, sk: { S: ID_A } } } },
+    ]);
+
+    // Assess
+    expect([...outcome.woken].sort()).toEqual(['billing', 'shipping']);
+    expect(calls).toContainEqual({ pipeline: 'billing', readThrough: ID_B });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('wakes a pipeline again within its interval only for an id newer than the run it started reads', async () => {
+    // Prepare
+    const { waker, calls, advance } = wakerWith([route('orders', 'billing')]);
+    await waker.onRecords([insert('e#orders#2026120507#0', ID_B)]);
+
+    // Act
+    advance(100);
+    const older = await waker.onRecords([insert('e#orders#2026120507#0', ID_A)]);
+    const newer = await waker.onRecords([insert('e#orders#2026120507#0', `${ID_B.slice(0, -1)}3`)]);
+    advance(1_000);
+    const later = await waker.onRecords([insert('e#orders#2026120507#0', ID_A)]);
+
+    // Assess
+    expect(older).toMatchObject({ woken: [], skipped: ['billing'] });
+    expect(newer.woken).toEqual(['billing']);
+    expect(later.woken).toEqual(['billing']);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('reports a wake-up that failed and tries it again with the next records', async () => {
+    // Prepare
+    const { waker } = wakerWith([route('orders', 'broken')]);
+
+    // Act
+    const first = await waker.onRecords([insert('e#orders#2026120507#0', ID_A)]);
+    const second = await waker.onRecords([insert('e#orders#2026120507#0', ID_A)]);
+
+    // Assess
+    expect(first.failed.map(({ pipeline, error }) => [pipeline, error.message])).toEqual([
+      ['broken', 'Rate exceeded'],
+    ]);
+    expect(second.failed).toHaveLength(1);
+  });
+
+  it('refuses a minIntervalMs that is not a duration, naming it', () => {
+    expect(() => new Waker({ routes: [], wake: async () => {}, minIntervalMs: -5 })).toThrow(
+      'minIntervalMs must be 0 or more milliseconds (given -5)',
+    );
+  });
+});
