@@ -497,7 +497,7 @@ export class EventPipeline extends Construct {
 }
 
 /** The id, in its stack, of the bus that {@link sluiceEventBus} makes. */
-const SLUICE_EVENT_BUS_ID = 'SluiceEvents';
+const EVENT_BUS_CONSTRUCT_ID = 'SluiceEvents';
 
 /**
  * The stack's own EventBridge bus for Sluice's backfill events, made on first use and shared by the
@@ -512,9 +512,9 @@ const SLUICE_EVENT_BUS_ID = 'SluiceEvents';
  */
 export function sluiceEventBus(scope: Construct): events.EventBus {
   const stack = Stack.of(scope);
-  const found = stack.node.tryFindChild(SLUICE_EVENT_BUS_ID);
+  const found = stack.node.tryFindChild(EVENT_BUS_CONSTRUCT_ID);
   if (found instanceof events.EventBus) return found;
-  return new events.EventBus(stack, SLUICE_EVENT_BUS_ID, {
+  return new events.EventBus(stack, EVENT_BUS_CONSTRUCT_ID, {
     description: 'Sluice backfill requests and completions',
   });
 }

@@ -37,6 +37,8 @@ export const SLUICE_VARIABLES = {
   pollIntervalMs: 'SLUICE_POLL_INTERVAL_MS',
   /** The EventBridge bus "Backfill Completed" events go to. */
   eventBusName: 'SLUICE_EVENT_BUS_NAME',
+  /** The waker's routes: a JSON array of the streams, pipelines and fetchers it wakes. */
+  wakeRoutes: 'SLUICE_WAKE_ROUTES',
   /** The ingest's source name. */
   ingestSource: 'SLUICE_INGEST_SOURCE',
   /** The ingest's first page. */

@@ -1,5 +1,6 @@
 import { describe, ValidationError } from '../errors';
 import { NAME_PATTERN } from '../event-log/names';
+import { SLUICE_VARIABLES } from '../settings/variables';
 import { isEventId } from '../time/event-id';
 
 /** One fetcher to wake when a stream receives events. */
@@ -15,7 +16,7 @@ export interface WakeRoute {
 }
 
 /** The environment variable of the waker function that holds its routes, as JSON. */
-export const WAKE_ROUTES_VARIABLE = 'SLUICE_WAKE_ROUTES';
+export const WAKE_ROUTES_VARIABLE = SLUICE_VARIABLES.wakeRoutes;
 
 /**
  * What a woken fetcher receives: `untilIdleMs` tells it to leave once idle, and not before it has read

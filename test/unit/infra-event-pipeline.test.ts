@@ -110,7 +110,7 @@ describe('the example app', () => {
       .flatMap((construct) => construct.node.metadata)
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
     expect(acknowledged).toEqual([]);
-  });
+  }, 120_000); // bundles five functions with esbuild and runs the CloudFormation validator
 
   it('holds the queue with its DLQ, the event source, the tables, both rules, a dashboard and alarms', () => {
     // Prepare

@@ -26,6 +26,7 @@ function resolver(resources: Record<string, TemplateResource>) {
     if (resource?.Type === 'AWS::SQS::Queue')
       return `https://sqs.us-east-1.amazonaws.com/123456789012/${ref}${resource.Properties.FifoQueue ? '.fifo' : ''}`;
     if (resource?.Type === 'AWS::DynamoDB::Table') return `table-${ref}`;
+    if (resource?.Type === 'AWS::Events::EventBus') return `bus-${ref}`;
     throw new Error(`no resolution for ${JSON.stringify(value)}`);
   };
   return resolve;
