@@ -71,10 +71,20 @@ export interface StandardSchema<TOutput = unknown> {
       value: unknown,
     ) =>
       | { readonly value: TOutput; readonly issues?: undefined }
-      | { readonly issues: readonly { readonly message: string; readonly path?: readonly unknown[] }[] }
+      | {
+          readonly issues: readonly {
+            readonly message: string;
+            readonly path?: readonly unknown[] | undefined;
+          }[];
+        }
       | Promise<
           | { readonly value: TOutput; readonly issues?: undefined }
-          | { readonly issues: readonly { readonly message: string; readonly path?: readonly unknown[] }[] }
+          | {
+              readonly issues: readonly {
+                readonly message: string;
+                readonly path?: readonly unknown[] | undefined;
+              }[];
+            }
         >;
   };
 }
