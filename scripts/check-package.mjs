@@ -315,20 +315,10 @@ console.log(Object.keys(sluice).length);
 
   step('bundle the worker as Lambda gets it, installed and in the repository');
   const { build } = await import(join(root, 'node_modules', 'esbuild', 'lib', 'main.js'));
-  const { LAMBDA_BUNDLE } = await import(join(root, 'dist', 'infra', 'lambda-bundle.js'));
+  const { lambdaBuildOptions } = await import(join(root, 'dist', 'infra', 'lambda-bundle.js'));
   const bundleBytes = async (absWorkingDir, entry) => {
     const outfile = join(work, `${entry.replace(/\W/g, '-')}.bundle.mjs`);
-    await build({
-      absWorkingDir,
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      ...LAMBDA_BUNDLE,
-      mainFields: [...LAMBDA_BUNDLE.mainFields],
-      external: [...LAMBDA_BUNDLE.external],
-      logLevel: 'error',
-    });
+    await build({ ...lambdaBuildOptions(absWorkingDir, entry, outfile), logLevel: 'error' });
     return statSync(outfile).size;
   };
   const installedBundle = await bundleBytes(esmApp, 'worker.ts');

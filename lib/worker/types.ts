@@ -67,9 +67,7 @@ export type ManualHandler<TData = unknown> = (
  */
 export interface StandardSchema<TOutput = unknown> {
   readonly '~standard': {
-    readonly validate: (
-      value: unknown,
-    ) =>
+    readonly validate: (value: unknown) =>
       | { readonly value: TOutput; readonly issues?: undefined }
       | {
           readonly issues: readonly {
