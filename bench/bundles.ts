@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { LAMBDA_BUNDLE } from '../infra/lambda-bundle';
+import { lambdaBuildOptions } from '../infra/lambda-bundle';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -32,17 +32,7 @@ export async function measureBundles(): Promise<Record<keyof typeof LAMBDA_ENTRY
       string,
     ][]) {
       const outfile = join(outdir, `${name}.mjs`);
-      await build({
-        absWorkingDir: ROOT,
-        entryPoints: [entry],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        ...LAMBDA_BUNDLE,
-        mainFields: [...LAMBDA_BUNDLE.mainFields],
-        external: [...LAMBDA_BUNDLE.external],
-        logLevel: 'silent',
-      });
+      await build({ ...lambdaBuildOptions(ROOT, entry, outfile), logLevel: 'silent' });
       sizes[name] = (await stat(outfile)).size;
     }
     return sizes as Record<keyof typeof LAMBDA_ENTRY_POINTS, number>;

@@ -2,25 +2,24 @@ import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamod
 import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   createWorker,
-  type DeadLetterStepHook,
-  EventIdGenerator,
   EventLog,
   type EventLogOptions,
-  FailureStore,
-  Fetcher,
-  type FetcherOptions,
-  formatPosition,
-  handleDeadLetters,
   NonRetryableError,
   type PipelineDefinition,
-  PipelineStore,
-  queueDepth,
   type StandardSchema,
   type WorkerEvent,
-  type WorkerStepHook,
 } from '../lib';
+import { handleDeadLetters } from '../lib/failed/dlq-consumer';
+import { FailureStore } from '../lib/failed/failure-store';
+import type { DeadLetterStepHook } from '../lib/failed/types';
+import { Fetcher, type FetcherOptions } from '../lib/fetcher/fetcher';
+import { queueDepth } from '../lib/fetcher/queue-depth';
 import { type LambdaSqsEvent, SqsEventSourceMapping } from '../lib/local';
-import { type FaultCounts, type FaultInjector, type FaultPlan, injectFaults } from '../test/support/faults';
+import { PipelineStore } from '../lib/state/pipeline-store';
+import { type FaultCounts, type FaultInjector, type FaultPlan, injectFaults } from '../lib/testing/faults';
+import { EventIdGenerator } from '../lib/time/event-id';
+import { formatPosition } from '../lib/time/position';
+import type { WorkerStepHook } from '../lib/worker/types';
 import { seededRandom } from '../test/support/fixtures';
 import {
   createQueueWithDeadLetterQueue,

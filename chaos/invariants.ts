@@ -1,4 +1,5 @@
-import { comparePositions, parsePosition } from '../lib';
+import { parsePosition } from '../lib';
+import { comparePositions } from '../lib/time/position';
 
 /** A checkpoint as a watcher read it. */
 export interface ObservedCheckpoint {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
-import { type Position, parsePosition, positionAtBucketStart, positionAtTime } from '../lib';
+import { type Position, parsePosition, positionAtTime } from '../lib';
+import { positionAtBucketStart } from '../lib/time/position';
 
 const POSITION_SHAPE = /^\d{14}(\/.*)?$/;
 const ISO_TIME_SHAPE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;

@@ -1,10 +1,11 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { type Command, CommanderError } from 'commander';
-import { EventLog, PipelineStore } from '../lib';
+import { EventLog } from '../lib';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lib/local/aws-clients';
 import { SLUICE_VARIABLES } from '../lib/settings/variables';
 import { createSqsClient } from '../lib/sqs/client';
+import { PipelineStore } from '../lib/state/pipeline-store';
 import { type FoundDevState, readDevState } from './dev-state';
 import { EXIT_CODE, endpointError, failureMessage, UsageError } from './errors';
 import type { CliIo } from './io';

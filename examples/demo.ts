@@ -4,16 +4,12 @@
 // poison event that always fails. `npm start -- --json` prints the summary as one JSON line.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SingleBar } from 'cli-progress';
-import {
-  type BatchStats,
-  createWorker,
-  EventIdGenerator,
-  EventLog,
-  eventLogTableDefinition,
-  positionTimeMs,
-  TIME_BUCKET_MS,
-} from '../lib';
+import { type BatchStats, createWorker, EventLog } from '../lib';
+import { eventLogTableDefinition } from '../lib/event-log/table';
 import { assertJavaPresent, JavaMissingError, startEmulators, startLocalPipeline } from '../lib/local';
+import { EventIdGenerator } from '../lib/time/event-id';
+import { positionTimeMs } from '../lib/time/position';
+import { TIME_BUCKET_MS } from '../lib/time/time-bucket';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

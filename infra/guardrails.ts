@@ -1,7 +1,4 @@
 import { Annotations, type IAspect, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../lib/settings/visibility';
 
@@ -20,8 +17,11 @@ const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 3;
  * - a queue with no dead-letter queue, unless it is itself one;
  * - a queue with no CloudWatch alarm on any of its metrics.
  *
- * It looks at each stack's resources as they will be deployed (the L1 constructs), so it also sees
- * what a higher-level construct set. Queues or functions from other stacks are not resolved.
+ * It looks at each stack's resources as they will be deployed (the L1 constructs, rendered to
+ * CloudFormation), so it also sees what a higher-level construct set or an override changed, and it
+ * finds them by their CloudFormation type rather than their class, so it guards an app whatever
+ * copy of aws-cdk-lib the app's constructs come from. Queues or functions from other stacks are not
+ * resolved.
  *
  * @example
  * ```ts
@@ -34,59 +34,96 @@ export class SluiceGuardrails implements IAspect {
   }
 }
 
+/** One resource of a stack as CloudFormation will see it: its type, logical id and properties. */
+interface DeployedResource {
+  readonly construct: IConstruct;
+  readonly type: string;
+  readonly logicalId: string;
+  readonly properties: Record<string, unknown>;
+}
+
+/** What every L1 construct (`CfnResource`) has, in whichever copy of aws-cdk-lib it was made. */
+interface RenderableResource extends IConstruct {
+  readonly cfnResourceType: string;
+  _toCloudFormation(): object;
+}
+
+/**
+ * The resources of a stack, rendered as they will be deployed (property overrides included). They
+ * are found by duck typing, never `instanceof`: an app with its own copy of aws-cdk-lib makes
+ * constructs whose classes are not this package's, and they must be checked all the same.
+ */
+function deployedResources(stack: Stack): DeployedResource[] {
+  const resources: DeployedResource[] = [];
+  for (const construct of stack.node.findAll()) {
+    if (!isRenderableResource(construct)) continue;
+    const rendered = stack.resolve(construct._toCloudFormation()) as {
+      Resources?: Record<string, { Type?: unknown; Properties?: Record<string, unknown> }>;
+    };
+    for (const [logicalId, resource] of Object.entries(rendered?.Resources ?? {}))
+      resources.push({
+        construct,
+        type: typeof resource.Type === 'string' ? resource.Type : construct.cfnResourceType,
+        logicalId,
+        properties: resource.Properties ?? {},
+      });
+  }
+  return resources;
+}
+
+function isRenderableResource(construct: IConstruct): construct is RenderableResource {
+  const candidate = construct as Partial<RenderableResource>;
+  return typeof candidate.cfnResourceType === 'string' && typeof candidate._toCloudFormation === 'function';
+}
+
 function checkStack(stack: Stack): void {
-  const all = stack.node.findAll();
-  const queues = all.filter((c): c is sqs.CfnQueue => c instanceof sqs.CfnQueue);
-  const functions = all.filter((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction);
-  const alarms = all.filter((c): c is cloudwatch.CfnAlarm => c instanceof cloudwatch.CfnAlarm);
-  const mappings = all.filter(
-    (c): c is lambda.CfnEventSourceMapping => c instanceof lambda.CfnEventSourceMapping,
-  );
-  const logicalId = (element: sqs.CfnQueue | lambda.CfnFunction) =>
-    stack.resolve(element.logicalId) as string;
-  const queueById = new Map(queues.map((queue) => [logicalId(queue), queue]));
-  const functionById = new Map(functions.map((fn) => [logicalId(fn), fn]));
+  const resources = deployedResources(stack);
+  const ofType = (type: string) => resources.filter((resource) => resource.type === type);
+  const queues = ofType('AWS::SQS::Queue');
+  const functions = ofType('AWS::Lambda::Function');
+  const alarms = ofType('AWS::CloudWatch::Alarm');
+  const mappings = ofType('AWS::Lambda::EventSourceMapping');
+  const queueById = new Map(queues.map((queue) => [queue.logicalId, queue]));
+  const functionById = new Map(functions.map((fn) => [fn.logicalId, fn]));
 
   // Each queue named as a dead-letter target in another queue's redrive policy.
   const deadLetterTargets = new Set<string>();
-  for (const queue of queues) {
-    const target = referencedIds(stack.resolve(queue.redrivePolicy));
-    for (const id of target) deadLetterTargets.add(id);
-  }
+  for (const queue of queues)
+    for (const id of referencedIds(queue.properties.RedrivePolicy)) deadLetterTargets.add(id);
   // Everything the alarms refer to, as text: a queue is watched if its logical id appears there.
   const alarmReferences = alarms.map((alarm) =>
-    JSON.stringify(stack.resolve({ dimensions: alarm.dimensions, metrics: alarm.metrics })),
+    JSON.stringify({ dimensions: alarm.properties.Dimensions, metrics: alarm.properties.Metrics }),
   );
 
   for (const queue of queues) {
-    const id = logicalId(queue);
-    if (!deadLetterTargets.has(id) && stack.resolve(queue.redrivePolicy) === undefined)
-      Annotations.of(queue).addError(
-        `[SluiceGuardrails] queue ${queue.node.path} has no dead-letter queue: a message that keeps failing is retried until its retention ends, then dropped. Give it a redrive policy.`,
+    const path = queue.construct.node.path;
+    if (!deadLetterTargets.has(queue.logicalId) && queue.properties.RedrivePolicy === undefined)
+      Annotations.of(queue.construct).addError(
+        `[SluiceGuardrails] queue ${path} has no dead-letter queue: a message that keeps failing is retried until its retention ends, then dropped. Give it a redrive policy.`,
       );
-    if (!alarmReferences.some((text) => text.includes(`"${id}"`)))
-      Annotations.of(queue).addError(
-        `[SluiceGuardrails] queue ${queue.node.path} has no CloudWatch alarm: a backlog or dead letters would go unseen. Alarm on its ApproximateAgeOfOldestMessage or ApproximateNumberOfMessagesVisible.`,
+    if (!alarmReferences.some((text) => text.includes(`"${queue.logicalId}"`)))
+      Annotations.of(queue.construct).addError(
+        `[SluiceGuardrails] queue ${path} has no CloudWatch alarm: a backlog or dead letters would go unseen. Alarm on its ApproximateAgeOfOldestMessage or ApproximateNumberOfMessagesVisible.`,
       );
   }
 
   for (const mapping of mappings) {
-    const [queueId] = referencedIds(stack.resolve(mapping.eventSourceArn));
+    const [queueId] = referencedIds(mapping.properties.EventSourceArn);
     const queue = queueId === undefined ? undefined : queueById.get(queueId);
     if (!queue) continue; // not an SQS queue of this stack
-    const types = (stack.resolve(mapping.functionResponseTypes) as string[] | undefined) ?? [];
+    const types = (mapping.properties.FunctionResponseTypes as string[] | undefined) ?? [];
     if (!types.includes('ReportBatchItemFailures'))
-      Annotations.of(mapping).addError(
-        `[SluiceGuardrails] the SQS event source ${mapping.node.path} does not report batch item failures: one failed message makes Lambda retry the whole batch. Set reportBatchItemFailures: true.`,
+      Annotations.of(mapping.construct).addError(
+        `[SluiceGuardrails] the SQS event source ${mapping.construct.node.path} does not report batch item failures: one failed message makes Lambda retry the whole batch. Set reportBatchItemFailures: true.`,
       );
-    const [functionId] = referencedIds(stack.resolve(mapping.functionName));
+    const [functionId] = referencedIds(mapping.properties.FunctionName);
     const fn = functionId === undefined ? undefined : functionById.get(functionId);
     if (!fn) continue;
-    const visibility = numberOr(stack.resolve(queue.visibilityTimeout), DEFAULT_VISIBILITY_TIMEOUT_SECONDS);
-    const timeout = numberOr(stack.resolve(fn.timeout), DEFAULT_FUNCTION_TIMEOUT_SECONDS);
+    const visibility = numberOr(queue.properties.VisibilityTimeout, DEFAULT_VISIBILITY_TIMEOUT_SECONDS);
+    const timeout = numberOr(fn.properties.Timeout, DEFAULT_FUNCTION_TIMEOUT_SECONDS);
     if (visibility < VISIBILITY_TIMEOUT_FACTOR * timeout)
-      Annotations.of(mapping).addError(
-        `[SluiceGuardrails] queue ${queue.node.path} has a visibility timeout of ${visibility} s, under ${VISIBILITY_TIMEOUT_FACTOR}× the ${timeout} s timeout of ${fn.node.path} (${VISIBILITY_TIMEOUT_FACTOR * timeout} s): messages come back while they are still being handled. Raise the visibility timeout.`,
+      Annotations.of(mapping.construct).addError(
+        `[SluiceGuardrails] queue ${queue.construct.node.path} has a visibility timeout of ${visibility} s, under ${VISIBILITY_TIMEOUT_FACTOR}× the ${timeout} s timeout of ${fn.construct.node.path} (${VISIBILITY_TIMEOUT_FACTOR * timeout} s): messages come back while they are still being handled. Raise the visibility timeout.`,
       );
   }
 }

@@ -17,3 +17,25 @@ export const LAMBDA_BUNDLE = {
   external: ['@aws-sdk/*'],
   banner: { js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);" },
 } as const;
+
+/**
+ * esbuild's options to bundle one Lambda entry point as `SluiceFunction` deploys it, for the code that
+ * builds bundles itself to measure them: the bundle-size test, the benchmark and the package check.
+ *
+ * @example
+ * ```ts
+ * await build({ ...lambdaBuildOptions(ROOT, 'functions/fetcher.ts', outfile), logLevel: 'silent' });
+ * ```
+ */
+export function lambdaBuildOptions(absWorkingDir: string, entry: string, outfile: string) {
+  return {
+    absWorkingDir,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node' as const,
+    ...LAMBDA_BUNDLE,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    external: [...LAMBDA_BUNDLE.external],
+  };
+}

@@ -1,5 +1,8 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventIdGenerator, EventLog, eventLogTableDefinition, TIME_BUCKET_MS } from '../../lib';
+import { EventLog } from '../../lib';
+import { eventLogTableDefinition } from '../../lib/event-log/table';
+import { EventIdGenerator } from '../../lib/time/event-id';
+import { TIME_BUCKET_MS } from '../../lib/time/time-bucket';
 import { benchEvent } from './bench-events';
 import { type Endpoints, localClientConfig } from './endpoints';
 

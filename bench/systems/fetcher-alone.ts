@@ -2,7 +2,10 @@
 // peak RSS must not grow with the backlog, since it holds one page at a time.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { EventLog, eventLogTableDefinition, Fetcher, PipelineStore } from '../../lib';
+import { EventLog } from '../../lib';
+import { eventLogTableDefinition } from '../../lib/event-log/table';
+import { Fetcher } from '../../lib/fetcher/fetcher';
+import { PipelineStore } from '../../lib/state/pipeline-store';
 import { BENCH_STREAM } from '../support/bench-events';
 import { localClientConfig } from '../support/endpoints';
 import { runSystemProcess, type SystemConfig, type SystemReport } from '../support/system-process';

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type EventLog, type Position, type StoredEvent, startPosition } from '../../lib';
+import type { EventLog, Position, StoredEvent } from '../../lib';
+import { startPosition } from '../../lib/pipeline/definition';
 import { BENCH_STREAM } from '../support/bench-events';
 
 /** A loop that reads the event log from its beginning and hands each page on. */

@@ -8,7 +8,9 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { EventLog, eventIdToEpochMs, eventLogTableDefinition, type StoredEvent } from '../../lib';
+import { EventLog, type StoredEvent } from '../../lib';
+import { eventLogTableDefinition } from '../../lib/event-log/table';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
 import { RequestMeter } from '../meter/request-meter';
 import { type BenchEventData, benchEvent } from '../support/bench-events';
 import { localClientConfig } from '../support/endpoints';

@@ -8,8 +8,10 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { EventLog, eventIdToEpochMs, eventLogTableDefinition, type StoredEvent } from '../../lib';
+import { EventLog, type StoredEvent } from '../../lib';
+import { eventLogTableDefinition } from '../../lib/event-log/table';
 import { SqsEventSourceMapping } from '../../lib/local';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
 import { RequestMeter } from '../meter/request-meter';
 import { type BenchEventData, benchEvent } from '../support/bench-events';
 import { localClientConfig } from '../support/endpoints';

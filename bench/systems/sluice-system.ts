@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createWorker, EventLog, eventIdToEpochMs } from '../../lib';
+import { createWorker, EventLog } from '../../lib';
 import { type LocalPipelineOptions, startLocalPipeline } from '../../lib/local';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
 import { RequestMeter } from '../meter/request-meter';
 import { BENCH_STREAM, type BenchEventData, benchEvent } from '../support/bench-events';
 import { localClientConfig } from '../support/endpoints';

@@ -1,4 +1,4 @@
-import { DEAD_LETTER_STEPS } from '../../lib';
+import { DEAD_LETTER_STEPS } from '../../lib/failed/types';
 import { EVENT_KINDS } from '../harness';
 import { runPipelineScenario, type Scenario } from '../scenario';
 

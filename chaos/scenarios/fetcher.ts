@@ -1,4 +1,4 @@
-import { FETCHER_STEPS, type FetcherStep } from '../../lib';
+import { FETCHER_STEPS, type FetcherStep } from '../../lib/fetcher/types';
 import { pause } from '../harness';
 import { runPipelineScenario, type Scenario } from '../scenario';
 

@@ -1,4 +1,4 @@
-import { WORKER_STEPS, type WorkerStep } from '../../lib';
+import { WORKER_STEPS, type WorkerStep } from '../../lib/worker/types';
 import { EVENT_KINDS } from '../harness';
 import { runPipelineScenario, type Scenario } from '../scenario';
 

@@ -1,13 +1,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type EventLog, formatPosition, type PipelineStore, parsePosition } from '../../lib';
+import { type EventLog, parsePosition } from '../../lib';
 import {
   type BackfillProgress,
   backfillProgress,
   InvalidBackfillRequestError,
   registerBackfill,
 } from '../../lib/backfill';
+import type { PipelineStore } from '../../lib/state/pipeline-store';
+import { formatPosition } from '../../lib/time/position';
 import { parseTime, wholeNumber } from '../arguments';
 import { type CliContext, runAction } from '../context';
 import { UsageError } from '../errors';

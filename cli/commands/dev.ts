@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { describe } from '../../lib';
 import { attachBackfills } from '../../lib/backfill/local';
+import { describe } from '../../lib/errors';
 import {
   type LocalPipeline,
   type LocalPipelineOptions,

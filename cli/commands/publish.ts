@@ -1,12 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import {
-  assertEventType,
-  assertStreamName,
-  type EventInput,
-  MAX_ITEM_BYTES,
-  MAX_TRANSACTION_ITEMS,
-} from '../../lib';
+import type { EventInput } from '../../lib';
+import { MAX_ITEM_BYTES, MAX_TRANSACTION_ITEMS } from '../../lib/event-log/constants';
+import { assertEventType, assertStreamName } from '../../lib/event-log/names';
 import { type CliContext, runAction } from '../context';
 import { UsageError } from '../errors';
 import type { CliIo } from '../io';

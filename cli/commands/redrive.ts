@@ -1,13 +1,9 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import {
-  FailureStore,
-  type RedriveFailuresResult,
-  type RedriveFilter,
-  type RedriveResult,
-  redriveDeadLetters,
-  redriveFailures,
-} from '../../lib';
+import { FailureStore } from '../../lib/failed/failure-store';
+import { type RedriveResult, redriveDeadLetters } from '../../lib/failed/redrive';
+import { type RedriveFailuresResult, redriveFailures } from '../../lib/failed/redrive-failures';
+import type { RedriveFilter } from '../../lib/failed/redrive-filter';
 import { collectList, parseTime, parseUrl, positiveNumber, wholeNumber } from '../arguments';
 import { type CliContext, runAction } from '../context';
 import { deadLetterQueueUrlOf, visibleMessages } from '../dead-letter-queue';

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
-import { formatPosition, type Position } from '../../lib';
+import type { Position } from '../../lib';
+import { formatPosition } from '../../lib/time/position';
 import { parseTarget } from '../arguments';
 import { type CliContext, runAction } from '../context';
 import { UsageError } from '../errors';

@@ -1,15 +1,10 @@
 import type { Command } from 'commander';
-import {
-  formatPosition,
-  type PipelineCounters,
-  type PipelineState,
-  type PipelineStore,
-  positionTimeMs,
-  queueDepth,
-  type ResolvedPipeline,
-  type RunRecord,
-  readPipelineCounters,
-} from '../../lib';
+import { queueDepth } from '../../lib/fetcher/queue-depth';
+import type { ResolvedPipeline } from '../../lib/pipeline/definition';
+import type { PipelineStore } from '../../lib/state/pipeline-store';
+import type { PipelineState, RunRecord } from '../../lib/state/types';
+import { formatPosition, positionTimeMs } from '../../lib/time/position';
+import { type PipelineCounters, readPipelineCounters } from '../../lib/worker/pipeline-counters';
 import { type CliContext, runAction } from '../context';
 import { deadLetterQueueUrlOf } from '../dead-letter-queue';
 import { DEFAULT_TABLE_WIDTH, humanDuration, renderTable } from '../format';

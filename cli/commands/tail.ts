@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { assertStreamName, formatPosition, type Position, positionAtTime, type StoredEvent } from '../../lib';
+import { type Position, positionAtTime, type StoredEvent } from '../../lib';
+import { assertStreamName } from '../../lib/event-log/names';
+import { formatPosition } from '../../lib/time/position';
 import { collectList, parseTarget, wholeNumber } from '../arguments';
 import { type CliContext, runAction } from '../context';
 import { UsageError } from '../errors';

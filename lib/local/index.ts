@@ -13,6 +13,7 @@ export {
 export { type EmulatorEndpoints, type RunningEmulators, startEmulators } from './emulators';
 export { EmulatorStartError, JavaMissingError } from './errors';
 export { findFreePort } from './free-port';
+export { MissingPeerDependencyError } from './import-module';
 export {
   DYNAMODB_LOCAL_PACKAGE,
   type DynamoDbLocalFiles,

@@ -67,14 +67,22 @@ export type ManualHandler<TData = unknown> = (
  */
 export interface StandardSchema<TOutput = unknown> {
   readonly '~standard': {
-    readonly validate: (
-      value: unknown,
-    ) =>
+    readonly validate: (value: unknown) =>
       | { readonly value: TOutput; readonly issues?: undefined }
-      | { readonly issues: readonly { readonly message: string; readonly path?: readonly unknown[] }[] }
+      | {
+          readonly issues: readonly {
+            readonly message: string;
+            readonly path?: readonly unknown[] | undefined;
+          }[];
+        }
       | Promise<
           | { readonly value: TOutput; readonly issues?: undefined }
-          | { readonly issues: readonly { readonly message: string; readonly path?: readonly unknown[] }[] }
+          | {
+              readonly issues: readonly {
+                readonly message: string;
+                readonly path?: readonly unknown[] | undefined;
+              }[];
+            }
         >;
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EventLog, eventIdToEpochMs } from '../../lib';
+import type { EventLog } from '../../lib';
 import {
   announceCompletedBackfills,
   BACKFILL_EVENTS,
@@ -8,6 +8,7 @@ import {
   registerBackfill,
   runRequestedBackfill,
 } from '../../lib/backfill';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
 import { uniqueName } from '../support/aws';
 import { steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';

@@ -1,12 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  type EventLog,
-  eventIdToEpochMs,
-  formatPosition,
-  PipelineNotFoundError,
-  positionAfterEvent,
-  positionAtTime,
-} from '../../lib';
+import { type EventLog, positionAfterEvent, positionAtTime } from '../../lib';
 import {
   BACKFILL_EVENTS,
   type BackfillBusEntry,
@@ -21,6 +14,9 @@ import {
 } from '../../lib/backfill';
 import { attachBackfills } from '../../lib/backfill/local';
 import { type BusEvent, LocalEventBus } from '../../lib/local';
+import { PipelineNotFoundError } from '../../lib/state/errors';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
+import { formatPosition } from '../../lib/time/position';
 import { createQueueWithDeadLetterQueue, uniqueName } from '../support/aws';
 import { steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';

@@ -1,19 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CommitError,
-  createWorker,
-  ENVELOPE_VERSION,
-  EventIdGenerator,
-  EventLog,
-  envelopeBody,
-  FailureStore,
-  Fetcher,
-  handleDeadLetters,
-  PipelineStore,
-  serializeEnvelopeEvent,
-} from '../../lib';
+import { CommitError, createWorker, EventLog } from '../../lib';
+import { handleDeadLetters } from '../../lib/failed/dlq-consumer';
+import { FailureStore } from '../../lib/failed/failure-store';
+import { Fetcher } from '../../lib/fetcher/fetcher';
+import { ENVELOPE_VERSION, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import { PipelineStore } from '../../lib/state/pipeline-store';
+import { EventIdGenerator } from '../../lib/time/event-id';
 import {
   createQueueWithDeadLetterQueue,
   createStreamTable,

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestMeter } from '../../bench/meter/request-meter';
-import { eventLogTableDefinition } from '../../lib';
+import { eventLogTableDefinition } from '../../lib/event-log/table';
 import { dynamodbClient, sqsClient, uniqueName } from '../support/aws';
 
 describe('the request meter against the emulators', () => {

@@ -2,7 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventLog, eventIdToEpochMs, Fetcher, PipelineStore } from '../../lib';
+import { EventLog } from '../../lib';
+import { Fetcher } from '../../lib/fetcher/fetcher';
+import { PipelineStore } from '../../lib/state/pipeline-store';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
 import {
   createQueueWithDeadLetterQueue,
   createStreamTable,

@@ -3,17 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  addBatchCounters,
-  EventIdGenerator,
-  EventLog,
-  envelopeBody,
-  formatPosition,
-  PipelineStore,
-  positionAtTime,
-  sendMessageBatches,
-  serializeEnvelopeEvent,
-} from '../../lib';
+import { EventLog, positionAtTime } from '../../lib';
+import { envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import { sendMessageBatches } from '../../lib/sqs/send-message-batches';
+import { PipelineStore } from '../../lib/state/pipeline-store';
+import { EventIdGenerator } from '../../lib/time/event-id';
+import { formatPosition } from '../../lib/time/position';
+import { addBatchCounters } from '../../lib/worker/pipeline-counters';
 import { emptyBatchStats } from '../../lib/worker/process-batch';
 import {
   createQueueWithDeadLetterQueue,

@@ -5,15 +5,12 @@ import {
   CommitError,
   CommitOutcomeUnknownError,
   CorruptEventError,
-  EventIdGenerator,
   EventTooLargeError,
-  eventIdToEpochMs,
-  TIME_BUCKET_MS,
-  timeBucketOf,
-  timeBucketStartMs,
 } from '../../lib';
+import { injectFaults } from '../../lib/testing/faults';
+import { EventIdGenerator, eventIdToEpochMs } from '../../lib/time/event-id';
+import { TIME_BUCKET_MS, timeBucketOf, timeBucketStartMs } from '../../lib/time/time-bucket';
 import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
-import { injectFaults } from '../support/faults';
 import { eventLogFor } from '../support/fixtures';
 
 /** A fault plan's draw that fails the first eligible call and no other. */

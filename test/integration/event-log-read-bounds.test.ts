@@ -1,10 +1,7 @@
 import { BatchWriteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  comparePositions,
   type EventLog,
-  eventIdToEpochMs,
-  lastDeliveredBound,
   type Position,
   positionAfterEvent,
   positionAtTime,
@@ -12,6 +9,8 @@ import {
 } from '../../lib';
 import { DEFAULT_READ_MAX_BYTES, DEFAULT_READ_MAX_QUERIES } from '../../lib/event-log/constants';
 import { eventPartitionKey } from '../../lib/event-log/keys';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
+import { comparePositions, lastDeliveredBound } from '../../lib/time/position';
 import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
 import { eventLogFor, steppingIdGenerator } from '../support/fixtures';
 import { countQueries } from '../support/inject';

@@ -1,15 +1,9 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type EventLog,
-  eventIdToEpochMs,
-  lastDeliveredBound,
-  type Position,
-  positionAtBucketStart,
-  positionAtTime,
-  type StoredEvent,
-  timeBucketOf,
-} from '../../lib';
+import { type EventLog, type Position, positionAtTime, type StoredEvent } from '../../lib';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
+import { lastDeliveredBound, positionAtBucketStart } from '../../lib/time/position';
+import { timeBucketOf } from '../../lib/time/time-bucket';
 import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
 import { eventLogFor, seededRandom, steppingIdGenerator } from '../support/fixtures';
 

@@ -1,15 +1,21 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_STEPS, EventIdGenerator, EventLog } from '../../lib';
+import { EventLog } from '../../lib';
 import { UNKNOWN_FAILURE_MESSAGE } from '../../lib/failed/constants';
 import { handleDeadLetters } from '../../lib/failed/dlq-consumer';
 import { ClaimLostError } from '../../lib/failed/errors';
 import { createFailedEventFunction } from '../../lib/failed/failed-event-function';
 import { FailureStore } from '../../lib/failed/failure-store';
 import type { FailedEventLogger, SqsRecordLike } from '../../lib/failed/records';
-import { type FailedEvent, type FailedHandler, UNKNOWN_FAILURE_NAME } from '../../lib/failed/types';
+import {
+  DEAD_LETTER_STEPS,
+  type FailedEvent,
+  type FailedHandler,
+  UNKNOWN_FAILURE_NAME,
+} from '../../lib/failed/types';
 import { type EnvelopeEvent, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import { EventIdGenerator } from '../../lib/time/event-id';
 import {
   createQueueWithDeadLetterQueue,
   createStreamTable,

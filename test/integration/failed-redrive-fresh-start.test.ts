@@ -1,11 +1,12 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorker, NonRetryableError, parseEnvelope, type WorkerOptions } from '../../lib';
+import { createWorker, NonRetryableError, type WorkerOptions } from '../../lib';
 import { handleDeadLetters } from '../../lib/failed/dlq-consumer';
 import { FailureStore } from '../../lib/failed/failure-store';
 import type { SqsRecordLike } from '../../lib/failed/records';
 import { redriveDeadLetters } from '../../lib/failed/redrive';
 import type { FailedEvent } from '../../lib/failed/types';
+import { parseEnvelope } from '../../lib/messages/envelope';
 import {
   createQueueWithDeadLetterQueue,
   createStreamTable,

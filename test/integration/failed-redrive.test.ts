@@ -1,9 +1,15 @@
 import type { SendMessageBatchCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { EventIdGenerator, parseEnvelope, sendMessageBatches } from '../../lib';
 import { RedriveError } from '../../lib/failed/errors';
 import { redriveDeadLetters } from '../../lib/failed/redrive';
-import { type EnvelopeEvent, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import {
+  type EnvelopeEvent,
+  envelopeBody,
+  parseEnvelope,
+  serializeEnvelopeEvent,
+} from '../../lib/messages/envelope';
+import { sendMessageBatches } from '../../lib/sqs/send-message-batches';
+import { EventIdGenerator } from '../../lib/time/event-id';
 import { createQueueWithDeadLetterQueue, sqsClient } from '../support/aws';
 import { drainBodies } from '../support/pipeline-fixture';
 

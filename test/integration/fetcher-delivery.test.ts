@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  comparePositions,
-  type EventInput,
-  eventIdToEpochMs,
-  formatPosition,
-  InvalidPipelineError,
-  isDeliveredAt,
-  PIPELINE_OUTCOME,
-  positionAfterEvent,
-  positionAtTime,
-  queueDepth,
-  timeBucketOf,
-} from '../../lib';
+import { type EventInput, InvalidPipelineError, positionAfterEvent, positionAtTime } from '../../lib';
+import { queueDepth } from '../../lib/fetcher/queue-depth';
+import { PIPELINE_OUTCOME } from '../../lib/fetcher/types';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
+import { comparePositions, formatPosition, isDeliveredAt } from '../../lib/time/position';
+import { timeBucketOf } from '../../lib/time/time-bucket';
 import { steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';
 

@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventInput, type Position, positionAfterEvent } from '../../lib';
+import { FETCHER_STEPS, PIPELINE_OUTCOME } from '../../lib/fetcher/types';
 import {
   CheckpointConflictError,
   CheckpointRegressionError,
-  comparePositions,
-  type EventInput,
-  FETCHER_STEPS,
   LeaseLostError,
-  PIPELINE_OUTCOME,
   PipelineNotFoundError,
-  type Position,
-  positionAfterEvent,
-} from '../../lib';
+} from '../../lib/state/errors';
+import { injectFaults, throttleSomeCalls } from '../../lib/testing/faults';
+import { comparePositions } from '../../lib/time/position';
 import { createQueueWithDeadLetterQueue, dynamodbClient, sqsClient } from '../support/aws';
-import { injectFaults, throttleSomeCalls } from '../support/faults';
 import { seededRandom, sleep, steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';
 
@@ -100,7 +97,7 @@ describe('leases and checkpoints', () => {
       operations: ['UpdateItemCommand'],
       random: () => (calls++ === 0 ? 0 : 1),
     });
-    const { PipelineStore } = await import('../../lib');
+    const { PipelineStore } = await import('../../lib/state/pipeline-store');
     const store = new PipelineStore({ tableName: fixture.store.tableName, client });
     const lease = (await fixture.store.acquireLease('lost-response', 'a', 5_000))!;
     const version = await store.writeCheckpoint(lease, {
@@ -274,7 +271,11 @@ describe('fetchers under failure', () => {
       start: 'earliest',
       pageSize: 200,
     });
-    const { PipelineStore, Fetcher, EventLog } = await import('../../lib');
+    const [{ PipelineStore }, { Fetcher }, { EventLog }] = await Promise.all([
+      import('../../lib/state/pipeline-store'),
+      import('../../lib/fetcher/fetcher'),
+      import('../../lib/event-log/event-log'),
+    ]);
     const store = new PipelineStore({ tableName: fixture.store.tableName, client: dynamodb });
     const source = new EventLog({ tableName: fixture.eventLog().tableName, client: dynamodb });
     let caughtUp = false;

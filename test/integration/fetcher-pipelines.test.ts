@@ -1,12 +1,8 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FETCHER_STEPS,
-  PIPELINE_OUTCOME,
-  type PipelineRunSummary,
-  positionAfterEvent,
-  type RunRecord,
-} from '../../lib';
+import { positionAfterEvent } from '../../lib';
+import { FETCHER_STEPS, PIPELINE_OUTCOME, type PipelineRunSummary } from '../../lib/fetcher/types';
+import type { RunRecord } from '../../lib/state/types';
 import { uniqueName } from '../support/aws';
 import { steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';

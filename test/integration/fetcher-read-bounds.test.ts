@@ -1,12 +1,6 @@
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  comparePositions,
-  type EventSource,
-  eventIdToEpochMs,
-  FETCHER_STEPS,
-  lastDeliveredBound,
-  type PipelineRunSummary,
   type Position,
   parsePosition,
   positionAfterEvent,
@@ -15,7 +9,11 @@ import {
   type ReadAfterPage,
 } from '../../lib';
 import { DEFAULT_READ_MAX_BYTES, DEFAULT_READ_MAX_QUERIES } from '../../lib/event-log/constants';
+import type { EventSource } from '../../lib/event-log/event-source';
 import { eventPartitionKey } from '../../lib/event-log/keys';
+import { FETCHER_STEPS, type PipelineRunSummary } from '../../lib/fetcher/types';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
+import { comparePositions, lastDeliveredBound } from '../../lib/time/position';
 import { dynamodbClient, uniqueName } from '../support/aws';
 import { steppingIdGenerator } from '../support/fixtures';
 import { countQueries } from '../support/inject';

@@ -1,7 +1,11 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventIdToEpochMs, type FailedEvent, FailureStore, handleDeadLetters, timeBucketOf } from '../../lib';
+import type { FailedEvent } from '../../lib';
+import { handleDeadLetters } from '../../lib/failed/dlq-consumer';
+import { FailureStore } from '../../lib/failed/failure-store';
+import { eventIdToEpochMs } from '../../lib/time/event-id';
+import { timeBucketOf } from '../../lib/time/time-bucket';
 import { createQueueWithDeadLetterQueue } from '../support/aws';
 import { steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';

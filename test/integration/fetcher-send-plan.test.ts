@@ -1,15 +1,9 @@
 import { DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createWorker,
-  DEFAULT_SETTLE_WINDOW_MS,
-  EventIdGenerator,
-  type EventInput,
-  type EventLog,
-  FETCHER_STEPS,
-  type FetcherStep,
-  type PipelineDefinition,
-} from '../../lib';
+import { createWorker, type EventInput, type EventLog, type PipelineDefinition } from '../../lib';
+import { DEFAULT_SETTLE_WINDOW_MS } from '../../lib/event-log/constants';
+import { FETCHER_STEPS, type FetcherStep } from '../../lib/fetcher/types';
+import { EventIdGenerator } from '../../lib/time/event-id';
 import { createQueueWithDeadLetterQueue, type QueueWithDeadLetterQueue } from '../support/aws';
 import { sleep } from '../support/fixtures';
 import { createPipelineFixture } from '../support/pipeline-fixture';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PIPELINE_OUTCOME } from '../../lib';
+import { PIPELINE_OUTCOME } from '../../lib/fetcher/types';
 import { steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';
 

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CheckpointInFutureError,
   CommitOutcomeUnknownError,
-  EventIdGenerator,
-  isDeliveredAt,
-  PipelineStore,
   type Position,
   positionAtTime,
   StreamTimingConflictError,
 } from '../../lib';
+import { CheckpointInFutureError } from '../../lib/state/errors';
+import { PipelineStore } from '../../lib/state/pipeline-store';
+import { EventIdGenerator } from '../../lib/time/event-id';
+import { isDeliveredAt } from '../../lib/time/position';
 import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
 import { eventLogFor, seededRandom, sleep } from '../support/fixtures';
 import { delayRequests } from '../support/inject';

@@ -1,6 +1,8 @@
 import { DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorker, type FailedEvent, FailureStore, handleDeadLetters } from '../../lib';
+import { createWorker, type FailedEvent } from '../../lib';
+import { handleDeadLetters } from '../../lib/failed/dlq-consumer';
+import { FailureStore } from '../../lib/failed/failure-store';
 import { sleep, steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture } from '../support/pipeline-fixture';
 import { lambdaContext, receiveAsLambdaEvent } from '../support/worker-fixture';

@@ -1,15 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CheckpointConflictError,
-  formatPosition,
-  type Lease,
-  PipelineStore,
-  type Position,
-  positionAtTime,
-  SeekConflictError,
-} from '../../lib';
-import { SEEK_MAX_ATTEMPTS } from '../../lib/state/pipeline-store';
+import { type Position, positionAtTime } from '../../lib';
+import { CheckpointConflictError, SeekConflictError } from '../../lib/state/errors';
+import { PipelineStore, SEEK_MAX_ATTEMPTS } from '../../lib/state/pipeline-store';
+import type { Lease } from '../../lib/state/types';
+import { formatPosition } from '../../lib/time/position';
 import { dynamodbClient } from '../support/aws';
 import { createPipelineFixture } from '../support/pipeline-fixture';
 

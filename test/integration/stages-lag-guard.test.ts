@@ -1,5 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
-import { EventLog, guardedCommit, LaggingConsumerError, PipelineStore, positionAfterEvent } from '../../lib';
+import { EventLog, LaggingConsumerError, positionAfterEvent } from '../../lib';
+import { guardedCommit } from '../../lib/stages/consumer-lag';
+import { PipelineStore } from '../../lib/state/pipeline-store';
 import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
 
 describe('guardedCommit', () => {

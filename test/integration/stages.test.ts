@@ -2,8 +2,9 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
 import { orderStages, type PricedOrder } from '../../examples/stages/orders-stages';
 
-import { defineStages, type FailedEvent, isDeliveredAt, type StageHandler } from '../../lib';
+import { defineStages, type FailedEvent, type StageHandler } from '../../lib';
 import { type LocalStages, startLocalStages } from '../../lib/local';
+import { isDeliveredAt } from '../../lib/time/position';
 import { sqsClient, uniqueName } from '../support/aws';
 import { waitFor } from '../support/wait-for';
 

@@ -1,16 +1,11 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxReceiveCountFor } from '../../infra/event-pipeline';
-import {
-  createWorker,
-  type EnvelopeEvent,
-  EventLog,
-  NonRetryableError,
-  WORKER_STEPS,
-  type WorkerOptions,
-  type WorkerStepHook,
-} from '../../lib';
+import { createWorker, EventLog, NonRetryableError, type WorkerOptions } from '../../lib';
 import { MAX_ERROR_MESSAGE_BYTES } from '../../lib/failed/truncate';
+import type { EnvelopeEvent } from '../../lib/messages/envelope';
+import { FAULT_KINDS, injectFaults } from '../../lib/testing/faults';
+import { WORKER_STEPS, type WorkerStepHook } from '../../lib/worker/types';
 import {
   createQueueWithDeadLetterQueue,
   createStreamTable,
@@ -18,7 +13,6 @@ import {
   sqsClient,
   uniqueName,
 } from '../support/aws';
-import { FAULT_KINDS, injectFaults } from '../support/faults';
 import { drainQueue } from '../support/pipeline-fixture';
 import {
   constructedRecord,

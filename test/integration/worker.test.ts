@@ -2,15 +2,10 @@ import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import {
-  createWorker,
-  EventLog,
-  markerKey,
-  NonRetryableError,
-  parseEnvelope,
-  readPipelineCounters,
-  type WorkerOptions,
-} from '../../lib';
+import { createWorker, EventLog, NonRetryableError, type WorkerOptions } from '../../lib';
+import { parseEnvelope } from '../../lib/messages/envelope';
+import { markerKey } from '../../lib/worker/marker-store';
+import { readPipelineCounters } from '../../lib/worker/pipeline-counters';
 import {
   createQueueWithDeadLetterQueue,
   createStreamTable,

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventIdGenerator, EventLog, type EventLogOptions } from '../../lib';
+import { EventLog, type EventLogOptions } from '../../lib';
+import { EventIdGenerator } from '../../lib/time/event-id';
 
 /**
  * An id generator whose clock walks forward through `steps` (milliseconds added per id), for laying

@@ -1,14 +1,8 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import {
-  type Envelope,
-  EventLog,
-  type EventLogOptions,
-  Fetcher,
-  type FetcherOptions,
-  type PipelineDefinition,
-  PipelineStore,
-  parseEnvelope,
-} from '../../lib';
+import { EventLog, type EventLogOptions, type PipelineDefinition } from '../../lib';
+import { Fetcher, type FetcherOptions } from '../../lib/fetcher/fetcher';
+import { type Envelope, parseEnvelope } from '../../lib/messages/envelope';
+import { PipelineStore } from '../../lib/state/pipeline-store';
 import {
   createQueueWithDeadLetterQueue,
   createStreamTable,

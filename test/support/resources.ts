@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { eventLogTableDefinition } from '../../lib';
+import { eventLogTableDefinition } from '../../lib/event-log/table';
 
 // Tables and queues for tests and for the fault-injection runner: no test framework here, so the
 // runner (chaos/) imports them too.

@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type EnvelopeEvent, EventIdGenerator, envelopeBody, serializeEnvelopeEvent } from '../../lib';
+import { type EnvelopeEvent, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import { EventIdGenerator } from '../../lib/time/event-id';
 import type { SqsEvent, SqsRecord } from '../../lib/worker/sqs-record';
 
 const ids = new EventIdGenerator();

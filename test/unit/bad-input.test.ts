@@ -3,19 +3,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/program';
-import {
-  assertEventId,
-  createWorker,
-  EventLog,
-  eventIdToTime,
-  Fetcher,
-  PipelineStore,
-  parseBackfillRequest,
-  parsePosition,
-  positionAtTime,
-  resolvePipeline,
-} from '../../lib';
+import { createWorker, EventLog, parsePosition, positionAtTime } from '../../lib';
+import { parseBackfillRequest } from '../../lib/backfill/request';
+import { Fetcher } from '../../lib/fetcher/fetcher';
 import { validateLocalPipelineOptions, validateMappingOptions } from '../../lib/local';
+import { resolvePipeline } from '../../lib/pipeline/definition';
+import { PipelineStore } from '../../lib/state/pipeline-store';
+import { assertEventId, eventIdToTime } from '../../lib/time/event-id';
 
 // The bad-input corpus, part one: inputs refused before anything reaches AWS. Each case names the
 // error fragment it expects, which names the problem and the offending value. Part two, inputs that

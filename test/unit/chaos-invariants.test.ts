@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseArguments } from '../../chaos/arguments';
 import { checkInvariants, type Observations, violationsOf } from '../../chaos/invariants';
-import { EventIdGenerator, formatPosition, positionAfterEvent } from '../../lib';
+import { positionAfterEvent } from '../../lib';
+import { EventIdGenerator } from '../../lib/time/event-id';
+import { formatPosition } from '../../lib/time/position';
 
 const ids = (() => {
   const generator = new EventIdGenerator();

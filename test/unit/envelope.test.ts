@@ -1,12 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EventIdGenerator, MalformedMessageError, parseEnvelope } from '../../lib';
 import {
   type EnvelopeEvent,
   envelopeBody,
   envelopeBodyWithHead,
+  MalformedMessageError,
+  parseEnvelope,
   serializeEnvelopeEvent,
 } from '../../lib/messages/envelope';
+import { EventIdGenerator } from '../../lib/time/event-id';
 import { markerKey, markerKeyOf } from '../../lib/worker/marker-store';
 
 const MESSAGE_ID = '059f36b4-87a3-44ab-83d2-661975830a7d';

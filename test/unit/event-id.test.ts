@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidEventIdError } from '../../lib/errors';
 import {
   EventIdGenerator,
   eventIdToEpochMs,
   eventIdToTime,
-  InvalidEventIdError,
   isEventId,
   largestEventIdAt,
   smallestEventIdAt,
-} from '../../lib';
+} from '../../lib/time/event-id';
 
 const anyMs = fc.integer({ min: 0, max: Date.UTC(9000, 0, 1) });
 

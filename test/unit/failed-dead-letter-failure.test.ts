@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { EventIdGenerator, eventIdToTime } from '../../lib';
 import { UNKNOWN_FAILURE_MESSAGE } from '../../lib/failed/constants';
 import { deadLetterFailure } from '../../lib/failed/dead-letter-failure';
 import { UNKNOWN_FAILURE_NAME } from '../../lib/failed/types';
 import type { EnvelopeEvent } from '../../lib/messages/envelope';
+import { EventIdGenerator, eventIdToTime } from '../../lib/time/event-id';
 
 const NOW = Date.parse('2024-05-01T13:00:00.000Z');
 const ids = new EventIdGenerator({ now: () => Date.parse('2024-05-01T12:00:00.000Z') });

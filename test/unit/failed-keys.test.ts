@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventIdGenerator, ValidationError } from '../../lib';
+import { ValidationError } from '../../lib';
 import {
   claimKey,
   dayOf,
@@ -12,6 +12,7 @@ import {
 } from '../../lib/failed/keys';
 import { decodeListCursor, encodeListCursor } from '../../lib/failed/list-cursor';
 import { truncateUtf8 } from '../../lib/failed/truncate';
+import { EventIdGenerator } from '../../lib/time/event-id';
 
 const AT = Date.parse('2024-05-01T12:30:00.000Z');
 const eventId = new EventIdGenerator({ now: () => AT }).next();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EventIdGenerator } from '../../lib';
 import { UNKNOWN_FAILURE_MESSAGE } from '../../lib/failed/constants';
 import { matchesRedriveFilter, validateRedriveFilter } from '../../lib/failed/redrive-filter';
 import type { EnvelopeEvent } from '../../lib/messages/envelope';
+import { EventIdGenerator } from '../../lib/time/event-id';
 
 const AT = Date.parse('2024-05-01T12:00:00.000Z');
 const ids = new EventIdGenerator({ now: () => AT });

@@ -2,14 +2,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Fetcher, type FetcherRunSummary, type PipelineRunSummary, ValidationError } from '../../lib';
+import { ValidationError } from '../../lib';
 import { deployedFetcherRuntime } from '../../lib/backfill/deployed-runtime';
+import { Fetcher } from '../../lib/fetcher/fetcher';
 import {
   FETCHER_ENVIRONMENT,
   fetcherFromEnvironment,
   readFetcherEnvironment,
 } from '../../lib/fetcher/from-environment';
 import { powertoolsFetcherMetrics } from '../../lib/fetcher/powertools-metrics';
+import type { FetcherRunSummary, PipelineRunSummary } from '../../lib/fetcher/types';
 import { emptyCounts } from '../../lib/fetcher/types';
 
 /** The smallest environment a fetcher runs with, plus `changes` (undefined removes a variable). */

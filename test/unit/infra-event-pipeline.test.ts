@@ -1,4 +1,4 @@
-import { App, Aspects, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, Aspects, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -632,6 +632,45 @@ describe('SluiceGuardrails', () => {
 
     // Assess
     expect(errors).toEqual([]);
+  });
+
+  it('checks resources of another copy of aws-cdk-lib, by their CloudFormation type rather than their class', () => {
+    // Prepare: an app with its own aws-cdk-lib makes L1 constructs whose classes are not ours; a
+    // plain CfnResource of each type stands in for them.
+    const otherCopy = (stack: Stack, id: string, type: string, properties: Record<string, unknown>) =>
+      new CfnResource(stack, id, { type, properties });
+
+    // Act
+    let unsafeQueue: CfnResource | undefined;
+    const errors = guardedStack((stack) => {
+      const worker = otherCopy(stack, 'OtherWorker', 'AWS::Lambda::Function', { Timeout: 30 });
+      unsafeQueue = otherCopy(stack, 'OtherQueue', 'AWS::SQS::Queue', { VisibilityTimeout: 60 });
+      otherCopy(stack, 'OtherMapping', 'AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: unsafeQueue.getAtt('Arn'),
+        FunctionName: worker.ref,
+      });
+      const deadLetters = otherCopy(stack, 'OtherDeadLetters', 'AWS::SQS::Queue', {});
+      const safeQueue = otherCopy(stack, 'OtherSafeQueue', 'AWS::SQS::Queue', {
+        VisibilityTimeout: 180,
+        RedrivePolicy: { deadLetterTargetArn: deadLetters.getAtt('Arn'), maxReceiveCount: 5 },
+      });
+      for (const [id, queue] of [
+        ['OtherSafeAlarm', safeQueue],
+        ['OtherDeadLetterAlarm', deadLetters],
+      ] as const)
+        otherCopy(stack, id, 'AWS::CloudWatch::Alarm', {
+          Dimensions: [{ Name: 'QueueName', Value: queue.getAtt('QueueName') }],
+        });
+    });
+
+    // Assess
+    expect(unsafeQueue).not.toBeInstanceOf(sqs.CfnQueue);
+    expect(errors.map((error) => String(error.entry.data)).sort()).toEqual([
+      expect.stringMatching(/queue Guarded\/OtherQueue has a visibility timeout of 60 s, under 6× the 30 s/),
+      expect.stringMatching(/queue Guarded\/OtherQueue has no CloudWatch alarm/),
+      expect.stringMatching(/queue Guarded\/OtherQueue has no dead-letter queue/),
+      expect.stringMatching(/the SQS event source Guarded\/OtherMapping does not report batch item failures/),
+    ]);
   });
 
   it('checks every queue of the stack, whoever built it', () => {

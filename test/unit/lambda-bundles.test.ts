@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_BUNDLE } from '../../infra/lambda-bundle';
+import { lambdaBuildOptions } from '../../infra/lambda-bundle';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -88,14 +88,7 @@ describe.each(ENTRY_POINTS)(
 
       // Act
       const result = await build({
-        absWorkingDir: ROOT,
-        entryPoints: [entry],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        ...LAMBDA_BUNDLE,
-        mainFields: [...LAMBDA_BUNDLE.mainFields],
-        external: [...LAMBDA_BUNDLE.external],
+        ...lambdaBuildOptions(ROOT, entry, outfile),
         metafile: true,
         logLevel: 'silent',
       });

@@ -1,25 +1,24 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../lib';
 import {
-  EventIdGenerator,
   EventTooLargeForMessageError,
-  eventIdToTime,
   lastContiguousAcceptedEventId,
   messageGroupIdFor,
   type PackedMessage,
   type PackingOptions,
   packEvents,
-  parseEnvelope,
-  type StoredEvent,
-} from '../../lib';
-import { SQS_MESSAGE_LIMIT_BYTES } from '../../lib/fetcher/packing';
+  SQS_MESSAGE_LIMIT_BYTES,
+} from '../../lib/fetcher/packing';
 import {
   type EnvelopeEvent,
   envelopeBody,
   envelopeOverheadBytes,
+  parseEnvelope,
   serializeEnvelopeEvent,
 } from '../../lib/messages/envelope';
+import { EventIdGenerator, eventIdToTime } from '../../lib/time/event-id';
 
 const PIPELINE = 'billing';
 const STREAM = 'orders';

@@ -1,16 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  EventIdGenerator,
   InvalidPipelineError,
-  largestEventIdAt,
   type PipelineDefinition,
   type PipelineStart,
   parsePosition,
   positionAtTime,
-  resolvePipeline,
-  startPosition,
 } from '../../lib';
+import { resolvePipeline, startPosition } from '../../lib/pipeline/definition';
+import { EventIdGenerator, largestEventIdAt } from '../../lib/time/event-id';
 
 const STANDARD_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/billing';
 const FIFO_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/billing.fifo';

@@ -1,20 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  comparePositions,
-  EventIdGenerator,
-  formatPosition,
   InvalidPositionError,
-  isDeliveredAt,
-  isEventId,
-  nextTimeBucket,
   parsePosition,
   positionAfterEvent,
-  positionAtBucketStart,
   positionAtTime,
   positionBeforeEvent,
-  timeBucketOf,
 } from '../../lib';
+import { EventIdGenerator, isEventId } from '../../lib/time/event-id';
+import {
+  comparePositions,
+  formatPosition,
+  isDeliveredAt,
+  positionAtBucketStart,
+} from '../../lib/time/position';
+import { nextTimeBucket, timeBucketOf } from '../../lib/time/time-bucket';
 
 const idAt = (iso: string) => new EventIdGenerator({ now: () => Date.parse(iso) }).next();
 const anyMs = fc.integer({ min: 3_600_000, max: Date.UTC(9000, 0, 1) });

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HandlerContext, WorkerEvent } from '../../lib';
-import {
-  defineStages,
-  InvalidStagesError,
-  NonRetryableError,
-  type StagesDefinition,
-  stageEventHandler,
-  stageOf,
-} from '../../lib';
+import { defineStages, InvalidStagesError, NonRetryableError, type StagesDefinition } from '../../lib';
+import { stageOf } from '../../lib/stages/define-stages';
+import { stageEventHandler } from '../../lib/stages/stage-handler';
 
 const pass = (event: WorkerEvent<never>) => event.data;
 

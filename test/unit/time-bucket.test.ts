@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidRangeError, InvalidTimeBucketError } from '../../lib/errors';
 import {
-  InvalidRangeError,
-  InvalidTimeBucketError,
   isTimeBucket,
   nextTimeBucket,
   previousTimeBucket,
@@ -10,7 +9,7 @@ import {
   timeBucketOf,
   timeBucketStartMs,
   timeBucketsBetween,
-} from '../../lib';
+} from '../../lib/time/time-bucket';
 
 const HOUR = TIME_BUCKET_MS;
 // 1970-01-01T00:00Z to 9999-12-31T23:59:59.999Z
