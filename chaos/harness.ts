@@ -1,5 +1,7 @@
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+// The deployed wiring's own rules, from the one place that states them.
+import { maxReceiveCountFor, VISIBILITY_TIMEOUT_FACTOR } from '../infra/event-pipeline';
 import {
   createWorker,
   type DeadLetterStepHook,
@@ -29,7 +31,27 @@ import {
   uniqueName,
 } from '../test/support/resources';
 import { awsClients, type ChaosEndpoints } from './environment';
-import type { Observations, ObservedCheckpoint } from './invariants';
+import type { HandlerFailures, Observations, ObservedCheckpoint, ObservedHandOver } from './invariants';
+
+/**
+ * The time scale of the scenarios. The worker's function timeout is a user's setting (30 s by
+ * default); here it is 5 s, so that a crashed batch comes back within a scenario. Everything the
+ * deployed wiring derives from it is derived the same way: the queue's visibility timeout is
+ * `VISIBILITY_TIMEOUT_FACTOR` times it, and the worker's deadline margin keeps its default share of it
+ * (5 s of 30 s). Every other setting is the default a user gets: packing (up to 100 events per
+ * message), page size, `bufferSize`, `maxRedeliveryCount`, backoff, and the queue's `maxReceiveCount`
+ * from `maxReceiveCountFor`.
+ */
+export const CHAOS_TIMING = {
+  workerTimeoutSeconds: 5,
+  /** The worker's default deadline margin (5,000 ms) for its default timeout (30 s). */
+  deadlineMarginShare: 5_000 / 30_000,
+} as const;
+
+/** The worker's default `maxRedeliveryCount`, which the deployed construct also uses. */
+const DEFAULT_MAX_REDELIVERY_COUNT = 5;
+/** The event source's batch size as deployed (and Lambda's FIFO maximum). */
+const EVENT_SOURCE_BATCH_SIZE = 10;
 
 /** What a scenario's events carry: their number, and how the handler treats them. */
 export interface ChaosData {
@@ -64,15 +86,22 @@ export interface ChaosPipelineOptions {
   readonly historyHours?: number;
   /** Marks some events for the handler to fail or stall. @default none */
   readonly kindOf?: (n: number, random: () => number) => EventKind | undefined;
+  /** Gives event `n` the partition key `key-(n % partitionKeys)`; FIFO scenarios check order per key. @default none */
+  readonly partitionKeys?: number;
+  /** Outputs the handler returns per event (one effect and the rest parts of it). @default 1 */
+  readonly outputsPerEvent?: number;
   /** Faults on every client of the pipeline (fetcher, worker, DLQ consumer, event sources); not on the checker's. */
   readonly faults?: Omit<FaultPlan, 'seed'>;
-  /** Pipeline settings over the defaults (`start: 'earliest'`, `maxEventsPerMessage: 5`). */
+  /**
+   * Pipeline settings over the defaults (only `start: 'earliest'` is set). A scenario sets one only
+   * where it is about that setting, and says so in its description.
+   */
   readonly pipeline?: Partial<Omit<PipelineDefinition, 'name' | 'stream' | 'queueUrl'>>;
-  /** @default 4 */
+  /** @default the worker's default (5) */
   readonly maxRedeliveryCount?: number;
-  /** The worker's function timeout. @default 5 */
+  /** The worker's function timeout. @default CHAOS_TIMING.workerTimeoutSeconds */
   readonly workerTimeoutSeconds?: number;
-  /** @default 4 */
+  /** @default VISIBILITY_TIMEOUT_FACTOR × the worker's timeout, as deployed */
   readonly visibilityTimeoutSeconds?: number;
   readonly workerOnStep?: WorkerStepHook;
   readonly deadLetterOnStep?: DeadLetterStepHook;
@@ -145,7 +174,14 @@ export class ChaosPipeline {
   private readonly tables: { events: string; state: string };
   private readonly injectors: FaultInjector[] = [];
   /** Every failure the failed handler was called with, repeats kept (raw calls). */
-  private readonly failedHandlerCalls: string[] = [];
+  private readonly failedHandlerCalls: ObservedHandOver[] = [];
+  private readonly handlerFailures = new Map<string, HandlerFailures>();
+  private readonly redriven = new Set<string>();
+  private readonly reportedExpired = new Set<string>();
+  private seeking = 0;
+  private seekSettling = false;
+  /** Poison events succeed once the handler is fixed (a redrive scenario). */
+  private fixed = false;
   private readonly handlerSuccesses = new Map<string, number>();
   private readonly checkpoints: ObservedCheckpoint[] = [];
   private readonly attempts = new Map<string, number>();
@@ -180,7 +216,9 @@ export class ChaosPipeline {
   /** Creates the tables, the queues and the pipeline record, and commits the history. */
   static async create(options: ChaosPipelineOptions): Promise<ChaosPipeline> {
     const clean = awsClients(options.endpoints);
-    const visibility = options.visibilityTimeoutSeconds ?? 4;
+    const visibility =
+      options.visibilityTimeoutSeconds ??
+      VISIBILITY_TIMEOUT_FACTOR * (options.workerTimeoutSeconds ?? CHAOS_TIMING.workerTimeoutSeconds);
     const [events, state, queue] = await Promise.all([
       createStreamTable(clean.dynamodb, `${options.prefix}-events`),
       createStreamTable(clean.dynamodb, `${options.prefix}-state`),
@@ -188,7 +226,10 @@ export class ChaosPipeline {
         prefix: options.prefix,
         visibilityTimeoutSeconds: visibility,
         deadLetterVisibilityTimeoutSeconds: 3,
-        maxReceiveCount: (options.maxRedeliveryCount ?? 4) + 2,
+        maxReceiveCount: maxReceiveCountFor(
+          options.maxRedeliveryCount ?? DEFAULT_MAX_REDELIVERY_COUNT,
+          options.pipeline?.fifo ? EVENT_SOURCE_BATCH_SIZE : 1,
+        ),
         ...(options.pipeline?.fifo ? { fifo: true } : {}),
       }),
     ]);
@@ -198,8 +239,6 @@ export class ChaosPipeline {
       stream: pipeline.stream,
       queueUrl: queue.queueUrl,
       start: 'earliest',
-      maxEventsPerMessage: 5,
-      pageSize: 100,
       ...options.pipeline,
     });
     await pipeline.commitHistory(options.history ?? 0, options.historyHours ?? 3);
@@ -223,15 +262,55 @@ export class ChaosPipeline {
   }
 
   /** The events of the source stream: `{ stream, type, data }` for event `n`. */
-  input(n: number): { stream: string; type: string; data: ChaosData } {
+  input(n: number): { stream: string; type: string; data: ChaosData; partitionKey?: string } {
     const kind = this.options.kindOf?.(n, seededRandom(this.options.seed * 7_919 + n));
-    return { stream: this.stream, type: 'order', data: { n, ...(kind ? { kind } : {}) } };
+    const keys = this.options.partitionKeys;
+    return {
+      stream: this.stream,
+      type: 'order',
+      data: { n, ...(kind ? { kind } : {}) },
+      ...(keys ? { partitionKey: `key-${n % keys}` } : {}),
+    };
+  }
+
+  /** From now on, poison events succeed: the fix a redrive follows. */
+  fixHandler(): void {
+    this.fixed = true;
+  }
+
+  /** Marks events as sent back by a redrive: they may have been handed over before their effect. */
+  markRedriven(ids: Iterable<string>): void {
+    for (const id of ids) this.redriven.add(id);
+  }
+
+  /** Marks events as reported expired by the pipeline (counted apart from lost). */
+  markReportedExpired(ids: Iterable<string>): void {
+    for (const id of ids) this.reportedExpired.add(id);
+  }
+
+  /** Every event handed to the failed handler so far. */
+  handedOverIds(): string[] {
+    return [...new Set(this.failedHandlerCalls.map((call) => call.id))];
+  }
+
+  /**
+   * Runs an explicit seek of the pipeline (on the checker's client): the checkpoint read next may
+   * stand behind the one before it without counting as a regression.
+   */
+  async seek<T>(action: (store: PipelineStore) => Promise<T>): Promise<T> {
+    this.seeking += 1;
+    try {
+      return await action(this.store);
+    } finally {
+      this.seeking -= 1;
+      this.seekSettling = true;
+    }
   }
 
   /** Starts the worker and the dead-letter consumer behind their event sources, and the checkpoint watcher. */
   async start(): Promise<void> {
     const workerClients = this.clients('worker');
-    const timeoutSeconds = this.options.workerTimeoutSeconds ?? 5;
+    const timeoutSeconds = this.options.workerTimeoutSeconds ?? CHAOS_TIMING.workerTimeoutSeconds;
     const worker = createWorker<ChaosData>(
       {
         pipeline: this.name,
@@ -241,9 +320,8 @@ export class ChaosPipeline {
         sqs: workerClients.sqs,
         dynamodb: workerClients.dynamodb,
         eventLog: new EventLog({ tableName: this.tables.events, client: workerClients.dynamodb }),
-        maxRedeliveryCount: this.options.maxRedeliveryCount ?? 4,
-        backoff: { baseDelaySeconds: 1, maxDelaySeconds: 2, jitter: false },
-        deadlineMarginMs: 200,
+        ...(this.options.maxRedeliveryCount ? { maxRedeliveryCount: this.options.maxRedeliveryCount } : {}),
+        deadlineMarginMs: Math.round(timeoutSeconds * 1_000 * CHAOS_TIMING.deadlineMarginShare),
         schemas: SCHEMAS,
         random: seededRandom(this.options.seed),
         ...(this.options.workerOnStep ? { onStep: this.options.workerOnStep } : {}),
@@ -261,7 +339,7 @@ export class ChaosPipeline {
         queueArn: this.queue.queueArn,
         functionName: 'chaos-worker',
         functionTimeoutSeconds: timeoutSeconds,
-        batchSize: 10,
+        batchSize: EVENT_SOURCE_BATCH_SIZE,
         maximumConcurrency: this.options.maximumConcurrency ?? 4,
         pollWaitTimeSeconds: 1,
         onError: () => {},
@@ -289,8 +367,8 @@ export class ChaosPipeline {
             eventLog: new EventLog({ tableName: this.tables.events, client: deadLetterClients.dynamodb }),
             // The failed handler's effect goes through context.commit, with the failure's mark.
             failedHandler: (handed, context) => {
-              for (const { event } of handed) {
-                this.failedHandlerCalls.push(event.id);
+              for (const { event, attempts, lastError } of handed) {
+                this.failedHandlerCalls.push({ id: event.id, attempts, lastError: lastError.message });
                 context.commit(event.id, {
                   stream: this.failedEffectsStream,
                   type: 'failed-effect',
@@ -383,8 +461,13 @@ export class ChaosPipeline {
     const deadline = Date.now() + timeoutMs;
     let quiet = 0;
     while (Date.now() < deadline) {
-      const handed = new Set(this.failedHandlerCalls);
-      const accounted = ids.every((id) => this.handlerSuccesses.has(id) || handed.has(id));
+      const handed = new Set(this.handedOverIds());
+      const accounted = ids.every(
+        (id) =>
+          (this.handlerSuccesses.has(id) && !(handed.has(id) && !this.redriven.has(id))) ||
+          handed.has(id) ||
+          this.reportedExpired.has(id),
+      );
       const busy = this.mappings.some((mapping) => mapping.stats().inFlight > 0);
       const empty =
         accounted &&
@@ -408,18 +491,32 @@ export class ChaosPipeline {
   /** What the invariants are checked on, read back through clients without faults. */
   async observations(committed?: readonly string[]): Promise<Observations> {
     const effects: string[] = [];
-    for await (const event of this.eventLog.events<{ source: string }>(this.effectsStream))
-      effects.push(event.data.source);
+    const parts: string[] = [];
+    for await (const event of this.eventLog.events<{ source: string; part?: number }>(this.effectsStream)) {
+      if (event.data.part) parts.push(`${event.data.source}#${event.data.part}`);
+      else effects.push(event.data.source);
+    }
     const handedOver: string[] = [];
     for await (const event of this.eventLog.events<{ source: string }>(this.failedEffectsStream))
       handedOver.push(event.data.source);
+    const ids = committed ?? (await this.committedIds());
+    const partitionKeys = new Map<string, string>();
+    if (this.options.pipeline?.fifo && this.options.partitionKeys) {
+      for await (const event of this.eventLog.events(this.stream))
+        if (event.partitionKey) partitionKeys.set(event.id, event.partitionKey);
+    }
     return {
-      committed: committed ?? (await this.committedIds()),
+      committed: ids,
       effects,
+      ...(this.options.outputsPerEvent ? { outputs: { parts, perEvent: this.options.outputsPerEvent } } : {}),
       handedOver,
       failedHandlerCalls: [...this.failedHandlerCalls],
       handlerSuccesses: new Map(this.handlerSuccesses),
+      handlerFailures: new Map(this.handlerFailures),
       checkpoints: [...this.checkpoints],
+      ...(partitionKeys.size > 0 ? { partitionKeys } : {}),
+      redriven: new Set(this.redriven),
+      reportedExpired: new Set(this.reportedExpired),
     };
   }
 
@@ -471,9 +568,19 @@ export class ChaosPipeline {
   }
 
   private async handle(event: WorkerEvent<ChaosData>, timeoutSeconds: number) {
+    try {
+      return await this.runHandler(event, timeoutSeconds);
+    } catch (error) {
+      const before = this.handlerFailures.get(event.id)?.count ?? 0;
+      this.handlerFailures.set(event.id, { count: before + 1, lastError: (error as Error).message });
+      throw error;
+    }
+  }
+
+  private async runHandler(event: WorkerEvent<ChaosData>, timeoutSeconds: number) {
     const attempt = (this.attempts.get(event.id) ?? 0) + 1;
     this.attempts.set(event.id, attempt);
-    switch (event.data.kind) {
+    switch (this.fixed && event.data.kind === EVENT_KINDS.poison ? undefined : event.data.kind) {
       case EVENT_KINDS.poison:
         throw new Error(`order ${event.data.n} is poison (attempt ${event.attempt})`);
       case EVENT_KINDS.nonRetryable:
@@ -488,7 +595,16 @@ export class ChaosPipeline {
         break;
     }
     this.handlerSuccesses.set(event.id, (this.handlerSuccesses.get(event.id) ?? 0) + 1);
-    return { stream: this.effectsStream, type: 'effect', data: { source: event.id } };
+    const effect = { stream: this.effectsStream, type: 'effect', data: { source: event.id } };
+    const outputs = this.options.outputsPerEvent ?? 1;
+    if (outputs === 1) return effect;
+    return [
+      effect,
+      ...Array.from({ length: outputs - 1 }, (_, index) => ({
+        ...effect,
+        data: { source: event.id, part: index + 1 },
+      })),
+    ];
   }
 
   private async commitHistory(count: number, hours: number): Promise<void> {
@@ -513,8 +629,15 @@ export class ChaosPipeline {
       try {
         const state = await this.store.getState(this.name);
         const last = this.checkpoints.at(-1);
-        if (state && (!last || last.version !== state.version))
-          this.checkpoints.push({ version: state.version, position: formatPosition(state.position) });
+        if (state && (!last || last.version !== state.version)) {
+          const afterSeek = this.seeking > 0 || this.seekSettling;
+          this.seekSettling = false;
+          this.checkpoints.push({
+            version: state.version,
+            position: formatPosition(state.position),
+            ...(afterSeek ? { afterSeek } : {}),
+          });
+        }
       } catch {
         // The checker's own client has no faults; a failed read is only a missed sample.
       }

@@ -5,6 +5,7 @@
 
 import { startEmulators } from '../lib/local';
 import { type ChaosArguments, parseArguments, USAGE } from './arguments';
+import { VIOLATION_KINDS } from './invariants';
 import { chaosReport, describeScenario, type ScenarioReport, scenarioReport } from './report';
 import { SCENARIOS } from './scenarios';
 
@@ -53,7 +54,7 @@ async function main(): Promise<number> {
     seconds: Math.round((Date.now() - started) / 100) / 10,
   });
   console.error(
-    `chaos: ${report.eventsCommitted} events committed; lost ${report.lost}, double effects ${report.doubleEffects}, checkpoint regressions ${report.checkpointRegressions}, failed-handler duplicates ${report.failedHandlerDuplicates}; ${report.seconds} s`,
+    `chaos: ${report.eventsCommitted} events committed; ${VIOLATION_KINDS.map((kind) => `${kind} ${report[kind]}`).join(', ')}; ${report.seconds} s`,
   );
   if (report.violations > 0)
     console.error(
