@@ -1,8 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 // The deployed wiring's own rules, from the one place that states them.
 import { maxReceiveCountFor, VISIBILITY_TIMEOUT_FACTOR } from '../infra/event-pipeline';
 import {
+  CommitOutcomeUnknownError,
+  comparePositions,
   createWorker,
   type DeadLetterStepHook,
   EventIdGenerator,
@@ -16,6 +19,9 @@ import {
   NonRetryableError,
   type PipelineDefinition,
   PipelineStore,
+  type Position,
+  parsePosition,
+  positionAfterEvent,
   queueDepth,
   type StandardSchema,
   type WorkerEvent,
@@ -90,6 +96,10 @@ export interface ChaosPipelineOptions {
   readonly partitionKeys?: number;
   /** Outputs the handler returns per event (one effect and the rest parts of it). @default 1 */
   readonly outputsPerEvent?: number;
+  /** The source stream's retention (DynamoDB TTL), for its producers and the fetchers. @default kept for ever */
+  readonly retentionSeconds?: number;
+  /** Called with each part's clients once they are made (to count or slow their requests). */
+  readonly instrument?: (part: string, clients: { dynamodb: DynamoDBClient; sqs: SQSClient }) => void;
   /** Faults on every client of the pipeline (fetcher, worker, DLQ consumer, event sources); not on the checker's. */
   readonly faults?: Omit<FaultPlan, 'seed'>;
   /**
@@ -176,9 +186,14 @@ export class ChaosPipeline {
   /** Every failure the failed handler was called with, repeats kept (raw calls). */
   private readonly failedHandlerCalls: ObservedHandOver[] = [];
   private readonly handlerFailures = new Map<string, HandlerFailures>();
+  /** The handler's failed runs of the worker invocation in progress, settled when it returns. */
+  private readonly invocation = new AsyncLocalStorage<{ id: string; message: string }[]>();
   private readonly redriven = new Set<string>();
-  private readonly reportedExpired = new Set<string>();
   private seeking = 0;
+  /** The ranges fetcher runs reported expired (events they can no longer read). */
+  private readonly expiredRanges: { from: Position; to: Position }[] = [];
+  /** The next event number a live producer takes (the history takes the first ones). */
+  private nextNumber = 0;
   private seekSettling = false;
   /** Poison events succeed once the handler is fixed (a redrive scenario). */
   private fixed = false;
@@ -248,6 +263,7 @@ export class ChaosPipeline {
   /** Clients for one part of the pipeline, with the scenario's faults in them. */
   clients(part: string): { dynamodb: DynamoDBClient; sqs: SQSClient } {
     const clients = awsClients(this.options.endpoints);
+    this.options.instrument?.(part, clients);
     if (this.options.faults) {
       const plan = { ...this.options.faults, seed: this.options.seed };
       this.injectors.push(injectFaults(clients.dynamodb, plan, `${part}-dynamodb`));
@@ -258,7 +274,25 @@ export class ChaosPipeline {
 
   /** An event log on the scenario's table, for writers of the scenario's own. */
   writerLog(options: Partial<EventLogOptions> & { client: DynamoDBClient }): EventLog {
-    return new EventLog({ tableName: this.tables.events, ...options });
+    return new EventLog({ tableName: this.tables.events, ...this.streamSettings(), ...options });
+  }
+
+  /** The next `count` events of the source stream, numbered after every event made before. */
+  nextInputs(count: number): ReturnType<ChaosPipeline['input']>[] {
+    return Array.from({ length: count }, () => this.input(this.nextNumber++));
+  }
+
+  /** Whether a fetcher run reported the event inside a range it could no longer read. */
+  reportedExpired(id: string): boolean {
+    const at = positionAfterEvent(id);
+    return this.expiredRanges.some(
+      (range) => comparePositions(at, range.from) > 0 && comparePositions(at, range.to) <= 0,
+    );
+  }
+
+  private streamSettings(): Pick<EventLogOptions, 'streams'> {
+    const retentionSeconds = this.options.retentionSeconds;
+    return retentionSeconds ? { streams: { [this.stream]: { retentionSeconds } } } : {};
   }
 
   /** The events of the source stream: `{ stream, type, data }` for event `n`. */
@@ -281,11 +315,6 @@ export class ChaosPipeline {
   /** Marks events as sent back by a redrive: they may have been handed over before their effect. */
   markRedriven(ids: Iterable<string>): void {
     for (const id of ids) this.redriven.add(id);
-  }
-
-  /** Marks events as reported expired by the pipeline (counted apart from lost). */
-  markReportedExpired(ids: Iterable<string>): void {
-    for (const id of ids) this.reportedExpired.add(id);
   }
 
   /** Every event handed to the failed handler so far. */
@@ -344,7 +373,17 @@ export class ChaosPipeline {
         pollWaitTimeSeconds: 1,
         onError: () => {},
         handler: async (event: LambdaSqsEvent, context) => {
-          const outcome = await worker.processEvent(event, context);
+          const failed: { id: string; message: string }[] = [];
+          const outcome = await this.invocation.run(failed, () => worker.processEvent(event, context));
+          // The invocation returned: the worker could record these failed runs.
+          for (const { id, message } of failed) {
+            const before = this.handlerFailures.get(id) as HandlerFailures;
+            this.handlerFailures.set(id, {
+              ...before,
+              settled: (before.settled ?? 0) + 1,
+              lastSettledError: message,
+            });
+          }
           this.duplicatesSkipped += outcome.stats.duplicatesSkipped;
           return { batchItemFailures: outcome.batchItemFailures };
         },
@@ -395,7 +434,11 @@ export class ChaosPipeline {
     const clients = this.clients(`fetcher-${this.fetcherCount}`);
     return new Fetcher({
       store: new PipelineStore({ tableName: this.tables.state, client: clients.dynamodb }),
-      source: new EventLog({ tableName: this.tables.events, client: clients.dynamodb }),
+      source: new EventLog({
+        tableName: this.tables.events,
+        client: clients.dynamodb,
+        ...this.streamSettings(),
+      }),
       sqs: clients.sqs,
       pipelines: [this.name],
       owner: `fetcher-${this.fetcherCount}`,
@@ -415,6 +458,9 @@ export class ChaosPipeline {
       const ended = Object.values(summary.pipelines);
       if (ended.some((pipeline) => pipeline.error)) this.fetcherErrors += 1;
       if (ended.some((pipeline) => pipeline.stopReason === 'lease lost')) this.fetcherLeasesLost += 1;
+      for (const { expired } of ended)
+        if (expired)
+          this.expiredRanges.push({ from: parsePosition(expired.from), to: parsePosition(expired.to) });
       for (const { stopReason = 'none', outcome } of ended) {
         const reason = outcome === 'locked' ? 'locked' : stopReason;
         this.fetcherStopReasons[reason] = (this.fetcherStopReasons[reason] ?? 0) + 1;
@@ -466,7 +512,7 @@ export class ChaosPipeline {
         (id) =>
           (this.handlerSuccesses.has(id) && !(handed.has(id) && !this.redriven.has(id))) ||
           handed.has(id) ||
-          this.reportedExpired.has(id),
+          this.reportedExpired(id),
       );
       const busy = this.mappings.some((mapping) => mapping.stats().inFlight > 0);
       const empty =
@@ -501,9 +547,10 @@ export class ChaosPipeline {
       handedOver.push(event.data.source);
     const ids = committed ?? (await this.committedIds());
     const partitionKeys = new Map<string, string>();
-    if (this.options.pipeline?.fifo && this.options.partitionKeys) {
-      for await (const event of this.eventLog.events(this.stream))
-        if (event.partitionKey) partitionKeys.set(event.id, event.partitionKey);
+    const numbers: string[] = [];
+    for await (const event of this.eventLog.events<ChaosData>(this.stream)) {
+      if (event.partitionKey && this.options.pipeline?.fifo) partitionKeys.set(event.id, event.partitionKey);
+      if (event.type === 'order') numbers.push(String(event.data.n));
     }
     return {
       committed: ids,
@@ -516,7 +563,8 @@ export class ChaosPipeline {
       checkpoints: [...this.checkpoints],
       ...(partitionKeys.size > 0 ? { partitionKeys } : {}),
       redriven: new Set(this.redriven),
-      reportedExpired: new Set(this.reportedExpired),
+      reportedExpired: new Set(ids.filter((id) => this.reportedExpired(id))),
+      producerKeys: numbers,
     };
   }
 
@@ -571,8 +619,15 @@ export class ChaosPipeline {
     try {
       return await this.runHandler(event, timeoutSeconds);
     } catch (error) {
-      const before = this.handlerFailures.get(event.id)?.count ?? 0;
-      this.handlerFailures.set(event.id, { count: before + 1, lastError: (error as Error).message });
+      const message = (error as Error).message;
+      const before = this.handlerFailures.get(event.id);
+      this.handlerFailures.set(event.id, {
+        settled: 0,
+        ...before,
+        count: (before?.count ?? 0) + 1,
+        lastError: message,
+      });
+      this.invocation.getStore()?.push({ id: event.id, message });
       throw error;
     }
   }
@@ -611,16 +666,18 @@ export class ChaosPipeline {
     if (count === 0) return;
     let clock = Date.now() - hours * 3_600_000;
     const step = Math.floor((hours * 3_600_000 - 60_000) / count);
+    this.nextNumber = count;
     const producer = new EventLog({
       tableName: this.tables.events,
       client: this.clean.dynamodb,
+      ...this.streamSettings(),
       idGenerator: new EventIdGenerator({ now: () => (clock += step) }),
     });
     for (let start = 0; start < count; start += 100) {
       const inputs = Array.from({ length: Math.min(100, count - start) }, (_, offset) =>
         this.input(start + offset),
       );
-      await producer.commit(inputs);
+      await commitSurely(producer, inputs);
     }
   }
 
@@ -644,6 +701,39 @@ export class ChaosPipeline {
       await pause(25);
     }
   }
+}
+
+/**
+ * Commits events as a careful producer does: when the outcome is unknown (a lost response, a commit
+ * past its deadline), it checks each id with `get()` and commits again only the events that did not
+ * land, as `CommitOutcomeUnknownError` advises. Resolves to how many outcomes were unknown.
+ *
+ * @example
+ * ```ts
+ * const unknown = await commitSurely(eventLog, [pipeline.input(1), pipeline.input(2)]);
+ * ```
+ */
+export async function commitSurely(
+  log: EventLog,
+  inputs: readonly ReturnType<ChaosPipeline['input']>[],
+  attempts = 5,
+): Promise<number> {
+  let pending = [...inputs];
+  let unknown = 0;
+  for (let attempt = 1; pending.length > 0; attempt += 1) {
+    try {
+      await log.commit(pending);
+      return unknown;
+    } catch (error) {
+      if (!(error instanceof CommitOutcomeUnknownError) || attempt >= attempts) throw error;
+      unknown += 1;
+      const landed = await Promise.all(
+        error.eventIds.map(async (id) => (await log.get(pending[0]?.stream ?? '', id)) !== undefined),
+      );
+      pending = pending.filter((_, index) => !landed[index]);
+    }
+  }
+  return unknown;
 }
 
 /** Resolves after `ms` milliseconds. */

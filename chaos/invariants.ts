@@ -17,12 +17,20 @@ export interface ObservedHandOver {
   readonly lastError: string;
 }
 
-/** What the handler did with one event, counted outside Sluice (raw runs). */
+/**
+ * What the handler did with one event, counted outside Sluice (raw runs). A run in an invocation that
+ * crashed or timed out may never be recorded by the worker (it died before it could): what the
+ * failed handler is told must lie between the runs whose invocation returned and all the runs.
+ */
 export interface HandlerFailures {
   /** Runs of the handler for the event that threw. */
   readonly count: number;
+  /** Of those, the runs in invocations that returned their response (the worker could record them). */
+  readonly settled?: number;
   /** The message of the last error it threw. */
   readonly lastError: string;
+  /** The message of the last error it threw in an invocation that returned. */
+  readonly lastSettledError?: string;
 }
 
 /** What a scenario saw, for {@link checkInvariants}. */
@@ -57,6 +65,11 @@ export interface Observations {
    * an effect (after), but still at most one effect.
    */
   readonly redriven?: ReadonlySet<string>;
+  /**
+   * The producer's own key of every event of the log (its number), repeats kept: a key stored twice
+   * is a commit stored twice (a retry after a lost response that was not recognised).
+   */
+  readonly producerKeys?: readonly string[];
   /** Events the pipeline reported it could no longer read (an expired range): accounted for, not lost. */
   readonly reportedExpired?: ReadonlySet<string>;
 }
@@ -72,6 +85,8 @@ export interface InvariantCounts {
   readonly checkpointRegressions: number;
   /** Failed-handler effects committed more than once: the extra hand-overs. */
   readonly failedHandlerDuplicates: number;
+  /** Events stored twice by one producer's commit and its retry: the extra copies. */
+  readonly doubleCommits: number;
   /** Events with both an effect and a failed-handler hand-over (a redrive's events excepted). */
   readonly effectAndHandOver: number;
   /** On FIFO: effects committed before an effect of an earlier event of the same partition key. */
@@ -111,6 +126,7 @@ export type ViolationCounts = Pick<
   | 'doubleEffects'
   | 'checkpointRegressions'
   | 'failedHandlerDuplicates'
+  | 'doubleCommits'
   | 'effectAndHandOver'
   | 'orderInversions'
   | 'untrueFailures'
@@ -122,6 +138,7 @@ export const VIOLATION_KINDS = [
   'doubleEffects',
   'checkpointRegressions',
   'failedHandlerDuplicates',
+  'doubleCommits',
   'effectAndHandOver',
   'orderInversions',
   'untrueFailures',
@@ -176,6 +193,7 @@ export function checkInvariants(observations: Observations): InvariantCounts {
     doubleEffects: extras(effectCounts) + extras(partCounts),
     checkpointRegressions: regressions(observations.checkpoints),
     failedHandlerDuplicates: extras(handOverCounts),
+    doubleCommits: extras(tally(observations.producerKeys ?? [])),
     effectAndHandOver: both.length,
     orderInversions: inversions(observations, sample),
     untrueFailures: untrueFailures(calls, observations.handlerFailures, sample),
@@ -237,9 +255,14 @@ function untrueFailures(
     const ran = failures?.get(call.id);
     const problems: string[] = [];
     if (!(call.attempts >= 1)) problems.push(`attempts ${call.attempts}, below 1`);
-    if (ran && ran.count > 0 && call.attempts !== ran.count)
-      problems.push(`attempts ${call.attempts}, but the handler failed ${ran.count} time(s)`);
-    if (ran && ran.count > 0 && call.lastError !== ran.lastError)
+    const settled = ran?.settled ?? ran?.count ?? 0;
+    if (ran && ran.count > 0 && (call.attempts > ran.count || call.attempts < settled))
+      problems.push(
+        settled === ran.count
+          ? `attempts ${call.attempts}, but the handler failed ${ran.count} time(s)`
+          : `attempts ${call.attempts}, but the handler failed ${settled} to ${ran.count} time(s)`,
+      );
+    if (ran && ran.count > 0 && call.lastError !== ran.lastError && call.lastError !== ran.lastSettledError)
       problems.push(`lastError '${call.lastError}', but the handler last threw '${ran.lastError}'`);
     if (problems.length > 0) {
       count += 1;

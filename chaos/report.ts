@@ -10,6 +10,7 @@ export interface ScenarioReport {
   readonly doubleEffects: number;
   readonly checkpointRegressions: number;
   readonly failedHandlerDuplicates: number;
+  readonly doubleCommits: number;
   readonly effectAndHandOver: number;
   readonly orderInversions: number;
   readonly untrueFailures: number;
@@ -47,6 +48,7 @@ export interface ChaosReport {
   readonly doubleEffects: number;
   readonly checkpointRegressions: number;
   readonly failedHandlerDuplicates: number;
+  readonly doubleCommits: number;
   readonly effectAndHandOver: number;
   readonly orderInversions: number;
   readonly untrueFailures: number;
@@ -80,6 +82,7 @@ export function scenarioReport(
       doubleEffects: 0,
       checkpointRegressions: 0,
       failedHandlerDuplicates: 0,
+      doubleCommits: 0,
       effectAndHandOver: 0,
       orderInversions: 0,
       untrueFailures: 0,
@@ -110,6 +113,7 @@ export function scenarioReport(
     doubleEffects: counts.doubleEffects,
     checkpointRegressions: counts.checkpointRegressions,
     failedHandlerDuplicates: counts.failedHandlerDuplicates,
+    doubleCommits: counts.doubleCommits,
     effectAndHandOver: counts.effectAndHandOver,
     orderInversions: counts.orderInversions,
     untrueFailures: counts.untrueFailures,
@@ -160,6 +164,7 @@ export function chaosReport(run: {
     doubleEffects: sum('doubleEffects'),
     checkpointRegressions: sum('checkpointRegressions'),
     failedHandlerDuplicates: sum('failedHandlerDuplicates'),
+    doubleCommits: sum('doubleCommits'),
     effectAndHandOver: sum('effectAndHandOver'),
     orderInversions: sum('orderInversions'),
     untrueFailures: sum('untrueFailures'),

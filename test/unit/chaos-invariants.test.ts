@@ -119,6 +119,22 @@ describe('the strict chaos invariant check', () => {
     expect(violationsOf(told(2))).toBe(1);
   });
 
+  it('accepts attempts between the runs the worker could record and all runs, and fails outside them', () => {
+    // Two failed runs, one of them in an invocation that crashed before it could record anything.
+    const handlerFailures = new Map([
+      [fifth, { count: 2, settled: 1, lastError: 'boom 2', lastSettledError: 'boom 1' }],
+    ]);
+    const told = (attempts: number, lastError: string) =>
+      checkInvariants(
+        observations({ handlerFailures, failedHandlerCalls: [{ id: fifth, attempts, lastError }] }),
+      );
+
+    expect(told(1, 'boom 1').untrueFailures).toBe(0);
+    expect(told(2, 'boom 2').untrueFailures).toBe(0);
+    expect(told(3, 'boom 2').untrueFailures).toBe(1);
+    expect(told(2, 'boom 0').untrueFailures).toBe(1);
+  });
+
   it('fails when the failed handler is told a last error other than the one last thrown', () => {
     const counts = checkInvariants(
       observations({
@@ -146,6 +162,15 @@ describe('the strict chaos invariant check', () => {
     expect(violationsOf(outputs(all))).toBe(0);
     expect(outputs(all.slice(1)).lost).toBe(1);
     expect(outputs([...all, all[0] as string]).doubleEffects).toBe(1);
+  });
+
+  it('fails when a producer key is stored twice: a retried commit not recognised as the same one', () => {
+    const once = checkInvariants(observations({ producerKeys: ['0', '1', '2', '3', '4'] }));
+    const twice = checkInvariants(observations({ producerKeys: ['0', '1', '2', '2', '3', '4'] }));
+
+    expect(once.doubleCommits).toBe(0);
+    expect(twice.doubleCommits).toBe(1);
+    expect(violationsOf(twice)).toBe(1);
   });
 
   it('allows a checkpoint behind the one before only just after an explicit seek', () => {
