@@ -199,6 +199,7 @@ export class ChaosPipeline {
   private readonly invocation = new AsyncLocalStorage<{ id: string; message: string }[]>();
   private readonly redriven = new Set<string>();
   private seeking = 0;
+  private readonly seekTargets: string[] = [];
   /** The ranges fetcher runs reported expired (events they can no longer read). */
   private readonly expiredRanges: { from: Position; to: Position }[] = [];
   /** The next event number a live producer takes (the history takes the first ones). */
@@ -332,13 +333,16 @@ export class ChaosPipeline {
   }
 
   /**
-   * Runs an explicit seek of the pipeline (on the checker's client): the checkpoint read next may
-   * stand behind the one before it without counting as a regression.
+   * Seeks the pipeline (on the checker's client): the checkpoint read next may stand behind the one
+   * before it without counting as a regression, and events after `position` may be handled again
+   * (a seek is a replay).
    */
-  async seek<T>(action: (store: PipelineStore) => Promise<T>): Promise<T> {
+  async seek(position: Position, reason: string): Promise<void> {
     this.seeking += 1;
     try {
-      return await action(this.store);
+      // Counted before it lands: a seek that fails after writing still replayed.
+      this.seekTargets.push(formatPosition(position));
+      await this.store.seek(this.name, position, { reason });
     } finally {
       this.seeking -= 1;
       this.seekSettling = true;
@@ -618,6 +622,7 @@ export class ChaosPipeline {
       checkpoints: [...this.checkpoints],
       ...(partitionKeys.size > 0 ? { partitionKeys } : {}),
       redriven: new Set(this.redriven),
+      seekTargets: [...this.seekTargets],
       reportedExpired: new Set(ids.filter((id) => this.reportedExpired(id))),
       producerKeys: numbers,
     };

@@ -1,4 +1,4 @@
-import { comparePositions, parsePosition } from '../lib';
+import { comparePositions, parsePosition, positionAfterEvent } from '../lib';
 
 /** A checkpoint as a watcher read it. */
 export interface ObservedCheckpoint {
@@ -70,6 +70,11 @@ export interface Observations {
    * is a commit stored twice (a retry after a lost response that was not recognised).
    */
   readonly producerKeys?: readonly string[];
+  /**
+   * The positions explicit seeks moved the pipeline to (formatted). A seek is a replay: each event
+   * after a seek's position may have one more effect (the worker takes it as new work).
+   */
+  readonly seekTargets?: readonly string[];
   /** Events the pipeline reported it could no longer read (an expired range): accounted for, not lost. */
   readonly reportedExpired?: ReadonlySet<string>;
 }
@@ -190,7 +195,7 @@ export function checkInvariants(observations: Observations): InvariantCounts {
   return {
     eventsCommitted: observations.committed.length,
     lost: lost.length + lostParts,
-    doubleEffects: extras(effectCounts) + extras(partCounts),
+    doubleEffects: extrasBeyondReplays(effectCounts, observations.seekTargets ?? []) + extras(partCounts),
     checkpointRegressions: regressions(observations.checkpoints),
     failedHandlerDuplicates: extras(handOverCounts),
     doubleCommits: extras(tally(observations.producerKeys ?? [])),
@@ -221,6 +226,19 @@ function tally(ids: readonly string[]): Map<string, number> {
 function extras(counts: ReadonlyMap<string, number>): number {
   let sum = 0;
   for (const count of counts.values()) sum += count - 1;
+  return sum;
+}
+
+/** Effects beyond one per event plus one per seek that replayed it. */
+function extrasBeyondReplays(counts: ReadonlyMap<string, number>, seekTargets: readonly string[]): number {
+  if (seekTargets.length === 0) return extras(counts);
+  const targets = seekTargets.map((target) => parsePosition(target));
+  let sum = 0;
+  for (const [id, count] of counts) {
+    const at = positionAfterEvent(id);
+    const replays = targets.filter((target) => comparePositions(at, target) > 0).length;
+    sum += Math.max(0, count - 1 - replays);
+  }
   return sum;
 }
 

@@ -147,7 +147,8 @@ export const ttlExpiry: Scenario = {
 /**
  * Seeks while the fetcher works and producers commit: each seek moves the pipeline to its own
  * checkpoint (read just before), racing the fetcher's checkpoint writes. Every seek must succeed or
- * fail with an error that says why; nothing may be lost.
+ * fail with an error that says why (`SeekConflictError`); nothing may be lost. A seek is a replay:
+ * events after its position may be handled once more per seek, never more.
  */
 export const seekWhileFetching: Scenario = {
   name: 'seek-while-fetching',
@@ -173,11 +174,8 @@ export const seekWhileFetching: Scenario = {
             for (let seek = 0; seek < 10; seek += 1) {
               await pause(300 + random() * 500);
               try {
-                await pipeline.seek(async (store) => {
-                  const state = await store.getState(pipeline.name);
-                  if (state)
-                    await store.seek(pipeline.name, state.position, { reason: `chaos seek ${seek}` });
-                });
+                const state = await pipeline.store.getState(pipeline.name);
+                if (state) await pipeline.seek(state.position, `chaos seek ${seek}`);
                 seeks.done += 1;
               } catch (error) {
                 const name = (error as Error).name;

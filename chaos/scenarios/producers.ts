@@ -1,5 +1,5 @@
 import { type EventLog, FETCHER_STEPS, type FetcherStep, SluiceError } from '../../lib';
-import { injectFaults } from '../../test/support/faults';
+import { type FaultInjector, injectFaults } from '../../test/support/faults';
 import { seededRandom } from '../../test/support/fixtures';
 import { awsClients } from '../environment';
 import { type ChaosPipeline, commitSurely, pause } from '../harness';
@@ -113,6 +113,7 @@ export const producerFaults: Scenario = {
   run: (context) => {
     const random = seededRandom(context.seed);
     let producers: ReturnType<typeof produceLive> | undefined;
+    const injectors: FaultInjector[] = [];
     return runPipelineScenario(
       context,
       { prefix: 'producer-faults' },
@@ -120,7 +121,7 @@ export const producerFaults: Scenario = {
         start: async (pipeline) => {
           const logs = [1, 2].map((writer) => {
             const { dynamodb } = awsClients(context.endpoints);
-            injectFaults(
+            const injector = injectFaults(
               dynamodb,
               {
                 rate: 0.2,
@@ -131,6 +132,7 @@ export const producerFaults: Scenario = {
               },
               `producer-${writer}`,
             );
+            injectors.push(injector);
             return pipeline.writerLog({ client: dynamodb });
           });
           producers = produceLive(pipeline, logs, { durationMs: context.quick ? 4_000 : 12_000, random });
@@ -140,7 +142,10 @@ export const producerFaults: Scenario = {
           await producers?.done;
           return pipeline.committedIds();
         },
-        notes: () => ({ ...producers?.counts }),
+        notes: () => ({
+          ...producers?.counts,
+          producerFaults: injectors.reduce((sum, injector) => sum + injector.counts().injected, 0),
+        }),
       },
     );
   },

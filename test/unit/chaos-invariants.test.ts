@@ -173,6 +173,16 @@ describe('the strict chaos invariant check', () => {
     expect(violationsOf(twice)).toBe(1);
   });
 
+  it('allows one more effect per seek for events after its position, and fails beyond it', () => {
+    const effects = [...ids.slice(0, 4), third, third];
+    const seekTargets = [at(1)];
+
+    expect(checkInvariants(observations({ effects })).doubleEffects).toBe(2);
+    // One seek before the third event allows it two effects: the third is one too many.
+    expect(checkInvariants(observations({ effects, seekTargets })).doubleEffects).toBe(1);
+    expect(checkInvariants(observations({ effects, seekTargets: [at(3)] })).doubleEffects).toBe(2);
+  });
+
   it('allows a checkpoint behind the one before only just after an explicit seek', () => {
     const checkpoints = (afterSeek: boolean) => [
       { version: 1, position: at(3) },
