@@ -14,7 +14,7 @@ import { produceLive } from './producers';
 export const redriveDeployed: Scenario = {
   name: 'redrive-deployed',
   description: 'poison events are handed over, the handler is fixed, and redriveFailures re-runs them',
-  quick: false,
+  quick: true,
   run: (context) => {
     let redrive: Record<string, unknown> = {};
     return runPipelineScenario(
@@ -153,7 +153,7 @@ export const ttlExpiry: Scenario = {
 export const seekWhileFetching: Scenario = {
   name: 'seek-while-fetching',
   description: 'seeks race the working fetcher while producers commit',
-  quick: false,
+  quick: true,
   run: (context) => {
     const random = seededRandom(context.seed);
     let producers: ReturnType<typeof produceLive> | undefined;

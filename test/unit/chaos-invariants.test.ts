@@ -202,8 +202,10 @@ describe('the chaos runner arguments', () => {
       quick: true,
       json: true,
       seed: 42,
+      concurrency: 3,
       scenarios: ['aws-faults', 'late-writes'],
     });
+    expect(parseArguments(['--concurrency', '1']).concurrency).toBe(1);
   });
 
   it.each([
@@ -211,6 +213,7 @@ describe('the chaos runner arguments', () => {
     [['--seed'], '--seed needs a value'],
     [['--scenario', 'nope'], "unknown scenario(s) 'nope'"],
     [['--fast'], "unknown argument '--fast'"],
+    [['--concurrency', '0'], "--concurrency must be a whole number from 1 to 20 (given '0')"],
   ])('fails when given %j, naming the value', (argv, message) => {
     expect(() => parseArguments(argv)).toThrow(message);
   });
