@@ -327,6 +327,14 @@ export class ChaosPipeline {
     for (const id of ids) this.redriven.add(id);
   }
 
+  /** What the harness saw of one event (for the report of an event that did not settle). */
+  describeEvent(id: string): string {
+    const failures = this.handlerFailures.get(id);
+    const successes = this.handlerSuccesses.get(id) ?? 0;
+    const calls = this.failedHandlerCalls.filter((call) => call.id === id).length;
+    return `${id}: ${successes} successful run(s), ${failures?.count ?? 0} failed (last: ${failures?.lastError ?? 'none'}), ${calls} failed-handler call(s)`;
+  }
+
   /** Every event handed to the failed handler so far. */
   handedOverIds(): string[] {
     return [...new Set(this.failedHandlerCalls.map((call) => call.id))];

@@ -88,6 +88,9 @@ export async function runPipelineScenario(
       fetcherStopReasons: activity.fetcherStopReasons,
       ...(activity.fetcherLeasesLost > 0 ? { fetcherLeasesLost: activity.fetcherLeasesLost } : {}),
       ...(activity.workerTimeouts > 0 ? { workerTimeouts: activity.workerTimeouts } : {}),
+      ...(counts.lostSample.length > 0
+        ? { lostEvents: counts.lostSample.map((id) => pipeline.describeEvent(id)) }
+        : {}),
     };
     return { counts, activity, settled, notes };
   } finally {

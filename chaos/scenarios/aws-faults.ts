@@ -43,5 +43,8 @@ export const awsFaultsPerCall: Scenario = {
         kindOf,
       },
       { start: async (pipeline) => pipeline.runFetcherLoop() },
+      // A failed record of a failure (a backoff, a dead-letter send) leaves the message to its
+      // visibility timeout (30 s here): poison events can take minutes to reach the failed handler.
+      300_000,
     ),
 };
