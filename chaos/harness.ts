@@ -6,7 +6,12 @@ import {
   type DynamoDBClient,
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
-import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 // The deployed wiring's own rules, from the one place that states them.
 import { maxReceiveCountFor, VISIBILITY_TIMEOUT_FACTOR } from '../infra/event-pipeline';
 import {
@@ -333,6 +338,53 @@ export class ChaosPipeline {
     const successes = this.handlerSuccesses.get(id) ?? 0;
     const calls = this.failedHandlerCalls.filter((call) => call.id === id).length;
     return `${id}: ${successes} successful run(s), ${failures?.count ?? 0} failed (last: ${failures?.lastError ?? 'none'}), ${calls} failed-handler call(s)`;
+  }
+
+  /**
+   * Where the given events are, for the report of a scenario that did not settle: each queue's
+   * counts, and the visible messages that carry one of them with their receive counts. Receiving
+   * moves those messages, so call it only once the scenario has stopped.
+   */
+  async whereAre(ids: readonly string[]): Promise<Record<string, unknown>> {
+    const wanted = new Set(ids);
+    const where: Record<string, unknown> = {};
+    for (const [name, url] of [
+      ['queue', this.queue.queueUrl],
+      ['deadLetterQueue', this.queue.deadLetterQueueUrl],
+    ] as const) {
+      const { Attributes = {} } = await this.clean.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      );
+      const carrying: string[] = [];
+      for (let round = 0; round < 5; round += 1) {
+        const { Messages = [] } = await this.clean.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            VisibilityTimeout: 30,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+        );
+        if (Messages.length === 0) break;
+        for (const message of Messages) {
+          const found = [...wanted].filter((id) => message.Body?.includes(id));
+          if (found.length > 0)
+            carrying.push(
+              `${found.length} lost event(s), received ${message.Attributes?.ApproximateReceiveCount} time(s): ${message.Body?.slice(0, 200)}`,
+            );
+        }
+      }
+      where[name] = { ...Attributes, carrying };
+    }
+    return where;
   }
 
   /** Every event handed to the failed handler so far. */

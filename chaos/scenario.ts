@@ -61,7 +61,7 @@ export async function runPipelineScenario(
   context: ScenarioContext,
   options: Omit<ChaosPipelineOptions, 'endpoints' | 'seed'>,
   drive: PipelineDrive,
-  timeoutMs = 120_000,
+  timeoutMs = 180_000,
 ): Promise<ScenarioOutcome> {
   const pipeline = await ChaosPipeline.create({
     ...options,
@@ -81,6 +81,8 @@ export async function runPipelineScenario(
       await pipeline.stop();
     }
     const counts = checkInvariants(await pipeline.observations(committed));
+    const whereLost =
+      counts.lostSample.length > 0 ? { whereLost: await pipeline.whereAre(counts.lostSample) } : {};
     const activity = pipeline.activity();
     const notes = {
       ...drive.notes?.(),
@@ -91,6 +93,7 @@ export async function runPipelineScenario(
       ...(counts.lostSample.length > 0
         ? { lostEvents: counts.lostSample.map((id) => pipeline.describeEvent(id)) }
         : {}),
+      ...whereLost,
     };
     return { counts, activity, settled, notes };
   } finally {
