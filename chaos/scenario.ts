@@ -80,7 +80,8 @@ export async function runPipelineScenario(
       await stopActivity();
       await pipeline.stop();
     }
-    const counts = checkInvariants(await pipeline.observations(committed));
+    const observed = await pipeline.observations(committed);
+    const counts = checkInvariants(observed);
     const whereLost =
       counts.lostSample.length > 0 ? { whereLost: await pipeline.whereAre(counts.lostSample) } : {};
     const activity = pipeline.activity();
@@ -94,6 +95,9 @@ export async function runPipelineScenario(
         ? { lostEvents: counts.lostSample.map((id) => pipeline.describeEvent(id)) }
         : {}),
       ...whereLost,
+      ...(counts.lostSample.length > 0
+        ? { checkpointsRead: observed.checkpoints.map((checkpoint) => checkpoint.position) }
+        : {}),
     };
     return { counts, activity, settled, notes };
   } finally {
