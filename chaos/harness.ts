@@ -15,6 +15,7 @@ import {
 // The deployed wiring's own rules, from the one place that states them.
 import { maxReceiveCountFor, VISIBILITY_TIMEOUT_FACTOR } from '../infra/event-pipeline';
 import {
+  CommitError,
   CommitOutcomeUnknownError,
   comparePositions,
   createWorker,
@@ -784,20 +785,24 @@ export class ChaosPipeline {
 
   private async commitHistory(count: number, hours: number): Promise<void> {
     if (count === 0) return;
-    let clock = Date.now() - hours * 3_600_000;
+    const from = Date.now() - hours * 3_600_000;
     const step = Math.floor((hours * 3_600_000 - 60_000) / count);
     this.nextNumber = count;
-    const producer = new EventLog({
-      tableName: this.tables.events,
-      client: this.clean.dynamodb,
-      ...this.streamSettings(),
-      idGenerator: new EventIdGenerator({ now: () => (clock += step) }),
-    });
     for (let start = 0; start < count; start += 100) {
       const inputs = Array.from({ length: Math.min(100, count - start) }, (_, offset) =>
         this.input(start + offset),
       );
-      await commitSurely(producer, inputs);
+      // Each attempt takes the batch's own times again: a re-commit must not push the ids of the
+      // events behind it later (past the end of the history, into the future).
+      await commitSurely(() => {
+        let clock = from + start * step;
+        return new EventLog({
+          tableName: this.tables.events,
+          client: this.clean.dynamodb,
+          ...this.streamSettings(),
+          idGenerator: new EventIdGenerator({ now: () => (clock += step) }),
+        });
+      }, inputs);
     }
   }
 
@@ -826,7 +831,10 @@ export class ChaosPipeline {
 /**
  * Commits events as a careful producer does: when the outcome is unknown (a lost response, a commit
  * past its deadline), it checks each id with `get()` and commits again only the events that did not
- * land, as `CommitOutcomeUnknownError` advises. Resolves to how many outcomes were unknown.
+ * land, as `CommitOutcomeUnknownError` advises; a `CommitError` wrote nothing (a commit is atomic),
+ * so it commits them all again (a slow emulator can miss the deadline while indexing a bucket).
+ * Resolves to how many outcomes were unknown. Given a function, it takes a new log from it for each
+ * attempt (a producer whose ids must not move on between attempts).
  *
  * @example
  * ```ts
@@ -834,17 +842,19 @@ export class ChaosPipeline {
  * ```
  */
 export async function commitSurely(
-  log: EventLog,
+  logOrFactory: EventLog | (() => EventLog),
   inputs: readonly ReturnType<ChaosPipeline['input']>[],
   attempts = 5,
 ): Promise<number> {
   let pending = [...inputs];
   let unknown = 0;
   for (let attempt = 1; pending.length > 0; attempt += 1) {
+    const log = typeof logOrFactory === 'function' ? logOrFactory() : logOrFactory;
     try {
       await log.commit(pending);
       return unknown;
     } catch (error) {
+      if (error instanceof CommitError && attempt < attempts) continue;
       if (!(error instanceof CommitOutcomeUnknownError) || attempt >= attempts) throw error;
       unknown += 1;
       const landed = await Promise.all(
