@@ -1,24 +1,45 @@
-import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
+  type AttributeValue,
+  DeleteItemCommand,
+  DeleteTableCommand,
+  type DynamoDBClient,
+  paginateScan,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  CommitError,
+  CommitOutcomeUnknownError,
   createWorker,
   EventLog,
   type EventLogOptions,
   NonRetryableError,
   type PipelineDefinition,
+  type Position,
+  parsePosition,
+  positionAfterEvent,
   type StandardSchema,
   type WorkerEvent,
 } from '../lib';
+import { ATTRIBUTES } from '../lib/event-log/constants';
 import { handleDeadLetters } from '../lib/failed/dlq-consumer';
 import { FailureStore } from '../lib/failed/failure-store';
+import { type RedriveFailuresResult, redriveFailures } from '../lib/failed/redrive-failures';
 import type { DeadLetterStepHook } from '../lib/failed/types';
 import { Fetcher, type FetcherOptions } from '../lib/fetcher/fetcher';
 import { queueDepth } from '../lib/fetcher/queue-depth';
 import { type LambdaSqsEvent, SqsEventSourceMapping } from '../lib/local';
+// The deployed wiring's own rules, from the one place that states them.
+import { maxReceiveCountFor, VISIBILITY_TIMEOUT_FACTOR } from '../lib/settings';
 import { PipelineStore } from '../lib/state/pipeline-store';
 import { type FaultCounts, type FaultInjector, type FaultPlan, injectFaults } from '../lib/testing/faults';
 import { EventIdGenerator } from '../lib/time/event-id';
-import { formatPosition } from '../lib/time/position';
+import { comparePositions, formatPosition } from '../lib/time/position';
 import type { WorkerStepHook } from '../lib/worker/types';
 import { seededRandom } from '../test/support/fixtures';
 import {
@@ -28,7 +49,27 @@ import {
   uniqueName,
 } from '../test/support/resources';
 import { awsClients, type ChaosEndpoints } from './environment';
-import type { Observations, ObservedCheckpoint } from './invariants';
+import type { HandlerFailures, Observations, ObservedCheckpoint, ObservedHandOver } from './invariants';
+
+/**
+ * The time scale of the scenarios. The worker's function timeout is a user's setting (30 s by
+ * default); here it is 5 s, so that a crashed batch comes back within a scenario. Everything the
+ * deployed wiring derives from it is derived the same way: the queue's visibility timeout is
+ * `VISIBILITY_TIMEOUT_FACTOR` times it, and the worker's deadline margin keeps its default share of it
+ * (5 s of 30 s). Every other setting is the default a user gets: packing (up to 100 events per
+ * message), page size, `bufferSize`, `maxRedeliveryCount`, backoff, and the queue's `maxReceiveCount`
+ * from `maxReceiveCountFor`.
+ */
+export const CHAOS_TIMING = {
+  workerTimeoutSeconds: 5,
+  /** The worker's default deadline margin (5,000 ms) for its default timeout (30 s). */
+  deadlineMarginShare: 5_000 / 30_000,
+} as const;
+
+/** The worker's default `maxRedeliveryCount`, which the deployed construct also uses. */
+const DEFAULT_MAX_REDELIVERY_COUNT = 5;
+/** The event source's batch size as deployed (and Lambda's FIFO maximum). */
+const EVENT_SOURCE_BATCH_SIZE = 10;
 
 /** What a scenario's events carry: their number, and how the handler treats them. */
 export interface ChaosData {
@@ -63,15 +104,26 @@ export interface ChaosPipelineOptions {
   readonly historyHours?: number;
   /** Marks some events for the handler to fail or stall. @default none */
   readonly kindOf?: (n: number, random: () => number) => EventKind | undefined;
+  /** Gives event `n` the partition key `key-(n % partitionKeys)`; FIFO scenarios check order per key. @default none */
+  readonly partitionKeys?: number;
+  /** Outputs the handler returns per event (one effect and the rest parts of it). @default 1 */
+  readonly outputsPerEvent?: number;
+  /** The source stream's retention (DynamoDB TTL), for its producers and the fetchers. @default kept for ever */
+  readonly retentionSeconds?: number;
+  /** Called with each part's clients once they are made (to count or slow their requests). */
+  readonly instrument?: (part: string, clients: { dynamodb: DynamoDBClient; sqs: SQSClient }) => void;
   /** Faults on every client of the pipeline (fetcher, worker, DLQ consumer, event sources); not on the checker's. */
   readonly faults?: Omit<FaultPlan, 'seed'>;
-  /** Pipeline settings over the defaults (`start: 'earliest'`, `maxEventsPerMessage: 5`). */
+  /**
+   * Pipeline settings over the defaults (only `start: 'earliest'` is set). A scenario sets one only
+   * where it is about that setting, and says so in its description.
+   */
   readonly pipeline?: Partial<Omit<PipelineDefinition, 'name' | 'stream' | 'queueUrl'>>;
-  /** @default 4 */
+  /** @default the worker's default (5) */
   readonly maxRedeliveryCount?: number;
-  /** The worker's function timeout. @default 5 */
+  /** The worker's function timeout. @default CHAOS_TIMING.workerTimeoutSeconds */
   readonly workerTimeoutSeconds?: number;
-  /** @default 4 */
+  /** @default VISIBILITY_TIMEOUT_FACTOR × the worker's timeout, as deployed */
   readonly visibilityTimeoutSeconds?: number;
   readonly workerOnStep?: WorkerStepHook;
   readonly deadLetterOnStep?: DeadLetterStepHook;
@@ -144,7 +196,20 @@ export class ChaosPipeline {
   private readonly tables: { events: string; state: string };
   private readonly injectors: FaultInjector[] = [];
   /** Every failure the failed handler was called with, repeats kept (raw calls). */
-  private readonly failedHandlerCalls: string[] = [];
+  private readonly failedHandlerCalls: ObservedHandOver[] = [];
+  private readonly handlerFailures = new Map<string, HandlerFailures>();
+  /** The handler's failed runs of the worker invocation in progress, settled when it returns. */
+  private readonly invocation = new AsyncLocalStorage<{ id: string; message: string }[]>();
+  private readonly redriven = new Set<string>();
+  private seeking = 0;
+  private readonly seekTargets: string[] = [];
+  /** The ranges fetcher runs reported expired (events they can no longer read). */
+  private readonly expiredRanges: { from: Position; to: Position }[] = [];
+  /** The next event number a live producer takes (the history takes the first ones). */
+  private nextNumber = 0;
+  private seekSettling = false;
+  /** Poison events succeed once the handler is fixed (a redrive scenario). */
+  private fixed = false;
   private readonly handlerSuccesses = new Map<string, number>();
   private readonly checkpoints: ObservedCheckpoint[] = [];
   private readonly attempts = new Map<string, number>();
@@ -179,7 +244,9 @@ export class ChaosPipeline {
   /** Creates the tables, the queues and the pipeline record, and commits the history. */
   static async create(options: ChaosPipelineOptions): Promise<ChaosPipeline> {
     const clean = awsClients(options.endpoints);
-    const visibility = options.visibilityTimeoutSeconds ?? 4;
+    const visibility =
+      options.visibilityTimeoutSeconds ??
+      VISIBILITY_TIMEOUT_FACTOR * (options.workerTimeoutSeconds ?? CHAOS_TIMING.workerTimeoutSeconds);
     const [events, state, queue] = await Promise.all([
       createStreamTable(clean.dynamodb, `${options.prefix}-events`),
       createStreamTable(clean.dynamodb, `${options.prefix}-state`),
@@ -187,7 +254,10 @@ export class ChaosPipeline {
         prefix: options.prefix,
         visibilityTimeoutSeconds: visibility,
         deadLetterVisibilityTimeoutSeconds: 3,
-        maxReceiveCount: (options.maxRedeliveryCount ?? 4) + 2,
+        maxReceiveCount: maxReceiveCountFor(
+          options.maxRedeliveryCount ?? DEFAULT_MAX_REDELIVERY_COUNT,
+          options.pipeline?.fifo ? EVENT_SOURCE_BATCH_SIZE : 1,
+        ),
         ...(options.pipeline?.fifo ? { fifo: true } : {}),
       }),
     ]);
@@ -197,8 +267,6 @@ export class ChaosPipeline {
       stream: pipeline.stream,
       queueUrl: queue.queueUrl,
       start: 'earliest',
-      maxEventsPerMessage: 5,
-      pageSize: 100,
       ...options.pipeline,
     });
     await pipeline.commitHistory(options.history ?? 0, options.historyHours ?? 3);
@@ -208,6 +276,7 @@ export class ChaosPipeline {
   /** Clients for one part of the pipeline, with the scenario's faults in them. */
   clients(part: string): { dynamodb: DynamoDBClient; sqs: SQSClient } {
     const clients = awsClients(this.options.endpoints);
+    this.options.instrument?.(part, clients);
     if (this.options.faults) {
       const plan = { ...this.options.faults, seed: this.options.seed };
       this.injectors.push(injectFaults(clients.dynamodb, plan, `${part}-dynamodb`));
@@ -218,19 +287,130 @@ export class ChaosPipeline {
 
   /** An event log on the scenario's table, for writers of the scenario's own. */
   writerLog(options: Partial<EventLogOptions> & { client: DynamoDBClient }): EventLog {
-    return new EventLog({ tableName: this.tables.events, ...options });
+    return new EventLog({ tableName: this.tables.events, ...this.streamSettings(), ...options });
+  }
+
+  /** The next `count` events of the source stream, numbered after every event made before. */
+  nextInputs(count: number): ReturnType<ChaosPipeline['input']>[] {
+    return Array.from({ length: count }, () => this.input(this.nextNumber++));
+  }
+
+  /** Whether a fetcher run reported the event inside a range it could no longer read. */
+  reportedExpired(id: string): boolean {
+    const at = positionAfterEvent(id);
+    return this.expiredRanges.some(
+      (range) => comparePositions(at, range.from) > 0 && comparePositions(at, range.to) <= 0,
+    );
+  }
+
+  private streamSettings(): Pick<EventLogOptions, 'streams'> {
+    const retentionSeconds = this.options.retentionSeconds;
+    return retentionSeconds ? { streams: { [this.stream]: { retentionSeconds } } } : {};
   }
 
   /** The events of the source stream: `{ stream, type, data }` for event `n`. */
-  input(n: number): { stream: string; type: string; data: ChaosData } {
+  input(n: number): { stream: string; type: string; data: ChaosData; partitionKey?: string } {
     const kind = this.options.kindOf?.(n, seededRandom(this.options.seed * 7_919 + n));
-    return { stream: this.stream, type: 'order', data: { n, ...(kind ? { kind } : {}) } };
+    const keys = this.options.partitionKeys;
+    return {
+      stream: this.stream,
+      type: 'order',
+      data: { n, ...(kind ? { kind } : {}) },
+      ...(keys ? { partitionKey: `key-${n % keys}` } : {}),
+    };
+  }
+
+  /** From now on, poison events succeed: the fix a redrive follows. */
+  fixHandler(): void {
+    this.fixed = true;
+  }
+
+  /** Marks events as sent back by a redrive: they may have been handed over before their effect. */
+  markRedriven(ids: Iterable<string>): void {
+    for (const id of ids) this.redriven.add(id);
+  }
+
+  /** What the harness saw of one event (for the report of an event that did not settle). */
+  describeEvent(id: string): string {
+    const failures = this.handlerFailures.get(id);
+    const successes = this.handlerSuccesses.get(id) ?? 0;
+    const calls = this.failedHandlerCalls.filter((call) => call.id === id).length;
+    return `${id}: ${successes} successful run(s), ${failures?.count ?? 0} failed (last: ${failures?.lastError ?? 'none'}), ${calls} failed-handler call(s)`;
+  }
+
+  /**
+   * Where the given events are, for the report of a scenario that did not settle: each queue's
+   * counts, and the visible messages that carry one of them with their receive counts. Receiving
+   * moves those messages, so call it only once the scenario has stopped.
+   */
+  async whereAre(ids: readonly string[]): Promise<Record<string, unknown>> {
+    const wanted = new Set(ids);
+    const where: Record<string, unknown> = {};
+    for (const [name, url] of [
+      ['queue', this.queue.queueUrl],
+      ['deadLetterQueue', this.queue.deadLetterQueueUrl],
+    ] as const) {
+      const { Attributes = {} } = await this.clean.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      );
+      const carrying: string[] = [];
+      for (let round = 0; round < 5; round += 1) {
+        const { Messages = [] } = await this.clean.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            VisibilityTimeout: 30,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+        );
+        if (Messages.length === 0) break;
+        for (const message of Messages) {
+          const found = [...wanted].filter((id) => message.Body?.includes(id));
+          if (found.length > 0)
+            carrying.push(
+              `${found.length} lost event(s), received ${message.Attributes?.ApproximateReceiveCount} time(s): ${message.Body?.slice(0, 200)}`,
+            );
+        }
+      }
+      where[name] = { ...Attributes, carrying };
+    }
+    return where;
+  }
+
+  /** Every event handed to the failed handler so far. */
+  handedOverIds(): string[] {
+    return [...new Set(this.failedHandlerCalls.map((call) => call.id))];
+  }
+
+  /**
+   * Seeks the pipeline (on the checker's client): the checkpoint read next may stand behind the one
+   * before it without counting as a regression, and events after `position` may be handled again
+   * (a seek is a replay).
+   */
+  async seek(position: Position, reason: string): Promise<void> {
+    this.seeking += 1;
+    try {
+      // Counted before it lands: a seek that fails after writing still replayed.
+      this.seekTargets.push(formatPosition(position));
+      await this.store.seek(this.name, position, { reason });
+    } finally {
+      this.seeking -= 1;
+      this.seekSettling = true;
+    }
   }
 
   /** Starts the worker and the dead-letter consumer behind their event sources, and the checkpoint watcher. */
   async start(): Promise<void> {
     const workerClients = this.clients('worker');
-    const timeoutSeconds = this.options.workerTimeoutSeconds ?? 5;
+    const timeoutSeconds = this.options.workerTimeoutSeconds ?? CHAOS_TIMING.workerTimeoutSeconds;
     const worker = createWorker<ChaosData>(
       {
         pipeline: this.name,
@@ -240,9 +420,8 @@ export class ChaosPipeline {
         sqs: workerClients.sqs,
         dynamodb: workerClients.dynamodb,
         eventLog: new EventLog({ tableName: this.tables.events, client: workerClients.dynamodb }),
-        maxRedeliveryCount: this.options.maxRedeliveryCount ?? 4,
-        backoff: { baseDelaySeconds: 1, maxDelaySeconds: 2, jitter: false },
-        deadlineMarginMs: 200,
+        ...(this.options.maxRedeliveryCount ? { maxRedeliveryCount: this.options.maxRedeliveryCount } : {}),
+        deadlineMarginMs: Math.round(timeoutSeconds * 1_000 * CHAOS_TIMING.deadlineMarginShare),
         schemas: SCHEMAS,
         random: seededRandom(this.options.seed),
         ...(this.options.workerOnStep ? { onStep: this.options.workerOnStep } : {}),
@@ -260,12 +439,23 @@ export class ChaosPipeline {
         queueArn: this.queue.queueArn,
         functionName: 'chaos-worker',
         functionTimeoutSeconds: timeoutSeconds,
-        batchSize: 10,
+        batchSize: EVENT_SOURCE_BATCH_SIZE,
         maximumConcurrency: this.options.maximumConcurrency ?? 4,
         pollWaitTimeSeconds: 1,
         onError: () => {},
         handler: async (event: LambdaSqsEvent, context) => {
-          const outcome = await worker.processEvent(event, context);
+          const failed: { id: string; message: string }[] = [];
+          const outcome = await this.invocation.run(failed, () => worker.processEvent(event, context));
+          // The invocation returned: the worker could record these failed runs. Under injected
+          // faults a run's record can itself fail (it then spends no attempt): no lower bound there.
+          for (const { id, message } of this.options.faults ? [] : failed) {
+            const before = this.handlerFailures.get(id) as HandlerFailures;
+            this.handlerFailures.set(id, {
+              ...before,
+              settled: (before.settled ?? 0) + 1,
+              lastSettledError: message,
+            });
+          }
           this.duplicatesSkipped += outcome.stats.duplicatesSkipped;
           return { batchItemFailures: outcome.batchItemFailures };
         },
@@ -288,8 +478,8 @@ export class ChaosPipeline {
             eventLog: new EventLog({ tableName: this.tables.events, client: deadLetterClients.dynamodb }),
             // The failed handler's effect goes through context.commit, with the failure's mark.
             failedHandler: (handed, context) => {
-              for (const { event } of handed) {
-                this.failedHandlerCalls.push(event.id);
+              for (const { event, attempts, lastError } of handed) {
+                this.failedHandlerCalls.push({ id: event.id, attempts, lastError: lastError.message });
                 context.commit(event.id, {
                   stream: this.failedEffectsStream,
                   type: 'failed-effect',
@@ -316,7 +506,11 @@ export class ChaosPipeline {
     const clients = this.clients(`fetcher-${this.fetcherCount}`);
     return new Fetcher({
       store: new PipelineStore({ tableName: this.tables.state, client: clients.dynamodb }),
-      source: new EventLog({ tableName: this.tables.events, client: clients.dynamodb }),
+      source: new EventLog({
+        tableName: this.tables.events,
+        client: clients.dynamodb,
+        ...this.streamSettings(),
+      }),
       sqs: clients.sqs,
       pipelines: [this.name],
       owner: `fetcher-${this.fetcherCount}`,
@@ -336,6 +530,9 @@ export class ChaosPipeline {
       const ended = Object.values(summary.pipelines);
       if (ended.some((pipeline) => pipeline.error)) this.fetcherErrors += 1;
       if (ended.some((pipeline) => pipeline.stopReason === 'lease lost')) this.fetcherLeasesLost += 1;
+      for (const { expired } of ended)
+        if (expired)
+          this.expiredRanges.push({ from: parsePosition(expired.from), to: parsePosition(expired.to) });
       for (const { stopReason = 'none', outcome } of ended) {
         const reason = outcome === 'locked' ? 'locked' : stopReason;
         this.fetcherStopReasons[reason] = (this.fetcherStopReasons[reason] ?? 0) + 1;
@@ -367,11 +564,57 @@ export class ChaosPipeline {
     };
   }
 
-  /** The ids of the source stream, read back from the log. */
-  async committedIds(): Promise<string[]> {
+  /** The ids of the source stream (of one type, when given), read back from the log. */
+  async committedIds(type?: string): Promise<string[]> {
     const ids: string[] = [];
-    for await (const event of this.eventLog.events(this.stream)) ids.push(event.id);
+    for await (const event of this.eventLog.events(this.stream))
+      if (type === undefined || event.type === type) ids.push(event.id);
     return ids;
+  }
+
+  /**
+   * Deletes every item of the event table whose TTL has passed, as DynamoDB's TTL would (DynamoDB
+   * Local never does). Resolves to the number of items deleted.
+   */
+  async expireByTtl(): Promise<number> {
+    const now = Math.floor(Date.now() / 1000);
+    let deleted = 0;
+    for await (const page of paginateScan(
+      { client: this.clean.dynamodb },
+      {
+        TableName: this.tables.events,
+        FilterExpression: '#expiresAt < :now',
+        ExpressionAttributeNames: { '#expiresAt': ATTRIBUTES.expiresAt },
+        ExpressionAttributeValues: { ':now': { N: String(now) } },
+      },
+    )) {
+      for (const item of page.Items ?? []) {
+        const key: Record<string, AttributeValue> = {
+          [ATTRIBUTES.partitionKey]: item[ATTRIBUTES.partitionKey] as AttributeValue,
+          [ATTRIBUTES.sortKey]: item[ATTRIBUTES.sortKey] as AttributeValue,
+        };
+        await this.clean.dynamodb.send(new DeleteItemCommand({ TableName: this.tables.events, Key: key }));
+        deleted += 1;
+      }
+    }
+    return deleted;
+  }
+
+  /**
+   * Sends every failure the failed handler accepted back to the queue from its failure record, as
+   * `sluice redrive` does in the deployed wiring, and marks those events redriven.
+   */
+  async redriveFailures(): Promise<RedriveFailuresResult> {
+    const handed = this.handedOverIds();
+    const result = await redriveFailures({
+      store: new FailureStore({ tableName: this.tables.state, client: this.clean.dynamodb }),
+      sqs: this.clean.sqs,
+      pipeline: this.name,
+      queueUrl: this.queue.queueUrl,
+      maxMessagesPerSecond: 100,
+    });
+    this.markRedriven(handed);
+    return result;
   }
 
   /**
@@ -382,8 +625,12 @@ export class ChaosPipeline {
     const deadline = Date.now() + timeoutMs;
     let quiet = 0;
     while (Date.now() < deadline) {
-      const handed = new Set(this.failedHandlerCalls);
-      const accounted = ids.every((id) => this.handlerSuccesses.has(id) || handed.has(id));
+      const handed = new Set(this.handedOverIds());
+      const accounted = ids.every((id) =>
+        this.redriven.has(id)
+          ? this.handlerSuccesses.has(id)
+          : this.handlerSuccesses.has(id) || handed.has(id) || this.reportedExpired(id),
+      );
       const busy = this.mappings.some((mapping) => mapping.stats().inFlight > 0);
       const empty =
         accounted &&
@@ -407,18 +654,35 @@ export class ChaosPipeline {
   /** What the invariants are checked on, read back through clients without faults. */
   async observations(committed?: readonly string[]): Promise<Observations> {
     const effects: string[] = [];
-    for await (const event of this.eventLog.events<{ source: string }>(this.effectsStream))
-      effects.push(event.data.source);
+    const parts: string[] = [];
+    for await (const event of this.eventLog.events<{ source: string; part?: number }>(this.effectsStream)) {
+      if (event.data.part) parts.push(`${event.data.source}#${event.data.part}`);
+      else effects.push(event.data.source);
+    }
     const handedOver: string[] = [];
     for await (const event of this.eventLog.events<{ source: string }>(this.failedEffectsStream))
       handedOver.push(event.data.source);
+    const ids = committed ?? (await this.committedIds());
+    const partitionKeys = new Map<string, string>();
+    const numbers: string[] = [];
+    for await (const event of this.eventLog.events<ChaosData>(this.stream)) {
+      if (event.partitionKey && this.options.pipeline?.fifo) partitionKeys.set(event.id, event.partitionKey);
+      if (event.type === 'order') numbers.push(String(event.data.n));
+    }
     return {
-      committed: committed ?? (await this.committedIds()),
+      committed: ids,
       effects,
+      ...(this.options.outputsPerEvent ? { outputs: { parts, perEvent: this.options.outputsPerEvent } } : {}),
       handedOver,
       failedHandlerCalls: [...this.failedHandlerCalls],
       handlerSuccesses: new Map(this.handlerSuccesses),
+      handlerFailures: new Map(this.handlerFailures),
       checkpoints: [...this.checkpoints],
+      ...(partitionKeys.size > 0 ? { partitionKeys } : {}),
+      redriven: new Set(this.redriven),
+      seekTargets: [...this.seekTargets],
+      reportedExpired: new Set(ids.filter((id) => this.reportedExpired(id))),
+      producerKeys: numbers,
     };
   }
 
@@ -470,9 +734,26 @@ export class ChaosPipeline {
   }
 
   private async handle(event: WorkerEvent<ChaosData>, timeoutSeconds: number) {
+    try {
+      return await this.runHandler(event, timeoutSeconds);
+    } catch (error) {
+      const message = (error as Error).message;
+      const before = this.handlerFailures.get(event.id);
+      this.handlerFailures.set(event.id, {
+        settled: 0,
+        ...before,
+        count: (before?.count ?? 0) + 1,
+        lastError: message,
+      });
+      this.invocation.getStore()?.push({ id: event.id, message });
+      throw error;
+    }
+  }
+
+  private async runHandler(event: WorkerEvent<ChaosData>, timeoutSeconds: number) {
     const attempt = (this.attempts.get(event.id) ?? 0) + 1;
     this.attempts.set(event.id, attempt);
-    switch (event.data.kind) {
+    switch (this.fixed && event.data.kind === EVENT_KINDS.poison ? undefined : event.data.kind) {
       case EVENT_KINDS.poison:
         throw new Error(`order ${event.data.n} is poison (attempt ${event.attempt})`);
       case EVENT_KINDS.nonRetryable:
@@ -487,23 +768,38 @@ export class ChaosPipeline {
         break;
     }
     this.handlerSuccesses.set(event.id, (this.handlerSuccesses.get(event.id) ?? 0) + 1);
-    return { stream: this.effectsStream, type: 'effect', data: { source: event.id } };
+    const effect = { stream: this.effectsStream, type: 'effect', data: { source: event.id } };
+    const outputs = this.options.outputsPerEvent ?? 1;
+    if (outputs === 1) return effect;
+    return [
+      effect,
+      ...Array.from({ length: outputs - 1 }, (_, index) => ({
+        ...effect,
+        data: { source: event.id, part: index + 1 },
+      })),
+    ];
   }
 
   private async commitHistory(count: number, hours: number): Promise<void> {
     if (count === 0) return;
-    let clock = Date.now() - hours * 3_600_000;
+    const from = Date.now() - hours * 3_600_000;
     const step = Math.floor((hours * 3_600_000 - 60_000) / count);
-    const producer = new EventLog({
-      tableName: this.tables.events,
-      client: this.clean.dynamodb,
-      idGenerator: new EventIdGenerator({ now: () => (clock += step) }),
-    });
+    this.nextNumber = count;
     for (let start = 0; start < count; start += 100) {
       const inputs = Array.from({ length: Math.min(100, count - start) }, (_, offset) =>
         this.input(start + offset),
       );
-      await producer.commit(inputs);
+      // Each attempt takes the batch's own times again: a re-commit must not push the ids of the
+      // events behind it later (past the end of the history, into the future).
+      await commitSurely(() => {
+        let clock = from + start * step;
+        return new EventLog({
+          tableName: this.tables.events,
+          client: this.clean.dynamodb,
+          ...this.streamSettings(),
+          idGenerator: new EventIdGenerator({ now: () => (clock += step) }),
+        });
+      }, inputs);
     }
   }
 
@@ -512,14 +808,59 @@ export class ChaosPipeline {
       try {
         const state = await this.store.getState(this.name);
         const last = this.checkpoints.at(-1);
-        if (state && (!last || last.version !== state.version))
-          this.checkpoints.push({ version: state.version, position: formatPosition(state.position) });
+        if (state && (!last || last.version !== state.version)) {
+          const afterSeek = this.seeking > 0 || this.seekSettling;
+          this.seekSettling = false;
+          this.checkpoints.push({
+            version: state.version,
+            position: formatPosition(state.position),
+            ...(afterSeek ? { afterSeek } : {}),
+          });
+        }
       } catch {
         // The checker's own client has no faults; a failed read is only a missed sample.
       }
       await pause(25);
     }
   }
+}
+
+/**
+ * Commits events as a careful producer does: when the outcome is unknown (a lost response, a commit
+ * past its deadline), it checks each id with `get()` and commits again only the events that did not
+ * land, as `CommitOutcomeUnknownError` advises; a `CommitError` wrote nothing (a commit is atomic),
+ * so it commits them all again (a slow emulator can miss the deadline while indexing a bucket).
+ * Resolves to how many outcomes were unknown. Given a function, it takes a new log from it for each
+ * attempt (a producer whose ids must not move on between attempts).
+ *
+ * @example
+ * ```ts
+ * const unknown = await commitSurely(eventLog, [pipeline.input(1), pipeline.input(2)]);
+ * ```
+ */
+export async function commitSurely(
+  logOrFactory: EventLog | (() => EventLog),
+  inputs: readonly ReturnType<ChaosPipeline['input']>[],
+  attempts = 5,
+): Promise<number> {
+  let pending = [...inputs];
+  let unknown = 0;
+  for (let attempt = 1; pending.length > 0; attempt += 1) {
+    const log = typeof logOrFactory === 'function' ? logOrFactory() : logOrFactory;
+    try {
+      await log.commit(pending);
+      return unknown;
+    } catch (error) {
+      if (error instanceof CommitError && attempt < attempts) continue;
+      if (!(error instanceof CommitOutcomeUnknownError) || attempt >= attempts) throw error;
+      unknown += 1;
+      const landed = await Promise.all(
+        error.eventIds.map(async (id) => (await log.get(pending[0]?.stream ?? '', id)) !== undefined),
+      );
+      pending = pending.filter((_, index) => !landed[index]);
+    }
+  }
+  return unknown;
 }
 
 /** Resolves after `ms` milliseconds. */

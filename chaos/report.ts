@@ -1,4 +1,4 @@
-import { violationsOf } from './invariants';
+import { VIOLATION_KINDS, violationsOf } from './invariants';
 import type { Scenario, ScenarioOutcome } from './scenario';
 
 /** One scenario's line in the report. */
@@ -10,8 +10,13 @@ export interface ScenarioReport {
   readonly doubleEffects: number;
   readonly checkpointRegressions: number;
   readonly failedHandlerDuplicates: number;
+  readonly doubleCommits: number;
+  readonly effectAndHandOver: number;
+  readonly orderInversions: number;
+  readonly untrueFailures: number;
   readonly violations: number;
   readonly delivered: number;
+  readonly reportedExpired: number;
   readonly deadLettered: number;
   readonly handlerReruns: number;
   readonly failedHandlerReruns: number;
@@ -24,6 +29,7 @@ export interface ScenarioReport {
   readonly notes: Readonly<Record<string, unknown>>;
   readonly knownGap?: string;
   readonly lostSample?: readonly string[];
+  readonly violationSample?: readonly string[];
   /** Set when the scenario itself failed to run: counted as a violation. */
   readonly error?: string;
   /** The command that runs this scenario again with the same seed. */
@@ -42,6 +48,10 @@ export interface ChaosReport {
   readonly doubleEffects: number;
   readonly checkpointRegressions: number;
   readonly failedHandlerDuplicates: number;
+  readonly doubleCommits: number;
+  readonly effectAndHandOver: number;
+  readonly orderInversions: number;
+  readonly untrueFailures: number;
   readonly violations: number;
   readonly seconds: number;
 }
@@ -72,8 +82,13 @@ export function scenarioReport(
       doubleEffects: 0,
       checkpointRegressions: 0,
       failedHandlerDuplicates: 0,
+      doubleCommits: 0,
+      effectAndHandOver: 0,
+      orderInversions: 0,
+      untrueFailures: 0,
       violations: 1,
       delivered: 0,
+      reportedExpired: 0,
       deadLettered: 0,
       handlerReruns: 0,
       failedHandlerReruns: 0,
@@ -98,8 +113,13 @@ export function scenarioReport(
     doubleEffects: counts.doubleEffects,
     checkpointRegressions: counts.checkpointRegressions,
     failedHandlerDuplicates: counts.failedHandlerDuplicates,
+    doubleCommits: counts.doubleCommits,
+    effectAndHandOver: counts.effectAndHandOver,
+    orderInversions: counts.orderInversions,
+    untrueFailures: counts.untrueFailures,
     violations: violationsOf(counts),
     delivered: counts.delivered,
+    reportedExpired: counts.reportedExpired,
     deadLettered: counts.deadLettered,
     handlerReruns: counts.handlerReruns,
     failedHandlerReruns: counts.failedHandlerReruns,
@@ -112,6 +132,7 @@ export function scenarioReport(
     notes: { ...notes, ...(activity.faults.injected > 0 ? { faults: activity.faults.byKind } : {}) },
     ...gap,
     ...(counts.lostSample.length > 0 ? { lostSample: counts.lostSample } : {}),
+    ...(counts.violationSample.length > 0 ? { violationSample: counts.violationSample } : {}),
     replay,
   };
 }
@@ -143,6 +164,10 @@ export function chaosReport(run: {
     doubleEffects: sum('doubleEffects'),
     checkpointRegressions: sum('checkpointRegressions'),
     failedHandlerDuplicates: sum('failedHandlerDuplicates'),
+    doubleCommits: sum('doubleCommits'),
+    effectAndHandOver: sum('effectAndHandOver'),
+    orderInversions: sum('orderInversions'),
+    untrueFailures: sum('untrueFailures'),
     violations: sum('violations'),
     seconds: run.seconds,
   };
@@ -157,8 +182,11 @@ export function chaosReport(run: {
  * ```
  */
 export function describeScenario(report: ScenarioReport): string {
-  const head = `${report.violations === 0 ? 'ok  ' : 'FAIL'} ${report.scenario.padEnd(34)} ${String(report.eventsCommitted).padStart(5)} events, lost ${report.lost}, double effects ${report.doubleEffects}, checkpoint regressions ${report.checkpointRegressions}, failed-handler duplicates ${report.failedHandlerDuplicates} (${report.seconds.toFixed(1)} s; handler re-runs ${report.handlerReruns}, failed-handler re-runs ${report.failedHandlerReruns}, faults ${report.faultsInjected})`;
+  const violations = VIOLATION_KINDS.map((kind) => `${kind} ${report[kind]}`).join(', ');
+  const head = `${report.violations === 0 ? 'ok  ' : 'FAIL'} ${report.scenario.padEnd(34)} ${String(report.eventsCommitted).padStart(5)} events, ${violations} (${report.seconds.toFixed(1)} s; delivered ${report.delivered}, dead-lettered ${report.deadLettered}, expired ${report.reportedExpired}, handler re-runs ${report.handlerReruns}, failed-handler re-runs ${report.failedHandlerReruns}, faults ${report.faultsInjected})`;
   const lines = [head];
+  for (const text of report.violationSample ?? []) lines.push(`     ${text}`);
+  if (report.lostSample) lines.push(`     lost: ${report.lostSample.join(', ')}`);
   if (report.error) lines.push(`     error: ${report.error}`);
   if (!report.settled && !report.error) lines.push('     did not settle before its time ran out');
   if (report.knownGap) lines.push(`     known gap: ${report.knownGap}`);

@@ -5,6 +5,7 @@
 
 import { startEmulators } from '../lib/local';
 import { type ChaosArguments, parseArguments, USAGE } from './arguments';
+import { VIOLATION_KINDS } from './invariants';
 import { chaosReport, describeScenario, type ScenarioReport, scenarioReport } from './report';
 import { SCENARIOS } from './scenarios';
 
@@ -28,20 +29,28 @@ async function main(): Promise<number> {
       : (scenario.knownGap ?? 'full run only: it takes longer than the quick set allows'),
   }));
   const started = Date.now();
-  console.error(`chaos: ${chosen.length} scenario(s), seed ${args.seed}${args.quick ? ', quick' : ''}`);
+  console.error(
+    `chaos: ${chosen.length} scenario(s), seed ${args.seed}${args.quick ? ', quick' : ''}, ${args.concurrency} at once`,
+  );
   const emulators = await startEmulators();
-  const reports: ScenarioReport[] = [];
+  const reports: ScenarioReport[] = new Array(chosen.length);
   try {
-    for (const scenario of chosen) {
-      const scenarioStarted = Date.now();
-      const result = await scenario
-        .run({ endpoints: emulators.endpoints, seed: args.seed, quick: args.quick })
-        .then((outcome) => ({ outcome }))
-        .catch((error: unknown) => ({ error }));
-      const report = scenarioReport(scenario, args.seed, result, (Date.now() - scenarioStarted) / 1000);
-      reports.push(report);
-      console.error(describeScenario(report));
-    }
+    // A pool of `concurrency` runners takes the scenarios in order; the report keeps that order.
+    let next = 0;
+    const runner = async () => {
+      for (let index = next++; index < chosen.length; index = next++) {
+        const scenario = chosen[index] as (typeof chosen)[number];
+        const scenarioStarted = Date.now();
+        const result = await scenario
+          .run({ endpoints: emulators.endpoints, seed: args.seed, quick: args.quick })
+          .then((outcome) => ({ outcome }))
+          .catch((error: unknown) => ({ error }));
+        const report = scenarioReport(scenario, args.seed, result, (Date.now() - scenarioStarted) / 1000);
+        reports[index] = report;
+        console.error(describeScenario(report));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(args.concurrency, chosen.length) }, runner));
   } finally {
     await emulators.stop();
   }
@@ -53,7 +62,7 @@ async function main(): Promise<number> {
     seconds: Math.round((Date.now() - started) / 100) / 10,
   });
   console.error(
-    `chaos: ${report.eventsCommitted} events committed; lost ${report.lost}, double effects ${report.doubleEffects}, checkpoint regressions ${report.checkpointRegressions}, failed-handler duplicates ${report.failedHandlerDuplicates}; ${report.seconds} s`,
+    `chaos: ${report.eventsCommitted} events committed; ${VIOLATION_KINDS.map((kind) => `${kind} ${report[kind]}`).join(', ')}; ${report.seconds} s`,
   );
   if (report.violations > 0)
     console.error(

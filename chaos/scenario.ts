@@ -61,7 +61,7 @@ export async function runPipelineScenario(
   context: ScenarioContext,
   options: Omit<ChaosPipelineOptions, 'endpoints' | 'seed'>,
   drive: PipelineDrive,
-  timeoutMs = 120_000,
+  timeoutMs = 180_000,
 ): Promise<ScenarioOutcome> {
   const pipeline = await ChaosPipeline.create({
     ...options,
@@ -80,7 +80,10 @@ export async function runPipelineScenario(
       await stopActivity();
       await pipeline.stop();
     }
-    const counts = checkInvariants(await pipeline.observations(committed));
+    const observed = await pipeline.observations(committed);
+    const counts = checkInvariants(observed);
+    const whereLost =
+      counts.lostSample.length > 0 ? { whereLost: await pipeline.whereAre(counts.lostSample) } : {};
     const activity = pipeline.activity();
     const notes = {
       ...drive.notes?.(),
@@ -88,6 +91,13 @@ export async function runPipelineScenario(
       fetcherStopReasons: activity.fetcherStopReasons,
       ...(activity.fetcherLeasesLost > 0 ? { fetcherLeasesLost: activity.fetcherLeasesLost } : {}),
       ...(activity.workerTimeouts > 0 ? { workerTimeouts: activity.workerTimeouts } : {}),
+      ...(counts.lostSample.length > 0
+        ? { lostEvents: counts.lostSample.map((id) => pipeline.describeEvent(id)) }
+        : {}),
+      ...whereLost,
+      ...(counts.lostSample.length > 0
+        ? { checkpointsRead: observed.checkpoints.map((checkpoint) => checkpoint.position) }
+        : {}),
     };
     return { counts, activity, settled, notes };
   } finally {

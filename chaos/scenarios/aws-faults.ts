@@ -26,12 +26,15 @@ export const awsFaults: Scenario = {
 };
 
 /**
- * As {@link awsFaults}, but each chosen call fails as a whole, outside the SDK's retries: harsher than
- * AWS, so that Sluice's own retries and its at-least-once paths carry everything.
+ * As {@link awsFaults}, but each chosen call (one in twenty) fails as a whole, outside the SDK's
+ * retries: harsher than AWS, so that Sluice's own retries and its at-least-once paths carry
+ * everything. A message of 100 events makes dozens of calls, and each delivery that meets a fault
+ * backs off by its receive count (the default backoff, up to 5 minutes): at one call in ten, some
+ * messages waited out several minutes of backoff before their events first ran.
  */
 export const awsFaultsPerCall: Scenario = {
   name: 'aws-faults-per-call',
-  description: '10% of AWS calls fail as a whole, outside the SDK retry loop',
+  description: '5% of AWS calls fail as a whole, outside the SDK retry loop',
   quick: false,
   run: (context) =>
     runPipelineScenario(
@@ -39,9 +42,12 @@ export const awsFaultsPerCall: Scenario = {
       {
         prefix: 'aws-calls',
         history: context.quick ? 300 : 1_500,
-        faults: { rate: 0.1, placement: 'per-call' },
+        faults: { rate: 0.05, placement: 'per-call' },
         kindOf,
       },
       { start: async (pipeline) => pipeline.runFetcherLoop() },
+      // A failed record of a failure (a backoff, a dead-letter send) leaves the message to its
+      // visibility timeout (30 s here): poison events can take minutes to reach the failed handler.
+      300_000,
     ),
 };

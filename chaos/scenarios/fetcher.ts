@@ -16,7 +16,7 @@ export const fetcherCrashes: Scenario = {
     const crashed: FetcherStep[] = [];
     return runPipelineScenario(
       context,
-      { prefix: 'fetcher-crash', history: context.quick ? 300 : 1_500, pipeline: { pageSize: 50 } },
+      { prefix: 'fetcher-crash', history: context.quick ? 300 : 1_500 },
       {
         start: async (pipeline) =>
           pipeline.runFetcherLoop(() =>
@@ -44,7 +44,7 @@ export const fetcherRace: Scenario = {
   run: (context) =>
     runPipelineScenario(
       context,
-      { prefix: 'fetcher-race', history: context.quick ? 400 : 2_000, pipeline: { pageSize: 40 } },
+      { prefix: 'fetcher-race', history: context.quick ? 400 : 2_000 },
       {
         start: async (pipeline) => {
           const stops = Array.from({ length: 4 }, () =>
@@ -71,7 +71,7 @@ export const leaseExpiry: Scenario = {
     let stalls = 0;
     return runPipelineScenario(
       context,
-      { prefix: 'lease-expiry', history: context.quick ? 400 : 2_000, pipeline: { pageSize: 40 } },
+      { prefix: 'lease-expiry', history: context.quick ? 400 : 2_000 },
       {
         start: async (pipeline) => {
           // Each run stalls once, where it first reaches its step: before a checkpoint, or after a send.

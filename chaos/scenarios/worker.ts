@@ -69,7 +69,8 @@ export const poisonEvents: Scenario = {
  */
 export const handlerTimeouts: Scenario = {
   name: 'handler-timeouts',
-  description: 'handlers run past the function timeout; their batches come back while they still run',
+  description:
+    'handlers run past the function timeout; their batches come back while they still run (the settings under test: a 2 s timeout, a 3 s visibility timeout)',
   quick: true,
   run: (context) =>
     runPipelineScenario(
