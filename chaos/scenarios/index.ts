@@ -5,6 +5,7 @@ import { fetcherCrashes, fetcherRace, leaseExpiry } from './fetcher';
 import { lateWrites } from './late-writes';
 import {
   fifoBackpressure,
+  fifoGroupBatches,
   outputsOver100,
   redriveDeployed,
   seekWhileFetching,
@@ -31,6 +32,7 @@ export const SCENARIOS: readonly Scenario[] = [
   deadLetterCrashBeforeHandler,
   deadLetterCrashAfterHandler,
   fifoBackpressure,
+  fifoGroupBatches,
   seekWhileFetching,
   redriveDeployed,
   typeFilterBacklog,

@@ -2,6 +2,7 @@ import { queueDepth } from '../../lib/fetcher/queue-depth';
 import { seededRandom } from '../../test/support/fixtures';
 import { countQueries } from '../../test/support/inject';
 import { awsClients } from '../environment';
+import { groupBatchReceives, startFifoBatchingSqs } from '../fifo-batches';
 import { commitSurely, EVENT_KINDS, pause } from '../harness';
 import { runPipelineScenario, type Scenario } from '../scenario';
 import { produceLive } from './producers';
@@ -243,5 +244,54 @@ export const fifoBackpressure: Scenario = {
         notes: () => ({ maxQueueDepth: maxDepth }),
       },
     );
+  },
+};
+
+/**
+ * FIFO batches as AWS makes them: a receive returns several messages of one group (injected: the
+ * emulator returns one per group), so the messages behind a failed one come back with it untried and
+ * spend receive counts. Few partition keys, so groups queue several messages each; flaky and
+ * non-retryable events among them. Order per key, exactly once and true attempts must hold.
+ */
+export const fifoGroupBatches: Scenario = {
+  name: 'fifo-group-batches',
+  description:
+    'FIFO receives with several messages of one group (injected, as AWS returns them), flaky and non-retryable events on 3 keys',
+  quick: true,
+  run: async (context) => {
+    const emulator = await startFifoBatchingSqs();
+    const before = groupBatchReceives();
+    try {
+      return await runPipelineScenario(
+        { ...context, endpoints: { ...context.endpoints, sqs: emulator.endpoint } },
+        {
+          prefix: 'fifo-groups',
+          history: context.quick ? 600 : 1_500,
+          partitionKeys: 3,
+          pipeline: { fifo: true },
+          kindOf: (_n, random) => {
+            const draw = random();
+            if (draw < 0.01) return EVENT_KINDS.nonRetryable;
+            if (draw < 0.04) return EVENT_KINDS.flaky;
+            return undefined;
+          },
+        },
+        {
+          start: async (pipeline) => {
+            const stop = pipeline.runFetcherLoop();
+            return async () => {
+              await stop();
+              if (groupBatchReceives() === before)
+                throw new Error(
+                  'no receive returned several messages of one group: the injection did not happen',
+                );
+            };
+          },
+          notes: () => ({ receivesWithGroupBatches: groupBatchReceives() - before }),
+        },
+      );
+    } finally {
+      await emulator.stop();
+    }
   },
 };
