@@ -4,15 +4,7 @@ import { stateKeyPatterns, streamKeyPatterns } from '../../infra/key-scopes';
 import { createWorker, EventLog, NonRetryableError } from '../../lib';
 import { startLocalPipeline } from '../../lib/local';
 import { uniqueName } from '../support/aws';
-
-/** IAM's `StringLike`: `*` is any run of characters, `?` any one. */
-function iamLike(pattern: string, value: string): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`).test(value);
-}
+import { iamLike } from '../support/iam';
 
 /** The partition keys a DynamoDB client's requests name: keys, items, key conditions, transactions. */
 function recordPartitionKeys(client: DynamoDBClient): Set<string> {

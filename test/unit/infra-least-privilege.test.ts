@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { EventLog, EventPipeline, type EventPipelineProps } from '../../infra';
 import { EXAMPLE_WORKER_ENTRY } from '../../infra/example-app';
+import { iamLike } from '../support/iam';
 
 process.env.CDK_VALIDATION = 'false';
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -51,15 +52,6 @@ function statementsOf(template: Template, rolePrefix: string): Statement[] {
 }
 
 const actionsOf = (statement: Statement) => [statement.Action].flat();
-
-/** IAM's `StringLike`: `*` is any run of characters, `?` any one. */
-function iamLike(pattern: string, value: string): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`).test(value);
-}
 
 /**
  * Whether the role's statements allow `action` on an item with partition key `key` of the table
