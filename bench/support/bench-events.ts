@@ -1,35 +1,25 @@
 import type { EventInput } from '../../lib';
+import { PAYLOAD_BYTES, type Payload, type PayloadData, payloadData } from './payloads';
 
 /** The stream every system's events are committed to. */
 export const BENCH_STREAM = 'bench';
 export const BENCH_EVENT_TYPE = 'bench.event';
-/** Each event's stored JSON is about this size. */
-export const EVENT_BYTES = 1_024;
+/** Each event's data, as JSON, is about this size (the realistic payload's mean, the other's exact size). */
+export const EVENT_BYTES = PAYLOAD_BYTES;
 
-/** A benchmark event's data: its number, and filler up to about 1 KB. */
-export interface BenchEventData {
-  readonly n: number;
-  readonly filler: string;
-}
+/** A benchmark event's data: its number `n`, and an order (realistic) or random bytes (incompressible). */
+export type BenchEventData = PayloadData;
 
 /**
- * The `n`th benchmark event: the same for every system. The filler is varied (not one repeated
- * character) so that nothing downstream could compress it to nothing.
+ * The `n`th benchmark event of a payload: the same for every system and every run. Every system
+ * commits (or sends) the realistic payload; the storage-cost runs commit both.
  *
  * @example
  * ```ts
- * benchEvent(7); // { stream: 'bench', type: 'bench.event', data: { n: 7, filler: '...' } }
+ * benchEvent(7); // { stream: 'bench', type: 'bench.event', data: { n: 7, orderId: 'ord_...', ... } }
+ * benchEvent(7, 'incompressible'); // { ..., data: { n: 7, blob: '...' } }
  * ```
  */
-export function benchEvent(n: number): EventInput<BenchEventData> {
-  const overhead = JSON.stringify({ n, filler: '' }).length;
-  const seed = (n * 2_654_435_761) >>> 0;
-  let filler = '';
-  for (let index = 0; filler.length < EVENT_BYTES - overhead; index += 1)
-    filler += ((seed + index * 40_503) >>> 0).toString(36);
-  return {
-    stream: BENCH_STREAM,
-    type: BENCH_EVENT_TYPE,
-    data: { n, filler: filler.slice(0, EVENT_BYTES - overhead) },
-  };
+export function benchEvent(n: number, payload: Payload = 'realistic'): EventInput<BenchEventData> {
+  return { stream: BENCH_STREAM, type: BENCH_EVENT_TYPE, data: payloadData(payload, n) };
 }
