@@ -15,6 +15,12 @@ export interface OperationCount {
 /** Counts by `<service>.<operation>`, such as `SQS.SendMessageBatch`. */
 export type RequestCounts = Record<string, OperationCount>;
 
+/** DynamoDB request units billed against one table. */
+export interface TableUnits {
+  readUnits: number;
+  writeUnits: number;
+}
+
 const MIDDLEWARE_NAME = 'requestMeter';
 
 /**
@@ -36,6 +42,7 @@ const MIDDLEWARE_NAME = 'requestMeter';
  */
 export class RequestMeter {
   private readonly totals: RequestCounts = {};
+  private readonly tables: Record<string, TableUnits> = {};
   private paused = false;
 
   /** Adds the meter to a client's middleware stack. Attaching twice to one client counts once. */
@@ -74,9 +81,18 @@ export class RequestMeter {
     return structuredClone(this.totals);
   }
 
+  /**
+   * DynamoDB request units by table name, so far. A batch call that spans tables is counted under
+   * their names joined by `+`.
+   */
+  unitsByTable(): Record<string, TableUnits> {
+    return structuredClone(this.tables);
+  }
+
   /** Forgets every count. */
   reset(): void {
     for (const key of Object.keys(this.totals)) delete this.totals[key];
+    for (const key of Object.keys(this.tables)) delete this.tables[key];
   }
 
   private record(call: Parameters<typeof billCall>[0], failed: boolean): void {
@@ -91,7 +107,28 @@ export class RequestMeter {
     total.writeUnits += billed.writeUnits;
     total.readUnits += billed.readUnits;
     total.payloadBytes += billed.payloadBytes;
+    if (billed.readUnits > 0 || billed.writeUnits > 0) {
+      const table = tableOf(call.input);
+      const units = this.tables[table] ?? { readUnits: 0, writeUnits: 0 };
+      this.tables[table] = units;
+      units.readUnits += billed.readUnits;
+      units.writeUnits += billed.writeUnits;
+    }
   }
+}
+
+/** The table a DynamoDB call names: its `TableName`, or those of its batch or transaction. */
+export function tableOf(input: unknown): string {
+  const request = (input ?? {}) as {
+    TableName?: string;
+    RequestItems?: Record<string, unknown>;
+    TransactItems?: Record<string, { TableName?: string } | undefined>[];
+  };
+  if (request.TableName) return request.TableName;
+  const names = new Set<string>(Object.keys(request.RequestItems ?? {}));
+  for (const item of request.TransactItems ?? [])
+    for (const part of Object.values(item)) if (part?.TableName) names.add(part.TableName);
+  return names.size === 0 ? 'unknown' : [...names].sort().join('+');
 }
 
 function emptyCount(): OperationCount {

@@ -1,4 +1,4 @@
-import type { RequestCounts } from '../meter/request-meter';
+import type { RequestCounts, TableUnits } from '../meter/request-meter';
 import type { Endpoints } from './endpoints';
 import { type PeakRss, samplePeakRss } from './peak-rss';
 
@@ -29,6 +29,20 @@ export interface SystemReport {
   readonly liveMissing: number;
   readonly peakRssBytes: number;
   readonly notes?: readonly string[];
+  /**
+   * `counts` split into the pump's part (the fetcher's calls) and the handling's part (the worker's
+   * calls and the event source mappings' receives and deletes), with the Lambda invocations of each.
+   * The failed-event function shares the fetcher's clients, so its own calls (none in a run without
+   * failures) count with the pump's. Only systems that can tell the parts apart report them.
+   */
+  readonly parts?: {
+    readonly pump: RequestCounts;
+    readonly pumpInvocations: number;
+    readonly handle: RequestCounts;
+    readonly handleInvocations: number;
+  };
+  /** The request units the system spent on the event log table (its reads of the log). */
+  readonly logTableUnits?: TableUnits;
 }
 
 /** Marks the report line on stdout, so that log lines before it are never mistaken for it. */

@@ -1,7 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createWorker, EventLog } from '../../lib';
 import { type LocalPipelineOptions, startLocalPipeline } from '../../lib/local';
+import { awsClients } from '../../lib/local/aws-clients';
 import { eventIdToEpochMs } from '../../lib/time/event-id';
+import { mergeCounts, splitEventSourceCalls } from '../cost/end-to-end';
 import { RequestMeter } from '../meter/request-meter';
 import { BENCH_STREAM, type BenchEventData, benchEvent } from '../support/bench-events';
 import { localClientConfig } from '../support/endpoints';
@@ -25,6 +27,8 @@ export interface SluiceVariant {
  * runtime (a fetcher schedule and Lambda's SQS event source rules), with default settings except
  * what `variant` names. Every client of the runtime is metered from the moment the worker is built,
  * which is after the tables, queues and pipeline record are set up and before the fetcher first runs.
+ * The worker has clients of its own, as it would in a Lambda function of its own, metered apart, so
+ * that the report splits the bill into the pump's part and the handling's part.
  *
  * @example
  * ```ts
@@ -36,6 +40,10 @@ export async function runSluice(
   variant: SluiceVariant = {},
 ): Promise<Omit<SystemReport, 'peakRssBytes'>> {
   const meter = new RequestMeter();
+  const workerMeter = new RequestMeter();
+  const workerClients = awsClients({ endpoints: config.endpoints });
+  workerMeter.attach(workerClients.sqs);
+  workerMeter.attach(workerClients.dynamodb);
   const tracker = new HandledTracker({ backlog: config.events });
   let startedAt = 0;
   const options: LocalPipelineOptions = {
@@ -56,8 +64,8 @@ export async function runSluice(
       ? {}
       : { fetcherPollIntervalMs: variant.fetcherPollIntervalMs }),
     workerFactory: (resources) => {
-      // These two clients are the ones the fetcher, the worker, the event source mappings and the
-      // failed-event function all use.
+      // These two clients are the ones the fetcher, the event source mappings and the failed-event
+      // function use.
       meter.attach(resources.sqs);
       meter.attach(resources.dynamodb);
       startedAt = performance.now();
@@ -66,8 +74,8 @@ export async function runSluice(
         stateTable: resources.stateTable,
         queueUrl: resources.queueUrl,
         deadLetterQueueUrl: resources.deadLetterQueueUrl,
-        sqs: resources.sqs,
-        dynamodb: resources.dynamodb,
+        sqs: workerClients.sqs,
+        dynamodb: workerClients.dynamodb,
         handle: (event) => tracker.handled(event.data.n, eventIdToEpochMs(event.id)),
       });
       return async (event, context) => ({
@@ -86,10 +94,14 @@ export async function runSluice(
       return worker.inFlight === 0 && worker.deleted >= worker.records;
     });
     const elapsedMs = performance.now() - startedAt;
-    const counts = meter.counts();
+    const runtimeCounts = meter.counts();
+    const workerCounts = workerMeter.counts();
+    const logTableUnits = meter.unitsByTable()[config.eventLogTable] ?? { readUnits: 0, writeUnits: 0 };
     const stats = local.stats();
     const lambdaInvocations = stats.fetcher.invocations + stats.worker.invocations + stats.failed.invocations;
     meter.pause();
+    workerMeter.pause();
+    const { pump, eventSource } = splitEventSourceCalls(runtimeCounts);
 
     // Live: a producer of its own commits one event at a time while the pipeline runs.
     const producer = new EventLog({
@@ -108,8 +120,15 @@ export async function runSluice(
     return {
       events: config.events,
       elapsedMs,
-      counts,
+      counts: mergeCounts(runtimeCounts, workerCounts),
       lambdaInvocations,
+      parts: {
+        pump,
+        pumpInvocations: stats.fetcher.invocations,
+        handle: mergeCounts(eventSource, workerCounts),
+        handleInvocations: stats.worker.invocations + stats.failed.invocations,
+      },
+      logTableUnits,
       latenciesMs,
       liveMissing: sent - latenciesMs.length,
       notes: [
@@ -119,5 +138,7 @@ export async function runSluice(
   } finally {
     producerClient.destroy();
     await local.stop();
+    workerClients.sqs.destroy();
+    workerClients.dynamodb.destroy();
   }
 }
