@@ -1,7 +1,8 @@
 // `npm run bench` (or `npm run bench -- --quick`): runs every system against the same emulators on
 // the same events, one after another, and writes bench/results.json, bench/RESULTS.md and
 // bench/results.svg. `-- --cpu-prof` also writes a CPU profile of each system's process to
-// bench/profiles/ (ignored by git).
+// bench/profiles/ (ignored by git). `-- --storage-cost-only` runs only the storage-cost runs (each
+// payload and producer through `sluice`, end to end) and prints their tables, writing nothing.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -9,16 +10,18 @@ import { resolve } from 'node:path';
 import { startDynamoDbLocal, startSqsEmulator } from '../lib/local';
 import { measureBundles } from './bundles';
 import { costPerMillionEvents, requestsPer1000Events } from './cost/cost-model';
+import { type StorageCostRun, storageCostRun } from './cost/end-to-end';
 import { type IdleCost, idleCostPerPipelineMonth } from './cost/idle-cost';
 import { PRICES } from './cost/prices';
 import { barChartSvg } from './report/chart';
-import { resultsMarkdown } from './report/markdown';
+import { resultsMarkdown, storageCostLines } from './report/markdown';
 import { percentile } from './report/percentile';
-import type { BenchResults, SystemResult } from './report/results';
+import type { BenchResults, ByPayloadAndProducer, StorageCostResults, SystemResult } from './report/results';
 import { evaluateTargets } from './report/targets';
 import { EVENT_BYTES } from './support/bench-events';
 import type { Endpoints } from './support/endpoints';
-import { loadHistory } from './support/history';
+import { loadHistory, PRODUCERS, type Producer } from './support/history';
+import { compressionRatios, PAYLOADS, type Payload } from './support/payloads';
 import { spawnSystem } from './support/spawn-system';
 import type { SystemReport } from './support/system-process';
 
@@ -31,15 +34,18 @@ const READS_THE_LOG = new Set<string>(['sluice', 'sluice-1', 'sluice-low-latency
 
 const quick = process.argv.includes('--quick');
 const cpuProfile = process.argv.includes('--cpu-prof');
+const storageCostOnly = process.argv.includes('--storage-cost-only');
 const SETTINGS = quick
   ? {
       events: 3_000,
+      storageCostEvents: 3_000,
       hours: 4,
       live: { eventsPerSecond: 20, seconds: 8 },
       backlogs: [10_000, 50_000] as const,
     }
   : {
       events: 20_000,
+      storageCostEvents: 10_000,
       hours: 6,
       live: { eventsPerSecond: 50, seconds: 30 },
       backlogs: [10_000, 200_000] as const,
@@ -56,6 +62,11 @@ async function main(): Promise<void> {
   const [dynamodbLocal, sqsEmulator] = await Promise.all([startDynamoDbLocal(), startSqsEmulator()]);
   try {
     const endpoints: Endpoints = { dynamodb: dynamodbLocal.endpoint, sqs: sqsEmulator.endpoint };
+    if (storageCostOnly) {
+      const storageCost = await measureStorageCost(endpoints, runId);
+      console.log(storageCostLines(storageCost).join('\n'));
+      return;
+    }
     const systems: Record<string, SystemResult> = {};
     for (const name of SYSTEMS) {
       const prefix = `bench-${runId}-${name}`;
@@ -94,6 +105,17 @@ async function main(): Promise<void> {
       );
     }
     const [small, large] = fetcherRuns as [SystemReport, SystemReport];
+    const storageCost = await measureStorageCost(endpoints, runId);
+    const sluice = systems.sluice;
+    if (sluice) {
+      const pick = (figure: (run: StorageCostRun) => number) =>
+        mapRuns(storageCost.runs, figure) as ByPayloadAndProducer<number>;
+      systems.sluice = {
+        ...sluice,
+        writeUnitsPerEvent: pick((run) => run.writeUnitsPerEvent),
+        usdPerMillionEventsEndToEnd: pick((run) => run.usdPerMillionEventsEndToEnd.total),
+      };
+    }
     const partial: Omit<BenchResults, 'targets'> = {
       date: new Date().toISOString(),
       mode: quick ? 'quick' : 'full',
@@ -123,6 +145,7 @@ async function main(): Promise<void> {
         smallEventsPerSecond: Math.round((small.events * 1000) / small.elapsedMs),
         largeEventsPerSecond: Math.round((large.events * 1000) / large.elapsedMs),
       },
+      storageCost,
     };
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
     await writeFile(resolve(BENCH_DIRECTORY, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -152,7 +175,69 @@ function summarise(report: SystemReport): SystemResult {
     liveMissing: report.liveMissing,
     peakRssBytes: report.peakRssBytes,
     notes: report.notes ?? [],
+    ...(report.logTableUnits
+      ? {
+          logReadUnitsPer1000Events:
+            Math.round((report.logTableUnits.readUnits * 100_000) / report.events) / 100,
+        }
+      : {}),
   };
+}
+
+/**
+ * The storage-cost runs: for each payload and producer, a fresh log loaded by that producer (its
+ * commits metered), then the `sluice` system with every default pumping and handling it, with no
+ * live phase. Each combination is run, not derived from one, because how events were committed may
+ * change what the fetcher reads (one stored item per commit, for instance).
+ */
+async function measureStorageCost(endpoints: Endpoints, runId: string): Promise<StorageCostResults> {
+  const events = SETTINGS.storageCostEvents;
+  const compression = Object.fromEntries(
+    PAYLOADS.map((payload) => [payload, compressionRatios(payload, 1_000)]),
+  ) as StorageCostResults['compression'];
+  for (const payload of PAYLOADS) log(`${payload} payload: ${JSON.stringify(compression[payload])}`);
+  const runs: Partial<Record<Payload, Partial<Record<Producer, StorageCostRun>>>> = {};
+  for (const payload of PAYLOADS) {
+    for (const producer of PRODUCERS) {
+      const prefix = `bench-${runId}-cost-${payload}-${producer}`;
+      const eventLogTable = `${prefix}-events`;
+      const load = await loadHistory({
+        endpoints,
+        tableName: eventLogTable,
+        events,
+        hours: SETTINGS.hours,
+        payload,
+        producer,
+      });
+      const report = await spawnSystem(
+        'sluice',
+        { prefix, endpoints, eventLogTable, events, live: { eventsPerSecond: 1, seconds: 0 } },
+        { timeoutMs: 900_000 },
+      );
+      if (!report.parts) throw new Error('the sluice system reported no split of its calls');
+      const run = storageCostRun(
+        { events, write: load.counts, ...report.parts },
+        { logReadUnits: report.logTableUnits?.readUnits ?? 0, elapsedMs: report.elapsedMs },
+      );
+      runs[payload] = { ...runs[payload], [producer]: run };
+      log(
+        `storage cost, ${payload}, ${producer}: ${run.writeUnitsPerEvent} write units per event, $${run.usdPerMillionEventsEndToEnd.total} per million end to end (write $${run.usdPerMillionEventsEndToEnd.write}), ${run.logReadUnitsPer1000Events} log read units and ${run.sqsRequestsPer1000Events} SQS requests per 1,000 events`,
+      );
+    }
+  }
+  return { events, compression, runs: runs as StorageCostResults['runs'] };
+}
+
+function mapRuns<T>(
+  runs: ByPayloadAndProducer<StorageCostRun>,
+  figure: (run: StorageCostRun) => T,
+): ByPayloadAndProducer<T> {
+  return Object.fromEntries(
+    PAYLOADS.map((payload) => [
+      payload,
+      Object.fromEntries(PRODUCERS.map((producer) => [producer, figure(runs[payload][producer])])),
+    ]),
+  ) as ByPayloadAndProducer<T>;
 }
 
 function chart(results: BenchResults): string {

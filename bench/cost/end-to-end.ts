@@ -127,3 +127,43 @@ function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }
+
+/** One producer's and payload's run of the `sluice` system, end to end. */
+export interface StorageCostRun {
+  readonly events: number;
+  readonly writeUnitsPerEvent: number;
+  readonly usdPerMillionEventsEndToEnd: EndToEndCost;
+  /** The fetcher's reads of the log table. */
+  readonly logReadUnitsPer1000Events: number;
+  /** Every SQS request billed: the fetcher's sends and the event source's receives and deletes. */
+  readonly sqsRequestsPer1000Events: number;
+  readonly eventsPerSecond: number;
+}
+
+/**
+ * The figures of one storage-cost run from what the producer and the system were billed.
+ *
+ * @example
+ * ```ts
+ * storageCostRun({ events: 3_000, write: load.counts, pump, pumpInvocations: 1, handle, handleInvocations: 6 }, { logReadUnits: 840, elapsedMs: 2_000 });
+ * ```
+ */
+export function storageCostRun(
+  usage: EndToEndUsage,
+  measured: { readonly logReadUnits: number; readonly elapsedMs: number },
+  prices: Prices = PRICES,
+): StorageCostRun {
+  const events = positive(usage.events);
+  const sqsRequests = Object.values(mergeCounts(usage.pump, usage.handle)).reduce(
+    (sum, count) => sum + count.sqsRequests,
+    0,
+  );
+  return {
+    events,
+    writeUnitsPerEvent: writeUnitsPerEvent(events, usage.write),
+    usdPerMillionEventsEndToEnd: endToEndCost(usage, prices),
+    logReadUnitsPer1000Events: round((measured.logReadUnits * 1_000) / events, 2),
+    sqsRequestsPer1000Events: round((sqsRequests * 1_000) / events, 2),
+    eventsPerSecond: Math.round((events * 1_000) / measured.elapsedMs),
+  };
+}

@@ -1,4 +1,6 @@
-import type { BenchResults, SystemResult } from './results';
+import { PRODUCERS } from '../support/history';
+import { PAYLOADS } from '../support/payloads';
+import type { BenchResults, StorageCostResults, SystemResult } from './results';
 
 /** Why each target can be missed and what would close it, keyed by the start of its name. */
 const CLOSING_NOTES: readonly [string, string][] = [
@@ -27,7 +29,72 @@ const CLOSING_NOTES: readonly [string, string][] = [
     'The fetcher holds one page (500 events) at a time; growth with the backlog would point at something kept per event.',
   ],
   ['worker bundle', 'The worker bundle is the example worker with zod; the AWS SDK is left to the runtime.'],
+  [
+    'write units per',
+    'A stored event is billed one write unit per started 1 KB of its item, and a commit of many events as a transaction, which bills double. Storing a commit’s events as one compressed item (issue 17) bills the commit by its compressed size, once.',
+  ],
+  [
+    'end to end',
+    'The write is most of the bill end to end (see the storage-cost table): it falls with the write units per event.',
+  ],
+  [
+    'log read units',
+    'The fetcher reads the log with strongly consistent queries, one unit per 4 KB of what is stored; compressed segments would shrink what it reads with the data.',
+  ],
+  [
+    'SQS billed requests',
+    'SQS bills per 64 KB of payload: sends and receives of messages packed to just under 64 KB of uncompressed events, about 16 events per 64 KB each way, plus deletes and polls. Compressed envelopes would carry more events per 64 KB.',
+  ],
 ];
+
+const PRODUCER_LABELS = {
+  single: '`commit(event)`, one at a time',
+  batch100: '`commit(events)`, 100 at a time',
+  commitBatched: '`commitBatched(events)`',
+} as const;
+
+/**
+ * The storage-cost section: the payloads' compression ratios and, for each payload and producer,
+ * what the `sluice` system cost end to end.
+ *
+ * @example
+ * ```ts
+ * console.log(storageCostLines(results.storageCost).join('\n'));
+ * ```
+ */
+export function storageCostLines(storageCost: StorageCostResults): string[] {
+  const lines = [
+    '## Storage cost: write + pump + handle (issue 17)',
+    '',
+    `For each payload and each producer, ${storageCost.events.toLocaleString('en-US')} events committed to a fresh log, then pumped and handled by the \`sluice\` system with every default; every call of the producer, the fetcher, the worker and the event source billed as AWS bills it. Each combination is a run of its own.`,
+    '',
+    'Compression of each payload’s event data (uncompressed ÷ compressed; node:zlib defaults, brotli at quality 11; 1,000 events):',
+    '',
+    '| payload | mean bytes | deflate-raw, one event | brotli, one event | deflate-raw, 100 together | brotli, 100 together |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...PAYLOADS.map((payload) => {
+      const ratios = storageCost.compression[payload];
+      return `| ${payload} | ${ratios.meanEventBytes} | ${ratios.deflateRawSingle}× | ${ratios.brotliSingle}× | ${ratios.deflateRawBatch100}× | ${ratios.brotliBatch100}× |`;
+    }),
+    '',
+    '| payload | producer | write units / event | write | pump | handle | total $ / million | log read units / 1,000 | SQS requests / 1,000 | events/s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const payload of PAYLOADS)
+    for (const producer of PRODUCERS) {
+      const run = storageCost.runs[payload][producer];
+      const cost = run.usdPerMillionEventsEndToEnd;
+      lines.push(
+        `| ${payload} | ${PRODUCER_LABELS[producer]} | ${run.writeUnitsPerEvent} | ${dollars(cost.write)} | ${dollars(cost.pump)} | ${dollars(cost.handle)} | ${dollars(cost.total)} | ${run.logReadUnitsPer1000Events} | ${run.sqsRequestsPer1000Events} | ${run.eventsPerSecond.toLocaleString('en-US')} |`,
+      );
+    }
+  lines.push(
+    '',
+    'Write is the producer’s commits (its reads of the stream’s settings and its bucket-index writes included); pump is the fetcher; handle is the worker and the event source mapping’s receives and deletes. Lambda requests are priced in pump and handle.',
+    '',
+  );
+  return lines;
+}
 
 /**
  * `bench/RESULTS.md`: the figures of one run side by side, with the date, the machine, what is
@@ -116,6 +183,7 @@ export function resultsMarkdown(results: BenchResults, chartFile: string): strin
     `The fetcher alone, paging a settled backlog into a queue: peak RSS ${mib(results.fetcherMemory.smallPeakRssBytes)} MiB with ${results.fetcherMemory.smallBacklog.toLocaleString('en-US')} events (${results.fetcherMemory.smallEventsPerSecond.toLocaleString('en-US')} events/s), ${mib(results.fetcherMemory.largePeakRssBytes)} MiB with ${results.fetcherMemory.largeBacklog.toLocaleString('en-US')} (${results.fetcherMemory.largeEventsPerSecond.toLocaleString('en-US')} events/s): ${results.fetcherMemory.ratio}×.`,
     '',
     ...idleCostLines(results),
+    ...(results.storageCost ? storageCostLines(results.storageCost) : []),
     '## Targets',
     '',
     '| target | measured | limit | result |',
@@ -127,7 +195,7 @@ export function resultsMarkdown(results: BenchResults, chartFile: string): strin
     '## What is counted, and what is not',
     '',
     '- Counted: every AWS call made by the system’s own code from its start to the last backlog event acknowledged — fetcher or pump reads, sends, checkpoints, leases and run records; the worker’s idempotency reads and writes; and the event source mapping’s ReceiveMessage and DeleteMessageBatch calls, which AWS bills to the account as SQS requests (empty long polls included). Lambda requests are counted per invocation: the fetcher’s (or pump’s) runs and the worker’s batches; naive is modelled as one invocation per message.',
-    '- Not counted: the producer’s commits of events to the log (the same for every system that reads the log; `raw` has no log), creating tables and queues, the handler’s own compute (Lambda GB-seconds, which depend on the user’s code), storage, and the emulators’ memory. Peak RSS is each system’s own process: for Sluice, the fetcher, the worker and the event source mappings together, as they would be three Lambda functions on AWS.',
+    '- Not counted in the systems’ table: the producer’s commits of events to the log (the same for every system that reads the log; `raw` has no log; the storage-cost section counts them for `sluice`), creating tables and queues, the handler’s own compute (Lambda GB-seconds, which depend on the user’s code), storage, and the emulators’ memory. Peak RSS is each system’s own process: for Sluice, the fetcher, the worker and the event source mappings together, as they would be three Lambda functions on AWS.',
     '- Reads from the log cost the same for sluice, naive and powertools (the same `readAfter`); `raw` reads nothing. Latency is from an event’s commit (its id’s time) to its handler starting, while events are committed one at a time at a steady rate; for `raw`, from the send.',
     '- Query read units are billed from the items returned (no filter is used); UpdateItem and DeleteItem are billed from their key and values, a floor of what AWS bills.',
     '',

@@ -1,4 +1,10 @@
 import type { CostPerMillionEvents, RequestsPer1000Events } from '../cost/cost-model';
+import type { StorageCostRun } from '../cost/end-to-end';
+import type { Producer } from '../support/history';
+import type { CompressionRatios, Payload } from '../support/payloads';
+
+/** A figure for each payload and each producer. */
+export type ByPayloadAndProducer<T> = Readonly<Record<Payload, Readonly<Record<Producer, T>>>>;
 
 /** One system's figures in `bench/results.json`. */
 export interface SystemResult {
@@ -15,6 +21,19 @@ export interface SystemResult {
   readonly liveMissing: number;
   readonly peakRssBytes: number;
   readonly notes: readonly string[];
+  /** The request units of the system's reads of the event log table, per 1,000 events (Sluice only). */
+  readonly logReadUnitsPer1000Events?: number;
+  /** The producer's DynamoDB write units per event, from the storage-cost runs (`sluice` only). */
+  readonly writeUnitsPerEvent?: ByPayloadAndProducer<number>;
+  /** Write + pump + handle, dollars per million events, from the storage-cost runs (`sluice` only). */
+  readonly usdPerMillionEventsEndToEnd?: ByPayloadAndProducer<number>;
+}
+
+/** The storage-cost runs: the `sluice` system end to end, for each payload and each producer. */
+export interface StorageCostResults {
+  readonly events: number;
+  readonly compression: Readonly<Record<Payload, CompressionRatios>>;
+  readonly runs: ByPayloadAndProducer<StorageCostRun>;
 }
 
 /** A target of the benchmark and how the run fared against it. */
@@ -66,5 +85,7 @@ export interface BenchResults {
     readonly balanced: number;
     readonly parts: Readonly<Record<'economy' | 'balanced', Readonly<Record<string, number>>>>;
   };
+  /** Absent from runs before issue 17's measurements. */
+  readonly storageCost?: StorageCostResults;
   readonly targets: readonly TargetResult[];
 }
