@@ -24,6 +24,7 @@ import { loadHistory, PRODUCERS, type Producer } from './support/history';
 import { compressionRatios, PAYLOADS, type Payload } from './support/payloads';
 import { spawnSystem } from './support/spawn-system';
 import type { SystemReport } from './support/system-process';
+import { LOW_LATENCY_TIMING } from './systems/sluice-system';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
           tableName: eventLogTable,
           events: SETTINGS.events,
           hours: SETTINGS.hours,
+          // The stream keeps the timing of its first commit; the system's writers and readers use the same.
+          ...(name === 'sluice-low-latency' ? { streamTiming: LOW_LATENCY_TIMING } : {}),
         });
       log(`${name}: running`);
       const report = await spawnSystem(

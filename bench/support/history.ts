@@ -29,6 +29,12 @@ export interface LoadHistoryOptions {
   readonly producer?: Producer;
   /** Commits running at once (`commitBatched` runs at its own default of 16). @default 4 */
   readonly concurrency?: number;
+  /**
+   * The stream's settle window and commit deadline. The first commit stores them with the stream,
+   * and every later writer and reader of it must use the same, so give the system's own.
+   * @default the event log's defaults
+   */
+  readonly streamTiming?: { readonly settleWindowMs: number; readonly commitDeadlineMs: number };
 }
 
 /** What the producer's commits were billed: every call after the table was created. */
@@ -68,9 +74,7 @@ export async function loadHistory(options: LoadHistoryOptions): Promise<HistoryL
       client,
       // The producer's clock walks through the past hours, one step per event.
       idGenerator: new EventIdGenerator({ now: () => startMs + Math.floor(committed++ * stepMs) }),
-      // Loading is not timed: a slow commit on a busy machine is not an error here.
-      commitDeadlineMs: 60_000,
-      settleWindowMs: 90_000,
+      ...options.streamTiming,
     });
     const event = (n: number) => benchEvent(n, payload);
     if (producer === 'commitBatched') {
