@@ -387,6 +387,7 @@ export class EventPipeline extends Construct {
       },
       tables: { eventLog: props.eventLog.table, state: this.stateTable.table },
       ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
+      wakesOnCommit: settings.latency === PIPELINE_LATENCY.balanced,
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
     });
   }
