@@ -21,6 +21,7 @@ import {
 } from '../lib/settings/redelivery';
 import { FAILED_EVENT_ENVIRONMENT, FETCHER_ENVIRONMENT, WORKER_ENVIRONMENT } from '../lib/settings/variables';
 import { VISIBILITY_TIMEOUT_FACTOR, visibilityTimeoutSecondsFor } from '../lib/settings/visibility';
+import { WOKEN_RUN_UNTIL_IDLE_MS } from '../lib/wake/wake-routes';
 import type { EventLog } from './event-log';
 import {
   alarmThresholdProblems,
@@ -39,12 +40,6 @@ const FUNCTIONS = {
 /** The `latency` settings of an {@link EventPipeline}. */
 export const PIPELINE_LATENCY = { balanced: 'balanced', economy: 'economy' } as const;
 export type PipelineLatency = (typeof PIPELINE_LATENCY)[keyof typeof PIPELINE_LATENCY];
-
-/**
- * How long a run woken by a commit reads on once idle. The run already waits until its settled horizon
- * has passed its start, so this only gathers the commits that follow closely into the same run.
- */
-const WOKEN_RUN_UNTIL_IDLE_MS = 1_000;
 
 /** The failed-event function's timeout; the DLQ's visibility timeout is 6 times as long. */
 const FAILED_HANDLER_TIMEOUT = Duration.seconds(30);
@@ -392,6 +387,7 @@ export class EventPipeline extends Construct {
       },
       tables: { eventLog: props.eventLog.table, state: this.stateTable.table },
       ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
+      wakesOnCommit: settings.latency === PIPELINE_LATENCY.balanced,
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
     });
   }

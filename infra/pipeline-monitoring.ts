@@ -12,6 +12,7 @@ import {
   PIPELINE_DIMENSION,
   SERVICE_DIMENSION,
   SERVICE_NAMES,
+  WAKER_METRICS,
   WORKER_METRICS,
 } from '../lib/metrics/names';
 
@@ -38,6 +39,12 @@ export interface PipelineMonitoringProps {
   };
   readonly tables: { readonly eventLog: dynamodb.ITable; readonly state: dynamodb.ITable };
   readonly thresholds?: PipelineMonitoringThresholds;
+  /**
+   * Whether commits wake the pipeline's fetcher (`latency: 'balanced'`): the dashboard then graphs the
+   * waker's wake-ups of it next to the fetcher's runs.
+   * @default false
+   */
+  readonly wakesOnCommit?: boolean;
   /** Every alarm notifies this topic, going into alarm and back to OK. */
   readonly alarmTopic?: sns.ITopic;
 }
@@ -202,13 +209,28 @@ export class PipelineMonitoring extends Construct {
             this.sluiceWorkerMetric(WORKER_METRICS.averageLatencyMs, 'Average', 'Average latency'),
           ]),
         ],
-        [
-          graph(
-            'Fetcher runs that failed, or met events past the retention',
-            [pipelineRunFailures, expiredRanges],
-            24,
-          ),
-        ],
+        props.wakesOnCommit
+          ? [
+              graph('Fetcher runs that failed, or met events past the retention', [
+                pipelineRunFailures,
+                expiredRanges,
+              ]),
+              graph('Wake-ups of the fetcher by commits, and its runs', [
+                this.wakerMetric(WAKER_METRICS.wakeups, 'Wake-ups'),
+                functions.fetcher.metricInvocations({
+                  period: minute,
+                  statistic: 'Sum',
+                  label: 'Fetcher runs',
+                }),
+              ]),
+            ]
+          : [
+              graph(
+                'Fetcher runs that failed, or met events past the retention',
+                [pipelineRunFailures, expiredRanges],
+                24,
+              ),
+            ],
         [
           graph(
             'Queue backlog',
@@ -268,6 +290,18 @@ export class PipelineMonitoring extends Construct {
    */
   public fetcherMetric(metricName: string, statistic: string, label: string): cloudwatch.Metric {
     return this.sluiceMetric(SERVICE_NAMES.fetcher, metricName, statistic, label);
+  }
+
+  /**
+   * A count the waker publishes for this pipeline, summed per minute (see `WAKER_METRICS`).
+   *
+   * @example
+   * ```ts
+   * monitoring.wakerMetric('Wakeups', 'Wake-ups');
+   * ```
+   */
+  public wakerMetric(metricName: string, label: string): cloudwatch.Metric {
+    return this.sluiceMetric(SERVICE_NAMES.waker, metricName, 'Sum', label);
   }
 
   /**

@@ -50,6 +50,7 @@ const PASSED_THROUGH = [
   'workerTimeoutSeconds',
   'maxRedeliveryCount',
   'fetcherIntervalMs',
+  'wakeOnCommit',
   'fetcherTimeoutSeconds',
   'fetcherPollIntervalMs',
   'settleWindowMs',

@@ -15,6 +15,13 @@ export interface WakeRoute {
   readonly untilIdleMs: number;
 }
 
+/**
+ * How long a run woken by a commit reads on once idle, on AWS and locally. The run already waits until
+ * its settled horizon has passed what woke it, so this only gathers the commits that follow closely
+ * into the same run.
+ */
+export const WOKEN_RUN_UNTIL_IDLE_MS = 1_000;
+
 /** The environment variable of the waker function that holds its routes, as JSON. */
 export const WAKE_ROUTES_VARIABLE = SLUICE_VARIABLES.wakeRoutes;
 

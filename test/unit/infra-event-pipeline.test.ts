@@ -496,6 +496,23 @@ describe('EventPipeline', () => {
     expect(body).toContain('sluice-worker');
   });
 
+  it("graphs the waker's wake-ups of a pipeline woken on commit, and not of one on its schedule alone", () => {
+    // Prepare
+    const woken = pipelineStack();
+    const scheduled = pipelineStack({ latency: 'economy' });
+
+    // Act
+    const bodyOf = ({ stack, pipeline }: ReturnType<typeof pipelineStack>) =>
+      JSON.stringify(template(stack).toJSON().Resources[logicalId(stack, pipeline.dashboard)]);
+
+    // Assess
+    const wokenBody = bodyOf(woken);
+    expect(wokenBody).toContain('Wake-ups of the fetcher by commits');
+    expect(wokenBody).toContain('Wakeups');
+    expect(wokenBody).toContain('sluice-waker');
+    expect(bodyOf(scheduled)).not.toContain('Wakeups');
+  });
+
   it.each<[string, Partial<EventPipelineProps>, RegExp]>([
     [
       'a FIFO batch over 10',

@@ -25,6 +25,7 @@ export {
   type LocalPipelineOptions,
   type LocalPipelineResources,
   type LocalPipelineStats,
+  type LocalWakeStats,
   type ModuleExport,
   startLocalPipeline,
   validateLocalPipelineOptions,
@@ -49,3 +50,8 @@ export {
   settlePartialBatch,
   validateMappingOptions,
 } from './sqs-event-source';
+export {
+  TableStreamSource,
+  type TableStreamSourceOptions,
+  type TableStreamSourceStats,
+} from './table-stream-source';

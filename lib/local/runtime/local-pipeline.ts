@@ -4,7 +4,9 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describe, SluiceError, ValidationError } from '../../errors';
 import { EventLog } from '../../event-log/event-log';
@@ -25,7 +27,10 @@ import {
 import { WORKER_ENVIRONMENT } from '../../settings/variables';
 import { visibilityTimeoutSecondsFor } from '../../settings/visibility';
 import { PipelineStore } from '../../state/pipeline-store';
+import { eventIdToEpochMs } from '../../time/event-id';
 import { isDeliveredAt } from '../../time/position';
+import { type WakeRoute, WOKEN_RUN_UNTIL_IDLE_MS } from '../../wake/wake-routes';
+import { Waker } from '../../wake/waker';
 import { awsClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
 import { startEmulators } from '../emulators';
 import { importModule, MissingPeerDependencyError } from '../import-module';
@@ -34,6 +39,7 @@ import type { LambdaHandler } from './lambda-context';
 import { pause } from './pause';
 import { FixedRateSchedule, type ScheduleStats } from './schedule';
 import { type LambdaSqsEvent, SqsEventSourceMapping, type SqsEventSourceStats } from './sqs-event-source';
+import { TableStreamSource, type TableStreamSourceStats } from './table-stream-source';
 
 /** Where the runtime finds DynamoDB and SQS. */
 export type LocalEndpoints =
@@ -118,6 +124,16 @@ export interface LocalPipelineOptions {
   readonly maxRedeliveryCount?: number;
   /** How often the fetcher runs. @default 60000 (EventBridge's `rate(1 minute)`) */
   readonly fetcherIntervalMs?: number;
+  /**
+   * Wake the fetcher on commit, as a deployed pipeline with `latency: 'balanced'` is woken: the event
+   * log table's stream (`KEYS_ONLY`, turned on if the table has none) is read shard by shard and
+   * handed to the same `Waker` the deployed waker function runs, which starts a fetcher run (or, while
+   * one runs, queues the next and cuts its wait short). Every run, woken or scheduled, then leaves once
+   * idle; the schedule stays as the safety net. When false, the schedule alone runs the fetcher and
+   * each run tails the log until its timeout.
+   * @default true, and false with `endpoints: 'aws'` (where the table's stream is the deployment's)
+   */
+  readonly wakeOnCommit?: boolean;
   /** The fetcher's timeout: each run works until its start plus this. @default 60 */
   readonly fetcherTimeoutSeconds?: number;
   /** How often the fetcher reads the live edge once caught up. @default 1000 */
@@ -137,6 +153,19 @@ export interface LocalPipelineStats {
   readonly worker: SqsEventSourceStats;
   readonly failed: SqsEventSourceStats;
   readonly bus: ReturnType<LocalEventBus['stats']>;
+  /** Wake-ups from the table's stream, when the pipeline wakes on commit. */
+  readonly wake?: LocalWakeStats;
+}
+
+/** Counts of a local pipeline's wake-ups on commit. */
+export interface LocalWakeStats {
+  /** Times a commit woke the fetcher (started a run, or queued one behind a running run). */
+  readonly wakeups: number;
+  /** Fetcher runs that a wake-up started. */
+  readonly wokenRuns: number;
+  /** Batches of stream records that woke nothing, the fetcher having been woken a moment before. */
+  readonly skipped: number;
+  readonly stream: TableStreamSourceStats;
 }
 
 /** A running local pipeline. */
@@ -167,7 +196,8 @@ const FAR_FUTURE_MS = 10 * 365 * 86_400_000;
 
 /**
  * Runs a pipeline on one machine with the event-source behaviour of AWS around the same code Lambda
- * runs: a fixed-rate schedule drives the fetcher, an SQS event source mapping drives the worker, a
+ * runs: commits wake the fetcher through the event log table's stream (see `wakeOnCommit`), a
+ * fixed-rate schedule runs it as a safety net, an SQS event source mapping drives the worker, a
  * second one drives the failed-event function from the DLQ, and an in-process bus stands in for
  * EventBridge. It creates what it needs (tables if missing, the queue with its DLQ, the pipeline
  * record), and by default starts DynamoDB Local and the SQS emulator and stops them on `stop()`.
@@ -232,7 +262,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // Tables, queues, the pipeline record.
     const eventLogTable = options.eventLogTable ?? 'sluice-events';
     const stateTable = options.stateTable ?? 'sluice-state';
-    await Promise.all([ensureTable(dynamodb, eventLogTable), ensureTable(dynamodb, stateTable)]);
+    const wakeOnCommit = options.wakeOnCommit ?? !onAws;
+    await Promise.all([
+      ensureTable(dynamodb, eventLogTable, { stream: wakeOnCommit }),
+      ensureTable(dynamodb, stateTable, { stream: false }),
+    ]);
     const fifo = options.pipeline.fifo ?? false;
     const queueName = options.queueName ?? `sluice-${options.pipeline.name}`;
     const workerTimeoutSeconds = options.workerTimeoutSeconds ?? 30;
@@ -316,7 +350,22 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // The fetcher on its schedule.
     const fetcherTimeoutMs = (options.fetcherTimeoutSeconds ?? 60) * 1000;
     let stopping = false;
-    const wake = new AbortController();
+    // The fetcher's waits (its polls of the live edge, its backoffs), which a stop or a wake-up cuts short.
+    const sleepers = new Set<() => void>();
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        if (stopping || ms <= 0) return resolve();
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          sleepers.delete(done);
+          resolve();
+        }
+        sleepers.add(done);
+      });
+    const cutSleepsShort = () => {
+      for (const done of [...sleepers]) done();
+    };
     const fetcher = new Fetcher({
       store,
       source: eventLog,
@@ -328,9 +377,25 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       finalizeReserveMs: Math.min(3_000, Math.floor(fetcherTimeoutMs / 4)),
       // A stop ends a running fetch at once, as its deadline would: it saves its checkpoint and lease.
       clock: () => Date.now() + (stopping ? FAR_FUTURE_MS : 0),
-      sleep: (ms) => pause(ms, wake.signal),
+      sleep,
     });
     let lastRun: FetcherRunSummary | undefined;
+    // One run at a time, as a fetcher with a reserved concurrency of 1: woken and scheduled runs queue.
+    let runs: Promise<void> = Promise.resolve();
+    const runFetcher = (deadline: () => number, readThrough?: string): Promise<void> => {
+      const run = runs.then(async () => {
+        const summary = await fetcher.run({
+          deadline: deadline(),
+          ...(wakeOnCommit ? { untilIdleMs: WOKEN_RUN_UNTIL_IDLE_MS } : {}),
+          ...(readThrough ? { readThrough } : {}),
+        });
+        lastRun = summary;
+        const failed = Object.values(summary.pipelines).find((pipeline) => pipeline.error);
+        if (failed?.error) throw failed.error;
+      });
+      runs = run.catch(() => undefined);
+      return run;
+    };
     const schedule = new FixedRateSchedule({
       functionName: 'sluice-fetcher',
       intervalMs: options.fetcherIntervalMs ?? 60_000,
@@ -338,13 +403,82 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       ...(region ? { region } : {}),
       runOnStart: true,
       onError: (error) => onError(error, { function: 'fetcher' }),
-      handler: async (_event, context) => {
-        const summary = await fetcher.run({ deadline: Date.now() + context.getRemainingTimeInMillis() });
-        lastRun = summary;
-        const failed = Object.values(summary.pipelines).find((pipeline) => pipeline.error);
-        if (failed?.error) throw failed.error;
-      },
+      handler: (_event, context) => runFetcher(() => Date.now() + context.getRemainingTimeInMillis()),
     });
+
+    // Wake-ups on commit: the table's stream, through the deployed waker's logic, into woken runs.
+    const wakeCounts = { wakeups: 0, wokenRuns: 0, skipped: 0 };
+    let pendingWake: { readThrough?: string } | undefined;
+    let draining: Promise<void> | undefined;
+    const settleTimers = new Set<NodeJS.Timeout>();
+    const drainWakes = async () => {
+      while (pendingWake && !stopping) {
+        const { readThrough } = pendingWake;
+        pendingWake = undefined;
+        wakeCounts.wokenRuns += 1;
+        try {
+          await runFetcher(() => Date.now() + fetcherTimeoutMs, readThrough);
+        } catch (error) {
+          onError(error, { function: 'fetcher' });
+        }
+      }
+      draining = undefined;
+    };
+    const wakeFetcher = async (_route: WakeRoute, readThrough?: string): Promise<void> => {
+      wakeCounts.wakeups += 1;
+      const through = [pendingWake?.readThrough, readThrough]
+        .filter((id) => id !== undefined)
+        .sort()
+        .at(-1);
+      pendingWake = through === undefined ? {} : { readThrough: through };
+      // A running run reads again now, and again once the newest event has settled, instead of at its next poll.
+      cutSleepsShort();
+      if (readThrough !== undefined) {
+        const settlesInMs = eventIdToEpochMs(readThrough) + eventLog.settleWindowMs - Date.now();
+        for (const delayMs of [settlesInMs + 20, settlesInMs + 250]) {
+          const timer = setTimeout(
+            () => {
+              settleTimers.delete(timer);
+              cutSleepsShort();
+            },
+            Math.max(0, delayMs),
+          );
+          settleTimers.add(timer);
+        }
+      }
+      draining ??= drainWakes();
+    };
+    const waker = new Waker({
+      routes: [
+        {
+          stream: options.pipeline.stream,
+          pipeline: options.pipeline.name,
+          target: 'sluice-fetcher',
+          untilIdleMs: WOKEN_RUN_UNTIL_IDLE_MS,
+        },
+      ],
+      wake: wakeFetcher,
+    });
+    const streams = wakeOnCommit
+      ? new DynamoDBStreamsClient({
+          ...(region ? { region } : {}),
+          ...(credentials ? { credentials: { ...credentials } } : {}),
+          ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}),
+        })
+      : undefined;
+    const tableStream = streams
+      ? new TableStreamSource({
+          dynamodb,
+          streams,
+          tableName: eventLogTable,
+          handler: async (records) => {
+            const outcome = await waker.onRecords(records);
+            wakeCounts.skipped += outcome.skipped.length;
+            for (const { error } of outcome.failed) onError(error, { function: 'waker' });
+          },
+          onError: (error) => onError(error, { function: 'table stream reader' }),
+        })
+      : undefined;
 
     // The event sources.
     const workerMapping = new SqsEventSourceMapping({
@@ -381,11 +515,22 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await failedMapping.start();
     cleanups.push(() => failedMapping.stop());
     cleanups.push(() => bus.idle());
+    if (tableStream && streams) {
+      // Before the schedule's first run: that run reads what was committed before, the stream what follows.
+      await tableStream.start();
+      cleanups.push(async () => {
+        await tableStream.stop();
+        streams.destroy();
+      });
+    }
     schedule.start();
     cleanups.push(async () => {
       stopping = true;
-      wake.abort();
+      for (const timer of settleTimers) clearTimeout(timer);
+      cutSleepsShort();
       await schedule.stop();
+      await draining;
+      await runs;
     });
 
     const isIdle = async (): Promise<string | undefined> => {
@@ -444,6 +589,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           worker: workerMapping.stats(),
           failed: failedMapping.stats(),
           bus: bus.stats(),
+          ...(tableStream ? { wake: { ...wakeCounts, stream: tableStream.stats() } } : {}),
         };
       },
       stop() {
@@ -509,19 +655,44 @@ export function validateLocalPipelineOptions(options: LocalPipelineOptions): voi
   whole('fetcherIntervalMs', options.fetcherIntervalMs, 10, 86_400_000);
   whole('fetcherTimeoutSeconds', options.fetcherTimeoutSeconds, 1, 900);
   whole('fetcherPollIntervalMs', options.fetcherPollIntervalMs, 10, 60_000);
+  if (options.wakeOnCommit !== undefined && typeof options.wakeOnCommit !== 'boolean')
+    problems.push(`wakeOnCommit must be true or false (given ${describe(options.wakeOnCommit)})`);
   if (problems.length > 0)
     throw new ValidationError(`invalid local pipeline options: ${problems.join('; ')}`, options);
 }
 
-async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/** The stream a local event log table has when its commits wake the fetcher: keys are enough, as deployed. */
+const KEYS_ONLY_STREAM = { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' } as const;
+
+async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  settings: { readonly stream: boolean },
+): Promise<void> {
   try {
-    await client.send(new CreateTableCommand(eventLogTableDefinition(tableName)));
+    await client.send(
+      new CreateTableCommand({
+        ...eventLogTableDefinition(tableName),
+        ...(settings.stream ? { StreamSpecification: KEYS_ONLY_STREAM } : {}),
+      }),
+    );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
+  let streamAsked = false;
   for (let attempt = 0; attempt < 600; attempt += 1) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Table?.TableStatus === 'ACTIVE') {
+      if (!settings.stream || Table.StreamSpecification?.StreamEnabled) return;
+      // A table made before wake-ups (or by something else): give it the stream.
+      if (!streamAsked) {
+        streamAsked = true;
+        await client.send(
+          new UpdateTableCommand({ TableName: tableName, StreamSpecification: KEYS_ONLY_STREAM }),
+        );
+        continue;
+      }
+    }
     await pause(500);
   }
   throw new SluiceError(`table ${tableName} did not become ACTIVE within five minutes`);

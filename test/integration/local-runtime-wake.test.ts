@@ -1,0 +1,110 @@
+import { describe, expect, inject, it } from 'vitest';
+import { createWorker } from '../../lib';
+import { startLocalPipeline } from '../../lib/local';
+import { pause } from '../../lib/local/runtime/pause';
+import { uniqueName } from '../support/aws';
+
+/** Far longer than the bound below: a delivery within the bound can only come from a wake-up. */
+const TIMER_MS = 60_000;
+/** Generous: the settle window (1.5 s) plus the stream's polling, a fetcher run and the worker. */
+const DELIVERY_BOUND_MS = 15_000;
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await pause(50);
+  }
+  return condition();
+}
+
+describe('startLocalPipeline waking on commit', () => {
+  it('delivers a commit long before the fetcher timer, woken by the table stream', async () => {
+    // Prepare
+    const handled: string[] = [];
+    const stream = uniqueName('orders');
+    const local = await startLocalPipeline({
+      endpoints: { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') },
+      eventLogTable: uniqueName('events'),
+      stateTable: uniqueName('state'),
+      pipeline: { name: uniqueName('billing'), stream, start: 'earliest' },
+      workerFactory: (resources) =>
+        createWorker<{ n: number }>(
+          {
+            pipeline: resources.pipeline,
+            stateTable: resources.stateTable,
+            queueUrl: resources.queueUrl,
+            deadLetterQueueUrl: resources.deadLetterQueueUrl,
+            sqs: resources.sqs,
+            dynamodb: resources.dynamodb,
+            handle: async (event) => void handled.push(event.id),
+          },
+          {},
+        ),
+      fetcherIntervalMs: TIMER_MS,
+      fetcherTimeoutSeconds: 60,
+    });
+    try {
+      // The run the schedule starts with leaves once idle; after it, only a wake-up runs the fetcher.
+      const firstRunOver = await until(() => {
+        const { invocations, running } = local.stats().fetcher;
+        return invocations === 1 && !running;
+      }, 20_000);
+      expect(firstRunOver).toBe(true);
+
+      // Act
+      const committed = await local.eventLog.commit({ stream, type: 'order', data: { n: 1 } });
+      const delivered = await until(() => handled.includes(committed), DELIVERY_BOUND_MS);
+
+      // Assess
+      expect(delivered).toBe(true);
+      const stats = local.stats();
+      expect(stats.fetcher.invocations).toBe(1);
+      expect(stats.wake?.wakeups).toBeGreaterThanOrEqual(1);
+      expect(stats.wake?.wokenRuns).toBeGreaterThanOrEqual(1);
+      expect(stats.wake?.stream.records).toBeGreaterThanOrEqual(1);
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it('runs each woken run to the end of what woke it, for commits that keep coming', async () => {
+    // Prepare
+    const handled = new Set<number>();
+    const stream = uniqueName('orders');
+    const local = await startLocalPipeline({
+      endpoints: { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') },
+      eventLogTable: uniqueName('events'),
+      stateTable: uniqueName('state'),
+      pipeline: { name: uniqueName('billing'), stream, start: 'earliest' },
+      workerFactory: (resources) =>
+        createWorker<{ n: number }>(
+          {
+            pipeline: resources.pipeline,
+            stateTable: resources.stateTable,
+            queueUrl: resources.queueUrl,
+            deadLetterQueueUrl: resources.deadLetterQueueUrl,
+            sqs: resources.sqs,
+            dynamodb: resources.dynamodb,
+            handle: async (event) => void handled.add(event.data.n),
+          },
+          {},
+        ),
+      fetcherIntervalMs: TIMER_MS,
+    });
+    try {
+      // Act: commits spread over a few seconds, some while a woken run is reading.
+      for (let n = 0; n < 8; n += 1) {
+        await local.eventLog.commit({ stream, type: 'order', data: { n } });
+        await pause(400);
+      }
+      const delivered = await until(() => handled.size === 8, DELIVERY_BOUND_MS);
+
+      // Assess
+      expect(delivered).toBe(true);
+      expect(local.stats().fetcher.invocations).toBe(1);
+    } finally {
+      await local.stop();
+    }
+  });
+});
