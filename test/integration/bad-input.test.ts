@@ -5,7 +5,7 @@ import { CommitError, createWorker, EventLog } from '../../lib';
 import { handleDeadLetters } from '../../lib/failed/dlq-consumer';
 import { FailureStore } from '../../lib/failed/failure-store';
 import { Fetcher } from '../../lib/fetcher/fetcher';
-import { ENVELOPE_VERSION, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import { ENVELOPE_VERSION, envelopeBody } from '../../lib/messages/envelope';
 import { PipelineStore } from '../../lib/state/pipeline-store';
 import { EventIdGenerator } from '../../lib/time/event-id';
 import {
@@ -49,9 +49,8 @@ const envelope = (fields: Record<string, unknown>) =>
     ...fields,
   });
 const packed = envelopeBody(
-  'orders-pipeline',
-  'orders',
-  envelopeEvents([{ n: 1 }, { n: 2 }, { n: 3 }]).map(serializeEnvelopeEvent),
+  { pipeline: 'orders-pipeline', stream: 'orders' },
+  envelopeEvents([{ n: 1 }, { n: 2 }, { n: 3 }]),
 );
 
 const badMessages: readonly { readonly input: string; readonly body: string; readonly error: string }[] = [
@@ -155,7 +154,7 @@ describe('bad messages in the queue', () => {
     const result = await handleDeadLetters(
       [
         { messageId: 'foreign-1', body: '{"hello":"world"}' },
-        { messageId: 'dead-1', body: envelopeBody(pipeline, 'orders', good.map(serializeEnvelopeEvent)) },
+        { messageId: 'dead-1', body: envelopeBody({ pipeline, stream: 'orders' }, good) },
       ],
       {
         pipeline,

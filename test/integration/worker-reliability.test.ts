@@ -12,7 +12,9 @@ import {
   dynamodbClient,
   sqsClient,
   uniqueName,
+import { incompressibleText } from '../support/order-events';
 } from '../support/aws';
+
 import { drainQueue } from '../support/pipeline-fixture';
 import {
   constructedRecord,
@@ -378,7 +380,7 @@ describe('what a handler throws', () => {
   });
 
   it('cuts the last error further when an event near the SQS limit could not go to the dead-letter queue with it', async () => {
-    // Prepare: one event whose message is within 4 KB of 1 MiB.
+    // Prepare: one event whose message is within 4 KB of 1 MiB, of data compression cannot shrink.
     const { runs, add } = counter();
     const { queue, worker } = await setup({
       handle: async (event) => {
@@ -386,7 +388,7 @@ describe('what a handler throws', () => {
         throw new NonRetryableError('refused: '.repeat(2_000));
       },
     });
-    const sent = packedMessage(1).map((event) => ({ ...event, data: { n: 0, pad: 'p'.repeat(1_044_500) } }));
+    const sent = packedMessage(1).map((event) => ({ ...event, data: { n: 0, pad: incompressibleText(1_044_500) } }));
     await sendEnvelopes(sqs, queue.queueUrl, [sent]);
 
     // Act
