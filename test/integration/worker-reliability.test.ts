@@ -12,9 +12,8 @@ import {
   dynamodbClient,
   sqsClient,
   uniqueName,
-import { incompressibleText } from '../support/order-events';
 } from '../support/aws';
-
+import { incompressibleText } from '../support/order-events';
 import { drainQueue } from '../support/pipeline-fixture';
 import {
   constructedRecord,
@@ -388,7 +387,10 @@ describe('what a handler throws', () => {
         throw new NonRetryableError('refused: '.repeat(2_000));
       },
     });
-    const sent = packedMessage(1).map((event) => ({ ...event, data: { n: 0, pad: incompressibleText(1_044_500) } }));
+    const sent = packedMessage(1).map((event) => ({
+      ...event,
+      data: { n: 0, pad: incompressibleText(1_044_500) },
+    }));
     await sendEnvelopes(sqs, queue.queueUrl, [sent]);
 
     // Act
