@@ -67,7 +67,7 @@ export interface EnvelopeEvent {
  * { "sluice": 1, "pipeline": "billing", "stream": "orders",
  *   "events": [{ "id": "018f3a6c-1d2e-7000-8000-000000000000", "type": "order.placed", "data": { "orderId": "o-1" } }] }
  * { "sluice": 2, "pipeline": "billing", "stream": "orders", "epoch": 1,
- *   "codec": "deflate-raw", "events": "i45WSs7PS0lNKUotyUjNS1eyUkpJTU1OSVWqBQA=" }
+ *   "codec": "deflate-raw", "events": "i65WykxRslIyMLRIM040S9Y1TDFK1TU3MDDQtQARBkhASUeppLIgVclKKb8oJbVIryAnMTk1RUlHKSWxJFHJqhoi7AkyLl/XUKm2NhYA" }
  * ```
  */
 export interface Envelope {
