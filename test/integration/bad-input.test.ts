@@ -67,9 +67,18 @@ const badMessages: readonly { readonly input: string; readonly body: string; rea
     error: 'sluice: Invalid input: expected 1 (given undefined)',
   },
   {
-    input: 'an envelope of version 2',
-    body: envelope({ sluice: 2 }),
-    error: 'sluice: Invalid input: expected 1 (given 2)',
+    input: 'an envelope of version 3',
+    body: envelope({ sluice: 3 }),
+    error: 'sluice: Invalid input: expected 1 (given 3)',
+  },
+  {
+    input: 'a compressed envelope whose events are corrupt',
+    body: envelope({
+      sluice: 2,
+      codec: 'deflate-raw',
+      events: Buffer.from('not deflate').toString('base64'),
+    }),
+    error: 'events: does not decompress with deflate-raw',
   },
   {
     input: 'a packed message cut short (a corrupt body)',

@@ -408,13 +408,16 @@ describe('what a handler throws', () => {
   });
 
   it('splits the dead letters of a full message over as many SQS messages as their size needs', async () => {
-    // Prepare: 100 events of 9 KB (900 KB in one message), each failing with a long error.
+    // Prepare: 100 events of 10 KB that do not compress (1 MB in one message), each failing with a long error.
     const { queue, worker } = await setup({
       handle: async () => {
         throw new NonRetryableError('refused: '.repeat(2_000));
       },
     });
-    const sent = packedMessage(100).map((event) => ({ ...event, data: { n: 1, pad: 'p'.repeat(9_000) } }));
+    const sent = packedMessage(100).map((event, index) => ({
+      ...event,
+      data: { n: 1, pad: incompressibleText(10_000, index + 1) },
+    }));
     await sendEnvelopes(sqs, queue.queueUrl, [sent]);
 
     // Act
