@@ -60,12 +60,23 @@ export function packEnvelopes(
       plainBytes = next;
       count += 1;
     }
+    const longest = count;
     let body = bodyOfSerialized(head, serialized.slice(start, start + count));
-    while (count > 1 && Buffer.byteLength(body) > limits.maxBodyBytes) {
+    if (Buffer.byteLength(body) > limits.maxBodyBytes && count > 1) {
       // Events compress about alike: scale the run to the room, a little under, and try again.
-      const scaled = Math.floor((count * limits.maxBodyBytes * 0.97) / Buffer.byteLength(body));
-      count = Math.max(1, Math.min(count - 1, scaled));
-      body = bodyOfSerialized(head, serialized.slice(start, start + count));
+      while (count > 1 && Buffer.byteLength(body) > limits.maxBodyBytes) {
+        const scaled = Math.floor((count * limits.maxBodyBytes * 0.97) / Buffer.byteLength(body));
+        count = Math.max(1, Math.min(count - 1, scaled));
+        body = bodyOfSerialized(head, serialized.slice(start, start + count));
+      }
+      // Then take events back one at a time while the body still fits: a message closes only when
+      // the next event would break a limit.
+      while (count < longest && Buffer.byteLength(body) <= limits.maxBodyBytes) {
+        const grown = bodyOfSerialized(head, serialized.slice(start, start + count + 1));
+        if (Buffer.byteLength(grown) > limits.maxBodyBytes) break;
+        count += 1;
+        body = grown;
+      }
     }
     if (count === 1 && Buffer.byteLength(body) > limits.maxBodyBytes) {
       const event = cutLastErrorToFit(head, events[start] as EnvelopeEvent, limits.maxBodyBytes);

@@ -255,9 +255,15 @@ describe('packEvents', () => {
           const previous = lastOpen.get(lane);
           if (previous) {
             const next = eventById.get(message.eventIds[0] as string) as StoredEvent;
-            const nextBytes = Buffer.byteLength(serializeEnvelopeEvent(next));
             const full = previous.eventIds.length >= options.maxEventsPerMessage;
-            const tooBig = bodyBytes(previous) + 1 + nextBytes > options.maxMessageBytes;
+            const withNext = [...previous.eventIds.map((id) => eventById.get(id) as StoredEvent), next];
+            const tooBig =
+              Buffer.byteLength(
+                bodyOfSerialized(
+                  { pipeline: PIPELINE, stream: STREAM },
+                  withNext.map(serializeEnvelopeEvent),
+                ),
+              ) > options.maxMessageBytes;
             expect(full || tooBig).toBe(true);
           }
           lastOpen.set(lane, message);
