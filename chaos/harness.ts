@@ -34,6 +34,7 @@ import type { DeadLetterStepHook } from '../lib/failed/types';
 import { Fetcher, type FetcherOptions } from '../lib/fetcher/fetcher';
 import { queueDepth } from '../lib/fetcher/queue-depth';
 import { type LambdaSqsEvent, SqsEventSourceMapping } from '../lib/local';
+import { parseEnvelope } from '../lib/messages/envelope';
 // The deployed wiring's own rules, from the one place that states them.
 import { maxReceiveCountFor, VISIBILITY_TIMEOUT_FACTOR } from '../lib/settings';
 import { PipelineStore } from '../lib/state/pipeline-store';
@@ -373,7 +374,8 @@ export class ChaosPipeline {
         );
         if (Messages.length === 0) break;
         for (const message of Messages) {
-          const found = [...wanted].filter((id) => message.Body?.includes(id));
+          const text = readableBody(message.Body ?? '');
+          const found = [...wanted].filter((id) => text.includes(id));
           if (found.length > 0)
             carrying.push(
               `${found.length} lost event(s), received ${message.Attributes?.ApproximateReceiveCount} time(s): ${message.Body?.slice(0, 200)}`,
@@ -866,4 +868,13 @@ export async function commitSurely(
 /** Resolves after `ms` milliseconds. */
 export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A body with its events readable, compressed or not: the envelope as JSON, or the body as it is. */
+function readableBody(body: string): string {
+  try {
+    return JSON.stringify(parseEnvelope(body));
+  } catch {
+    return body;
+  }
 }

@@ -5,10 +5,13 @@ import { type FailedEvent, UNKNOWN_FAILURE_NAME } from '../failed/types';
 import {
   type EnvelopeEvent,
   type EventFailure,
+  failedEvent,
   MalformedMessageError,
   parseEnvelope,
   storedEventOf,
+  toEventFailure,
 } from '../messages/envelope';
+import { packEnvelopes } from '../messages/pack';
 import { MAX_MESSAGE_BYTES } from '../sqs/constants';
 import { messagePayloadBytes } from '../sqs/message-size';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
@@ -19,7 +22,6 @@ import {
   MAX_RETRY_AFTER_SECONDS,
   SETTLED_MEMORY,
 } from './constants';
-import { packEnvelopeBodies, toEventFailure } from './envelopes';
 import { ConsumerError, ConsumerStoppedError, EventNotReservedError } from './errors';
 import { type PullConsumerSettings, resolvePullConsumerOptions } from './options';
 import {
@@ -826,7 +828,10 @@ export class PullConsumer<TData = unknown> {
     for (const { plan, events, delaySeconds } of items) {
       if (plan.status !== 'pending') continue;
       const { pipeline, stream, attributes } = plan.message;
-      const bodies = packEnvelopeBodies(pipeline, stream, events.map(retriedEvent), attributes);
+      const bodies = packEnvelopes({ pipeline, stream }, events.map(retriedEvent), {
+        maxBodyBytes:
+          MAX_MESSAGE_BYTES - (attributes === undefined ? 0 : messagePayloadBytes({ body: '', attributes })),
+      }).map(({ body }) => body);
       const messages = bodies.map((body, index) => ({
         id: String(outgoing.length + index),
         body,
@@ -1002,15 +1007,7 @@ export class PullConsumer<TData = unknown> {
 
 /** An event as it is re-sent or sent to the dead-letter queue: with its attempts and last error. */
 function retriedEvent(held: HeldEvent): EnvelopeEvent {
-  const { id, type, data, partitionKey } = held.event;
-  return {
-    id,
-    type,
-    data,
-    ...(partitionKey === undefined ? {} : { partitionKey }),
-    attempts: held.attempts,
-    ...(held.failure === undefined ? {} : { lastError: held.failure }),
-  };
+  return failedEvent(held.event, held.attempts, held.failure);
 }
 
 function entryOf(plan: SettlePlan): BatchEntry {

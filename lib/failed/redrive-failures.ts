@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, ValidationError } from '../errors';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
-import { envelopeBodyWithHead, serializeEnvelopeEvent } from '../messages/envelope';
+import { envelopeBody, failedEvent } from '../messages/envelope';
 import { SendMessagesError } from '../sqs/errors';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import { FAILURE_STATUS, MAX_LIST_LIMIT, MAX_LIST_SPAN_DAYS } from './constants';
@@ -177,14 +177,8 @@ function outgoing(
 ): OutgoingMessage & { readonly redrive: string } {
   const redrive = redriveIdentity(`record#${record.pipeline}#${record.failedAt}#${record.event.id}`);
   const { event } = record;
-  const body = envelopeBodyWithHead({ pipeline: record.pipeline, stream: event.stream, redrive }, [
-    serializeEnvelopeEvent({
-      id: event.id,
-      type: event.type,
-      data: event.data,
-      ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
-      attempts: 0,
-    }),
+  const body = envelopeBody({ pipeline: record.pipeline, stream: event.stream, redrive }, [
+    failedEvent(event, 0, undefined),
   ]);
   if (!fifo) return { id, body, redrive };
   return {

@@ -10,10 +10,10 @@ import { describe, ValidationError } from '../errors';
 import {
   type Envelope,
   type EnvelopeEvent,
-  envelopeBodyWithHead,
+  envelopeBody,
+  failedEvent,
   MalformedMessageError,
   parseEnvelope,
-  serializeEnvelopeEvent,
 } from '../messages/envelope';
 import { MAX_BATCH_ENTRIES } from '../sqs/constants';
 import { SendMessagesError } from '../sqs/errors';
@@ -233,10 +233,7 @@ async function movePlans(run: Run, plans: readonly Plan[]): Promise<void> {
       run.issued.add(redrive);
       return outgoing(
         plan,
-        envelopeBodyWithHead(
-          { ...plan.envelope, redrive },
-          plan.matching.map((event) => serializeEnvelopeEvent(freshStart(event))),
-        ),
+        envelopeBody({ ...plan.envelope, redrive }, plan.matching.map(freshStart)),
         fifoMain,
       );
     });
@@ -246,9 +243,7 @@ async function movePlans(run: Run, plans: readonly Plan[]): Promise<void> {
     const fifoDlq = run.options.deadLetterQueueUrl.endsWith('.fifo');
     const toDlq = moved
       .filter((plan) => plan.rest.length > 0)
-      .map((plan) =>
-        outgoing(plan, envelopeBodyWithHead(plan.envelope, plan.rest.map(serializeEnvelopeEvent)), fifoDlq),
-      );
+      .map((plan) => outgoing(plan, envelopeBody(plan.envelope, plan.rest), fifoDlq));
     for (const message of toDlq) run.resent.add(bodyHash(message.body));
     const dlqOutcome =
       toDlq.length === 0
@@ -340,13 +335,7 @@ async function makeVisible(run: Run): Promise<void> {
 
 /** The event as it goes back to the main queue: no attempts made, no error. */
 function freshStart(event: EnvelopeEvent): EnvelopeEvent {
-  return {
-    id: event.id,
-    type: event.type,
-    data: event.data,
-    ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
-    attempts: 0,
-  };
+  return failedEvent(event, 0, undefined);
 }
 
 function outgoing(plan: Plan, body: string, fifo: boolean): OutgoingMessage {

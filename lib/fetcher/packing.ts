@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SluiceError } from '../errors';
 import type { StoredEvent } from '../event-log/types';
-import { envelopeBody, envelopeOverheadBytes, serializeEnvelopeEvent } from '../messages/envelope';
+import { packEnvelopes } from '../messages/pack';
 
 /** SQS bills every 64 KiB of a message as one request; packing stays just under that by default. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 65_000;
@@ -12,7 +12,7 @@ export const SQS_MESSAGE_LIMIT_BYTES = 1_048_576;
 
 /** How events are packed into messages. */
 export interface PackingOptions {
-  /** @default 65000: just under the 64 KiB SQS bills as one request */
+  /** The most bytes of a body as sent (compressed or not). @default 65000: just under the 64 KiB SQS bills as one request */
   readonly maxMessageBytes?: number;
   /** 1 sends one event per message. @default 100 */
   readonly maxEventsPerMessage?: number;
@@ -53,7 +53,8 @@ export class EventTooLargeForMessageError extends SluiceError {
  * Packs events (in id order) into as few messages as the limits allow, each event keeping its id.
  * On a standard queue consecutive events share a message; on a FIFO queue only events of the same
  * message group do, and each group's events stay in order across its messages. Messages come out
- * ordered by their first event. An event larger than `maxMessageBytes` travels alone.
+ * ordered by their first event. `maxMessageBytes` bounds the body as sent, compressed where that is
+ * smaller (see `envelopeBody`). An event larger than `maxMessageBytes` travels alone.
  *
  * @example
  * ```ts
@@ -66,68 +67,46 @@ export function packEvents(
   events: readonly StoredEvent[],
   options: PackingOptions = {},
 ): PackedMessage[] {
-  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const maxEvents = options.maxEventsPerMessage ?? DEFAULT_MAX_EVENTS_PER_MESSAGE;
   const epoch = options.epoch ?? 0;
-  const overhead = envelopeOverheadBytes(pipeline, stream, epoch);
-  const open = new Map<
-    string,
-    { serialized: string[]; eventIds: string[]; bytes: number; groupId?: string }
-  >();
-  const closed: { serialized: string[]; eventIds: string[]; groupId?: string }[] = [];
-
+  const limits = {
+    maxBodyBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    maxEvents: options.maxEventsPerMessage ?? DEFAULT_MAX_EVENTS_PER_MESSAGE,
+  };
+  // A group's events stay in order; on a standard queue every event is of one group.
+  const groups = new Map<string, StoredEvent[]>();
   for (const event of events) {
-    const serialized = serializeEnvelopeEvent(event);
-    const eventBytes = Buffer.byteLength(serialized);
-    if (overhead + eventBytes > SQS_MESSAGE_LIMIT_BYTES) {
-      throw new EventTooLargeForMessageError({
-        eventId: event.id,
-        sizeBytes: overhead + eventBytes,
-        limitBytes: SQS_MESSAGE_LIMIT_BYTES,
+    const key = options.fifo ? messageGroupIdFor(event.partitionKey ?? stream) : '';
+    const group = groups.get(key) ?? [];
+    group.push(event);
+    groups.set(key, group);
+  }
+  const messages: PackedMessage[] = [];
+  for (const [groupId, group] of groups) {
+    for (const { body, events: packed } of packEnvelopes({ pipeline, stream, epoch }, group, limits)) {
+      const eventIds = packed.map((event) => event.id);
+      const sizeBytes = Buffer.byteLength(body);
+      if (sizeBytes > SQS_MESSAGE_LIMIT_BYTES)
+        throw new EventTooLargeForMessageError({
+          eventId: eventIds[0] as string,
+          sizeBytes,
+          limitBytes: SQS_MESSAGE_LIMIT_BYTES,
+        });
+      messages.push({
+        id: eventIds[0] as string,
+        body,
+        eventIds,
+        ...(options.fifo
+          ? {
+              groupId,
+              deduplicationId: createHash('sha256')
+                .update(`${pipeline}#${epoch}#${eventIds.join(',')}`)
+                .digest('hex'),
+            }
+          : {}),
       });
     }
-    const groupId = options.fifo ? messageGroupIdFor(event.partitionKey ?? stream) : undefined;
-    const key = groupId ?? '';
-    let message = open.get(key);
-    const separator = message && message.eventIds.length > 0 ? 1 : 0;
-    if (
-      message &&
-      (message.eventIds.length >= maxEvents || message.bytes + separator + eventBytes > maxBytes)
-    ) {
-      closed.push(message);
-      message = undefined;
-    }
-    if (!message) {
-      message = {
-        serialized: [],
-        eventIds: [],
-        bytes: overhead,
-        ...(groupId === undefined ? {} : { groupId }),
-      };
-      open.set(key, message);
-    }
-    message.bytes += (message.eventIds.length > 0 ? 1 : 0) + eventBytes;
-    message.serialized.push(serialized);
-    message.eventIds.push(event.id);
   }
-  closed.push(...open.values());
-
-  return closed
-    .filter((message) => message.eventIds.length > 0)
-    .sort((a, b) => ((a.eventIds[0] as string) < (b.eventIds[0] as string) ? -1 : 1))
-    .map((message) => ({
-      id: message.eventIds[0] as string,
-      body: envelopeBody(pipeline, stream, message.serialized, epoch),
-      eventIds: message.eventIds,
-      ...(message.groupId === undefined
-        ? {}
-        : {
-            groupId: message.groupId,
-            deduplicationId: createHash('sha256')
-              .update(`${pipeline}#${epoch}#${message.eventIds.join(',')}`)
-              .digest('hex'),
-          }),
-    }));
+  return messages.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 /**

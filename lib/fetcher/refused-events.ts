@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { toEventFailure } from '../consumer/envelopes';
 import { SluiceError } from '../errors';
-import { type EnvelopeEvent, envelopeBody, serializeEnvelopeEvent } from '../messages/envelope';
+import { type EnvelopeEvent, envelopeBody, failedEvent, toEventFailure } from '../messages/envelope';
 import { SendMessagesError } from '../sqs/errors';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import { messageGroupIdFor } from './packing';
@@ -110,21 +109,9 @@ export async function deadLetterEvent(
   const at = undeliverable.at ?? Date.now();
   const message = (data: unknown, failure: Error): OutgoingMessage => ({
     id: event.id,
-    body: envelopeBody(
-      pipeline,
-      stream,
-      [
-        serializeEnvelopeEvent({
-          id: event.id,
-          type: event.type,
-          data,
-          ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
-          attempts: 0,
-          lastError: toEventFailure(failure, at, 'UnknownFailure'),
-        }),
-      ],
-      epoch,
-    ),
+    body: envelopeBody({ pipeline, stream, epoch }, [
+      failedEvent({ ...event, data }, 0, toEventFailure(failure, at, 'UnknownFailure')),
+    ]),
     ...(fifo
       ? {
           groupId: messageGroupIdFor(event.partitionKey ?? stream),

@@ -5,21 +5,18 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { packEnvelopeBodies } from '../consumer/envelopes';
 import { CommitError, SluiceError, ValidationError } from '../errors';
 import type { EventLog } from '../event-log/event-log';
 import type { EventInput } from '../event-log/types';
-import { type ErrorSummary, summarizeError, truncateUtf8 } from '../failed/truncate';
+import { type ErrorSummary, summarizeError } from '../failed/truncate';
 import {
   type Envelope,
-  type EnvelopeEvent,
-  type EnvelopeHead,
   type EventFailure,
-  envelopeBodyWithHead,
+  failedEvent,
   parseEnvelope,
-  serializeEnvelopeEvent,
   storedEventOf,
 } from '../messages/envelope';
+import { packEnvelopes } from '../messages/pack';
 import { NonRetryableError, RetryableError } from '../retry/errors';
 import { isTransientError } from '../retry/is-transient';
 import { MAX_MESSAGE_BYTES } from '../sqs/constants';
@@ -593,23 +590,13 @@ async function deadLetter<TData>(
   stats: BatchStats,
 ): Promise<boolean> {
   await step(deps, WORKER_STEPS.beforeDeadLetter, [message.record.messageId]);
-  const bodies = packEnvelopeBodies(
+  // A dead-letter copy keeps the message's epoch and redrive; an event whose error makes it too
+  // large alone has that error cut to fit, since its data came in a message that fit.
+  const bodies = packEnvelopes(
     { ...message.envelope, pipeline: deps.pipeline },
-    message.envelope.stream,
-    dead.map(({ event, failure }) =>
-      fitAlone(
-        { ...message.envelope, pipeline: deps.pipeline },
-        {
-          id: event.id,
-          type: event.type,
-          data: event.data,
-          ...(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey }),
-          attempts: event.attempt,
-          lastError: failure,
-        },
-      ),
-    ),
-  );
+    dead.map(({ event, failure }) => failedEvent(event, event.attempt, failure)),
+    { maxBodyBytes: MAX_MESSAGE_BYTES },
+  ).map(({ body }) => body);
   try {
     await sendMessageBatches(
       deps.sqs,
@@ -743,22 +730,6 @@ async function moveMalformed<TData>(
     });
     return false;
   }
-}
-
-/**
- * The event with its last error's message cut further, when even alone it would not fit in one SQS
- * message with it: its data came in a message that fit, so only the error can be too much.
- */
-function fitAlone(head: EnvelopeHead, event: EnvelopeEvent): EnvelopeEvent {
-  const over =
-    Buffer.byteLength(envelopeBodyWithHead(head, [])) +
-    Buffer.byteLength(serializeEnvelopeEvent(event)) -
-    MAX_MESSAGE_BYTES;
-  if (over <= 0 || event.lastError === undefined) return event;
-  const message = event.lastError.message;
-  // JSON escapes can make a character cost more than its UTF-8 bytes: cut twice the excess, plus room.
-  const kept = truncateUtf8(message, Math.max(0, Buffer.byteLength(message) - 2 * over - 64)).text;
-  return { ...event, lastError: { ...event.lastError, message: `${kept}… (cut to fit in one SQS message)` } };
 }
 
 /** On a FIFO queue: the message's group, and a deduplication id that differs for every body. */

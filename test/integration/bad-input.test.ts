@@ -5,7 +5,7 @@ import { CommitError, createWorker, EventLog } from '../../lib';
 import { handleDeadLetters } from '../../lib/failed/dlq-consumer';
 import { FailureStore } from '../../lib/failed/failure-store';
 import { Fetcher } from '../../lib/fetcher/fetcher';
-import { ENVELOPE_VERSION, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import { ENVELOPE_VERSION, envelopeBody } from '../../lib/messages/envelope';
 import { PipelineStore } from '../../lib/state/pipeline-store';
 import { EventIdGenerator } from '../../lib/time/event-id';
 import {
@@ -49,9 +49,8 @@ const envelope = (fields: Record<string, unknown>) =>
     ...fields,
   });
 const packed = envelopeBody(
-  'orders-pipeline',
-  'orders',
-  envelopeEvents([{ n: 1 }, { n: 2 }, { n: 3 }]).map(serializeEnvelopeEvent),
+  { pipeline: 'orders-pipeline', stream: 'orders' },
+  envelopeEvents([{ n: 1 }, { n: 2 }, { n: 3 }]),
 );
 
 const badMessages: readonly { readonly input: string; readonly body: string; readonly error: string }[] = [
@@ -68,9 +67,18 @@ const badMessages: readonly { readonly input: string; readonly body: string; rea
     error: 'sluice: Invalid input: expected 1 (given undefined)',
   },
   {
-    input: 'an envelope of version 2',
-    body: envelope({ sluice: 2 }),
-    error: 'sluice: Invalid input: expected 1 (given 2)',
+    input: 'an envelope of version 3',
+    body: envelope({ sluice: 3 }),
+    error: 'sluice: Invalid input: expected 1 (given 3)',
+  },
+  {
+    input: 'a compressed envelope whose events are corrupt',
+    body: envelope({
+      sluice: 2,
+      codec: 'deflate-raw',
+      events: Buffer.from('not deflate').toString('base64'),
+    }),
+    error: 'events: does not decompress with deflate-raw',
   },
   {
     input: 'a packed message cut short (a corrupt body)',
@@ -155,7 +163,7 @@ describe('bad messages in the queue', () => {
     const result = await handleDeadLetters(
       [
         { messageId: 'foreign-1', body: '{"hello":"world"}' },
-        { messageId: 'dead-1', body: envelopeBody(pipeline, 'orders', good.map(serializeEnvelopeEvent)) },
+        { messageId: 'dead-1', body: envelopeBody({ pipeline, stream: 'orders' }, good) },
       ],
       {
         pipeline,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventLog, positionAtTime } from '../../lib';
-import { envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import { envelopeBody } from '../../lib/messages/envelope';
 import { sendMessageBatches } from '../../lib/sqs/send-message-batches';
 import { PipelineStore } from '../../lib/state/pipeline-store';
 import { EventIdGenerator } from '../../lib/time/event-id';
@@ -382,7 +382,7 @@ describe('sluice redrive', () => {
       queue.deadLetterQueueUrl,
       [timeout, typeError].map((event, index) => ({
         id: String(index),
-        body: envelopeBody('billing', 'orders', [serializeEnvelopeEvent(event)]),
+        body: envelopeBody({ pipeline: 'billing', stream: 'orders' }, [event]),
       })),
       { throwOnFailure: true },
     );

@@ -14,7 +14,7 @@ import {
   type FailedHandler,
   UNKNOWN_FAILURE_NAME,
 } from '../../lib/failed/types';
-import { type EnvelopeEvent, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import { type EnvelopeEvent, envelopeBody } from '../../lib/messages/envelope';
 import { EventIdGenerator } from '../../lib/time/event-id';
 import {
   createQueueWithDeadLetterQueue,
@@ -60,7 +60,7 @@ function deadEvent(
 }
 
 function body(pipeline: string, events: readonly EnvelopeEvent[]): string {
-  return envelopeBody(pipeline, 'orders', events.map(serializeEnvelopeEvent));
+  return envelopeBody({ pipeline, stream: 'orders' }, events);
 }
 
 let messageCount = 0;

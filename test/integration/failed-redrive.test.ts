@@ -2,12 +2,7 @@ import type { SendMessageBatchCommandInput, SQSClient } from '@aws-sdk/client-sq
 import { describe, expect, it } from 'vitest';
 import { RedriveError } from '../../lib/failed/errors';
 import { redriveDeadLetters } from '../../lib/failed/redrive';
-import {
-  type EnvelopeEvent,
-  envelopeBody,
-  parseEnvelope,
-  serializeEnvelopeEvent,
-} from '../../lib/messages/envelope';
+import { type EnvelopeEvent, envelopeBody, parseEnvelope } from '../../lib/messages/envelope';
 import { sendMessageBatches } from '../../lib/sqs/send-message-batches';
 import { EventIdGenerator } from '../../lib/time/event-id';
 import { createQueueWithDeadLetterQueue, sqsClient } from '../support/aws';
@@ -29,7 +24,7 @@ function deadEvent(type: string, lastError?: EnvelopeEvent['lastError']): Envelo
 }
 
 function body(events: readonly EnvelopeEvent[]): string {
-  return envelopeBody('billing', 'orders', events.map(serializeEnvelopeEvent));
+  return envelopeBody({ pipeline: 'billing', stream: 'orders' }, events);
 }
 
 /**

@@ -8,6 +8,7 @@ import { eventIdToEpochMs } from '../../lib/time/event-id';
 import { timeBucketOf } from '../../lib/time/time-bucket';
 import { createQueueWithDeadLetterQueue } from '../support/aws';
 import { steppingIdGenerator } from '../support/fixtures';
+import { incompressibleText } from '../support/order-events';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';
 import { receiveAsLambdaEvent } from '../support/worker-fixture';
 
@@ -40,7 +41,7 @@ describe('events SQS refuses', () => {
         stream,
         type: 'note',
         partitionKey: `key-${n % 2}`,
-        data: n === 20 ? { n, text: 'x'.repeat(20_000) } : { n, text: n % 5 === 0 ? odd : 'plain' },
+        data: n === 20 ? { n, text: incompressibleText(20_000) } : { n, text: n % 5 === 0 ? odd : 'plain' },
       }));
       const ids: string[] = [];
       for (let start = 0; start < inputs.length; start += 10)
@@ -77,7 +78,7 @@ describe('events SQS refuses', () => {
         name: 'EventNotDeliverableError',
         message: expect.stringMatching(/cannot be put on queue .*16384/),
       });
-      expect(handedOver[0]?.event.data).toEqual({ n: 20, text: 'x'.repeat(20_000) });
+      expect(handedOver[0]?.event.data).toEqual({ n: 20, text: incompressibleText(20_000) });
       const listed = await failures.listFailures(name, { limit: 10 });
       expect(listed.failures.map((record) => record.event.id)).toEqual([tooLarge]);
 

@@ -10,7 +10,7 @@ import {
 } from '../../lib/consumer';
 import { ValidationError } from '../../lib/errors';
 import type { FailedEvent } from '../../lib/failed/types';
-import { type EnvelopeEvent, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import { type EnvelopeEvent, envelopeBody } from '../../lib/messages/envelope';
 import { EventIdGenerator, eventIdToTime } from '../../lib/time/event-id';
 import { createQueueWithDeadLetterQueue, sqsClient, uniqueName } from '../support/aws';
 import { drainQueue } from '../support/pipeline-fixture';
@@ -33,7 +33,7 @@ function events(count: number, extra: Partial<EnvelopeEvent> = {}): EnvelopeEven
 
 /** The body of a message carrying these events, as the fetcher packs them. */
 function bodyOf(packed: readonly EnvelopeEvent[]): string {
-  return envelopeBody(PIPELINE, STREAM, packed.map(serializeEnvelopeEvent));
+  return envelopeBody({ pipeline: PIPELINE, stream: STREAM }, packed);
 }
 
 /** Sends one message per body. */

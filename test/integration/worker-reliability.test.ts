@@ -13,6 +13,7 @@ import {
   sqsClient,
   uniqueName,
 } from '../support/aws';
+import { incompressibleText } from '../support/order-events';
 import { drainQueue } from '../support/pipeline-fixture';
 import {
   constructedRecord,
@@ -378,7 +379,7 @@ describe('what a handler throws', () => {
   });
 
   it('cuts the last error further when an event near the SQS limit could not go to the dead-letter queue with it', async () => {
-    // Prepare: one event whose message is within 4 KB of 1 MiB.
+    // Prepare: one event whose message is within 4 KB of 1 MiB, of data compression cannot shrink.
     const { runs, add } = counter();
     const { queue, worker } = await setup({
       handle: async (event) => {
@@ -386,7 +387,10 @@ describe('what a handler throws', () => {
         throw new NonRetryableError('refused: '.repeat(2_000));
       },
     });
-    const sent = packedMessage(1).map((event) => ({ ...event, data: { n: 0, pad: 'p'.repeat(1_044_500) } }));
+    const sent = packedMessage(1).map((event) => ({
+      ...event,
+      data: { n: 0, pad: incompressibleText(1_044_500) },
+    }));
     await sendEnvelopes(sqs, queue.queueUrl, [sent]);
 
     // Act
@@ -404,13 +408,16 @@ describe('what a handler throws', () => {
   });
 
   it('splits the dead letters of a full message over as many SQS messages as their size needs', async () => {
-    // Prepare: 100 events of 9 KB (900 KB in one message), each failing with a long error.
+    // Prepare: 100 events of 10 KB that do not compress (1 MB in one message), each failing with a long error.
     const { queue, worker } = await setup({
       handle: async () => {
         throw new NonRetryableError('refused: '.repeat(2_000));
       },
     });
-    const sent = packedMessage(100).map((event) => ({ ...event, data: { n: 1, pad: 'p'.repeat(9_000) } }));
+    const sent = packedMessage(100).map((event, index) => ({
+      ...event,
+      data: { n: 1, pad: incompressibleText(10_000, index + 1) },
+    }));
     await sendEnvelopes(sqs, queue.queueUrl, [sent]);
 
     // Act

@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type EnvelopeEvent, envelopeBody, serializeEnvelopeEvent } from '../../lib/messages/envelope';
+import { type EnvelopeEvent, envelopeBody } from '../../lib/messages/envelope';
 import { EventIdGenerator } from '../../lib/time/event-id';
 import type { SqsEvent, SqsRecord } from '../../lib/worker/sqs-record';
 
@@ -24,10 +24,12 @@ export async function sendEnvelopes(
         Entries: messages.slice(start, start + 10).map((events, offset) => ({
           Id: String(offset),
           MessageBody: envelopeBody(
-            options.pipeline ?? 'orders-pipeline',
-            options.stream ?? 'orders',
-            events.map(serializeEnvelopeEvent),
-            options.epoch,
+            {
+              pipeline: options.pipeline ?? 'orders-pipeline',
+              stream: options.stream ?? 'orders',
+              ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+            },
+            events,
           ),
           ...(options.groupIds
             ? {
@@ -93,7 +95,7 @@ export function constructedRecord(
   return {
     messageId,
     receiptHandle: `handle-${messageId}`,
-    body: envelopeBody('orders-pipeline', 'orders', events.map(serializeEnvelopeEvent)),
+    body: envelopeBody({ pipeline: 'orders-pipeline', stream: 'orders' }, events),
     attributes: {
       ApproximateReceiveCount: String(options.receiveCount ?? 1),
       ...(options.groupId ? { MessageGroupId: options.groupId } : {}),

@@ -3,10 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   type EnvelopeEvent,
   envelopeBody,
-  envelopeBodyWithHead,
   MalformedMessageError,
   parseEnvelope,
-  serializeEnvelopeEvent,
 } from '../../lib/messages/envelope';
 import { EventIdGenerator } from '../../lib/time/event-id';
 import { markerKey, markerKeyOf } from '../../lib/worker/marker-store';
@@ -127,7 +125,8 @@ const malformed: readonly MalformedCase[] = [
     body: JSON.stringify(envelopeJson()),
     reason: /^body: .*expected object, received string/,
   },
-  { name: 'the sluice version is 2', body: envelopeJson({ sluice: 2 }), reason: /^sluice: .*expected 1/ },
+  { name: 'the sluice version is 3', body: envelopeJson({ sluice: 3 }), reason: /^sluice: .*expected 1/ },
+  { name: 'a version 2 body has no codec', body: envelopeJson({ sluice: 2 }), reason: /^codec: / },
   {
     name: 'the sluice version is missing',
     body: envelopeJson({ sluice: undefined }),
@@ -245,7 +244,7 @@ describe('parseEnvelope', () => {
     expect((error as Error).cause).toBeInstanceOf(SyntaxError);
   });
 
-  it('reads back an envelope built with envelopeBody and serializeEnvelopeEvent', () => {
+  it('reads back an envelope built with envelopeBody', () => {
     // Prepare
     const events: EnvelopeEvent[] = [
       {
@@ -256,7 +255,7 @@ describe('parseEnvelope', () => {
       { id: ids.next(), type: 'order.paid', data: null, partitionKey: 'customer-7' },
       { id: ids.next(), type: 'order.noted', data: 'ünïcödé € 😀 "quoted" \\ back' },
     ];
-    const body = envelopeBody('billing', 'orders', events.map(serializeEnvelopeEvent));
+    const body = envelopeBody({ pipeline: 'billing', stream: 'orders' }, events);
 
     // Act
     const envelope = parseEnvelope(body, MESSAGE_ID);
@@ -266,7 +265,7 @@ describe('parseEnvelope', () => {
     expect('partitionKey' in (envelope.events[0] as object)).toBe(false);
   });
 
-  it('reads back any envelope built with envelopeBody and serializeEnvelopeEvent', () => {
+  it('reads back any envelope built with envelopeBody', () => {
     fc.assert(
       fc.property(
         fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/),
@@ -286,13 +285,14 @@ describe('parseEnvelope', () => {
             ...rest,
             ...(partitionKey === undefined ? {} : { partitionKey }),
           }));
-          const body = envelopeBody(pipeline, stream, events.map(serializeEnvelopeEvent));
+          const body = envelopeBody({ pipeline, stream }, events);
 
           // Act
           const envelope = parseEnvelope(body, MESSAGE_ID);
 
-          // Assess
-          expect(envelope).toEqual({ sluice: 1, pipeline, stream, events });
+          // Assess: a body over 1 KiB may be written compressed, and reads back the same.
+          expect([1, 2]).toContain(envelope.sluice);
+          expect(envelope).toEqual({ sluice: envelope.sluice, pipeline, stream, events });
         },
       ),
     );
@@ -306,7 +306,7 @@ describe('the head of a copy', () => {
     const source = { pipeline: 'billing', stream: 'orders', epoch: 3, redrive: 'r-1' };
 
     // Act
-    const copy = parseEnvelope(envelopeBodyWithHead(source, [serializeEnvelopeEvent(event)]), MESSAGE_ID);
+    const copy = parseEnvelope(envelopeBody(source, [event]), MESSAGE_ID);
 
     // Assess
     expect(copy).toEqual({ sluice: 1, ...source, events: [event] });

@@ -1,26 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { packEnvelopeBodies, toEventFailure } from '../../lib/consumer/envelopes';
 import { validatePullConsumerOptions } from '../../lib/consumer/options';
 import { MAX_ERROR_MESSAGE_BYTES } from '../../lib/failed/truncate';
-import { type EnvelopeEvent, parseEnvelope } from '../../lib/messages/envelope';
+import { type EnvelopeEvent, parseEnvelope, toEventFailure } from '../../lib/messages/envelope';
+import { packEnvelopes } from '../../lib/messages/pack';
 import { MAX_MESSAGE_BYTES } from '../../lib/sqs/constants';
+import { messagePayloadBytes } from '../../lib/sqs/message-size';
 import { EventIdGenerator } from '../../lib/time/event-id';
+import { incompressibleText } from '../support/order-events';
 
 const ids = new EventIdGenerator();
 
 /** An event whose data is a string of `bytes` characters. */
 function eventOf(bytes: number, extra: Partial<EnvelopeEvent> = {}): EnvelopeEvent {
-  return { id: ids.next(), type: 'blob.stored', data: 'x'.repeat(bytes), ...extra };
+  return { id: ids.next(), type: 'blob.stored', data: incompressibleText(bytes, bytes), ...extra };
 }
 
-describe('packEnvelopeBodies', () => {
+/** The bodies `packEnvelopes` makes of these events, under the SQS limit less what attributes take. */
+function bodiesOf(events: readonly EnvelopeEvent[], maxBodyBytes = MAX_MESSAGE_BYTES): string[] {
+  return packEnvelopes({ pipeline: 'billing', stream: 'orders' }, events, { maxBodyBytes }).map(
+    ({ body }) => body,
+  );
+}
+
+describe('packEnvelopes', () => {
   it('packs small events into one envelope that reads back with their attempts and last error', () => {
     // Prepare
     const lastError = { name: 'Error', message: 'boom', at: 1 };
     const events = [eventOf(10, { attempts: 2, lastError }), eventOf(20, { partitionKey: 'p-1' })];
 
     // Act
-    const bodies = packEnvelopeBodies('billing', 'orders', events);
+    const bodies = bodiesOf(events);
 
     // Assess
     expect(bodies).toHaveLength(1);
@@ -38,8 +47,11 @@ describe('packEnvelopeBodies', () => {
     const attributes = { trace: { DataType: 'String', StringValue: 'y'.repeat(250_000) } };
 
     // Act
-    const plain = packEnvelopeBodies('billing', 'orders', events);
-    const withAttributes = packEnvelopeBodies('billing', 'orders', events, attributes);
+    const plain = bodiesOf(events);
+    const withAttributes = bodiesOf(
+      events,
+      MAX_MESSAGE_BYTES - messagePayloadBytes({ body: '', attributes }),
+    );
 
     // Assess
     expect(plain.map((body) => parseEnvelope(body).events.length)).toEqual([2, 1]);
