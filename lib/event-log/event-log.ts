@@ -96,6 +96,11 @@ import type {
 const LOWEST_KEY = '0';
 const HIGHEST_KEY = 'g';
 const MAX_ID_ATTEMPTS = 3;
+/**
+ * Items the first query of a shard asks for, before the reader knows how many events an item holds:
+ * ten segments of 100 events would already be 1,000 events.
+ */
+const FIRST_QUERY_ITEMS = 10;
 
 interface SerializedEvent {
   readonly input: EventInput;
@@ -1059,8 +1064,13 @@ export class EventLog implements EventSource {
     if (query === undefined) return;
     do {
       budget.queries += 1;
-      const eventsPerItem = itemsSeen === 0 ? 1 : Math.max(1, eventsSeen / itemsSeen);
-      const limit = Math.min(pageSize, Math.max(2, Math.ceil(eventsWanted / eventsPerItem) + 1));
+      const limit =
+        itemsSeen === 0
+          ? Math.min(pageSize, FIRST_QUERY_ITEMS)
+          : Math.min(
+              pageSize,
+              Math.max(2, Math.ceil(eventsWanted / Math.max(1, eventsSeen / itemsSeen)) + 1),
+            );
       const output = await this.client.send(
         new QueryCommand({ ...query, Limit: limit, ExclusiveStartKey: startKey }),
       );
