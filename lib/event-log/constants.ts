@@ -55,8 +55,13 @@ export const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
 export const ATTRIBUTES = {
   partitionKey: 'pk',
   sortKey: 'sk',
+  /** An event item written before segments: its type and its data as JSON text. */
   type: 'type',
   data: 'data',
+  /** A segment: its events, compressed (binary), the codec, and the count of events per type. */
+  events: 'events',
+  codec: 'codec',
+  counts: 'counts',
   eventPartitionKey: 'partitionKey',
   shards: 'shards',
   expiresAt: 'expiresAt',

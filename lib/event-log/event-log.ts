@@ -16,7 +16,6 @@ import {
   type BatchCommitOutcome,
   CommitError,
   CommitOutcomeUnknownError,
-  CorruptEventError,
   describe,
   EventTooLargeError,
   InvalidRangeError,
@@ -30,6 +29,9 @@ import {
   EventIdGenerator,
   eventIdToEpochMs,
   largestEventIdAt,
+  MAX_RUN_LENGTH,
+  runBounds,
+  runIds,
   smallestEventIdAt,
 } from '../time/event-id';
 import {
@@ -67,6 +69,14 @@ import { bucketIndexPartitionKey, chooseShard, eventPartitionKey } from './keys'
 import { mergeSorted } from './merge';
 import { assertEventType, assertStreamName } from './names';
 import {
+  decodeSegment,
+  type EncodedSegment,
+  encodeSegment,
+  type SegmentEntry,
+  segmentEventCount,
+  segmentItem,
+} from './segment';
+import {
   loadStreamTiming,
   resolveStreamTiming,
   type StreamTiming,
@@ -86,19 +96,31 @@ import type {
 const LOWEST_KEY = '0';
 const HIGHEST_KEY = 'g';
 const MAX_ID_ATTEMPTS = 3;
+/**
+ * Items the first query of a shard asks for, before the reader knows how many events an item holds:
+ * ten segments of 100 events would already be 1,000 events.
+ */
+const FIRST_QUERY_ITEMS = 10;
 
 interface SerializedEvent {
   readonly input: EventInput;
   readonly json: string;
 }
 
-interface PreparedEvent {
-  readonly id: string;
+/** Events of one commit stored as one item: one stream, one write shard, in input order. */
+interface SegmentPiece {
   readonly stream: string;
-  readonly type: string;
-  readonly bucket: string;
   readonly shard: number;
-  readonly expiresAt?: number;
+  /** Where its events stand in the commit's input. */
+  readonly indexes: readonly number[];
+  readonly entries: readonly SegmentEntry[];
+  readonly encoded: EncodedSegment;
+}
+
+/** A segment with its ids and item, ready to write. */
+interface PreparedSegment extends SegmentPiece {
+  readonly ids: readonly string[];
+  readonly bucket: string;
   readonly item: Record<string, AttributeValue>;
 }
 
@@ -335,22 +357,26 @@ export class EventLog implements EventSource {
     const bucket = timeBucketOf(eventIdToEpochMs(eventId));
     const entry = await this.bucketEntry(stream, bucket);
     if (!entry) return undefined;
+    // The item holding it is the first keyed at or after it within its run (see docs/storage-format.md).
     const found = await Promise.all(
-      entry.shards.map((shard) =>
-        this.client.send(
-          new GetItemCommand({
-            TableName: this.tableName,
-            Key: {
-              [ATTRIBUTES.partitionKey]: { S: eventPartitionKey(stream, bucket, shard) },
-              [ATTRIBUTES.sortKey]: { S: eventId },
-            },
-            ConsistentRead: true,
-          }),
-        ),
-      ),
+      entry.shards.map(async (shard) => {
+        const query = this.shardQuery(
+          stream,
+          bucket,
+          shard,
+          { low: eventId, high: eventId },
+          undefined,
+          false,
+        );
+        if (!query) return undefined;
+        const output = await this.client.send(new QueryCommand({ ...query, Limit: 1 }));
+        const item = output.Items?.[0];
+        return item
+          ? decodeSegment<TData>(stream, item).find(({ event }) => event.id === eventId)
+          : undefined;
+      }),
     );
-    const item = found.find((output) => output.Item)?.Item;
-    return item ? toStoredEvent<TData>(stream, item) : undefined;
+    return found.find((decoded) => decoded !== undefined)?.event;
   }
 
   /**
@@ -434,31 +460,26 @@ export class EventLog implements EventSource {
         entry.shards.map(async (shard) => {
           let count = 0;
           let startKey: Record<string, AttributeValue> | undefined;
+          const query = this.shardQuery(stream, entry.bucket, shard, interval, types, false);
+          if (!query) return 0;
           do {
             const output = await this.client.send(
-              new QueryCommand({
-                ...this.shardQuery(stream, entry.bucket, shard, interval, types, false),
-                Select: 'COUNT',
-                ExclusiveStartKey: startKey,
-              }),
+              new QueryCommand({ ...query, ExclusiveStartKey: startKey }),
             );
-            count += output.Count ?? 0;
+            for (const item of output.Items ?? []) {
+              // A segment wholly inside the range is counted from its counts; one across an end is opened.
+              count += holdsOnlyIdsWithin(item, interval)
+                ? segmentEventCount(item, types)
+                : decodeSegment(stream, item).filter(
+                    ({ event }) => isWithin(event.id, interval) && (!types || types.includes(event.type)),
+                  ).length;
+            }
             startKey = output.LastEvaluatedKey;
           } while (startKey);
           return count;
         }),
       );
       total += counts.reduce((sum, count) => sum + count, 0);
-    }
-    // DynamoDB's BETWEEN includes both ends; take out ends that were meant to be excluded.
-    const excludedEnds = new Set([
-      interval.lowExclusive ? interval.low : undefined,
-      interval.highExclusive ? interval.high : undefined,
-    ]);
-    for (const end of excludedEnds) {
-      if (end === undefined) continue;
-      const event = await this.get(stream, end);
-      if (event && (!types || types.includes(event.type))) total -= 1;
     }
     return total;
   }
@@ -668,11 +689,12 @@ export class EventLog implements EventSource {
     const timings = await this.commitTimings(serialized);
     const deadlineMs = Math.min(...timings.map((timing) => timing.commitDeadlineMs));
     const writerMarginMs = Math.min(...timings.map((timing) => timing.writerMarginMs));
+    const pieces = this.segmentPieces(serialized);
     for (let attempt = 1; ; attempt += 1) {
       const assignedAtMs = this.clock();
       const latest = this.serverClock.bounds()?.latest;
       this.idFloorMs = latest === undefined ? Number.NEGATIVE_INFINITY : Math.ceil(latest - writerMarginMs);
-      const prepared = serialized.map((event) => this.prepare(event));
+      const prepared = pieces.map((piece) => this.prepare(piece));
       await this.ensureIndexed(prepared);
       const remainingMs = deadlineMs - (this.clock() - assignedAtMs);
       // Ids that went stale while the index was written are replaced: nothing was written under them.
@@ -680,11 +702,11 @@ export class EventLog implements EventSource {
         if (attempt < MAX_ID_ATTEMPTS) continue;
         throw new CommitError(
           `could not commit within the commit deadline of ${deadlineMs} ms: writing the bucket index took too long; nothing was written`,
-          { eventIds: prepared.map((event) => event.id), reasons: prepared.map(() => 'None') },
+          { eventIds: eventIdsInInputOrder(prepared), reasons: serialized.map(() => 'None') },
         );
       }
       await this.write(prepared, remainingMs, assignedAtMs, deadlineMs, alsoWrite);
-      return prepared.map((event) => event.id);
+      return eventIdsInInputOrder(prepared);
     }
   }
 
@@ -728,49 +750,78 @@ export class EventLog implements EventSource {
     return timing;
   }
 
-  private prepare(event: SerializedEvent): PreparedEvent {
-    const { input } = event;
-    const id = this.ids.next();
-    const settings = this.settingsOf(input.stream);
-    this.roundRobin = (this.roundRobin + 1) % 1_000_000;
-    const shard = chooseShard(settings.writeShards ?? 1, input.partitionKey, this.roundRobin);
-    const { item, bucket, expiresAt } = this.eventItem(event, id, shard);
+  /**
+   * Splits a commit into the segments it is stored as: each run of consecutive events of one stream,
+   * in one write shard, compressed; split further only where one item would pass DynamoDB's limit.
+   * Segments take their ids in input order, so a commit's ids increase in the order it was given.
+   */
+  private segmentPieces(serialized: readonly SerializedEvent[]): SegmentPiece[] {
+    const runs: number[][] = [];
+    serialized.forEach((event, index) => {
+      const run = runs.at(-1);
+      const previous = run === undefined ? undefined : serialized[run[0] as number];
+      if (run && previous?.input.stream === event.input.stream) run.push(index);
+      else runs.push([index]);
+    });
+    const pieces: SegmentPiece[] = [];
+    for (const run of runs) {
+      const first = serialized[run[0] as number] as SerializedEvent;
+      const stream = first.input.stream;
+      const writeShards = this.settingsOf(stream).writeShards ?? 1;
+      this.roundRobin = (this.roundRobin + 1) % 1_000_000;
+      const shard = chooseShard(writeShards, first.input.partitionKey, this.roundRobin);
+      const widestKey = eventPartitionKey(stream, timeBucketOf(0), writeShards - 1);
+      const split = (part: readonly number[]): void => {
+        const entries = part.map((index) => segmentEntryOf(serialized[index] as SerializedEvent));
+        const encoded = encodeSegment(entries);
+        const widestIds = Array.from({ length: part.length }, () => largestEventIdAt(0));
+        const sizeBytes = itemSizeBytes(segmentItem(widestKey, widestIds, entries, encoded, 0));
+        if ((sizeBytes > MAX_ITEM_BYTES || part.length > MAX_RUN_LENGTH) && part.length > 1) {
+          const half = Math.ceil(part.length / 2);
+          split(part.slice(0, half));
+          split(part.slice(half));
+          return;
+        }
+        pieces.push({ stream, shard, indexes: part, entries, encoded });
+      };
+      split(run);
+    }
+    return pieces;
+  }
+
+  /** Gives a segment its ids (one run, so its events sort together) and its item. */
+  private prepare(piece: SegmentPiece): PreparedSegment {
+    const ids = runIds(this.ids.next(), piece.indexes.length);
+    const idMs = eventIdToEpochMs(ids[0] as string);
+    const bucket = timeBucketOf(idMs);
+    const retention = this.settingsOf(piece.stream).retentionSeconds;
+    const expiresAt = retention === undefined ? undefined : Math.floor(idMs / 1000) + retention;
+    const partitionKey = eventPartitionKey(piece.stream, bucket, piece.shard);
     return {
-      id,
-      stream: input.stream,
-      type: input.type,
+      ...piece,
+      ids,
       bucket,
-      shard,
-      item,
-      ...(expiresAt === undefined ? {} : { expiresAt }),
+      item: segmentItem(partitionKey, ids, piece.entries, piece.encoded, expiresAt),
     };
   }
 
-  /** Throws `EventTooLargeError` before anything is sent when an event's item would be over the limit. */
+  /** Throws `EventTooLargeError` before anything is sent when an event would be over the item limit. */
   private checkSize(event: SerializedEvent): void {
-    const writeShards = this.settingsOf(event.input.stream).writeShards ?? 1;
-    // The widest key the event can get: ids have one length, the last shard has the most digits.
-    this.eventItem(event, largestEventIdAt(Math.max(0, this.clock())), writeShards - 1);
-  }
-
-  private eventItem(
-    event: SerializedEvent,
-    id: string,
-    shard: number,
-  ): { item: Record<string, AttributeValue>; bucket: string; expiresAt?: number } {
     const { input, json } = event;
-    const idMs = eventIdToEpochMs(id);
-    const bucket = timeBucketOf(idMs);
-    const retention = this.settingsOf(input.stream).retentionSeconds;
-    const expiresAt = retention === undefined ? undefined : Math.floor(idMs / 1000) + retention;
+    const writeShards = this.settingsOf(input.stream).writeShards ?? 1;
+    // As an item of its own, uncompressed, with the widest key it can get: it then fits in any
+    // segment, and in a message to a queue.
     const item: Record<string, AttributeValue> = {
-      [ATTRIBUTES.partitionKey]: { S: eventPartitionKey(input.stream, bucket, shard) },
-      [ATTRIBUTES.sortKey]: { S: id },
+      [ATTRIBUTES.partitionKey]: { S: eventPartitionKey(input.stream, timeBucketOf(0), writeShards - 1) },
+      [ATTRIBUTES.sortKey]: { S: largestEventIdAt(0) },
       [ATTRIBUTES.type]: { S: input.type },
       [ATTRIBUTES.data]: { S: json },
     };
+    const retention = this.settingsOf(input.stream).retentionSeconds;
+    if (retention !== undefined) {
+      item[ATTRIBUTES.expiresAt] = { N: String(Math.floor(Math.max(0, this.clock()) / 1000) + retention) };
+    }
     if (input.partitionKey !== undefined) item[ATTRIBUTES.eventPartitionKey] = { S: input.partitionKey };
-    if (expiresAt !== undefined) item[ATTRIBUTES.expiresAt] = { N: String(expiresAt) };
     const sizeBytes = itemSizeBytes(item);
     if (sizeBytes > MAX_ITEM_BYTES) {
       throw new EventTooLargeError({
@@ -780,7 +831,6 @@ export class EventLog implements EventSource {
         limitBytes: MAX_ITEM_BYTES,
       });
     }
-    return expiresAt === undefined ? { item, bucket } : { item, bucket, expiresAt };
   }
 
   /**
@@ -788,8 +838,8 @@ export class EventLog implements EventSource {
    * entry's expiry only ever grows: writers with different retentions index the same hour, and the
    * entry must outlive every event it leads to (a writer that keeps events for ever removes it).
    */
-  private async ensureIndexed(prepared: readonly PreparedEvent[]): Promise<void> {
-    const missing = new Map<string, PreparedEvent>();
+  private async ensureIndexed(prepared: readonly PreparedSegment[]): Promise<void> {
+    const missing = new Map<string, PreparedSegment>();
     for (const event of prepared) {
       const key = `${event.stream}#${event.bucket}#${event.shard}`;
       if (!this.indexedShards.has(key)) missing.set(key, event);
@@ -842,7 +892,7 @@ export class EventLog implements EventSource {
   }
 
   private async write(
-    prepared: readonly PreparedEvent[],
+    prepared: readonly PreparedSegment[],
     remainingMs: number,
     assignedAtMs: number,
     deadlineMs: number,
@@ -865,8 +915,8 @@ export class EventLog implements EventSource {
           ClientRequestToken: randomUUID(),
           TransactItems: [
             ...alsoWrite,
-            ...prepared.map((event) => ({
-              Put: { TableName: this.tableName, Item: event.item, ConditionExpression: notThere },
+            ...prepared.map((segment) => ({
+              Put: { TableName: this.tableName, Item: segment.item, ConditionExpression: notThere },
             })),
           ],
         });
@@ -874,7 +924,7 @@ export class EventLog implements EventSource {
       await this.client.send(command as PutItemCommand, { abortSignal });
     } catch (error) {
       if (single && isOwnItem(error, single.item)) return; // an earlier attempt of this very put landed
-      const eventIds = prepared.map((event) => event.id);
+      const eventIds = eventIdsInInputOrder(prepared);
       if (abortSignal.aborted) {
         throw new CommitOutcomeUnknownError(
           { eventIds, elapsedMs: this.clock() - assignedAtMs, deadlineMs },
@@ -896,31 +946,36 @@ export class EventLog implements EventSource {
     }
   }
 
-  private commitFailure(error: unknown, prepared: readonly PreparedEvent[], otherWrites = 0): SluiceError {
-    const eventIds = prepared.map((event) => event.id);
+  private commitFailure(error: unknown, prepared: readonly PreparedSegment[], otherWrites = 0): SluiceError {
+    const eventIds = eventIdsInInputOrder(prepared);
     const awsName = (error as { name?: string }).name ?? 'Error';
     const awsMessage = (error as Error).message;
     if (awsName === 'TransactionCanceledException') {
       const reasons = (
         (error as { CancellationReasons?: { Code?: string; Message?: string }[] }).CancellationReasons ?? []
       ).map((reason) => reason.Code ?? 'None');
-      // The caller's other writes come first in the transaction, then the events.
+      // The caller's other writes come first in the transaction, then the segments.
       const otherFaults = reasons
         .slice(0, otherWrites)
         .map((reason, index) => ({ reason, index }))
         .filter(({ reason }) => reason !== 'None')
         .map(({ reason, index }) => `write ${index} of the other writes: ${reason}`);
-      const eventReasons = reasons.slice(otherWrites);
-      const faults = prepared
-        .map((event, index) => ({ event, index, reason: eventReasons[index] ?? 'None' }))
-        .filter(({ reason }) => reason !== 'None')
-        .map(
-          ({ event, index, reason }) =>
-            `event ${index} (stream '${event.stream}', type '${event.type}', id ${event.id}): ${reason}`,
-        );
+      const segmentReasons = reasons.slice(otherWrites);
+      const eventReasons: string[] = eventIds.map(() => 'None');
+      const faults: string[] = [];
+      prepared.forEach((segment, index) => {
+        const reason = segmentReasons[index] ?? 'None';
+        for (const inputIndex of segment.indexes) eventReasons[inputIndex] = reason;
+        if (reason === 'None') return;
+        const events = segment.indexes.map((inputIndex, position) => {
+          const type = segment.entries[position]?.type;
+          return `event ${inputIndex} (stream '${segment.stream}', type '${type}', id ${segment.ids[position]})`;
+        });
+        faults.push(`${events.join(', ')}: ${reason}`);
+      });
       return new CommitError(
-        `atomic commit of ${prepared.length} events was cancelled and nothing was written: ${[...otherFaults, ...faults].join('; ') || awsMessage}`,
-        { eventIds, reasons: prepared.map((_, index) => eventReasons[index] ?? 'None') },
+        `atomic commit of ${eventIds.length} events was cancelled and nothing was written: ${[...otherFaults, ...faults].join('; ') || awsMessage}`,
+        { eventIds, reasons: eventReasons },
         { cause: error },
       );
     }
@@ -942,7 +997,7 @@ export class EventLog implements EventSource {
       );
     }
     return new CommitError(
-      `commit of ${prepared.length} event(s) failed with ${awsName}: ${awsMessage}; nothing was written`,
+      `commit of ${eventIds.length} event(s) failed with ${awsName}: ${awsMessage}; nothing was written`,
       {
         eventIds,
         reasons: eventIds.map(() => awsName),
@@ -1000,36 +1055,52 @@ export class EventLog implements EventSource {
     budget: ReadBudget,
   ): AsyncGenerator<ScanStep<TData>> {
     let startKey: Record<string, AttributeValue> | undefined;
+    // Items hold many events each: ask for about as many items as the events still wanted need, as
+    // the items read so far suggest, so that a page does not read far past what it returns.
+    let eventsWanted = pageSize;
+    let itemsSeen = 0;
+    let eventsSeen = 0;
+    const query = this.shardQuery(stream, bucket, shard, interval, types, reverse);
+    if (query === undefined) return;
     do {
       budget.queries += 1;
+      const limit =
+        itemsSeen === 0
+          ? Math.min(pageSize, FIRST_QUERY_ITEMS)
+          : Math.min(
+              pageSize,
+              Math.max(2, Math.ceil(eventsWanted / Math.max(1, eventsSeen / itemsSeen)) + 1),
+            );
       const output = await this.client.send(
-        new QueryCommand({
-          ...this.shardQuery(stream, bucket, shard, interval, types, reverse),
-          Limit: pageSize,
-          ExclusiveStartKey: startKey,
-        }),
+        new QueryCommand({ ...query, Limit: limit, ExclusiveStartKey: startKey }),
       );
       budget.items += output.ScannedCount ?? 0;
       for (const item of output.Items ?? []) {
-        const id = item[ATTRIBUTES.sortKey]?.S as string;
-        if (
-          (interval.lowExclusive && id === interval.low) ||
-          (interval.highExclusive && id === interval.high)
-        )
-          continue;
-        yield { id, event: toStoredEvent<TData>(stream, item), bytes: itemSizeBytes(item) };
+        const decoded = decodeSegment<TData>(stream, item);
+        itemsSeen += 1;
+        eventsSeen += decoded.length;
+        for (const { event, bytes } of reverse ? decoded.reverse() : decoded) {
+          if (!isWithin(event.id, interval) || (types && !types.includes(event.type))) continue;
+          eventsWanted = Math.max(1, eventsWanted - 1);
+          yield { id: event.id, event, bytes };
+        }
       }
       startKey = output.LastEvaluatedKey;
       // The query stopped at its limit, perhaps on items of other types: everything up to its last
-      // key has been examined.
+      // item has been examined (runs do not interleave, so no unread item holds an id before it).
       const lastKey = startKey?.[ATTRIBUTES.sortKey]?.S;
-      if (lastKey !== undefined) yield { id: lastKey, bytes: 0 };
+      if (lastKey !== undefined) yield { id: reverse ? runBounds(lastKey).first : lastKey, bytes: 0 };
     } while (startKey);
     // The shard's part of the interval is done; `clipToBucket` bounds it within the bucket.
     const end = reverse ? interval.low : interval.high;
     if (end !== undefined) yield { id: end, bytes: 0 };
   }
 
+  /**
+   * The query for the items of one shard that may hold events of an interval: those keyed (by their
+   * last id) from the interval's low end up to the end of the run its high end falls in, since an item
+   * holding ids on both sides of the high end is keyed after it. `undefined` when no item can.
+   */
   private shardQuery(
     stream: string,
     bucket: string,
@@ -1037,23 +1108,40 @@ export class EventLog implements EventSource {
     interval: IdInterval,
     types: readonly string[] | undefined,
     reverse: boolean,
-  ): QueryCommandInput {
+  ): QueryCommandInput | undefined {
+    const low =
+      interval.low === undefined
+        ? LOWEST_KEY
+        : // The key right after the id itself: an item keyed by it holds nothing after it.
+          interval.lowExclusive
+          ? `${interval.low}0`
+          : interval.low;
+    const high = interval.high === undefined ? HIGHEST_KEY : runBounds(interval.high).last;
+    if (low > high) return undefined;
+    const typeNames = Object.fromEntries((types ?? []).map((type, index) => [`#type${index}`, type]));
     const typeValues = Object.fromEntries((types ?? []).map((type, index) => [`:type${index}`, { S: type }]));
+    // A segment holds a type when its counts name it; an item from before segments, by its type.
+    const typeFilter = types
+      ? [
+          ...Object.keys(typeNames).map((name) => `attribute_exists(#counts.${name})`),
+          `#type IN (${Object.keys(typeValues).join(', ')})`,
+        ].join(' OR ')
+      : undefined;
     return {
       TableName: this.tableName,
       KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
       ExpressionAttributeNames: {
         '#pk': ATTRIBUTES.partitionKey,
         '#sk': ATTRIBUTES.sortKey,
-        ...(types ? { '#type': ATTRIBUTES.type } : {}),
+        ...(types ? { '#type': ATTRIBUTES.type, '#counts': ATTRIBUTES.counts, ...typeNames } : {}),
       },
       ExpressionAttributeValues: {
         ':pk': { S: eventPartitionKey(stream, bucket, shard) },
-        ':low': { S: interval.low ?? LOWEST_KEY },
-        ':high': { S: interval.high ?? HIGHEST_KEY },
+        ':low': { S: low },
+        ':high': { S: high },
         ...typeValues,
       },
-      ...(types ? { FilterExpression: `#type IN (${Object.keys(typeValues).join(', ')})` } : {}),
+      ...(typeFilter ? { FilterExpression: typeFilter } : {}),
       ScanIndexForward: !reverse,
       ConsistentRead: true,
     };
@@ -1133,11 +1221,23 @@ export class EventLog implements EventSource {
 function isOwnItem(error: unknown, item: Record<string, AttributeValue>): boolean {
   const found = (error as { name?: string; Item?: Record<string, AttributeValue> }).Item;
   if (errorName(error) !== 'ConditionalCheckFailedException' || !found) return false;
-  const keys = Object.keys(item);
-  return (
-    keys.length === Object.keys(found).length &&
-    keys.every((key) => JSON.stringify(found[key]) === JSON.stringify(item[key]))
-  );
+  return sameAttributes(found, item);
+}
+
+/** Whether two items hold the same attributes and values, binary values compared byte by byte. */
+function sameAttributes(a: Record<string, AttributeValue>, b: Record<string, AttributeValue>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => sameValue(a[key], b[key]));
+}
+
+function sameValue(a: AttributeValue | undefined, b: AttributeValue | undefined): boolean {
+  if (a?.B !== undefined || b?.B !== undefined) {
+    return a?.B !== undefined && b?.B !== undefined && Buffer.from(a.B).equals(Buffer.from(b.B));
+  }
+  if (a?.M !== undefined || b?.M !== undefined) {
+    return a?.M !== undefined && b?.M !== undefined && sameAttributes(a.M, b.M);
+  }
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -1197,23 +1297,36 @@ function clipToBucket(interval: IdInterval, bucket: string): IdInterval {
   };
 }
 
-function toStoredEvent<TData>(stream: string, item: Record<string, AttributeValue>): StoredEvent<TData> {
-  const id = item[ATTRIBUTES.sortKey]?.S as string;
-  let data: TData;
-  try {
-    data = JSON.parse(item[ATTRIBUTES.data]?.S ?? '') as TData;
-  } catch (error) {
-    throw new CorruptEventError({ stream, eventId: id, reason: 'its data is not JSON' }, { cause: error });
+function segmentEntryOf(event: SerializedEvent): SegmentEntry {
+  const { type, partitionKey } = event.input;
+  return partitionKey === undefined ? { type, json: event.json } : { type, json: event.json, partitionKey };
+}
+
+/** The ids of a commit's events, in the order they were given. */
+function eventIdsInInputOrder(prepared: readonly PreparedSegment[]): string[] {
+  const ids: string[] = [];
+  for (const segment of prepared) {
+    segment.indexes.forEach((inputIndex, position) => {
+      ids[inputIndex] = segment.ids[position] as string;
+    });
   }
-  const partitionKey = item[ATTRIBUTES.eventPartitionKey]?.S;
-  return {
-    id,
-    stream,
-    type: item[ATTRIBUTES.type]?.S as string,
-    time: new Date(eventIdToEpochMs(id)),
-    data,
-    ...(partitionKey === undefined ? {} : { partitionKey }),
-  };
+  return ids;
+}
+
+/** Whether an id lies inside an interval. */
+function isWithin(id: string, interval: IdInterval): boolean {
+  if (interval.low !== undefined && (id < interval.low || (interval.lowExclusive && id === interval.low)))
+    return false;
+  if (interval.high !== undefined && (id > interval.high || (interval.highExclusive && id === interval.high)))
+    return false;
+  return true;
+}
+
+/** Whether every id the item's run can hold lies inside an interval, so that its counts can be used. */
+function holdsOnlyIdsWithin(item: Record<string, AttributeValue>, interval: IdInterval): boolean {
+  const key = item[ATTRIBUTES.sortKey]?.S as string;
+  const { first, last } = runBounds(key);
+  return isWithin(first, interval) && isWithin(last < key ? key : last, interval) && isWithin(key, interval);
 }
 
 function serializeEvent(event: EventInput, index?: number): SerializedEvent {

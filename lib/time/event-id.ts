@@ -184,3 +184,55 @@ const HEX_BYTES = Array.from({ length: 256 }, (_, value) => value.toString(16).p
 function hexByte(value: number): string {
   return HEX_BYTES[value & 0xff] as string;
 }
+
+/**
+ * The most events one run of ids holds: a run shares every character of its ids but the last two
+ * hex digits, which count its events from `00`.
+ */
+export const MAX_RUN_LENGTH = 256;
+
+/**
+ * The ids of a run of `count` events: `base` with its last byte replaced by 0, 1, 2 and so on. The
+ * ids of one run sort together, and no id of another run falls between them (runs made from distinct
+ * bases differ before the last byte), so the log can store a run as one item keyed by its last id.
+ *
+ * @example
+ * ```ts
+ * runIds('018f3a6c-1d2e-7000-8000-0000000000a7', 3);
+ * // ['…000000000000', '…000000000001', '…000000000002'] (the last two hex digits count)
+ * ```
+ */
+export function runIds(base: string, count: number): string[] {
+  assertEventId(base);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_RUN_LENGTH) {
+    throw new InvalidRangeError(`a run holds 1 to ${MAX_RUN_LENGTH} ids`, count);
+  }
+  const prefix = base.slice(0, -2);
+  return Array.from({ length: count }, (_, index) => prefix + hexByte(index));
+}
+
+/**
+ * The first and last ids a run holding `eventId` can have: the same id with its last byte 00 and ff.
+ *
+ * @example
+ * ```ts
+ * runBounds('018f3a6c-1d2e-7000-8000-0000000000a7');
+ * // { first: '018f3a6c-1d2e-7000-8000-000000000000', last: '018f3a6c-1d2e-7000-8000-0000000000ff' }
+ * ```
+ */
+export function runBounds(eventId: string): { readonly first: string; readonly last: string } {
+  const prefix = eventId.slice(0, -2);
+  return { first: `${prefix}00`, last: `${prefix}ff` };
+}
+
+/**
+ * The position of an id within its run: its last byte.
+ *
+ * @example
+ * ```ts
+ * indexInRun('018f3a6c-1d2e-7000-8000-000000000002'); // 2
+ * ```
+ */
+export function indexInRun(eventId: string): number {
+  return Number.parseInt(eventId.slice(-2), 16);
+}

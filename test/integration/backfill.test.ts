@@ -30,12 +30,13 @@ let ids: string[];
 beforeAll(async () => {
   fixture = await createPipelineFixture();
   log = fixture.eventLog({ idGenerator: steppingIdGenerator(Date.now() - 2 * 3_600_000, () => 60_000) });
-  ids = await log.commit(
+  ids = await log.commitBatched(
     Array.from({ length: 10 }, (_, n) => ({
       stream: fixture.stream,
       type: n % 2 === 0 ? 'order.placed' : 'order.paid',
       data: { n },
     })),
+    { concurrency: 1 },
   );
 });
 afterAll(() => fixture.drop());

@@ -23,9 +23,9 @@ beforeAll(async () => {
   table = await createStreamTable(dynamodb);
   stream = uniqueName('orders');
   const random = seededRandom(7);
-  // About 1.6 minutes between events, with a jump of 3 to 6 hours every 150 events.
+  // About 5 minutes between commits, with a jump of 3 to 6 hours every 20 commits.
   const ids = steppingIdGenerator(START_MS, (index) =>
-    index > 0 && index % 150 === 0 ? (3 + Math.floor(random() * 4)) * HOUR : Math.floor(random() * 200_000),
+    index > 0 && index % 20 === 0 ? (3 + Math.floor(random() * 4)) * HOUR : Math.floor(random() * 600_000),
   );
   log = eventLogFor(dynamodb, table.name, { idGenerator: ids, streams: { [stream]: { writeShards: 4 } } });
   const inputs = Array.from({ length: EVENT_COUNT }, (_, index) => ({
@@ -35,8 +35,10 @@ beforeAll(async () => {
     ...(index % 5 === 0 ? {} : { partitionKey: `customer-${index % 17}` }),
   }));
   committed = [];
-  for (let start = 0; start < EVENT_COUNT; start += 100) {
-    const chunk = inputs.slice(start, start + 100);
+  // Commits of 1 to 7 events: each is one segment, its events sharing one instant.
+  const sizes = [1, 3, 7, 2, 5, 4];
+  for (let start = 0, commits = 0; start < EVENT_COUNT; commits += 1) {
+    const chunk = inputs.slice(start, start + (sizes[commits % sizes.length] as number));
     const chunkIds = await log.commit(chunk);
     chunkIds.forEach((id, offset) => {
       const input = chunk[offset] as (typeof inputs)[number];
@@ -47,6 +49,7 @@ beforeAll(async () => {
         ...('partitionKey' in input ? { partitionKey: input.partitionKey } : {}),
       });
     });
+    start += chunk.length;
   }
 }, 120_000);
 afterAll(() => table.drop());
@@ -172,11 +175,12 @@ describe('EventLog reads across buckets and shards', () => {
       until: stopAt,
       types: ['paid'],
     });
+    const stopMs = eventIdToEpochMs(ids[420] as string);
     const expected = committed
-      .filter(
-        (event) =>
-          event.type === 'paid' && event.id >= (ids[300] as string) && event.id < (ids[420] as string),
-      )
+      .filter((event) => {
+        const ms = eventIdToEpochMs(event.id);
+        return event.type === 'paid' && ms >= startAt && ms < stopMs;
+      })
       .map((event) => event.id);
     expect(page.events.map((event) => event.id)).toEqual(expected);
     expect(page.caughtUp).toBe(true);

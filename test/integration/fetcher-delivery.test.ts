@@ -26,10 +26,10 @@ describe('fetcher, historical mode on a FIFO queue', () => {
   let keys: Map<string, string>;
   beforeAll(async () => {
     fixture = await createPipelineFixture({ fifo: true });
-    // 10,000 events, one every 12.6 s from 2 days ago: 35 hourly buckets.
+    // 10,000 events, a commit of 100 every 21 minutes from 2 days ago: 35 hourly buckets.
     const start = Date.now() - 48 * HOUR;
     const log = fixture.eventLog({
-      idGenerator: steppingIdGenerator(start, () => 12_600),
+      idGenerator: steppingIdGenerator(start, () => 1_260_000),
       streams: { [fixture.stream]: { writeShards: 3 } },
     });
     const inputs = Array.from({ length: 10_000 }, (_, index) => ({
@@ -83,7 +83,7 @@ describe('fetcher on a standard queue', () => {
   const kilobyte = 'x'.repeat(1_000);
   beforeAll(async () => {
     fixture = await createPipelineFixture();
-    const log = fixture.eventLog({ idGenerator: steppingIdGenerator(Date.now() - 10 * HOUR, () => 20_000) });
+    const log = fixture.eventLog({ idGenerator: steppingIdGenerator(Date.now() - 10 * HOUR, () => 2_000_000) });
     ids = await commitAll(
       log,
       Array.from({ length: 1_000 }, (_, index) => ({
