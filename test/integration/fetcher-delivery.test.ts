@@ -83,7 +83,9 @@ describe('fetcher on a standard queue', () => {
   const kilobyte = 'x'.repeat(1_000);
   beforeAll(async () => {
     fixture = await createPipelineFixture();
-    const log = fixture.eventLog({ idGenerator: steppingIdGenerator(Date.now() - 10 * HOUR, () => 2_000_000) });
+    const log = fixture.eventLog({
+      idGenerator: steppingIdGenerator(Date.now() - 10 * HOUR, () => 2_000_000),
+    });
     ids = await commitAll(
       log,
       Array.from({ length: 1_000 }, (_, index) => ({

@@ -56,7 +56,9 @@ describe('a pipeline that filters by event type', () => {
       ...PATIENT_WRITER,
     });
     // One event per commit: each is an item of its own, so the reads examine 3,000 items.
-    await log.commitBatched(Array.from({ length: 3_000 }, (_, n) => ({ stream, type: 'noise', data: { n } })));
+    await log.commitBatched(
+      Array.from({ length: 3_000 }, (_, n) => ({ stream, type: 'noise', data: { n } })),
+    );
     wanted = await log.commitBatched(
       Array.from({ length: 5 }, (_, n) => ({ stream, type: 'wanted', data: { n } })),
       { concurrency: 1 },
