@@ -316,14 +316,24 @@ export function describe(value: unknown): string {
 
 /** A stored item that the event log cannot read back as an event. */
 export class CorruptEventError extends SluiceError {
+  /** The first event the unreadable item holds. */
   readonly eventId: string;
+  /**
+   * Every event the unreadable item holds, in id order: one for an item of one event, all of a
+   * segment's (their ids follow from the segment's key) for a segment.
+   */
+  readonly eventIds: readonly string[];
 
-  constructor(details: { stream: string; eventId: string; reason: string }, options?: { cause?: unknown }) {
+  constructor(
+    details: { stream: string; eventId: string; reason: string; eventIds?: readonly string[] },
+    options?: { cause?: unknown },
+  ) {
     super(
       `event ${details.eventId} on stream '${details.stream}' cannot be read: ${details.reason}`,
       options,
     );
     this.name = 'CorruptEventError';
     this.eventId = details.eventId;
+    this.eventIds = details.eventIds ?? [details.eventId];
   }
 }

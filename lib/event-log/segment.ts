@@ -1,7 +1,7 @@
 import * as zlib from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { CorruptEventError } from '../errors';
-import { eventIdToEpochMs, runBounds, runIds } from '../time/event-id';
+import { eventIdToEpochMs, indexInRun, runIds } from '../time/event-id';
 import { ATTRIBUTES } from './constants';
 import type { StoredEvent } from './types';
 
@@ -122,9 +122,15 @@ export function decodeSegment<TData>(
   const body = item[ATTRIBUTES.events]?.B;
   if (body === undefined) return [decodeSingleEventItem<TData>(stream, lastId, item)];
   const codec = item[ATTRIBUTES.codec]?.S ?? 'identity';
+  const heldIds = runIds(lastId, indexInRun(lastId) + 1);
   const corrupt = (reason: string, cause?: unknown) =>
     new CorruptEventError(
-      { stream, eventId: runBounds(lastId).first, reason: `the segment ending at ${lastId} ${reason}` },
+      {
+        stream,
+        eventId: heldIds[0] as string,
+        eventIds: heldIds,
+        reason: `the segment ending at ${lastId} ${reason}`,
+      },
       cause === undefined ? undefined : { cause },
     );
   let text: string;
@@ -139,11 +145,10 @@ export function decodeSegment<TData>(
   } catch (error) {
     throw corrupt('is not JSON', error);
   }
-  const lastIndex = Number.parseInt(lastId.slice(-2), 16);
-  if (!Array.isArray(entries) || entries.length !== lastIndex + 1) {
-    throw corrupt(`should hold ${lastIndex + 1} events`);
+  if (!Array.isArray(entries) || entries.length !== heldIds.length) {
+    throw corrupt(`should hold ${heldIds.length} events`);
   }
-  const ids = runIds(lastId, entries.length);
+  const ids = heldIds;
   const time = new Date(eventIdToEpochMs(lastId));
   const bytes = Math.ceil(text.length / entries.length);
   return entries.map((entry: unknown, index) => {

@@ -538,9 +538,9 @@ export class Fetcher {
   }
 
   /**
-   * The next page after the pipeline's position. An event the log cannot read back (a corrupt item)
-   * would fail every read from here on: the page stops just before it, and once it is next, it goes to
-   * the dead-letter queue with the reason, and the read moves past it.
+   * The next page after the pipeline's position. An item the log cannot read back (a corrupt segment)
+   * would fail every read from here on: the page stops just before it, and once it is next, each of
+   * its events goes to the dead-letter queue with the reason, and the read moves past it.
    */
   private async readPage(item: ActivePipeline): Promise<ReadAfterPage> {
     const { pipeline } = item;
@@ -564,9 +564,14 @@ export class Fetcher {
           until = item.stopAt && comparePositions(item.stopAt, before) < 0 ? item.stopAt : before;
           continue;
         }
-        const unreadable = { id: error.eventId, type: UNREADABLE_EVENT_TYPE, data: null };
-        await this.deadLetter(item, unreadable, error, item.lease.state.epoch);
-        return { events: [], position: positionAfterEvent(error.eventId), caughtUp: false };
+        // Every event the item holds past the position goes, each with the reason; the read resumes
+        // after the item's last event.
+        for (const id of error.eventIds) {
+          if (comparePositions(positionAfterEvent(id), item.position) <= 0) continue;
+          const unreadable = { id, type: UNREADABLE_EVENT_TYPE, data: null };
+          await this.deadLetter(item, unreadable, error, item.lease.state.epoch);
+        }
+        return { events: [], position: positionAfterEvent(error.eventIds.at(-1) as string), caughtUp: false };
       }
     }
   }

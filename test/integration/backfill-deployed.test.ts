@@ -10,7 +10,7 @@ import {
 } from '../../lib/backfill';
 import { eventIdToEpochMs } from '../../lib/time/event-id';
 import { uniqueName } from '../support/aws';
-import { steppingIdGenerator } from '../support/fixtures';
+import { commitOneByOne, steppingIdGenerator } from '../support/fixtures';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';
 
 // The backfill path as deployed on AWS: the backfill function registers the pipelines it is deployed
@@ -25,7 +25,8 @@ let ids: string[];
 beforeAll(async () => {
   fixture = await createPipelineFixture();
   log = fixture.eventLog({ idGenerator: steppingIdGenerator(Date.now() - 2 * 3_600_000, () => 60_000) });
-  ids = await log.commit(
+  ids = await commitOneByOne(
+    log,
     Array.from({ length: 10 }, (_, n) => ({ stream: fixture.stream, type: 'order.placed', data: { n } })),
   );
 });

@@ -14,7 +14,7 @@ import {
   uniqueName,
 } from '../support/aws';
 import { emulatorEnvironment, sluice as runSluice } from '../support/cli';
-import { steppingIdGenerator } from '../support/fixtures';
+import { commitOneByOne, steppingIdGenerator } from '../support/fixtures';
 import { drainQueue, receivedEventIds } from '../support/pipeline-fixture';
 import { waitFor } from '../support/wait-for';
 
@@ -39,7 +39,8 @@ beforeAll(async () => {
     idGenerator: steppingIdGenerator(Date.now() - 3_600_000, () => 60_000),
   });
   store = new PipelineStore({ tableName: state.name, client: dynamodb });
-  ids = await log.commit(
+  ids = await commitOneByOne(
+    log,
     Array.from({ length: 6 }, (_, n) => ({ stream, type: 'order.placed', data: { n } })),
   );
 });

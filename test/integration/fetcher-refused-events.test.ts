@@ -89,7 +89,7 @@ describe('events SQS refuses', () => {
     },
   );
 
-  it('an item the log cannot read goes to the failed handler with its reason, and the events around it are delivered', async () => {
+  it('a segment the log cannot read goes to the failed handler event by event with its reason, and the events around it are delivered', async () => {
     const name = 'corrupt';
     const stream = `${fixture.stream}-${name}`;
     const queue = await createQueueWithDeadLetterQueue(fixture.sqs, { visibilityTimeoutSeconds: 60 });
@@ -108,15 +108,18 @@ describe('events SQS refuses', () => {
           Array.from({ length: 10 }, (_, index) => ({ stream, type: 'note', data: { n: n + index } })),
         )),
       );
-    const corrupt = ids[12] as string;
+    // The second commit is one segment, keyed by its last id: its body no longer decompresses.
+    const corrupted = ids.slice(10, 20);
+    const segmentKey = corrupted.at(-1) as string;
     await fixture.dynamodb.send(
       new PutItemCommand({
         TableName: log.tableName,
         Item: {
-          pk: { S: `e#${stream}#${timeBucketOf(eventIdToEpochMs(corrupt))}#0` },
-          sk: { S: corrupt },
-          type: { S: 'note' },
-          data: { S: '{oops' },
+          pk: { S: `e#${stream}#${timeBucketOf(eventIdToEpochMs(segmentKey))}#0` },
+          sk: { S: segmentKey },
+          codec: { S: 'br' },
+          events: { B: new TextEncoder().encode('{oops') },
+          counts: { M: { note: { N: '10' } } },
         },
       }),
     );
@@ -127,7 +130,7 @@ describe('events SQS refuses', () => {
 
     expect(summary.pipelines[name]).toMatchObject({ outcome: 'finished', stopReason: 'caught up' });
     const delivered = receivedEventIds(await drainQueue(fixture.sqs, queue.queueUrl));
-    expect(delivered).toEqual(ids.filter((id) => id !== corrupt));
+    expect(delivered).toEqual(ids.filter((id) => !corrupted.includes(id)));
     const failures = new FailureStore({ tableName: fixture.store.tableName, client: fixture.dynamodb });
     const handedOver: FailedEvent[] = [];
     const dead = await receiveAsLambdaEvent(fixture.sqs, queue.deadLetterQueueUrl, queue.deadLetterQueueArn);
@@ -136,13 +139,18 @@ describe('events SQS refuses', () => {
       store: failures,
       failedHandler: (events) => void handedOver.push(...events),
     });
-    expect(handedOver).toHaveLength(1);
-    expect(handedOver[0]).toMatchObject({
-      event: { id: corrupt, data: null },
-      lastError: { name: 'CorruptEventError', message: expect.stringContaining('its data is not JSON') },
-    });
+    expect(handedOver.map((failed) => failed.event.id).sort()).toEqual(corrupted);
+    for (const failed of handedOver) {
+      expect(failed).toMatchObject({
+        event: { data: null },
+        lastError: {
+          name: 'CorruptEventError',
+          message: expect.stringContaining("does not decode with codec 'br'"),
+        },
+      });
+    }
     expect(
-      (await failures.listFailures(name, { limit: 10 })).failures.map((record) => record.event.id),
-    ).toEqual([corrupt]);
+      (await failures.listFailures(name, { limit: 20 })).failures.map((record) => record.event.id).sort(),
+    ).toEqual(corrupted);
   });
 });

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventLog, type EventLogOptions } from '../../lib';
+import { type EventInput, EventLog, type EventLogOptions } from '../../lib';
 import { EventIdGenerator } from '../../lib/time/event-id';
 
 /**
@@ -16,6 +16,17 @@ export function steppingIdGenerator(startMs: number, steps: (index: number) => n
       return now;
     },
   });
+}
+
+/**
+ * Commits the events one commit each, in order. The events of one commit share one id time (a
+ * segment's ids are one run), so tests that spread events over time with {@link steppingIdGenerator}
+ * commit them this way.
+ */
+export async function commitOneByOne(log: EventLog, inputs: readonly EventInput[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const input of inputs) ids.push(...(await log.commit([input])));
+  return ids;
 }
 
 /** A small, seeded pseudo-random source (mulberry32), so that scenarios replay exactly. */
