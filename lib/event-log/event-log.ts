@@ -73,8 +73,10 @@ import {
   type EncodedSegment,
   encodeSegment,
   type SegmentEntry,
+  type StoredSegment,
   segmentEventCount,
   segmentItem,
+  storedSegmentOf,
 } from './segment';
 import {
   loadStreamTiming,
@@ -149,6 +151,8 @@ interface ScanStep<TData> {
   readonly event?: StoredEvent<TData>;
   /** The stored size of the event's item (0 for a marker). */
   readonly bytes: number;
+  /** On the last event of a segment every event of which was yielded: the segment as stored. */
+  readonly segment?: StoredSegment;
 }
 
 /** What a scan has spent: queries made and items examined. A read stops once a bound is reached. */
@@ -614,6 +618,7 @@ export class EventLog implements EventSource {
 
     const budget: ReadBudget = { queries: 0, items: 0 };
     const events: StoredEvent<TData>[] = [];
+    const segments: StoredSegment[] = [];
     let bytes = 0;
     // Everything up to this id has been examined: returned, or not of the types asked for.
     let examined: string | undefined;
@@ -631,6 +636,9 @@ export class EventLog implements EventSource {
         }
         events.push(step.event);
         bytes += step.bytes;
+        const first = events.length - (step.segment?.count ?? 0);
+        if (step.segment && events[first]?.id === runBounds(step.segment.lastId).first)
+          segments.push(step.segment);
       }
       examined = step.id;
       if (
@@ -648,6 +656,7 @@ export class EventLog implements EventSource {
       events,
       position: at,
       caughtUp,
+      ...(segments.length > 0 ? { segments } : {}),
       ...(expired ? { expired } : {}),
     });
     if (bounded && examined !== undefined) return page(positionAfterEvent(examined), false);
@@ -1079,10 +1088,19 @@ export class EventLog implements EventSource {
         const decoded = decodeSegment<TData>(stream, item);
         itemsSeen += 1;
         eventsSeen += decoded.length;
-        for (const { event, bytes } of reverse ? decoded.reverse() : decoded) {
-          if (!isWithin(event.id, interval) || (types && !types.includes(event.type))) continue;
+        const wanted = decoded.filter(
+          ({ event }) => isWithin(event.id, interval) && (!types || types.includes(event.type)),
+        );
+        // A segment read whole can be forwarded as it is stored.
+        const whole = !reverse && wanted.length === decoded.length ? storedSegmentOf(item) : undefined;
+        for (const [index, { event, bytes }] of (reverse ? wanted.reverse() : wanted).entries()) {
           eventsWanted = Math.max(1, eventsWanted - 1);
-          yield { id: event.id, event, bytes };
+          yield {
+            id: event.id,
+            event,
+            bytes,
+            ...(whole && index === wanted.length - 1 ? { segment: whole } : {}),
+          };
         }
       }
       startKey = output.LastEvaluatedKey;

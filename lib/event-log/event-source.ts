@@ -1,4 +1,5 @@
 import type { Position } from '../time/position';
+import type { StoredSegment } from './segment';
 import type { StoredEvent } from './types';
 
 /** Options of `EventSource.readAfter()`. */
@@ -45,6 +46,11 @@ export interface ReadAfterPage<TData = unknown> {
    * False when it stopped at `limit`, `maxBytes`, `maxItemsRead` or `maxQueries`, even with no events.
    */
   readonly caughtUp: boolean;
+  /**
+   * The compressed segments every event of which is in `events`, as stored, so that a reader can
+   * forward them without encoding their events again. A source without segments leaves it out.
+   */
+  readonly segments?: readonly StoredSegment[];
   /**
    * Set when events after the position had passed the stream's retention before this read: DynamoDB
    * TTL may have deleted any of them, and a deleted event is not returned. Those still stored are

@@ -1,5 +1,6 @@
 import * as zlib from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { CODECS, type Codec, decompress } from '../encoding/codecs';
 import { CorruptEventError } from '../errors';
 import { eventIdToEpochMs, indexInRun, runIds } from '../time/event-id';
 import { ATTRIBUTES } from './constants';
@@ -12,7 +13,7 @@ import type { StoredEvent } from './types';
  * make the segment smaller. A reader decodes every codec it knows, so segments written with another
  * stay readable; `zstd` only where the runtime's zlib has it.
  */
-export type SegmentCodec = 'br' | 'deflate-raw' | 'zstd' | 'identity';
+export type SegmentCodec = Codec;
 
 /** The Brotli quality writers use: measured as the best size for the time (docs/storage-format.md). */
 export const SEGMENT_BROTLI_QUALITY = 5;
@@ -139,53 +140,90 @@ export function decodeSegment<TData>(
   } catch (error) {
     throw corrupt(`does not decode with codec '${codec}' (${(error as Error).message})`, error);
   }
+  let events: SegmentEvent<TData>[];
+  try {
+    events = segmentEventsOf<TData>(lastId, text);
+  } catch (error) {
+    throw corrupt((error as Error).message, error);
+  }
+  const time = new Date(eventIdToEpochMs(lastId));
+  const bytes = Math.ceil(text.length / events.length);
+  return events.map((event) => ({ event: { ...event, stream, time }, bytes }));
+}
+
+/** An event as a segment holds it: its id follows from the segment's key and its place. */
+export interface SegmentEvent<TData = unknown> {
+  readonly id: string;
+  readonly type: string;
+  readonly data: TData;
+  readonly partitionKey?: string;
+}
+
+/**
+ * The events of a segment from its decompressed text and its last event's id (the segment's key,
+ * from which every id of its run follows): what the log and a worker reading a forwarded segment
+ * both use.
+ *
+ * @throws `Error` saying what is wrong: text that is not JSON, a count that does not match the key,
+ * an entry that is not `[type, data, partitionKey?]`.
+ *
+ * @example
+ * ```ts
+ * segmentEventsOf('018f3a6c-1d2e-7000-8000-000000000001', '[["a",{}],["b",{}]]'); // two events
+ * ```
+ */
+export function segmentEventsOf<TData = unknown>(lastId: string, text: string): SegmentEvent<TData>[] {
   let entries: unknown;
   try {
     entries = JSON.parse(text);
   } catch (error) {
-    throw corrupt('is not JSON', error);
+    throw new Error(`is not JSON (${(error as Error).message})`, { cause: error });
   }
-  if (!Array.isArray(entries) || entries.length !== heldIds.length) {
-    throw corrupt(`should hold ${heldIds.length} events`);
+  const count = indexInRun(lastId) + 1;
+  if (!Array.isArray(entries) || entries.length !== count) {
+    throw new Error(`should hold ${count} events`);
   }
-  const ids = heldIds;
-  const time = new Date(eventIdToEpochMs(lastId));
-  const bytes = Math.ceil(text.length / entries.length);
+  const ids = runIds(lastId, count);
   return entries.map((entry: unknown, index) => {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string' || entry.length < 2) {
-      throw corrupt(`has an event ${index} that is not [type, data, partitionKey?]`);
+      throw new Error(`has an event ${index} that is not [type, data, partitionKey?]`);
     }
     const [type, data, partitionKey] = entry as [string, TData, unknown];
     return {
-      event: {
-        id: ids[index] as string,
-        stream,
-        type,
-        time,
-        data,
-        ...(typeof partitionKey === 'string' ? { partitionKey } : {}),
-      },
-      bytes,
+      id: ids[index] as string,
+      type,
+      data,
+      ...(typeof partitionKey === 'string' ? { partitionKey } : {}),
     };
   });
 }
 
-function decompress(codec: string, body: Uint8Array): Buffer {
-  switch (codec) {
-    case 'br':
-      return zlib.brotliDecompressSync(body);
-    case 'deflate-raw':
-      return zlib.inflateRawSync(body);
-    case 'identity':
-      return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    case 'zstd': {
-      const zstd = (zlib as { zstdDecompressSync?: (buffer: Uint8Array) => Buffer }).zstdDecompressSync;
-      if (!zstd) throw new Error('this Node.js runtime has no zstd');
-      return zstd(body);
-    }
-    default:
-      throw new Error(`unknown codec`);
-  }
+/** A compressed segment as stored: what a reader can forward without decoding it. */
+export interface StoredSegment {
+  /** Its last event's id, its key: the ids of its events follow from it. */
+  readonly lastId: string;
+  readonly codec: Codec;
+  readonly body: Uint8Array;
+  /** How many events it holds. */
+  readonly count: number;
+}
+
+/**
+ * The stored form of a log item that is a compressed segment, for forwarding as it is; `undefined`
+ * for an item of one event written before segments, or a segment stored uncompressed.
+ *
+ * @example
+ * ```ts
+ * const segment = storedSegmentOf(item); // { lastId, codec: 'br', body, count: 100 }
+ * ```
+ */
+export function storedSegmentOf(item: Record<string, AttributeValue>): StoredSegment | undefined {
+  const body = item[ATTRIBUTES.events]?.B;
+  const codec = item[ATTRIBUTES.codec]?.S;
+  const lastId = item[ATTRIBUTES.sortKey]?.S;
+  if (body === undefined || lastId === undefined || codec === undefined) return undefined;
+  if (codec !== CODECS.brotli && codec !== CODECS.deflateRaw) return undefined;
+  return { lastId, codec, body, count: indexInRun(lastId) + 1 };
 }
 
 function decodeSingleEventItem<TData>(

@@ -4,6 +4,7 @@ import { parseBackfillPipelineName } from '../backfill/names';
 import { CorruptEventError, describe, ValidationError } from '../errors';
 import { DEFAULT_READ_MAX_BYTES } from '../event-log/constants';
 import type { EventSource, PositionRange, ReadAfterPage } from '../event-log/event-source';
+import type { StoredSegment } from '../event-log/segment';
 import type { StoredEvent } from '../event-log/types';
 import { type EnvelopeEvent, parseEnvelope, storedEventOf } from '../messages/envelope';
 import { type PipelineDefinition, type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
@@ -591,7 +592,7 @@ export class Fetcher {
       fifo: pipeline.fifo,
       epoch: item.lease.state.epoch,
     };
-    const messages = packEvents(pipeline.name, pipeline.stream, page.events, packing);
+    const messages = packEvents(pipeline.name, pipeline.stream, page.events, packing, page.segments);
     return {
       plan: {
         through: (page.events.at(-1) as StoredEvent).id,
@@ -616,6 +617,7 @@ export class Fetcher {
     const { pipeline } = item;
     const until = positionAfterEvent(plan.through);
     const events: StoredEvent[] = [];
+    const segments: StoredSegment[] = [];
     let position = item.position;
     for (;;) {
       const from = position;
@@ -630,11 +632,12 @@ export class Fetcher {
       item.counts.pages += 1;
       item.counts.eventsRead += page.events.length;
       events.push(...page.events);
+      segments.push(...(page.segments ?? []));
       position = page.position;
       if (page.caughtUp || comparePositions(position, until) >= 0) break;
     }
     await this.hook(FETCHER_STEPS.afterRead, pipeline.name);
-    const messages = packEvents(pipeline.name, pipeline.stream, events, plan);
+    const messages = packEvents(pipeline.name, pipeline.stream, events, plan, segments);
     if (events.length !== plan.events || messages.length !== plan.messages) {
       this.logger.warn(
         'the events under a send plan changed since it was written; sending what is there now',

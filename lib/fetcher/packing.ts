@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { SluiceError } from '../errors';
+import type { StoredSegment } from '../event-log/segment';
 import type { StoredEvent } from '../event-log/types';
+import { segmentBody } from '../messages/envelope';
 import { packEnvelopes } from '../messages/pack';
+import { runBounds } from '../time/event-id';
 
 /** SQS bills every 64 KiB of a message as one request; packing stays just under that by default. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 65_000;
@@ -54,7 +57,9 @@ export class EventTooLargeForMessageError extends SluiceError {
  * On a standard queue consecutive events share a message; on a FIFO queue only events of the same
  * message group do, and each group's events stay in order across its messages. Messages come out
  * ordered by their first event. `maxMessageBytes` bounds the body as sent, compressed where that is
- * smaller (see `envelopeBody`). An event larger than `maxMessageBytes` travels alone.
+ * smaller (see `envelopeBody`). An event larger than `maxMessageBytes` travels alone. A segment of
+ * the log read whole (`segments`, from the page) goes as stored, in a message of its own, when it
+ * fits and fills a message at least half as well as packing would (see `segmentBody`).
  *
  * @example
  * ```ts
@@ -66,47 +71,100 @@ export function packEvents(
   stream: string,
   events: readonly StoredEvent[],
   options: PackingOptions = {},
+  segments: readonly StoredSegment[] = [],
 ): PackedMessage[] {
   const epoch = options.epoch ?? 0;
+  const head = { pipeline, stream, epoch };
   const limits = {
     maxBodyBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxEvents: options.maxEventsPerMessage ?? DEFAULT_MAX_EVENTS_PER_MESSAGE,
   };
-  // A group's events stay in order; on a standard queue every event is of one group.
-  const groups = new Map<string, StoredEvent[]>();
-  for (const event of events) {
-    const key = options.fifo ? messageGroupIdFor(event.partitionKey ?? stream) : '';
-    const group = groups.get(key) ?? [];
-    group.push(event);
-    groups.set(key, group);
-  }
+  const groupOf = (event: StoredEvent) =>
+    options.fifo ? messageGroupIdFor(event.partitionKey ?? stream) : '';
   const messages: PackedMessage[] = [];
-  for (const [groupId, group] of groups) {
-    for (const { body, events: packed } of packEnvelopes({ pipeline, stream, epoch }, group, limits)) {
-      const eventIds = packed.map((event) => event.id);
-      const sizeBytes = Buffer.byteLength(body);
-      if (sizeBytes > SQS_MESSAGE_LIMIT_BYTES)
-        throw new EventTooLargeForMessageError({
-          eventId: eventIds[0] as string,
-          sizeBytes,
-          limitBytes: SQS_MESSAGE_LIMIT_BYTES,
-        });
-      messages.push({
-        id: eventIds[0] as string,
-        body,
-        eventIds,
-        ...(options.fifo
-          ? {
-              groupId,
-              deduplicationId: createHash('sha256')
-                .update(`${pipeline}#${epoch}#${eventIds.join(',')}`)
-                .digest('hex'),
-            }
-          : {}),
+  const message = (body: string, eventIds: string[], groupId: string): PackedMessage => {
+    const sizeBytes = Buffer.byteLength(body);
+    if (sizeBytes > SQS_MESSAGE_LIMIT_BYTES)
+      throw new EventTooLargeForMessageError({
+        eventId: eventIds[0] as string,
+        sizeBytes,
+        limitBytes: SQS_MESSAGE_LIMIT_BYTES,
       });
+    return {
+      id: eventIds[0] as string,
+      body,
+      eventIds,
+      ...(options.fifo
+        ? {
+            groupId,
+            deduplicationId: createHash('sha256')
+              .update(`${pipeline}#${epoch}#${eventIds.join(',')}`)
+              .digest('hex'),
+          }
+        : {}),
+    };
+  };
+  // Events between forwarded segments, packed by group; a group's events stay in order.
+  const packRun = (run: readonly StoredEvent[]) => {
+    const groups = new Map<string, StoredEvent[]>();
+    for (const event of run) {
+      const key = groupOf(event);
+      const group = groups.get(key) ?? [];
+      group.push(event);
+      groups.set(key, group);
     }
+    for (const [groupId, group] of groups)
+      for (const { body, events: packed } of packEnvelopes(head, group, limits))
+        messages.push(
+          message(
+            body,
+            packed.map((event) => event.id),
+            groupId,
+          ),
+        );
+  };
+  const forwarded = new Map(segments.map((segment) => [runBounds(segment.lastId).first, segment]));
+  let runStart = 0;
+  for (let index = 0; index < events.length; ) {
+    const segment = forwarded.get((events[index] as StoredEvent).id);
+    const held = segment ? events.slice(index, index + segment.count) : [];
+    const body = segment ? segmentBody(head, segment) : '';
+    if (
+      segment === undefined ||
+      held.at(-1)?.id !== segment.lastId ||
+      !isWorthForwarding(segment.count, Buffer.byteLength(body), limits) ||
+      held.some((event) => groupOf(event) !== groupOf(held[0] as StoredEvent))
+    ) {
+      index += 1;
+      continue;
+    }
+    packRun(events.slice(runStart, index));
+    messages.push(
+      message(
+        body,
+        held.map((event) => event.id),
+        groupOf(held[0] as StoredEvent),
+      ),
+    );
+    index += held.length;
+    runStart = index;
   }
+  packRun(events.slice(runStart));
   return messages.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Whether a segment goes as stored, in a message of its own: when it fits the limits, and fills a
+ * message at least half as well as packing would (half the events or half the bytes), so that a log
+ * of small commits is still packed many to a message.
+ */
+function isWorthForwarding(
+  count: number,
+  bodyBytes: number,
+  limits: { readonly maxBodyBytes: number; readonly maxEvents: number },
+): boolean {
+  if (count > limits.maxEvents || bodyBytes > limits.maxBodyBytes) return false;
+  return count * 2 >= limits.maxEvents || bodyBytes * 2 >= limits.maxBodyBytes;
 }
 
 /**

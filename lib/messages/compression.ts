@@ -1,10 +1,11 @@
-import { brotliDecompressSync, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRawSync } from 'node:zlib';
+import { CODECS, DECOMPRESSED_TOO_LARGE, decompress } from '../encoding/codecs';
 
 /**
  * The ways the events of a message body may be compressed, as a body's `codec` field names them.
  * Sluice writes `deflate-raw` (chosen by measurement, see docs/message-format.md) and reads both.
  */
-export const EVENTS_CODECS = { deflateRaw: 'deflate-raw', brotli: 'br' } as const;
+export const EVENTS_CODECS = { deflateRaw: CODECS.deflateRaw, brotli: CODECS.brotli } as const;
 
 /** One of {@link EVENTS_CODECS}. */
 export type EventsCodec = (typeof EVENTS_CODECS)[keyof typeof EVENTS_CODECS];
@@ -57,13 +58,10 @@ export function decompressEvents(codec: string, base64: string): string {
   const compressed = Buffer.from(base64, 'base64');
   let bytes: Buffer;
   try {
-    bytes =
-      codec === EVENTS_CODECS.brotli
-        ? brotliDecompressSync(compressed, { maxOutputLength: MAX_DECOMPRESSED_EVENTS_BYTES })
-        : inflateRawSync(compressed, { maxOutputLength: MAX_DECOMPRESSED_EVENTS_BYTES });
+    bytes = decompress(codec, compressed, MAX_DECOMPRESSED_EVENTS_BYTES);
   } catch (error) {
     const reason =
-      (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE'
+      (error as { code?: unknown }).code === DECOMPRESSED_TOO_LARGE
         ? `decompresses to more than ${MAX_DECOMPRESSED_EVENTS_BYTES} bytes`
         : `does not decompress with ${codec} (${(error as Error).message})`;
     throw new Error(`events: ${reason}`, { cause: error });

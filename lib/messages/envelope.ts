@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { describe, SluiceError } from '../errors';
+import { type StoredSegment, segmentEventsOf } from '../event-log/segment';
 import type { StoredEvent } from '../event-log/types';
 import { shortenFailure, summarizeError } from '../failed/truncate';
 import { sqsSafeJson } from '../sqs/sqs-safe-json';
@@ -56,7 +57,9 @@ export interface EnvelopeEvent {
  * - **2**, compressed: `codec` names how the events were compressed (`deflate-raw`, which Sluice
  *   writes, or `br`), and `events` is the base64 of the compressed UTF-8 JSON array of the events.
  *   The head (`pipeline`, `stream`, `epoch`, `redrive`) stays plain, so that a person or a tool can
- *   tell where a message comes from without decoding it.
+ *   tell where a message comes from without decoding it. A body that forwards a segment of the log
+ *   as stored (see {@link segmentBody}) also names the segment's last event id in `segment`, and its
+ *   events are the segment's `[type, data, partitionKey?]` entries, their ids following from it.
  *
  * {@link envelopeBody} writes a body of more than {@link COMPRESS_FROM_BYTES} bytes compressed, and
  * plain when compression does not make it smaller (random data, say); smaller bodies stay plain.
@@ -124,6 +127,7 @@ const compressedEnvelopeSchema = z.object({
   sluice: z.literal(COMPRESSED_ENVELOPE_VERSION),
   ...headShape,
   codec: z.string(),
+  segment: z.optional(z.string().check(z.refine(isEventId, 'not a Sluice event id'))),
   events: z.string(),
 });
 
@@ -151,7 +155,7 @@ export class MalformedMessageError extends SluiceError {
 export function parseEnvelope(body: string, messageId?: string): Envelope {
   const parsed = parseJson(body, 'its body', messageId);
   if (!isCompressed(parsed)) return checked(envelopeSchema, parsed, messageId);
-  const { codec, events, ...head } = checked(compressedEnvelopeSchema, parsed, messageId);
+  const { codec, segment, events, ...head } = checked(compressedEnvelopeSchema, parsed, messageId);
   let json: string;
   try {
     json = decompressEvents(codec, events);
@@ -161,9 +165,34 @@ export function parseEnvelope(body: string, messageId?: string): Envelope {
   const plain = {
     ...head,
     sluice: ENVELOPE_VERSION,
-    events: parseJson(json, 'its decompressed events', messageId),
+    events: segment === undefined ? parseJson(json, 'its decompressed events', messageId) : segmentEvents(),
   };
   return { ...checked(envelopeSchema, plain, messageId), sluice: COMPRESSED_ENVELOPE_VERSION };
+
+  function segmentEvents(): unknown {
+    try {
+      return segmentEventsOf(segment as string, json);
+    } catch (error) {
+      throw new MalformedMessageError(`its segment ${(error as Error).message}`, messageId, { cause: error });
+    }
+  }
+}
+
+/**
+ * The body of a message that forwards a segment of the log as it is stored: its compressed bytes in
+ * base64 and its last event's id, from which the ids of its events follow. The fetcher sends a
+ * segment this way when the pipeline takes every event of it, so it need not encode them again.
+ *
+ * @example
+ * ```ts
+ * const body = segmentBody({ pipeline: 'billing', stream: 'orders' }, page.segments[0]);
+ * ```
+ */
+export function segmentBody(head: EnvelopeHead, segment: StoredSegment): string {
+  const base64 = Buffer.from(segment.body.buffer, segment.body.byteOffset, segment.body.byteLength).toString(
+    'base64',
+  );
+  return `${headText(COMPRESSED_ENVELOPE_VERSION, head)}"codec":"${segment.codec}","segment":"${segment.lastId}","events":"${base64}"}`;
 }
 
 function isCompressed(parsed: unknown): boolean {
