@@ -1,7 +1,7 @@
 import type { FetcherRunSummary } from '../fetcher/types';
+import { parseBackfillPipelineName } from '../pipeline/backfill-names';
 import type { PipelineStore } from '../state/pipeline-store';
 import { type EmitBackfillCompletedOptions, emitBackfillCompleted } from './completion';
-import { parseBackfillPipelineName } from './names';
 import type { BackfillCompletedDetail } from './types';
 
 /**

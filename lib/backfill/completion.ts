@@ -6,12 +6,12 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { SluiceError } from '../errors';
+import { parseBackfillPipelineName } from '../pipeline/backfill-names';
 import { startPosition } from '../pipeline/definition';
 import type { PipelineStore } from '../state/pipeline-store';
 import { PIPELINE_STATUS } from '../state/types';
 import { formatPosition } from '../time/position';
 import { BACKFILL_EVENTS } from './constants';
-import { parseBackfillPipelineName } from './names';
 import type { BackfillCompletedDetail, PutBackfillEvents } from './types';
 
 /** Options of {@link emitBackfillCompleted} and {@link emitCompletedBackfills}. */

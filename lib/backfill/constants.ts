@@ -17,11 +17,8 @@ export const BACKFILL_EVENTS = {
   completed: 'Backfill Completed',
 } as const;
 
-/** What joins a pipeline's name and a backfill id into the backfill pipeline's name. */
-export const BACKFILL_NAME_INFIX = '.backfill.';
-
-/** A backfill id: 1 to 36 letters, digits, `_` or `-` (a UUID fits). */
-export const BACKFILL_ID_PATTERN = /^[A-Za-z0-9_-]{1,36}$/;
-
-/** The longest pipeline name the state table takes. */
-export const MAX_PIPELINE_NAME_LENGTH = 128;
+export {
+  BACKFILL_ID_PATTERN,
+  BACKFILL_NAME_INFIX,
+  MAX_PIPELINE_NAME_LENGTH,
+} from '../pipeline/backfill-names';

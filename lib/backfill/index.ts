@@ -1,3 +1,4 @@
+export { backfillPipelineName, parseBackfillPipelineName } from '../pipeline/backfill-names';
 export { announceCompletedBackfills } from './announce';
 export {
   type CompletedBackfillsFilter,
@@ -14,7 +15,6 @@ export {
   type BackfillRequestedEvent,
   handleBackfillRequested,
 } from './handler';
-export { backfillPipelineName, parseBackfillPipelineName } from './names';
 export { type BackfillProgressOptions, backfillProgress } from './progress';
 export { backfillDefinition, type RegisterBackfillOptions, registerBackfill } from './register';
 export { backfillRange, boundPosition, parseBackfillRequest } from './request';

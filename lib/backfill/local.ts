@@ -4,11 +4,11 @@ import { describe, ValidationError } from '../errors';
 import { Fetcher } from '../fetcher/fetcher';
 import { awsClients } from '../local/aws-clients';
 import type { LocalPipeline } from '../local/runtime/local-pipeline';
+import { parseBackfillPipelineName } from '../pipeline/backfill-names';
 import { PIPELINE_STATUS } from '../state/types';
 import { emitCompletedBackfills } from './completion';
 import { BACKFILL_EVENTS } from './constants';
 import { handleBackfillRequested } from './handler';
-import { parseBackfillPipelineName } from './names';
 import type { BackfillCompletedDetail } from './types';
 
 /** Options of {@link attachBackfills}. */

@@ -1,10 +1,10 @@
 import type { EventLog } from '../event-log/event-log';
+import { parseBackfillPipelineName } from '../pipeline/backfill-names';
 import { startPosition } from '../pipeline/definition';
 import { PipelineNotFoundError } from '../state/errors';
 import type { PipelineStore } from '../state/pipeline-store';
 import { PIPELINE_STATUS } from '../state/types';
 import { BEFORE_EVERY_EVENT, lastDeliveredBound, type Position, positionTimeMs } from '../time/position';
-import { parseBackfillPipelineName } from './names';
 import type { BackfillProgress } from './types';
 
 /** Options of {@link backfillProgress}. */

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { backfillPipelineName, parseBackfillPipelineName } from '../pipeline/backfill-names';
 import type { PipelineDefinition, ResolvedPipeline } from '../pipeline/definition';
 import { startPosition } from '../pipeline/definition';
 import { PipelineNotFoundError } from '../state/errors';
 import type { PipelineStore } from '../state/pipeline-store';
 import { comparePositions, formatPosition, type Position } from '../time/position';
 import { BackfillConflictError } from './errors';
-import { backfillPipelineName, parseBackfillPipelineName } from './names';
 import { backfillRange, parseBackfillRequest } from './request';
 import type { BackfillRequest, RegisteredBackfill } from './types';
 

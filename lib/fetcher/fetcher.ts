@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { parseBackfillPipelineName } from '../backfill/names';
 import { CorruptEventError, describe, ValidationError } from '../errors';
 import { DEFAULT_READ_MAX_BYTES } from '../event-log/constants';
 import type { EventSource, PositionRange, ReadAfterPage } from '../event-log/event-source';
 import type { StoredSegment } from '../event-log/segment';
 import type { StoredEvent } from '../event-log/types';
 import { type EnvelopeEvent, parseEnvelope, storedEventOf } from '../messages/envelope';
+import { parseBackfillPipelineName } from '../pipeline/backfill-names';
 import { type PipelineDefinition, type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
 import { withRetry } from '../retry/with-retry';
 import { FETCHER_SETTINGS } from '../settings/fetcher-settings';

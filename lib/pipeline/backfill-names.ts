@@ -1,5 +1,17 @@
 import { describe, ValidationError } from '../errors';
-import { BACKFILL_ID_PATTERN, BACKFILL_NAME_INFIX, MAX_PIPELINE_NAME_LENGTH } from './constants';
+
+// A backfill runs as a pipeline of its own, named after the pipeline it backfills: a naming rule of
+// pipelines, shared by the fetcher (which runs a pipeline's backfills with it), the backfills and
+// the CDK constructs (which scope a pipeline's keys to its name and its backfills').
+
+/** What joins a pipeline's name and a backfill id into the backfill pipeline's name. */
+export const BACKFILL_NAME_INFIX = '.backfill.';
+
+/** A backfill id: 1 to 36 letters, digits, `_` or `-` (a UUID fits). */
+export const BACKFILL_ID_PATTERN = /^[A-Za-z0-9_-]{1,36}$/;
+
+/** The longest pipeline name the state table takes. */
+export const MAX_PIPELINE_NAME_LENGTH = 128;
 
 /**
  * The name of a backfill's pipeline record: `<pipeline>.backfill.<backfillId>`.
