@@ -3,12 +3,13 @@ import {
   DeleteTableCommand,
   type DynamoDBClient,
   PutItemCommand,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, type _Record as StreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { eventLogTableDefinition } from '../../lib/event-log/table';
 import { pause } from '../../lib/local/runtime/pause';
-import { TableStreamSource } from '../../lib/local/runtime/table-stream-source';
+import { TableHasNoStreamError, TableStreamSource } from '../../lib/local/runtime/table-stream-source';
 import { dynamodbClient, uniqueName } from '../support/aws';
 
 const KEYS_ONLY = { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' } as const;
@@ -146,6 +147,35 @@ describe('TableStreamSource', () => {
     // Assess
     expect(await until(() => seen.includes('reborn'), 15_000)).toBe(true);
     expect(source.stats().reattached).toBe(1);
+  });
+
+  it('reports a table without a stream by name, and reads the stream once the table has one', async () => {
+    // Prepare
+    const dynamodb = dynamodbClient();
+    const tableName = uniqueName('stream');
+    await dynamodb.send(new CreateTableCommand(eventLogTableDefinition(tableName)));
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const source = new TableStreamSource({
+      dynamodb,
+      streams: streamsClient(),
+      tableName,
+      pollIntervalMs: 100,
+      handler: (records) => void seen.push(...keysOf(records)),
+      onError: (error) => void errors.push(error),
+    });
+    sources.push(source);
+
+    // Act
+    await source.start();
+    await dynamodb.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: KEYS_ONLY }));
+    expect(await until(() => source.stats().shards > 0)).toBe(true);
+    await put(dynamodb, tableName, 'after-stream');
+
+    // Assess
+    expect(errors[0]).toBeInstanceOf(TableHasNoStreamError);
+    expect(errors[0]).toMatchObject({ tableName });
+    expect(await until(() => seen.includes('after-stream'))).toBe(true);
   });
 
   it('fails when given no handler or a poll interval out of range', () => {
