@@ -141,16 +141,27 @@ export class CommitError extends SluiceError {
   readonly eventIds: readonly string[];
   /** One reason per event, in commit order, where DynamoDB gave them (`None` for events that were not at fault). */
   readonly reasons: readonly string[];
+  /**
+   * For `commitWith`: one reason per write of the caller's own, in the order given (`None` for those
+   * not at fault), such as `ConditionalCheckFailed` when the condition of one of them did not hold.
+   * Empty for other commits, and when DynamoDB gave no reasons.
+   */
+  readonly otherWriteReasons: readonly string[];
 
   constructor(
     message: string,
-    details: { eventIds: readonly string[]; reasons: readonly string[] },
+    details: {
+      eventIds: readonly string[];
+      reasons: readonly string[];
+      otherWriteReasons?: readonly string[];
+    },
     options?: { cause?: unknown },
   ) {
     super(message, options);
     this.name = 'CommitError';
     this.eventIds = details.eventIds;
     this.reasons = details.reasons;
+    this.otherWriteReasons = details.otherWriteReasons ?? [];
   }
 }
 

@@ -984,7 +984,7 @@ export class EventLog implements EventSource {
       });
       return new CommitError(
         `atomic commit of ${eventIds.length} events was cancelled and nothing was written: ${[...otherFaults, ...faults].join('; ') || awsMessage}`,
-        { eventIds, reasons: eventReasons },
+        { eventIds, reasons: eventReasons, otherWriteReasons: reasons.slice(0, otherWrites) },
         { cause: error },
       );
     }

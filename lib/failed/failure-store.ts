@@ -378,8 +378,7 @@ export class FailureStore {
         (error instanceof TransactionCanceledException &&
           error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') ||
         // Through `EventLog.commitWith`, the claim is the first of the other writes.
-        (error instanceof CommitError &&
-          /write 0 of the other writes: ConditionalCheckFailed/.test(error.message));
+        (error instanceof CommitError && error.otherWriteReasons[0] === 'ConditionalCheckFailed');
       if (claimRefused) {
         throw new ClaimLostError(
           { pipeline: claim.pipeline, eventId: claim.eventId, reason: await this.whyLost(claim) },

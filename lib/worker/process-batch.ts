@@ -680,8 +680,7 @@ async function writeMarker<TData>(
   } catch (error) {
     const refusedMarker =
       error instanceof ConditionalCheckFailedException ||
-      (error instanceof CommitError &&
-        /write 0 of the other writes: ConditionalCheckFailed/.test(error.message));
+      (error instanceof CommitError && error.otherWriteReasons[0] === 'ConditionalCheckFailed');
     if (!refusedMarker) throw error;
     const current = (await deps.markers.getMany(deps.pipeline, [message.key])).get(message.key);
     if (current?.status === 'done')

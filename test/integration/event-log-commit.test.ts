@@ -109,6 +109,35 @@ describe('EventLog commit', () => {
     expect((await log.range(ledger)).events.map((event) => event.type)).toEqual(['squatter']);
   });
 
+  it('commitWith names the refused write of the caller’s own in otherWriteReasons, and writes nothing', async () => {
+    const log = eventLogFor(dynamodb, table.name);
+    const stream = uniqueName('orders');
+    const claim = { pk: { S: `test#${uniqueName('claim')}` }, sk: { S: 'claim' } };
+    await dynamodb.send(new PutItemCommand({ TableName: table.name, Item: claim }));
+    const mustBeNew = {
+      Put: { TableName: table.name, Item: claim, ConditionExpression: 'attribute_not_exists(pk)' },
+    };
+    const free = {
+      Put: {
+        TableName: table.name,
+        Item: { pk: { S: `test#${uniqueName('free')}` }, sk: { S: 'free' } },
+      },
+    };
+
+    const error = await log
+      .commitWith([{ stream, type: 'order.placed', data: { orderId: 'o-1' } }], [free, mustBeNew])
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(CommitError);
+    expect((error as CommitError).otherWriteReasons).toEqual(['None', 'ConditionalCheckFailed']);
+    expect((error as CommitError).reasons).toEqual(['None']);
+    expect((await log.range(stream)).events).toEqual([]);
+    const freeItem = await dynamodb.send(
+      new GetItemCommand({ TableName: table.name, Key: free.Put.Item, ConsistentRead: true }),
+    );
+    expect(freeItem.Item).toBeUndefined();
+  });
+
   it('commits many events without atomicity through commitBatched', async () => {
     const log = eventLogFor(dynamodb, table.name, { streams: {} });
     const stream = uniqueName('imports');
