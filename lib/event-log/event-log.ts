@@ -3,10 +3,8 @@ import {
   type AttributeValue,
   ConditionalCheckFailedException,
   DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  type QueryCommandInput,
   type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -66,7 +64,15 @@ import type { EventSource, PositionRange, ReadAfterOptions, ReadAfterPage } from
 import { itemSizeBytes } from './item-size';
 import { unfaithfulJsonValue } from './json-data';
 import { bucketIndexPartitionKey, chooseShard, eventPartitionKey } from './keys';
-import { mergeSorted } from './merge';
+import {
+  HIGHEST_KEY,
+  holdsOnlyIdsWithin,
+  type IdInterval,
+  isWithin,
+  LOWEST_KEY,
+  LogQueries,
+  type ReadBudget,
+} from './log-queries';
 import { assertEventType, assertStreamName } from './names';
 import {
   decodeSegment,
@@ -76,7 +82,6 @@ import {
   type StoredSegment,
   segmentEventCount,
   segmentItem,
-  storedSegmentOf,
 } from './segment';
 import {
   loadStreamTiming,
@@ -95,14 +100,7 @@ import type {
   StreamSettings,
 } from './types';
 
-const LOWEST_KEY = '0';
-const HIGHEST_KEY = 'g';
 const MAX_ID_ATTEMPTS = 3;
-/**
- * Items the first query of a shard asks for, before the reader knows how many events an item holds:
- * ten segments of 100 events would already be 1,000 events.
- */
-const FIRST_QUERY_ITEMS = 10;
 
 interface SerializedEvent {
   readonly input: EventInput;
@@ -124,43 +122,6 @@ interface PreparedSegment extends SegmentPiece {
   readonly ids: readonly string[];
   readonly bucket: string;
   readonly item: Record<string, AttributeValue>;
-}
-
-/** Inclusive or exclusive id bounds of a scan; a missing bound is open. */
-interface IdInterval {
-  readonly low?: string;
-  readonly lowExclusive?: boolean;
-  readonly high?: string;
-  readonly highExclusive?: boolean;
-}
-
-interface BucketEntry {
-  readonly bucket: string;
-  readonly shards: number[];
-  /** When TTL may delete the entry (epoch seconds): the end of its hour plus the stream's retention. */
-  readonly expiresAt?: number;
-}
-
-/**
- * One step of a scan in id order: an event, or a marker saying that every item of its shard up to
- * `id` has been examined (a query page that ended, possibly on items of other types, or the end of
- * the shard's part of the interval).
- */
-interface ScanStep<TData> {
-  readonly id: string;
-  readonly event?: StoredEvent<TData>;
-  /** The stored size of the event's item (0 for a marker). */
-  readonly bytes: number;
-  /** On the last event of a segment every event of which was yielded: the segment as stored. */
-  readonly segment?: StoredSegment;
-}
-
-/** What a scan has spent: queries made and items examined. A read stops once a bound is reached. */
-interface ReadBudget {
-  queries: number;
-  items: number;
-  /** The largest retention (seconds) the bucket index entries read so far carry. */
-  retentionSeconds?: number;
 }
 
 /**
@@ -185,6 +146,7 @@ export class EventLog implements EventSource {
   readonly settleWindowMs: number;
   readonly commitDeadlineMs: number;
   private readonly client: DynamoDBClient;
+  private readonly queries: LogQueries;
   private readonly streamSettings: Readonly<Record<string, StreamSettings>>;
   private readonly defaultStreamSettings: StreamSettings;
   private readonly clock: () => number;
@@ -204,6 +166,7 @@ export class EventLog implements EventSource {
       throw new ValidationError(`invalid EventLog options: ${problems.join('; ')}`, options);
     this.tableName = options.tableName;
     this.client = options.client ?? new DynamoDBClient({});
+    this.queries = new LogQueries(this.client, this.tableName);
     this.streamSettings = options.streams ?? {};
     this.defaultStreamSettings = options.defaultStreamSettings ?? {};
     this.declaredTiming = declaredTimingOf(options);
@@ -359,12 +322,12 @@ export class EventLog implements EventSource {
     assertStreamName(stream);
     assertEventId(eventId);
     const bucket = timeBucketOf(eventIdToEpochMs(eventId));
-    const entry = await this.bucketEntry(stream, bucket);
+    const entry = await this.queries.bucketEntry(stream, bucket);
     if (!entry) return undefined;
     // The item holding it is the first keyed at or after it within its run (see docs/storage-format.md).
     const found = await Promise.all(
       entry.shards.map(async (shard) => {
-        const query = this.shardQuery(
+        const query = this.queries.shardQuery(
           stream,
           bucket,
           shard,
@@ -399,7 +362,11 @@ export class EventLog implements EventSource {
     const reverse = options.reverse ?? false;
     const interval = rangeInterval(options);
     const events: StoredEvent<TData>[] = [];
-    for await (const event of this.scan<TData>(stream, interval, { types, reverse, pageSize: limit + 1 })) {
+    for await (const event of this.queries.scan<TData>(stream, interval, {
+      types,
+      reverse,
+      pageSize: limit + 1,
+    })) {
       events.push(event);
       if (events.length === limit) break;
     }
@@ -436,7 +403,7 @@ export class EventLog implements EventSource {
   ): AsyncGenerator<StoredEvent<TData>> {
     assertStreamName(stream);
     const types = checkTypes(options.types);
-    yield* this.scan<TData>(stream, rangeInterval(options), {
+    yield* this.queries.scan<TData>(stream, rangeInterval(options), {
       types,
       reverse: options.reverse ?? false,
       pageSize: 1000,
@@ -459,12 +426,12 @@ export class EventLog implements EventSource {
     const types = checkTypes(options.types);
     const interval = rangeInterval(options);
     let total = 0;
-    for await (const entry of this.bucketEntries(stream, interval, false)) {
+    for await (const entry of this.queries.bucketEntries(stream, interval, false)) {
       const counts = await Promise.all(
         entry.shards.map(async (shard) => {
           let count = 0;
           let startKey: Record<string, AttributeValue> | undefined;
-          const query = this.shardQuery(stream, entry.bucket, shard, interval, types, false);
+          const query = this.queries.shardQuery(stream, entry.bucket, shard, interval, types, false);
           if (!query) return 0;
           do {
             const output = await this.client.send(
@@ -513,7 +480,7 @@ export class EventLog implements EventSource {
       throw new InvalidRangeError('from lies after to', { from: options.from, to: options.to });
     }
     const buckets: string[] = [];
-    for await (const entry of this.bucketIndexQuery(
+    for await (const entry of this.queries.bucketIndexQuery(
       stream,
       low ?? LOWEST_KEY,
       options.to ?? HIGHEST_KEY,
@@ -623,7 +590,7 @@ export class EventLog implements EventSource {
     // Everything up to this id has been examined: returned, or not of the types asked for.
     let examined: string | undefined;
     let bounded = false;
-    for await (const step of this.scanSteps<TData>(
+    for await (const step of this.queries.scanSteps<TData>(
       stream,
       low === BEFORE_EVERY_EVENT ? { high } : { low, lowExclusive: true, high },
       { types, reverse: false, pageSize: limit + 1 },
@@ -1015,221 +982,6 @@ export class EventLog implements EventSource {
     );
   }
 
-  private async *scan<TData>(
-    stream: string,
-    interval: IdInterval,
-    options: { types?: readonly string[]; reverse: boolean; pageSize: number },
-  ): AsyncGenerator<StoredEvent<TData>> {
-    for await (const step of this.scanSteps<TData>(stream, interval, options))
-      if (step.event) yield step.event;
-  }
-
-  /** Every event of an interval in id order (or reverse), with a progress marker after each query. */
-  private async *scanSteps<TData>(
-    stream: string,
-    interval: IdInterval,
-    options: { types?: readonly string[] | undefined; reverse: boolean; pageSize: number },
-    budget: ReadBudget = { queries: 0, items: 0 },
-  ): AsyncGenerator<ScanStep<TData>> {
-    for await (const entry of this.bucketEntries(stream, interval, options.reverse, budget)) {
-      const perShardPage = Math.min(
-        1000,
-        Math.max(10, Math.ceil(options.pageSize / entry.shards.length) + 1),
-      );
-      const bucketInterval = clipToBucket(interval, entry.bucket);
-      const sources = entry.shards.map((shard) =>
-        this.queryShard<TData>(
-          stream,
-          entry.bucket,
-          shard,
-          bucketInterval,
-          options.types,
-          options.reverse,
-          perShardPage,
-          budget,
-        ),
-      );
-      yield* mergeSorted(sources, (step) => step.id, options.reverse);
-    }
-  }
-
-  private async *queryShard<TData>(
-    stream: string,
-    bucket: string,
-    shard: number,
-    interval: IdInterval,
-    types: readonly string[] | undefined,
-    reverse: boolean,
-    pageSize: number,
-    budget: ReadBudget,
-  ): AsyncGenerator<ScanStep<TData>> {
-    let startKey: Record<string, AttributeValue> | undefined;
-    // Items hold many events each: ask for about as many items as the events still wanted need, as
-    // the items read so far suggest, so that a page does not read far past what it returns.
-    let eventsWanted = pageSize;
-    let itemsSeen = 0;
-    let eventsSeen = 0;
-    const query = this.shardQuery(stream, bucket, shard, interval, types, reverse);
-    if (query === undefined) return;
-    do {
-      budget.queries += 1;
-      const limit =
-        itemsSeen === 0
-          ? Math.min(pageSize, FIRST_QUERY_ITEMS)
-          : Math.min(
-              pageSize,
-              Math.max(2, Math.ceil(eventsWanted / Math.max(1, eventsSeen / itemsSeen)) + 1),
-            );
-      const output = await this.client.send(
-        new QueryCommand({ ...query, Limit: limit, ExclusiveStartKey: startKey }),
-      );
-      budget.items += output.ScannedCount ?? 0;
-      for (const item of output.Items ?? []) {
-        const decoded = decodeSegment<TData>(stream, item);
-        itemsSeen += 1;
-        eventsSeen += decoded.length;
-        const wanted = decoded.filter(
-          ({ event }) => isWithin(event.id, interval) && (!types || types.includes(event.type)),
-        );
-        // A segment read whole can be forwarded as it is stored.
-        const whole = !reverse && wanted.length === decoded.length ? storedSegmentOf(item) : undefined;
-        for (const [index, { event, bytes }] of (reverse ? wanted.reverse() : wanted).entries()) {
-          eventsWanted = Math.max(1, eventsWanted - 1);
-          yield {
-            id: event.id,
-            event,
-            bytes,
-            ...(whole && index === wanted.length - 1 ? { segment: whole } : {}),
-          };
-        }
-      }
-      startKey = output.LastEvaluatedKey;
-      // The query stopped at its limit, perhaps on items of other types: everything up to its last
-      // item has been examined (runs do not interleave, so no unread item holds an id before it).
-      const lastKey = startKey?.[ATTRIBUTES.sortKey]?.S;
-      if (lastKey !== undefined) yield { id: reverse ? runBounds(lastKey).first : lastKey, bytes: 0 };
-    } while (startKey);
-    // The shard's part of the interval is done; `clipToBucket` bounds it within the bucket.
-    const end = reverse ? interval.low : interval.high;
-    if (end !== undefined) yield { id: end, bytes: 0 };
-  }
-
-  /**
-   * The query for the items of one shard that may hold events of an interval: those keyed (by their
-   * last id) from the interval's low end up to the end of the run its high end falls in, since an item
-   * holding ids on both sides of the high end is keyed after it. `undefined` when no item can.
-   */
-  private shardQuery(
-    stream: string,
-    bucket: string,
-    shard: number,
-    interval: IdInterval,
-    types: readonly string[] | undefined,
-    reverse: boolean,
-  ): QueryCommandInput | undefined {
-    const low =
-      interval.low === undefined
-        ? LOWEST_KEY
-        : // The key right after the id itself: an item keyed by it holds nothing after it.
-          interval.lowExclusive
-          ? `${interval.low}0`
-          : interval.low;
-    const high = interval.high === undefined ? HIGHEST_KEY : runBounds(interval.high).last;
-    if (low > high) return undefined;
-    const typeNames = Object.fromEntries((types ?? []).map((type, index) => [`#type${index}`, type]));
-    const typeValues = Object.fromEntries((types ?? []).map((type, index) => [`:type${index}`, { S: type }]));
-    // A segment holds a type when its counts name it; an item from before segments, by its type.
-    const typeFilter = types
-      ? [
-          ...Object.keys(typeNames).map((name) => `attribute_exists(#counts.${name})`),
-          `#type IN (${Object.keys(typeValues).join(', ')})`,
-        ].join(' OR ')
-      : undefined;
-    return {
-      TableName: this.tableName,
-      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
-      ExpressionAttributeNames: {
-        '#pk': ATTRIBUTES.partitionKey,
-        '#sk': ATTRIBUTES.sortKey,
-        ...(types ? { '#type': ATTRIBUTES.type, '#counts': ATTRIBUTES.counts, ...typeNames } : {}),
-      },
-      ExpressionAttributeValues: {
-        ':pk': { S: eventPartitionKey(stream, bucket, shard) },
-        ':low': { S: low },
-        ':high': { S: high },
-        ...typeValues,
-      },
-      ...(typeFilter ? { FilterExpression: typeFilter } : {}),
-      ScanIndexForward: !reverse,
-      ConsistentRead: true,
-    };
-  }
-
-  private bucketEntries(
-    stream: string,
-    interval: IdInterval,
-    reverse: boolean,
-    budget?: ReadBudget,
-  ): AsyncGenerator<BucketEntry> {
-    const low = interval.low === undefined ? LOWEST_KEY : timeBucketOf(eventIdToEpochMs(interval.low));
-    const high = interval.high === undefined ? HIGHEST_KEY : timeBucketOf(eventIdToEpochMs(interval.high));
-    return this.bucketIndexQuery(stream, low, high, reverse, budget);
-  }
-
-  private async *bucketIndexQuery(
-    stream: string,
-    low: string,
-    high: string,
-    reverse: boolean,
-    budget?: ReadBudget,
-  ): AsyncGenerator<BucketEntry> {
-    if (low > high) return;
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      if (budget) budget.queries += 1;
-      const output = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
-          ExpressionAttributeNames: { '#pk': ATTRIBUTES.partitionKey, '#sk': ATTRIBUTES.sortKey },
-          ExpressionAttributeValues: {
-            ':pk': { S: bucketIndexPartitionKey(stream) },
-            ':low': { S: low },
-            ':high': { S: high },
-          },
-          ScanIndexForward: !reverse,
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const entries = (output.Items ?? []).map(toBucketEntry);
-      // Every entry of the page, not only those read before the scan stops, tells the retention.
-      if (budget) {
-        for (const entry of entries) {
-          if (entry.expiresAt === undefined) continue;
-          const retention = entry.expiresAt - timeBucketStartMs(entry.bucket) / 1000 - TIME_BUCKET_MS / 1000;
-          budget.retentionSeconds = Math.max(budget.retentionSeconds ?? 0, retention);
-        }
-      }
-      yield* entries;
-      startKey = output.LastEvaluatedKey;
-    } while (startKey);
-  }
-
-  private async bucketEntry(stream: string, bucket: string): Promise<BucketEntry | undefined> {
-    const output = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: {
-          [ATTRIBUTES.partitionKey]: { S: bucketIndexPartitionKey(stream) },
-          [ATTRIBUTES.sortKey]: { S: bucket },
-        },
-        ConsistentRead: true,
-      }),
-    );
-    return output.Item ? toBucketEntry(output.Item) : undefined;
-  }
-
   private settingsOf(stream: string): StreamSettings {
     return this.streamSettings[stream] ?? this.defaultStreamSettings;
   }
@@ -1288,33 +1040,6 @@ function errorName(error: unknown): string {
   return typeof name === 'string' ? name : 'Error';
 }
 
-function toBucketEntry(item: Record<string, AttributeValue>): BucketEntry {
-  const shards = (item[ATTRIBUTES.shards]?.NS ?? ['0']).map(Number).sort((a, b) => a - b);
-  const expiresAt = item[ATTRIBUTES.expiresAt]?.N;
-  return {
-    bucket: item[ATTRIBUTES.sortKey]?.S as string,
-    shards,
-    ...(expiresAt === undefined ? {} : { expiresAt: Number(expiresAt) }),
-  };
-}
-
-/**
- * The part of an interval inside one bucket, so that a scan's end-of-shard marker names the bucket's
- * last possible id when the interval runs on past it.
- */
-function clipToBucket(interval: IdInterval, bucket: string): IdInterval {
-  const first = smallestEventIdAt(timeBucketStartMs(bucket));
-  const last = largestEventIdAt(timeBucketStartMs(bucket) + TIME_BUCKET_MS - 1);
-  return {
-    ...(interval.low !== undefined && interval.low >= first
-      ? { low: interval.low, ...(interval.lowExclusive ? { lowExclusive: true } : {}) }
-      : { low: first }),
-    ...(interval.high !== undefined && interval.high <= last
-      ? { high: interval.high, ...(interval.highExclusive ? { highExclusive: true } : {}) }
-      : { high: last }),
-  };
-}
-
 function segmentEntryOf(event: SerializedEvent): SegmentEntry {
   const { type, partitionKey } = event.input;
   return partitionKey === undefined ? { type, json: event.json } : { type, json: event.json, partitionKey };
@@ -1329,22 +1054,6 @@ function eventIdsInInputOrder(prepared: readonly PreparedSegment[]): string[] {
     });
   }
   return ids;
-}
-
-/** Whether an id lies inside an interval. */
-function isWithin(id: string, interval: IdInterval): boolean {
-  if (interval.low !== undefined && (id < interval.low || (interval.lowExclusive && id === interval.low)))
-    return false;
-  if (interval.high !== undefined && (id > interval.high || (interval.highExclusive && id === interval.high)))
-    return false;
-  return true;
-}
-
-/** Whether every id the item's run can hold lies inside an interval, so that its counts can be used. */
-function holdsOnlyIdsWithin(item: Record<string, AttributeValue>, interval: IdInterval): boolean {
-  const key = item[ATTRIBUTES.sortKey]?.S as string;
-  const { first, last } = runBounds(key);
-  return isWithin(first, interval) && isWithin(last < key ? key : last, interval) && isWithin(key, interval);
 }
 
 function serializeEvent(event: EventInput, index?: number): SerializedEvent {
