@@ -18,30 +18,41 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
   return condition();
 }
 
+/** A local pipeline on fresh tables whose fetcher timer is far off, handing each event to `handle`. */
+function startWokenPipeline(
+  stream: string,
+  handle: (event: { id: string; data: { n: number } }) => void,
+  options: { fetcherTimeoutSeconds?: number } = {},
+) {
+  return startLocalPipeline({
+    endpoints: { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') },
+    eventLogTable: uniqueName('events'),
+    stateTable: uniqueName('state'),
+    pipeline: { name: uniqueName('billing'), stream, start: 'earliest' },
+    workerFactory: (resources) =>
+      createWorker<{ n: number }>(
+        {
+          pipeline: resources.pipeline,
+          stateTable: resources.stateTable,
+          queueUrl: resources.queueUrl,
+          deadLetterQueueUrl: resources.deadLetterQueueUrl,
+          sqs: resources.sqs,
+          dynamodb: resources.dynamodb,
+          handle: async (event) => void handle(event),
+        },
+        {},
+      ),
+    fetcherIntervalMs: TIMER_MS,
+    ...options,
+  });
+}
+
 describe('startLocalPipeline waking on commit', () => {
   it('delivers a commit long before the fetcher timer, woken by the table stream', async () => {
     // Prepare
     const handled: string[] = [];
     const stream = uniqueName('orders');
-    const local = await startLocalPipeline({
-      endpoints: { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') },
-      eventLogTable: uniqueName('events'),
-      stateTable: uniqueName('state'),
-      pipeline: { name: uniqueName('billing'), stream, start: 'earliest' },
-      workerFactory: (resources) =>
-        createWorker<{ n: number }>(
-          {
-            pipeline: resources.pipeline,
-            stateTable: resources.stateTable,
-            queueUrl: resources.queueUrl,
-            deadLetterQueueUrl: resources.deadLetterQueueUrl,
-            sqs: resources.sqs,
-            dynamodb: resources.dynamodb,
-            handle: async (event) => void handled.push(event.id),
-          },
-          {},
-        ),
-      fetcherIntervalMs: TIMER_MS,
+    const local = await startWokenPipeline(stream, (event) => handled.push(event.id), {
       fetcherTimeoutSeconds: 60,
     });
     try {
@@ -72,26 +83,7 @@ describe('startLocalPipeline waking on commit', () => {
     // Prepare
     const handled = new Set<number>();
     const stream = uniqueName('orders');
-    const local = await startLocalPipeline({
-      endpoints: { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') },
-      eventLogTable: uniqueName('events'),
-      stateTable: uniqueName('state'),
-      pipeline: { name: uniqueName('billing'), stream, start: 'earliest' },
-      workerFactory: (resources) =>
-        createWorker<{ n: number }>(
-          {
-            pipeline: resources.pipeline,
-            stateTable: resources.stateTable,
-            queueUrl: resources.queueUrl,
-            deadLetterQueueUrl: resources.deadLetterQueueUrl,
-            sqs: resources.sqs,
-            dynamodb: resources.dynamodb,
-            handle: async (event) => void handled.add(event.data.n),
-          },
-          {},
-        ),
-      fetcherIntervalMs: TIMER_MS,
-    });
+    const local = await startWokenPipeline(stream, (event) => handled.add(event.data.n));
     try {
       // Act: commits spread over a few seconds, some while a woken run is reading.
       for (let n = 0; n < 8; n += 1) {
