@@ -31,6 +31,27 @@ export class ValidationError extends SluiceError {
   }
 }
 
+/**
+ * A definition or request that breaks several rules at once: `problems` lists each, naming the value
+ * given, so that one error says everything that needs fixing. `InvalidPipelineError`,
+ * `InvalidStagesError` and `InvalidBackfillRequestError` are this, for what they check.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof InvalidDefinitionError) for (const problem of error.problems) console.error(problem);
+ * ```
+ */
+export class InvalidDefinitionError extends ValidationError {
+  readonly problems: readonly string[];
+
+  /** @param what what was checked, as the message names it, such as `pipeline definition`. */
+  constructor(what: string, problems: readonly string[], value: unknown) {
+    super(`invalid ${what}: ${problems.join('; ')}`, value);
+    this.name = 'InvalidDefinitionError';
+    this.problems = problems;
+  }
+}
+
 /** A string that is not a time bucket (`yyyyMMddHH0000`, UTC). */
 export class InvalidTimeBucketError extends ValidationError {
   constructor(value: unknown) {

@@ -24,6 +24,7 @@ export {
   CommitOutcomeUnknownError,
   CorruptEventError,
   EventTooLargeError,
+  InvalidDefinitionError,
   InvalidNameError,
   InvalidPositionError,
   MissingResourceError,

@@ -1,4 +1,4 @@
-import { SluiceError, ValidationError } from '../errors';
+import { InvalidDefinitionError, SluiceError } from '../errors';
 
 /**
  * A backfill request that breaks the rules; `problems` lists each, naming the value given.
@@ -12,13 +12,10 @@ import { SluiceError, ValidationError } from '../errors';
  * }
  * ```
  */
-export class InvalidBackfillRequestError extends ValidationError {
-  readonly problems: readonly string[];
-
+export class InvalidBackfillRequestError extends InvalidDefinitionError {
   constructor(problems: readonly string[], value: unknown) {
-    super(`invalid backfill request: ${problems.join('; ')}`, value);
+    super('backfill request', problems, value);
     this.name = 'InvalidBackfillRequestError';
-    this.problems = problems;
   }
 }
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ValidationError } from '../errors';
+import { InvalidDefinitionError } from '../errors';
 import { NAME_PATTERN } from '../event-log/names';
 import { isEventId } from '../time/event-id';
 import {
@@ -164,13 +164,10 @@ export interface ResolvedPipeline {
 }
 
 /** A pipeline definition that breaks the rules; `problems` lists each, with the value given. */
-export class InvalidPipelineError extends ValidationError {
-  readonly problems: readonly string[];
-
+export class InvalidPipelineError extends InvalidDefinitionError {
   constructor(problems: readonly string[], value: unknown) {
-    super(`invalid pipeline definition: ${problems.join('; ')}`, value);
+    super('pipeline definition', problems, value);
     this.name = 'InvalidPipelineError';
-    this.problems = problems;
   }
 }
 

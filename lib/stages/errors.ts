@@ -1,13 +1,10 @@
-import { SluiceError, ValidationError } from '../errors';
+import { InvalidDefinitionError, SluiceError } from '../errors';
 
 /** A stages definition that breaks the rules; `problems` lists each, with the value given. */
-export class InvalidStagesError extends ValidationError {
-  readonly problems: readonly string[];
-
+export class InvalidStagesError extends InvalidDefinitionError {
   constructor(problems: readonly string[], value: unknown) {
-    super(`invalid stages definition: ${problems.join('; ')}`, value);
+    super('stages definition', problems, value);
     this.name = 'InvalidStagesError';
-    this.problems = problems;
   }
 }
 
