@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, type Message, type MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { describe, ValidationError } from '../errors';
+import { ValidationError } from '../errors';
 import type { StoredEvent } from '../event-log/types';
 import { type FailedEvent, UNKNOWN_FAILURE_NAME } from '../failed/types';
 import {
@@ -16,13 +16,9 @@ import { MAX_MESSAGE_BYTES } from '../sqs/constants';
 import { messagePayloadBytes } from '../sqs/message-size';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import { backoffDelaySeconds } from '../worker/backoff';
-import {
-  DEFAULT_DRAIN_TIMEOUT_SECONDS,
-  MAX_RESERVE_EVENTS,
-  MAX_RETRY_AFTER_SECONDS,
-  SETTLED_MEMORY,
-} from './constants';
+import { DEFAULT_DRAIN_TIMEOUT_SECONDS, MAX_RETRY_AFTER_SECONDS, SETTLED_MEMORY } from './constants';
 import { ConsumerError, ConsumerStoppedError, EventNotReservedError } from './errors';
+import { checkEventIds, checkReserveCount, failOptionProblems, stopOptionProblems } from './inputs';
 import { type PullConsumerSettings, resolvePullConsumerOptions } from './options';
 import {
   type BatchEntry,
@@ -112,8 +108,6 @@ interface Counters {
   heartbeatFailures: number;
 }
 
-const STOP_OPTION_KEYS: readonly string[] = ['drain', 'timeoutSeconds'] satisfies (keyof StopOptions)[];
-const FAIL_OPTION_KEYS: readonly string[] = ['reason', 'retryAfterSeconds'] satisfies (keyof FailOptions)[];
 const DRAIN_POLL_MS = 25;
 const CONFLICT_TEXT: Readonly<Record<SettledOutcome, string>> = {
   acknowledged: 'was acknowledged already',
@@ -250,11 +244,7 @@ export class PullConsumer<TData = unknown> {
    * ```
    */
   async reserve(maxEvents = 10): Promise<ReservedEvent<TData>[]> {
-    if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_RESERVE_EVENTS)
-      throw new ValidationError(
-        `reserve() takes a whole number of events from 1 to ${MAX_RESERVE_EVENTS} (given ${describeValue(maxEvents)})`,
-        maxEvents,
-      );
+    checkReserveCount(maxEvents);
     if (this.stopping !== undefined) throw new ConsumerStoppedError(this.settings.queueUrl);
     const run = this.reserveEvents(maxEvents);
     this.reserving.add(run);
@@ -636,11 +626,7 @@ export class PullConsumer<TData = unknown> {
     method: 'acknowledge' | 'fail',
     details: { failure?: EventFailure; retryAfterSeconds?: number },
   ): Promise<void> {
-    if (!Array.isArray(eventIds) || eventIds.some((id) => typeof id !== 'string'))
-      throw new ValidationError(
-        `${method}() takes an array of event ids (given ${describe(eventIds)})`,
-        eventIds,
-      );
+    checkEventIds(eventIds, method);
     const unknown: string[] = [];
     const conflicts: { id: string; state: SettledOutcome }[] = [];
     const toMark: HeldEvent[] = [];
@@ -1066,50 +1052,4 @@ function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): [K, T[]][] {
 
 async function failuresByKey(failures: Promise<readonly EntryFailure[]>): Promise<Map<string, EntryFailure>> {
   return new Map((await failures).map((failure) => [failure.key, failure]));
-}
-
-function failOptionProblems(options: FailOptions): string[] {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    return [`options must be an object (given ${describe(options)})`];
-  const problems: string[] = [];
-  for (const key of Object.keys(options))
-    if (!FAIL_OPTION_KEYS.includes(key))
-      problems.push(`unknown option ${JSON.stringify(key)} (known: ${FAIL_OPTION_KEYS.join(', ')})`);
-  const { reason, retryAfterSeconds } = options;
-  if (reason !== undefined && typeof reason !== 'string' && !(reason instanceof Error))
-    problems.push(`reason must be a string or an Error (given ${describe(reason)})`);
-  if (
-    retryAfterSeconds !== undefined &&
-    (!Number.isInteger(retryAfterSeconds) ||
-      retryAfterSeconds < 0 ||
-      retryAfterSeconds > MAX_RETRY_AFTER_SECONDS)
-  )
-    problems.push(
-      `retryAfterSeconds must be a whole number from 0 to ${MAX_RETRY_AFTER_SECONDS} (given ${describeValue(retryAfterSeconds)})`,
-    );
-  return problems;
-}
-
-function stopOptionProblems(options: StopOptions): string[] {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    return [`options must be an object (given ${describe(options)})`];
-  const problems: string[] = [];
-  for (const key of Object.keys(options))
-    if (!STOP_OPTION_KEYS.includes(key))
-      problems.push(`unknown option ${JSON.stringify(key)} (known: ${STOP_OPTION_KEYS.join(', ')})`);
-  if (options.drain !== undefined && typeof options.drain !== 'boolean')
-    problems.push(`drain must be true or false (given ${describe(options.drain)})`);
-  const { timeoutSeconds } = options;
-  if (
-    timeoutSeconds !== undefined &&
-    (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
-  )
-    problems.push(
-      `timeoutSeconds must be a number of seconds more than 0 (given ${describeValue(timeoutSeconds)})`,
-    );
-  return problems;
-}
-
-function describeValue(value: unknown): string {
-  return typeof value === 'number' ? String(value) : describe(value);
 }
