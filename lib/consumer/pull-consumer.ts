@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, type Message, type MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
 import { ValidationError } from '../errors';
 import type { StoredEvent } from '../event-log/types';
 import { type FailedEvent, UNKNOWN_FAILURE_NAME } from '../failed/types';
@@ -16,8 +16,9 @@ import { MAX_MESSAGE_BYTES } from '../sqs/constants';
 import { messagePayloadBytes } from '../sqs/message-size';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import { backoffDelaySeconds } from '../worker/backoff';
-import { DEFAULT_DRAIN_TIMEOUT_SECONDS, MAX_RETRY_AFTER_SECONDS, SETTLED_MEMORY } from './constants';
-import { ConsumerError, ConsumerStoppedError, EventNotReservedError } from './errors';
+import { DEFAULT_DRAIN_TIMEOUT_SECONDS, MAX_RETRY_AFTER_SECONDS } from './constants';
+import { ConsumerError, ConsumerStoppedError } from './errors';
+import { type Counters, type HeldEvent, type HeldMessage, InFlight } from './in-flight';
 import { checkEventIds, checkReserveCount, failOptionProblems, stopOptionProblems } from './inputs';
 import { type PullConsumerSettings, resolvePullConsumerOptions } from './options';
 import {
@@ -37,34 +38,6 @@ import type {
   StopOptions,
   StopResult,
 } from './types';
-
-type EventState = 'reserved' | 'acknowledged' | 'failed';
-type SettledOutcome = 'acknowledged' | 'failed' | 'released';
-
-/** An event of a held message, and what the user made of it. */
-interface HeldEvent {
-  readonly event: EnvelopeEvent;
-  readonly message: HeldMessage;
-  /** This attempt's number: the envelope's `attempts` plus the message's receive count. */
-  readonly attempts: number;
-  /** A copy of an event already reserved from another message: settled as acknowledged, never handed out. */
-  readonly duplicate: boolean;
-  state: EventState;
-  failure?: EventFailure;
-  retryAfterSeconds?: number;
-}
-
-/** A received message whose events are reserved. */
-interface HeldMessage {
-  readonly messageId: string;
-  receiptHandle: string;
-  readonly pipeline: string;
-  readonly stream: string;
-  readonly attributes: Record<string, MessageAttributeValue> | undefined;
-  readonly events: HeldEvent[];
-  /** Every event is settled and the SQS calls that follow are under way: no heartbeat, no release. */
-  settling: boolean;
-}
 
 /** What settling one message takes. */
 interface SettlePlan {
@@ -96,24 +69,7 @@ interface Problem {
   readonly cause: unknown;
 }
 
-interface Counters {
-  messagesReceived: number;
-  eventsReserved: number;
-  eventsAcknowledged: number;
-  eventsRetried: number;
-  eventsFinallyFailed: number;
-  duplicateEvents: number;
-  malformedMessages: number;
-  eventsReleased: number;
-  heartbeatFailures: number;
-}
-
 const DRAIN_POLL_MS = 25;
-const CONFLICT_TEXT: Readonly<Record<SettledOutcome, string>> = {
-  acknowledged: 'was acknowledged already',
-  failed: 'was failed already',
-  released: 'was released by stop()',
-};
 
 /**
  * Pulls Sluice events from a pipeline's SQS queue for code that runs outside Lambda: a container, a
@@ -165,22 +121,9 @@ const CONFLICT_TEXT: Readonly<Record<SettledOutcome, string>> = {
 export class PullConsumer<TData = unknown> {
   private readonly settings: PullConsumerSettings<TData>;
   private readonly context: CallContext;
-  private readonly messages = new Map<string, HeldMessage>();
-  /** Events handed out and not yet let go, by id. */
-  private readonly reserved = new Map<string, HeldEvent>();
-  /** How recently let-go events ended, to name them when they are settled again. */
-  private readonly settled = new Map<string, SettledOutcome>();
-  private readonly counters: Counters = {
-    messagesReceived: 0,
-    eventsReserved: 0,
-    eventsAcknowledged: 0,
-    eventsRetried: 0,
-    eventsFinallyFailed: 0,
-    duplicateEvents: 0,
-    malformedMessages: 0,
-    eventsReleased: 0,
-    heartbeatFailures: 0,
-  };
+  private readonly inFlight: InFlight;
+  private readonly messages: ReadonlyMap<string, HeldMessage>;
+  private readonly counters: Counters;
   private readonly abort = new AbortController();
   private readonly reserving = new Set<Promise<unknown>>();
   private readonly settling = new Set<Promise<unknown>>();
@@ -192,6 +135,9 @@ export class PullConsumer<TData = unknown> {
 
   private constructor(settings: PullConsumerSettings<TData>) {
     this.settings = settings;
+    this.inFlight = new InFlight(settings.queueUrl);
+    this.messages = this.inFlight.messages;
+    this.counters = this.inFlight.counters;
     this.context = {
       sqs: settings.sqs,
       queueUrl: settings.queueUrl,
@@ -335,11 +281,7 @@ export class PullConsumer<TData = unknown> {
    * ```
    */
   stats(): ConsumerStats {
-    return {
-      ...this.counters,
-      eventsInFlight: [...this.reserved.values()].filter((held) => held.state === 'reserved').length,
-      messagesInFlight: this.messages.size,
-    };
+    return this.inFlight.stats();
   }
 
   // Reserving
@@ -422,34 +364,19 @@ export class PullConsumer<TData = unknown> {
       }
       const receiveCount = Number(message.Attributes?.ApproximateReceiveCount);
       const receives = Number.isInteger(receiveCount) && receiveCount >= 1 ? receiveCount : 1;
-      const held: HeldMessage = {
-        messageId,
-        receiptHandle,
-        pipeline: envelope.pipeline,
-        stream: envelope.stream,
-        attributes: message.MessageAttributes,
-        events: [],
-        settling: false,
-      };
-      for (const event of envelope.events) {
-        const duplicate = this.reserved.has(event.id);
-        const heldEvent: HeldEvent = {
-          event,
-          message: held,
-          attempts: (event.attempts ?? 0) + receives,
-          duplicate,
-          state: duplicate ? 'acknowledged' : 'reserved',
-        };
-        held.events.push(heldEvent);
-        if (duplicate) {
-          this.counters.duplicateEvents += 1;
-          continue;
-        }
-        this.reserved.set(event.id, heldEvent);
-        this.settled.delete(event.id);
-        handedOut.push(this.toReservedEvent(heldEvent));
-      }
-      this.messages.set(messageId, held);
+      const held = this.inFlight.hold(
+        {
+          messageId,
+          receiptHandle,
+          pipeline: envelope.pipeline,
+          stream: envelope.stream,
+          attributes: message.MessageAttributes,
+        },
+        envelope.events,
+        (event) => (event.attempts ?? 0) + receives,
+      );
+      for (const heldEvent of held.events)
+        if (!heldEvent.duplicate) handedOut.push(this.toReservedEvent(heldEvent));
       if (held.events.every((heldEvent) => heldEvent.duplicate)) allDuplicates.push(held);
     }
     this.counters.eventsReserved += handedOut.length;
@@ -627,40 +554,8 @@ export class PullConsumer<TData = unknown> {
     details: { failure?: EventFailure; retryAfterSeconds?: number },
   ): Promise<void> {
     checkEventIds(eventIds, method);
-    const unknown: string[] = [];
-    const conflicts: { id: string; state: SettledOutcome }[] = [];
-    const toMark: HeldEvent[] = [];
-    for (const id of new Set(eventIds)) {
-      const held = this.reserved.get(id);
-      const state = held?.state ?? this.settled.get(id);
-      if (state === undefined) unknown.push(id);
-      else if (state === 'reserved' && held !== undefined) toMark.push(held);
-      else if (state !== 'reserved' && state !== outcome) conflicts.push({ id, state });
-    }
-    if (unknown.length > 0 || conflicts.length > 0) {
-      const parts = [
-        ...(unknown.length > 0
-          ? [
-              `unknown event id(s) ${unknown.map((id) => JSON.stringify(id)).join(', ')}: not reserved by this consumer`,
-            ]
-          : []),
-        ...conflicts.map(({ id, state }) => `event ${JSON.stringify(id)} ${CONFLICT_TEXT[state]}`),
-      ];
-      throw new EventNotReservedError(
-        `${method}() refused on queue ${this.settings.queueUrl}, nothing changed: ${parts.join('; ')}`,
-        { queueUrl: this.settings.queueUrl, eventIds: [...unknown, ...conflicts.map(({ id }) => id)] },
-      );
-    }
-
-    const ready = new Set<HeldMessage>();
-    for (const held of toMark) {
-      held.state = outcome;
-      if (details.failure !== undefined) held.failure = details.failure;
-      if (details.retryAfterSeconds !== undefined) held.retryAfterSeconds = details.retryAfterSeconds;
-      if (held.message.events.every((event) => event.state !== 'reserved')) ready.add(held.message);
-    }
-    if (outcome === 'acknowledged') this.counters.eventsAcknowledged += toMark.length;
-    if (ready.size > 0) await this.settleMessages([...ready]);
+    const ready = this.inFlight.settle(eventIds, outcome, method, details);
+    if (ready.length > 0) await this.settleMessages(ready);
   }
 
   private settleMessages(messages: HeldMessage[]): Promise<void> {
@@ -680,7 +575,7 @@ export class PullConsumer<TData = unknown> {
     try {
       await this.settlePlans(plans, problems);
     } finally {
-      for (const plan of plans) this.letGo(plan.message);
+      for (const plan of plans) this.inFlight.letGo(plan.message);
     }
     if (problems.length > 0) {
       for (const problem of problems)
@@ -927,24 +822,6 @@ export class PullConsumer<TData = unknown> {
     );
   }
 
-  /** Stops holding a message: its events are no longer reserved, and are remembered as settled. */
-  private letGo(message: HeldMessage, outcome?: SettledOutcome): void {
-    this.messages.delete(message.messageId);
-    for (const held of message.events) {
-      if (held.duplicate || this.reserved.get(held.event.id) !== held) continue;
-      this.reserved.delete(held.event.id);
-      this.remember(held.event.id, outcome ?? (held.state === 'reserved' ? 'released' : held.state));
-    }
-  }
-
-  private remember(eventId: string, outcome: SettledOutcome): void {
-    this.settled.set(eventId, outcome);
-    if (this.settled.size > SETTLED_MEMORY) {
-      const oldest = this.settled.keys().next().value;
-      if (oldest !== undefined) this.settled.delete(oldest);
-    }
-  }
-
   // Stopping
 
   private async shutDown(drain: boolean, timeoutMs: number): Promise<StopResult> {
@@ -952,10 +829,7 @@ export class PullConsumer<TData = unknown> {
     await Promise.allSettled([...this.reserving]);
     if (drain) {
       const deadline = Date.now() + timeoutMs;
-      while (
-        ([...this.reserved.values()].some((held) => held.state === 'reserved') || this.settling.size > 0) &&
-        Date.now() < deadline
-      ) {
+      while ((this.inFlight.hasUnsettledEvents() || this.settling.size > 0) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadline - Date.now())));
       }
       this.abort.abort(new ConsumerStoppedError(this.settings.queueUrl));
@@ -973,7 +847,7 @@ export class PullConsumer<TData = unknown> {
         .map((event) => event.event.id),
     );
     const failures = await changeVisibility(this.context, releasing.map(entryOfMessage), 0);
-    for (const held of releasing) this.letGo(held, 'released');
+    for (const held of releasing) this.inFlight.letGo(held, 'released');
     this.counters.eventsReleased += releasedEventIds.length;
     if (failures.length > 0) {
       const refused = releasing.filter((held) => failures.some((failure) => failure.key === held.messageId));
