@@ -18,6 +18,7 @@ import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-ba
 import { backoffDelaySeconds } from '../worker/backoff';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS, MAX_RETRY_AFTER_SECONDS } from './constants';
 import { ConsumerError, ConsumerStoppedError } from './errors';
+import { Heartbeat } from './heartbeat';
 import { type Counters, type HeldEvent, type HeldMessage, InFlight } from './in-flight';
 import { checkEventIds, checkReserveCount, failOptionProblems, stopOptionProblems } from './inputs';
 import { type PullConsumerSettings, resolvePullConsumerOptions } from './options';
@@ -128,9 +129,7 @@ export class PullConsumer<TData = unknown> {
   private readonly reserving = new Set<Promise<unknown>>();
   private readonly settling = new Set<Promise<unknown>>();
   private queueChecked: Promise<void> | undefined;
-  private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-  private heartbeatRun: Promise<void> | undefined;
-  private heartbeatsStopped = false;
+  private readonly heartbeat: Heartbeat;
   private stopping: Promise<StopResult> | undefined;
 
   private constructor(settings: PullConsumerSettings<TData>) {
@@ -144,6 +143,14 @@ export class PullConsumer<TData = unknown> {
       sleep: settings.sleep,
       random: settings.random,
     };
+    this.heartbeat = new Heartbeat({
+      context: this.context,
+      messages: this.messages,
+      counters: this.counters,
+      intervalSeconds: settings.heartbeatIntervalSeconds,
+      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+      logger: settings.logger,
+    });
   }
 
   /**
@@ -319,7 +326,7 @@ export class PullConsumer<TData = unknown> {
       waitTimeSeconds = 0;
       events.push(...(await this.accept(received)));
     }
-    this.scheduleHeartbeat();
+    this.heartbeat.schedule();
     // Messages received while stopping are held, so the stop releases them; the caller gets nothing.
     if (this.abort.signal.aborted) throw new ConsumerStoppedError(this.settings.queueUrl);
     return events;
@@ -506,45 +513,6 @@ export class PullConsumer<TData = unknown> {
     };
   }
 
-  // Heartbeat
-
-  private scheduleHeartbeat(): void {
-    if (this.heartbeatTimer !== undefined || this.heartbeatsStopped || this.messages.size === 0) return;
-    this.heartbeatTimer = setTimeout(() => {
-      this.heartbeatTimer = undefined;
-      this.heartbeatRun = this.beat().finally(() => {
-        this.heartbeatRun = undefined;
-        this.scheduleHeartbeat();
-      });
-    }, this.settings.heartbeatIntervalSeconds * 1000);
-    this.heartbeatTimer.unref?.();
-  }
-
-  /** Renews the visibility of every held message that is not being settled. Never rejects. */
-  private async beat(): Promise<void> {
-    const due = [...this.messages.values()].filter((held) => !held.settling);
-    if (due.length === 0) return;
-    try {
-      const failures = await changeVisibility(
-        this.context,
-        due.map((held) => ({ key: held.messageId, receiptHandle: held.receiptHandle })),
-        this.settings.visibilityTimeoutSeconds,
-      );
-      for (const failure of failures) {
-        this.counters.heartbeatFailures += 1;
-        this.settings.logger.warn('heartbeat could not renew a message; it may be delivered again', {
-          queueUrl: this.settings.queueUrl,
-          messageId: failure.key,
-          code: failure.code,
-          reason: failure.message,
-        });
-      }
-    } catch (error) {
-      this.counters.heartbeatFailures += due.length;
-      this.settings.logger.error('heartbeat failed', { queueUrl: this.settings.queueUrl, error });
-    }
-  }
-
   // Settling
 
   private async settle(
@@ -569,7 +537,7 @@ export class PullConsumer<TData = unknown> {
 
   private async runSettlement(messages: readonly HeldMessage[]): Promise<void> {
     // A heartbeat under way could land after a visibility change made here, and undo it.
-    await this.heartbeatRun;
+    await this.heartbeat.current;
     const problems: Problem[] = [];
     const plans = messages.map((held) => this.plan(held));
     try {
@@ -834,10 +802,7 @@ export class PullConsumer<TData = unknown> {
       }
       this.abort.abort(new ConsumerStoppedError(this.settings.queueUrl));
     }
-    this.heartbeatsStopped = true;
-    if (this.heartbeatTimer !== undefined) clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
-    await this.heartbeatRun;
+    await this.heartbeat.stop();
     await Promise.allSettled([...this.settling]);
 
     const releasing = [...this.messages.values()].filter((held) => !held.settling);
