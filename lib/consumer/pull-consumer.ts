@@ -3,9 +3,7 @@ import { ValidationError } from '../errors';
 import type { StoredEvent } from '../event-log/types';
 import { type FailedEvent, UNKNOWN_FAILURE_NAME } from '../failed/types';
 import {
-  type EnvelopeEvent,
   type EventFailure,
-  failedEvent,
   MalformedMessageError,
   parseEnvelope,
   storedEventOf,
@@ -22,6 +20,14 @@ import { Heartbeat } from './heartbeat';
 import { type Counters, type HeldEvent, type HeldMessage, InFlight } from './in-flight';
 import { checkEventIds, checkReserveCount, failOptionProblems, stopOptionProblems } from './inputs';
 import { type PullConsumerSettings, resolvePullConsumerOptions } from './options';
+import {
+  attemptOf,
+  type MessagePlan,
+  planMalformed,
+  planSettlement,
+  resentEvent,
+  type SettlementKind,
+} from './settlement-plan';
 import {
   type BatchEntry,
   type CallContext,
@@ -40,19 +46,10 @@ import type {
   StopResult,
 } from './types';
 
-/** What settling one message takes. */
-interface SettlePlan {
-  readonly message: HeldMessage;
-  /** Failed events to try again. */
-  readonly retries: readonly HeldEvent[];
-  /** Failed events that reached `maxRedeliveryCount`. */
-  readonly finals: readonly HeldEvent[];
-  /**
-   * `delete`: every event succeeded. `whole`: every event failed and will be tried again, so the
-   * message itself comes back after a delay. `split`: failed events are re-sent (or sent to the
-   * dead-letter queue) in new messages, then the message is deleted.
-   */
-  kind: 'delete' | 'whole' | 'split';
+/** A message's plan as it is carried out. */
+interface SettlePlan extends MessagePlan<HeldMessage> {
+  /** As planned, but `whole` once an `onFinallyFailed` that stands in for the dead-letter queue threw. */
+  kind: SettlementKind;
   /** For `whole`: seconds until the message is visible again. */
   wholeDelaySeconds: number;
   /** `abandoned` when a step failed: the message is let go and comes back once its visibility runs out. */
@@ -370,7 +367,6 @@ export class PullConsumer<TData = unknown> {
         continue;
       }
       const receiveCount = Number(message.Attributes?.ApproximateReceiveCount);
-      const receives = Number.isInteger(receiveCount) && receiveCount >= 1 ? receiveCount : 1;
       const held = this.inFlight.hold(
         {
           messageId,
@@ -380,7 +376,7 @@ export class PullConsumer<TData = unknown> {
           attributes: message.MessageAttributes,
         },
         envelope.events,
-        (event) => (event.attempts ?? 0) + receives,
+        (event) => attemptOf(event, receiveCount),
       );
       for (const heldEvent of held.events)
         if (!heldEvent.duplicate) handedOut.push(this.toReservedEvent(heldEvent));
@@ -409,8 +405,9 @@ export class PullConsumer<TData = unknown> {
   ): Promise<void> {
     this.counters.malformedMessages += malformed.length;
     const { deadLetterQueueUrl, logger, queueUrl } = this.settings;
+    const plan = planMalformed(malformed, { deadLetterQueue: deadLetterQueueUrl !== undefined });
     if (deadLetterQueueUrl === undefined) {
-      for (const { message, error } of malformed)
+      for (const { message, error } of plan.leftOnQueue)
         logger.warn('malformed message left on the queue for its redrive policy', {
           queueUrl,
           messageId: message.MessageId,
@@ -418,7 +415,7 @@ export class PullConsumer<TData = unknown> {
         });
       return;
     }
-    const movable = malformed.filter(({ message }) => (message.Body ?? '') !== '');
+    const movable = plan.toDeadLetterQueue;
     const outgoing: OutgoingMessage[] = movable.map(({ message }, index) => ({
       id: String(index),
       body: message.Body as string,
@@ -539,7 +536,7 @@ export class PullConsumer<TData = unknown> {
     // A heartbeat under way could land after a visibility change made here, and undo it.
     await this.heartbeat.current;
     const problems: Problem[] = [];
-    const plans = messages.map((held) => this.plan(held));
+    const plans = planSettlement(messages, this.settings).map((plan) => this.carryOut(plan));
     try {
       await this.settlePlans(plans, problems);
     } finally {
@@ -636,18 +633,12 @@ export class PullConsumer<TData = unknown> {
     }
   }
 
-  /** What settling a message takes, once all its events are settled. */
-  private plan(message: HeldMessage): SettlePlan {
-    const failed = message.events.filter((held) => held.state === 'failed');
-    const finals = failed.filter((held) => held.attempts >= this.settings.maxRedeliveryCount);
-    const retries = failed.filter((held) => held.attempts < this.settings.maxRedeliveryCount);
-    const whole = finals.length === 0 && retries.length === message.events.length;
+  /** A plan to carry out, with the delay of a message that comes back whole. */
+  private carryOut(plan: MessagePlan<HeldMessage>): SettlePlan {
     return {
-      message,
-      retries,
-      finals,
-      kind: failed.length === 0 ? 'delete' : whole ? 'whole' : 'split',
-      wholeDelaySeconds: whole ? Math.max(...retries.map((held) => this.delayFor(held))) : 0,
+      ...plan,
+      wholeDelaySeconds:
+        plan.kind === 'whole' ? Math.max(...plan.retries.map((held) => this.delayFor(held))) : 0,
       status: 'pending',
       handoverFailed: false,
     };
@@ -677,7 +668,7 @@ export class PullConsumer<TData = unknown> {
     for (const { plan, events, delaySeconds } of items) {
       if (plan.status !== 'pending') continue;
       const { pipeline, stream, attributes } = plan.message;
-      const bodies = packEnvelopes({ pipeline, stream }, events.map(retriedEvent), {
+      const bodies = packEnvelopes({ pipeline, stream }, events.map(resentEvent), {
         maxBodyBytes:
           MAX_MESSAGE_BYTES - (attributes === undefined ? 0 : messagePayloadBytes({ body: '', attributes })),
       }).map(({ body }) => body);
@@ -828,11 +819,6 @@ export class PullConsumer<TData = unknown> {
     }
     return { releasedEventIds, releasedMessageIds: releasing.map((held) => held.messageId) };
   }
-}
-
-/** An event as it is re-sent or sent to the dead-letter queue: with its attempts and last error. */
-function retriedEvent(held: HeldEvent): EnvelopeEvent {
-  return failedEvent(held.event, held.attempts, held.failure);
 }
 
 function entryOf(plan: SettlePlan): BatchEntry {
