@@ -2,6 +2,7 @@ import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { EnvelopeEvent, EventFailure } from '../messages/envelope';
 import { SETTLED_MEMORY } from './constants';
 import { EventNotReservedError } from './errors';
+import type { BatchEntry } from './sqs-calls';
 import type { ConsumerStats } from './types';
 
 export type EventState = 'reserved' | 'acknowledged' | 'failed';
@@ -43,6 +44,11 @@ export interface Counters {
   malformedMessages: number;
   eventsReleased: number;
   heartbeatFailures: number;
+}
+
+/** A held message as an entry of a batch call, named by its message id. */
+export function batchEntryOf(message: HeldMessage): BatchEntry {
+  return { key: message.messageId, receiptHandle: message.receiptHandle };
 }
 
 const CONFLICT_TEXT: Readonly<Record<SettledOutcome, string>> = {
