@@ -3,14 +3,15 @@ import { ValidationError } from '../errors';
 import { UNKNOWN_FAILURE_NAME } from '../failed/types';
 import { type EventFailure, toEventFailure } from '../messages/envelope';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from './constants';
-import { ConsumerError, ConsumerStoppedError, toConsumerError } from './errors';
+import { ConsumerError, ConsumerStoppedError } from './errors';
 import { Heartbeat } from './heartbeat';
-import { batchEntryOf, type Counters, type HeldMessage, InFlight } from './in-flight';
+import { InFlight } from './in-flight';
 import { checkEventIds, checkReserveCount, failOptionProblems, stopOptionProblems } from './inputs';
 import { type PullConsumerSettings, resolvePullConsumerOptions } from './options';
 import { Receiver } from './receiving';
 import { Settlement } from './settlement';
-import { type CallContext, changeVisibility, reasonOf, receiveMessages } from './sqs-calls';
+import { shutDown } from './shutdown';
+import { type CallContext, reasonOf, receiveMessages } from './sqs-calls';
 import type {
   ConsumerStats,
   FailOptions,
@@ -19,8 +20,6 @@ import type {
   StopOptions,
   StopResult,
 } from './types';
-
-const DRAIN_POLL_MS = 25;
 
 /**
  * Pulls Sluice events from a pipeline's SQS queue for code that runs outside Lambda: a container, a
@@ -73,8 +72,6 @@ export class PullConsumer<TData = unknown> {
   private readonly settings: PullConsumerSettings<TData>;
   private readonly context: CallContext;
   private readonly inFlight: InFlight;
-  private readonly messages: ReadonlyMap<string, HeldMessage>;
-  private readonly counters: Counters;
   private readonly abort = new AbortController();
   private readonly reserving = new Set<Promise<unknown>>();
   private queueChecked: Promise<void> | undefined;
@@ -86,8 +83,6 @@ export class PullConsumer<TData = unknown> {
   private constructor(settings: PullConsumerSettings<TData>) {
     this.settings = settings;
     this.inFlight = new InFlight(settings.queueUrl);
-    this.messages = this.inFlight.messages;
-    this.counters = this.inFlight.counters;
     this.context = {
       sqs: settings.sqs,
       queueUrl: settings.queueUrl,
@@ -96,8 +91,8 @@ export class PullConsumer<TData = unknown> {
     };
     this.heartbeat = new Heartbeat({
       context: this.context,
-      messages: this.messages,
-      counters: this.counters,
+      messages: this.inFlight.messages,
+      counters: this.inFlight.counters,
       intervalSeconds: settings.heartbeatIntervalSeconds,
       visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
       logger: settings.logger,
@@ -224,7 +219,9 @@ export class PullConsumer<TData = unknown> {
     if (problems.length > 0)
       return Promise.reject(new ValidationError(`invalid stop() options: ${problems.join('; ')}`, options));
     if (this.stopping === undefined) {
-      this.stopping = this.shutDown(
+      const { context, abort, reserving, inFlight, settlement, heartbeat } = this;
+      this.stopping = shutDown(
+        { context, abort, reserving, inFlight, settlement, heartbeat },
         options.drain ?? false,
         (options.timeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS) * 1000,
       );
@@ -296,47 +293,5 @@ export class PullConsumer<TData = unknown> {
     checkEventIds(eventIds, method);
     const ready = this.inFlight.settle(eventIds, outcome, method, details);
     if (ready.length > 0) await this.settlement.settle(ready);
-  }
-
-  // Stopping
-
-  private async shutDown(drain: boolean, timeoutMs: number): Promise<StopResult> {
-    if (!drain) this.abort.abort(new ConsumerStoppedError(this.settings.queueUrl));
-    await Promise.allSettled([...this.reserving]);
-    if (drain) {
-      const deadline = Date.now() + timeoutMs;
-      while (
-        (this.inFlight.hasUnsettledEvents() || this.settlement.running.size > 0) &&
-        Date.now() < deadline
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadline - Date.now())));
-      }
-      this.abort.abort(new ConsumerStoppedError(this.settings.queueUrl));
-    }
-    await this.heartbeat.stop();
-    await Promise.allSettled([...this.settlement.running]);
-
-    const releasing = [...this.messages.values()].filter((held) => !held.settling);
-    const releasedEventIds = releasing.flatMap((held) =>
-      held.events
-        .filter((event) => !event.duplicate && event.state === 'reserved')
-        .map((event) => event.event.id),
-    );
-    const failures = await changeVisibility(this.context, releasing.map(batchEntryOf), 0);
-    for (const held of releasing) this.inFlight.letGo(held, 'released');
-    this.counters.eventsReleased += releasedEventIds.length;
-    if (failures.length > 0) {
-      const refused = releasing.filter((held) => failures.some((failure) => failure.key === held.messageId));
-      throw toConsumerError(this.settings.queueUrl, [
-        {
-          operation: 'ChangeMessageVisibilityBatch (release)',
-          messageIds: refused.map((held) => held.messageId),
-          eventIds: refused.flatMap((held) => held.events.map((event) => event.event.id)),
-          detail: `${failures[0]?.code}: ${failures[0]?.message}; the message(s) will come back once their visibility runs out`,
-          cause: failures[0]?.cause,
-        },
-      ]);
-    }
-    return { releasedEventIds, releasedMessageIds: releasing.map((held) => held.messageId) };
   }
 }
