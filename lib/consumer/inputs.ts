@@ -28,46 +28,56 @@ export function checkEventIds(eventIds: readonly string[], method: 'acknowledge'
 
 /** Every problem with the options of `fail()`, each naming the value given; empty when they are fine. */
 export function failOptionProblems(options: FailOptions): string[] {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    return [`options must be an object (given ${describe(options)})`];
-  const problems: string[] = [];
-  for (const key of Object.keys(options))
-    if (!FAIL_OPTION_KEYS.includes(key))
-      problems.push(`unknown option ${JSON.stringify(key)} (known: ${FAIL_OPTION_KEYS.join(', ')})`);
-  const { reason, retryAfterSeconds } = options;
-  if (reason !== undefined && typeof reason !== 'string' && !(reason instanceof Error))
-    problems.push(`reason must be a string or an Error (given ${describe(reason)})`);
-  if (
-    retryAfterSeconds !== undefined &&
-    (!Number.isInteger(retryAfterSeconds) ||
-      retryAfterSeconds < 0 ||
-      retryAfterSeconds > MAX_RETRY_AFTER_SECONDS)
-  )
-    problems.push(
-      `retryAfterSeconds must be a whole number from 0 to ${MAX_RETRY_AFTER_SECONDS} (given ${describeValue(retryAfterSeconds)})`,
-    );
-  return problems;
+  return optionProblems(options, FAIL_OPTION_KEYS, ({ reason, retryAfterSeconds }) => {
+    const problems: string[] = [];
+    if (reason !== undefined && typeof reason !== 'string' && !(reason instanceof Error))
+      problems.push(`reason must be a string or an Error (given ${describe(reason)})`);
+    if (
+      retryAfterSeconds !== undefined &&
+      (!Number.isInteger(retryAfterSeconds) ||
+        retryAfterSeconds < 0 ||
+        retryAfterSeconds > MAX_RETRY_AFTER_SECONDS)
+    )
+      problems.push(
+        `retryAfterSeconds must be a whole number from 0 to ${MAX_RETRY_AFTER_SECONDS} (given ${describeValue(retryAfterSeconds)})`,
+      );
+    return problems;
+  });
 }
 
 /** Every problem with the options of `stop()`, each naming the value given; empty when they are fine. */
 export function stopOptionProblems(options: StopOptions): string[] {
+  return optionProblems(options, STOP_OPTION_KEYS, ({ drain, timeoutSeconds }) => {
+    const problems: string[] = [];
+    if (drain !== undefined && typeof drain !== 'boolean')
+      problems.push(`drain must be true or false (given ${describe(drain)})`);
+    if (
+      timeoutSeconds !== undefined &&
+      (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+    )
+      problems.push(
+        `timeoutSeconds must be a number of seconds more than 0 (given ${describeValue(timeoutSeconds)})`,
+      );
+    return problems;
+  });
+}
+
+/**
+ * The problems of an options argument: that it is not an object (and nothing more then), or its
+ * unknown keys followed by what `valueProblems` finds in it.
+ */
+function optionProblems<T extends object>(
+  options: T,
+  known: readonly string[],
+  valueProblems: (options: T) => string[],
+): string[] {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     return [`options must be an object (given ${describe(options)})`];
   const problems: string[] = [];
   for (const key of Object.keys(options))
-    if (!STOP_OPTION_KEYS.includes(key))
-      problems.push(`unknown option ${JSON.stringify(key)} (known: ${STOP_OPTION_KEYS.join(', ')})`);
-  if (options.drain !== undefined && typeof options.drain !== 'boolean')
-    problems.push(`drain must be true or false (given ${describe(options.drain)})`);
-  const { timeoutSeconds } = options;
-  if (
-    timeoutSeconds !== undefined &&
-    (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
-  )
-    problems.push(
-      `timeoutSeconds must be a number of seconds more than 0 (given ${describeValue(timeoutSeconds)})`,
-    );
-  return problems;
+    if (!known.includes(key))
+      problems.push(`unknown option ${JSON.stringify(key)} (known: ${known.join(', ')})`);
+  return [...problems, ...valueProblems(options)];
 }
 
 function describeValue(value: unknown): string {
