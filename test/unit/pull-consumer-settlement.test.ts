@@ -7,6 +7,7 @@ import {
   planSettlement,
   resentEvent,
   type SettledEvent,
+  type SettlementKind,
 } from '../../lib/consumer/settlement-plan';
 import type { EnvelopeEvent, EventFailure } from '../../lib/messages/envelope';
 import { EventIdGenerator } from '../../lib/time/event-id';
@@ -52,6 +53,25 @@ function planOf(message: TestMessage): MessagePlan<TestMessage> {
   return plans[0] as MessagePlan<TestMessage>;
 }
 
+/** Checks a plan's kind and its three lists at once; a list left out must be empty. */
+function expectPlan(
+  plan: MessagePlan<TestMessage>,
+  expected: {
+    kind: SettlementKind;
+    succeeded?: SettledEvent[];
+    retries?: SettledEvent[];
+    finals?: SettledEvent[];
+  },
+): void {
+  const { kind, succeeded, retries, finals } = plan;
+  expect({ kind, succeeded, retries, finals }).toEqual({
+    succeeded: [],
+    retries: [],
+    finals: [],
+    ...expected,
+  });
+}
+
 describe('planSettlement', () => {
   it('deletes a message all of whose events succeeded, and re-sends nothing', () => {
     // Prepare
@@ -61,10 +81,7 @@ describe('planSettlement', () => {
     const plan = planOf(messageOf('m-1', events));
 
     // Assess
-    expect(plan.kind).toBe('delete');
-    expect(plan.succeeded).toEqual(events);
-    expect(plan.retries).toEqual([]);
-    expect(plan.finals).toEqual([]);
+    expectPlan(plan, { kind: 'delete', succeeded: events });
   });
 
   it('re-sends only the failed event of a packed message, with its attempt number and last error, and deletes the message', () => {
@@ -80,10 +97,7 @@ describe('planSettlement', () => {
     const resent = plan.retries.map(resentEvent);
 
     // Assess
-    expect(plan.kind).toBe('split');
-    expect(plan.succeeded).toEqual([first, last]);
-    expect(plan.retries).toEqual([failing]);
-    expect(plan.finals).toEqual([]);
+    expectPlan(plan, { kind: 'split', succeeded: [first, last], retries: [failing] });
     expect(resent).toEqual([
       {
         id: failing.event.id,
@@ -105,10 +119,7 @@ describe('planSettlement', () => {
     const plan = planOf(messageOf('m-1', events));
 
     // Assess
-    expect(plan.kind).toBe('whole');
-    expect(plan.retries).toEqual(events);
-    expect(plan.succeeded).toEqual([]);
-    expect(plan.finals).toEqual([]);
+    expectPlan(plan, { kind: 'whole', retries: events });
   });
 
   it('gives up on an event whose attempt, its envelope attempts plus the receives, reaches maxRedeliveryCount', () => {
@@ -122,10 +133,7 @@ describe('planSettlement', () => {
 
     // Assess
     expect([atLimit.attempts, belowLimit.attempts]).toEqual([MAX_REDELIVERY_COUNT, MAX_REDELIVERY_COUNT - 1]);
-    expect(plan.kind).toBe('split');
-    expect(plan.finals).toEqual([atLimit]);
-    expect(plan.retries).toEqual([belowLimit]);
-    expect(plan.succeeded).toEqual([succeeded]);
+    expectPlan(plan, { kind: 'split', succeeded: [succeeded], retries: [belowLimit], finals: [atLimit] });
     expect(resentEvent(atLimit)).toMatchObject({ attempts: MAX_REDELIVERY_COUNT, lastError: DECLINED });
   });
 
@@ -157,9 +165,7 @@ describe('planSettlement', () => {
     const plan = planOf(messageOf('m-1', [copy, failing]));
 
     // Assess
-    expect(plan.kind).toBe('split');
-    expect(plan.succeeded).toEqual([copy]);
-    expect(plan.retries).toEqual([failing]);
+    expectPlan(plan, { kind: 'split', succeeded: [copy], retries: [failing] });
   });
 
   it('plans nothing for no messages', () => {
