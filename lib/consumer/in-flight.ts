@@ -5,7 +5,9 @@ import { EventNotReservedError } from './errors';
 import type { BatchEntry } from './sqs-calls';
 import type { ConsumerStats } from './types';
 
+/** Where a held event stands: handed out, or settled by `acknowledge()` or `fail()`. */
 export type EventState = 'reserved' | 'acknowledged' | 'failed';
+/** How a let-go event ended: settled, or given back to the queue by `stop()`. */
 export type SettledOutcome = 'acknowledged' | 'failed' | 'released';
 
 /** An event of a held message, and what the user made of it. */

@@ -63,7 +63,10 @@ export interface MalformedMessage {
 export interface MalformedPlan<M extends MalformedMessage> {
   /** Sent to the dead-letter queue as they came, then deleted. */
   readonly toDeadLetterQueue: readonly M[];
-  /** Left on the queue, for its redrive policy to move: all of them without a dead-letter queue, and those with an empty body (SQS takes no empty message). */
+  /**
+   * Left on the queue, for its redrive policy to move: all of them without a dead-letter queue, and
+   * those with an empty body (SQS takes no empty message).
+   */
   readonly leftOnQueue: readonly M[];
 }
 
@@ -131,7 +134,7 @@ export function resentEvent(held: SettledEvent): EnvelopeEvent {
  *
  * @example
  * ```ts
- * const { toDeadLetterQueue } = planMalformed(malformed, { deadLetterQueue: deadLetterQueueUrl !== undefined });
+ * const { toDeadLetterQueue, leftOnQueue } = planMalformed(malformed, { deadLetterQueue: true });
  * ```
  */
 export function planMalformed<M extends MalformedMessage>(

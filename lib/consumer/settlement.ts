@@ -34,10 +34,11 @@ interface SettlePlan extends MessagePlan<HeldMessage> {
 }
 
 /**
- * Carries out the settlement of messages whose every event is settled (see `planSettlement`): the
- * sends to the dead-letter queue, the handover to `onFinallyFailed`, the re-sends, the visibility
- * changes and the deletes, in that order. A message whose step failed is abandoned: let go, it comes
- * back once its visibility runs out.
+ * Carries out the settlement of messages whose every event is settled (see `planSettlement`), in this
+ * order: the final failures to the dead-letter queue (or, without one, to `onFinallyFailed`), the
+ * re-sends, the visibility changes of messages that come back whole, the deletes, and with a
+ * dead-letter queue the handover to `onFinallyFailed`. A message whose step failed is abandoned: let
+ * go, it comes back once its visibility runs out.
  */
 export class Settlement<TData> {
   /** Settlements under way, each settled (never rejected) when done. */
