@@ -88,3 +88,35 @@ export class EventNotReservedError extends ValidationError {
     this.eventIds = details.eventIds;
   }
 }
+
+/** A step of a consumer's SQS work that failed, for the `ConsumerError` that reports it. */
+export interface Problem {
+  readonly operation: string;
+  readonly messageIds: readonly string[];
+  readonly eventIds: readonly string[];
+  readonly detail: string;
+  readonly cause: unknown;
+}
+
+/** One `ConsumerError` for every step that failed: each named in the message, the causes kept. */
+export function toConsumerError(queueUrl: string, problems: readonly Problem[]): ConsumerError {
+  const causes = problems.map((problem) => problem.cause).filter((cause) => cause !== undefined);
+  const message = problems
+    .map(
+      (problem) =>
+        `${problem.operation} for message(s) ${problem.messageIds.map((id) => JSON.stringify(id)).join(', ')}: ${problem.detail}`,
+    )
+    .join('; ');
+  return new ConsumerError(
+    `${problems.length} step(s) failed on queue ${queueUrl}: ${message}`,
+    {
+      queueUrl,
+      operations: [...new Set(problems.map((problem) => problem.operation))],
+      messageIds: [...new Set(problems.flatMap((problem) => problem.messageIds))],
+      eventIds: [...new Set(problems.flatMap((problem) => problem.eventIds))],
+    },
+    causes.length === 0
+      ? undefined
+      : { cause: causes.length === 1 ? causes[0] : new AggregateError(causes, 'several SQS calls failed') },
+  );
+}

@@ -1,38 +1,17 @@
-import { GetQueueAttributesCommand, type Message, type MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { describe, ValidationError } from '../errors';
-import type { StoredEvent } from '../event-log/types';
-import { type FailedEvent, UNKNOWN_FAILURE_NAME } from '../failed/types';
-import {
-  type EnvelopeEvent,
-  type EventFailure,
-  failedEvent,
-  MalformedMessageError,
-  parseEnvelope,
-  storedEventOf,
-  toEventFailure,
-} from '../messages/envelope';
-import { packEnvelopes } from '../messages/pack';
-import { MAX_MESSAGE_BYTES } from '../sqs/constants';
-import { messagePayloadBytes } from '../sqs/message-size';
-import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
-import { backoffDelaySeconds } from '../worker/backoff';
-import {
-  DEFAULT_DRAIN_TIMEOUT_SECONDS,
-  MAX_RESERVE_EVENTS,
-  MAX_RETRY_AFTER_SECONDS,
-  SETTLED_MEMORY,
-} from './constants';
-import { ConsumerError, ConsumerStoppedError, EventNotReservedError } from './errors';
+import type { Message } from '@aws-sdk/client-sqs';
+import { ValidationError } from '../errors';
+import { UNKNOWN_FAILURE_NAME } from '../failed/types';
+import { type EventFailure, toEventFailure } from '../messages/envelope';
+import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from './constants';
+import { ConsumerError, ConsumerStoppedError } from './errors';
+import { Heartbeat } from './heartbeat';
+import { InFlight } from './in-flight';
+import { checkEventIds, checkReserveCount, failOptionProblems, stopOptionProblems } from './inputs';
 import { type PullConsumerSettings, resolvePullConsumerOptions } from './options';
-import {
-  type BatchEntry,
-  type CallContext,
-  changeVisibility,
-  deleteMessages,
-  type EntryFailure,
-  reasonOf,
-  receiveMessages,
-} from './sqs-calls';
+import { Receiver } from './receiving';
+import { Settlement } from './settlement';
+import { shutDown } from './shutdown';
+import { type CallContext, reasonOf, receiveMessages } from './sqs-calls';
 import type {
   ConsumerStats,
   FailOptions,
@@ -41,85 +20,6 @@ import type {
   StopOptions,
   StopResult,
 } from './types';
-
-type EventState = 'reserved' | 'acknowledged' | 'failed';
-type SettledOutcome = 'acknowledged' | 'failed' | 'released';
-
-/** An event of a held message, and what the user made of it. */
-interface HeldEvent {
-  readonly event: EnvelopeEvent;
-  readonly message: HeldMessage;
-  /** This attempt's number: the envelope's `attempts` plus the message's receive count. */
-  readonly attempts: number;
-  /** A copy of an event already reserved from another message: settled as acknowledged, never handed out. */
-  readonly duplicate: boolean;
-  state: EventState;
-  failure?: EventFailure;
-  retryAfterSeconds?: number;
-}
-
-/** A received message whose events are reserved. */
-interface HeldMessage {
-  readonly messageId: string;
-  receiptHandle: string;
-  readonly pipeline: string;
-  readonly stream: string;
-  readonly attributes: Record<string, MessageAttributeValue> | undefined;
-  readonly events: HeldEvent[];
-  /** Every event is settled and the SQS calls that follow are under way: no heartbeat, no release. */
-  settling: boolean;
-}
-
-/** What settling one message takes. */
-interface SettlePlan {
-  readonly message: HeldMessage;
-  /** Failed events to try again. */
-  readonly retries: readonly HeldEvent[];
-  /** Failed events that reached `maxRedeliveryCount`. */
-  readonly finals: readonly HeldEvent[];
-  /**
-   * `delete`: every event succeeded. `whole`: every event failed and will be tried again, so the
-   * message itself comes back after a delay. `split`: failed events are re-sent (or sent to the
-   * dead-letter queue) in new messages, then the message is deleted.
-   */
-  kind: 'delete' | 'whole' | 'split';
-  /** For `whole`: seconds until the message is visible again. */
-  wholeDelaySeconds: number;
-  /** `abandoned` when a step failed: the message is let go and comes back once its visibility runs out. */
-  status: 'pending' | 'abandoned';
-  /** With no dead-letter queue, `onFinallyFailed` threw for this message's events. */
-  handoverFailed: boolean;
-}
-
-/** A step of a settlement that failed, for the `ConsumerError` that reports it. */
-interface Problem {
-  readonly operation: string;
-  readonly messageIds: readonly string[];
-  readonly eventIds: readonly string[];
-  readonly detail: string;
-  readonly cause: unknown;
-}
-
-interface Counters {
-  messagesReceived: number;
-  eventsReserved: number;
-  eventsAcknowledged: number;
-  eventsRetried: number;
-  eventsFinallyFailed: number;
-  duplicateEvents: number;
-  malformedMessages: number;
-  eventsReleased: number;
-  heartbeatFailures: number;
-}
-
-const STOP_OPTION_KEYS: readonly string[] = ['drain', 'timeoutSeconds'] satisfies (keyof StopOptions)[];
-const FAIL_OPTION_KEYS: readonly string[] = ['reason', 'retryAfterSeconds'] satisfies (keyof FailOptions)[];
-const DRAIN_POLL_MS = 25;
-const CONFLICT_TEXT: Readonly<Record<SettledOutcome, string>> = {
-  acknowledged: 'was acknowledged already',
-  failed: 'was failed already',
-  released: 'was released by stop()',
-};
 
 /**
  * Pulls Sluice events from a pipeline's SQS queue for code that runs outside Lambda: a container, a
@@ -171,39 +71,34 @@ const CONFLICT_TEXT: Readonly<Record<SettledOutcome, string>> = {
 export class PullConsumer<TData = unknown> {
   private readonly settings: PullConsumerSettings<TData>;
   private readonly context: CallContext;
-  private readonly messages = new Map<string, HeldMessage>();
-  /** Events handed out and not yet let go, by id. */
-  private readonly reserved = new Map<string, HeldEvent>();
-  /** How recently let-go events ended, to name them when they are settled again. */
-  private readonly settled = new Map<string, SettledOutcome>();
-  private readonly counters: Counters = {
-    messagesReceived: 0,
-    eventsReserved: 0,
-    eventsAcknowledged: 0,
-    eventsRetried: 0,
-    eventsFinallyFailed: 0,
-    duplicateEvents: 0,
-    malformedMessages: 0,
-    eventsReleased: 0,
-    heartbeatFailures: 0,
-  };
+  private readonly inFlight: InFlight;
   private readonly abort = new AbortController();
   private readonly reserving = new Set<Promise<unknown>>();
-  private readonly settling = new Set<Promise<unknown>>();
   private queueChecked: Promise<void> | undefined;
-  private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-  private heartbeatRun: Promise<void> | undefined;
-  private heartbeatsStopped = false;
+  private readonly heartbeat: Heartbeat;
+  private readonly settlement: Settlement<TData>;
+  private readonly receiver: Receiver<TData>;
   private stopping: Promise<StopResult> | undefined;
 
   private constructor(settings: PullConsumerSettings<TData>) {
     this.settings = settings;
+    this.inFlight = new InFlight(settings.queueUrl);
     this.context = {
       sqs: settings.sqs,
       queueUrl: settings.queueUrl,
       sleep: settings.sleep,
       random: settings.random,
     };
+    this.heartbeat = new Heartbeat({
+      context: this.context,
+      messages: this.inFlight.messages,
+      counters: this.inFlight.counters,
+      intervalSeconds: settings.heartbeatIntervalSeconds,
+      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+      logger: settings.logger,
+    });
+    this.settlement = new Settlement(settings, this.context, this.inFlight, this.heartbeat);
+    this.receiver = new Receiver(settings, this.context, this.inFlight, this.settlement);
   }
 
   /**
@@ -250,11 +145,7 @@ export class PullConsumer<TData = unknown> {
    * ```
    */
   async reserve(maxEvents = 10): Promise<ReservedEvent<TData>[]> {
-    if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_RESERVE_EVENTS)
-      throw new ValidationError(
-        `reserve() takes a whole number of events from 1 to ${MAX_RESERVE_EVENTS} (given ${describeValue(maxEvents)})`,
-        maxEvents,
-      );
+    checkReserveCount(maxEvents);
     if (this.stopping !== undefined) throw new ConsumerStoppedError(this.settings.queueUrl);
     const run = this.reserveEvents(maxEvents);
     this.reserving.add(run);
@@ -328,7 +219,9 @@ export class PullConsumer<TData = unknown> {
     if (problems.length > 0)
       return Promise.reject(new ValidationError(`invalid stop() options: ${problems.join('; ')}`, options));
     if (this.stopping === undefined) {
-      this.stopping = this.shutDown(
+      const { context, abort, reserving, inFlight, settlement, heartbeat } = this;
+      this.stopping = shutDown(
+        { context, abort, reserving, inFlight, settlement, heartbeat },
         options.drain ?? false,
         (options.timeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS) * 1000,
       );
@@ -345,17 +238,13 @@ export class PullConsumer<TData = unknown> {
    * ```
    */
   stats(): ConsumerStats {
-    return {
-      ...this.counters,
-      eventsInFlight: [...this.reserved.values()].filter((held) => held.state === 'reserved').length,
-      messagesInFlight: this.messages.size,
-    };
+    return this.inFlight.stats();
   }
 
   // Reserving
 
   private async reserveEvents(maxEvents: number): Promise<ReservedEvent<TData>[]> {
-    this.queueChecked ??= this.checkQueue();
+    this.queueChecked ??= this.receiver.checkQueue();
     await this.queueChecked;
     const events: ReservedEvent<TData>[] = [];
     let waitTimeSeconds = this.settings.waitTimeSeconds;
@@ -385,247 +274,12 @@ export class PullConsumer<TData = unknown> {
       }
       if (received.length === 0) break;
       waitTimeSeconds = 0;
-      events.push(...(await this.accept(received)));
+      events.push(...(await this.receiver.accept(received)));
     }
-    this.scheduleHeartbeat();
+    this.heartbeat.schedule();
     // Messages received while stopping are held, so the stop releases them; the caller gets nothing.
     if (this.abort.signal.aborted) throw new ConsumerStoppedError(this.settings.queueUrl);
     return events;
-  }
-
-  /** Holds received messages and returns the events to hand out. */
-  private async accept(received: readonly Message[]): Promise<ReservedEvent<TData>[]> {
-    const handedOut: ReservedEvent<TData>[] = [];
-    const malformed: { message: Message; error: MalformedMessageError }[] = [];
-    const allDuplicates: HeldMessage[] = [];
-    for (const message of received) {
-      this.counters.messagesReceived += 1;
-      const messageId = message.MessageId ?? '';
-      const receiptHandle = message.ReceiptHandle;
-      if (receiptHandle === undefined) {
-        this.settings.logger.error('received a message without a receipt handle; it is left alone', {
-          queueUrl: this.settings.queueUrl,
-          messageId,
-        });
-        continue;
-      }
-      const already = this.messages.get(messageId);
-      if (already !== undefined) {
-        // Its visibility ran out and it came back to us: keep holding it with the new receipt handle.
-        already.receiptHandle = receiptHandle;
-        this.settings.logger.warn(
-          'received a message this consumer already holds; its events stay reserved',
-          {
-            queueUrl: this.settings.queueUrl,
-            messageId,
-          },
-        );
-        continue;
-      }
-      let envelope: ReturnType<typeof parseEnvelope>;
-      try {
-        envelope = parseEnvelope(message.Body ?? '', messageId);
-      } catch (error) {
-        if (!(error instanceof MalformedMessageError)) throw error;
-        malformed.push({ message, error });
-        continue;
-      }
-      const receiveCount = Number(message.Attributes?.ApproximateReceiveCount);
-      const receives = Number.isInteger(receiveCount) && receiveCount >= 1 ? receiveCount : 1;
-      const held: HeldMessage = {
-        messageId,
-        receiptHandle,
-        pipeline: envelope.pipeline,
-        stream: envelope.stream,
-        attributes: message.MessageAttributes,
-        events: [],
-        settling: false,
-      };
-      for (const event of envelope.events) {
-        const duplicate = this.reserved.has(event.id);
-        const heldEvent: HeldEvent = {
-          event,
-          message: held,
-          attempts: (event.attempts ?? 0) + receives,
-          duplicate,
-          state: duplicate ? 'acknowledged' : 'reserved',
-        };
-        held.events.push(heldEvent);
-        if (duplicate) {
-          this.counters.duplicateEvents += 1;
-          continue;
-        }
-        this.reserved.set(event.id, heldEvent);
-        this.settled.delete(event.id);
-        handedOut.push(this.toReservedEvent(heldEvent));
-      }
-      this.messages.set(messageId, held);
-      if (held.events.every((heldEvent) => heldEvent.duplicate)) allDuplicates.push(held);
-    }
-    this.counters.eventsReserved += handedOut.length;
-    if (malformed.length > 0) await this.setAsideMalformed(malformed);
-    if (allDuplicates.length > 0) {
-      this.settings.logger.warn(
-        'deleting messages whose every event is already reserved from another message',
-        {
-          queueUrl: this.settings.queueUrl,
-          messageIds: allDuplicates.map((held) => held.messageId),
-        },
-      );
-      await this.settleMessages(allDuplicates).catch((error: unknown) =>
-        this.settings.logger.error('could not delete duplicate messages; they will come back', { error }),
-      );
-    }
-    return handedOut;
-  }
-
-  /** Moves malformed messages to the dead-letter queue (send, then delete), or leaves them for the redrive. */
-  private async setAsideMalformed(
-    malformed: readonly { message: Message; error: MalformedMessageError }[],
-  ): Promise<void> {
-    this.counters.malformedMessages += malformed.length;
-    const { deadLetterQueueUrl, logger, queueUrl } = this.settings;
-    if (deadLetterQueueUrl === undefined) {
-      for (const { message, error } of malformed)
-        logger.warn('malformed message left on the queue for its redrive policy', {
-          queueUrl,
-          messageId: message.MessageId,
-          reason: error.message,
-        });
-      return;
-    }
-    const movable = malformed.filter(({ message }) => (message.Body ?? '') !== '');
-    const outgoing: OutgoingMessage[] = movable.map(({ message }, index) => ({
-      id: String(index),
-      body: message.Body as string,
-      ...(message.MessageAttributes === undefined ? {} : { attributes: message.MessageAttributes }),
-    }));
-    let accepted = new Set<string>();
-    try {
-      const result = await sendMessageBatches(this.settings.sqs, deadLetterQueueUrl, outgoing, {
-        sleep: this.settings.sleep,
-      });
-      accepted = new Set([...result.acceptedIds, ...result.acceptedAfterFailureIds]);
-      for (const failure of result.failed)
-        logger.error('could not move a malformed message to the dead-letter queue; it stays on the queue', {
-          queueUrl,
-          deadLetterQueueUrl,
-          messageId: movable[Number(failure.id)]?.message.MessageId,
-          code: failure.code,
-          reason: failure.message,
-        });
-    } catch (error) {
-      logger.error('could not move malformed messages to the dead-letter queue; they stay on the queue', {
-        queueUrl,
-        deadLetterQueueUrl,
-        error,
-      });
-    }
-    const moved = movable.filter((_, index) => accepted.has(String(index)));
-    const failures = await failuresByKey(
-      deleteMessages(
-        this.context,
-        moved.map(({ message }) => ({
-          key: message.MessageId ?? '',
-          receiptHandle: message.ReceiptHandle as string,
-        })),
-      ),
-    );
-    for (const { message, error } of malformed) {
-      const messageId = message.MessageId ?? '';
-      const wasMoved = moved.some((entry) => entry.message === message);
-      if (wasMoved && failures.has(messageId))
-        logger.error('moved a malformed message to the dead-letter queue but could not delete it', {
-          queueUrl,
-          messageId,
-          code: failures.get(messageId)?.code,
-        });
-      logger.warn(
-        wasMoved
-          ? 'malformed message moved to the dead-letter queue'
-          : 'malformed message left on the queue for its redrive policy',
-        { queueUrl, deadLetterQueueUrl, messageId, reason: error.message },
-      );
-    }
-  }
-
-  /**
-   * Reads the queue's redrive policy once, to warn when SQS would move messages before the consumer
-   * gives up on them, or when malformed messages have nowhere to go. Never fails a reserve.
-   */
-  private async checkQueue(): Promise<void> {
-    const { logger, queueUrl, maxRedeliveryCount, deadLetterQueueUrl } = this.settings;
-    try {
-      const output = await this.settings.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
-      );
-      const policy = output.Attributes?.RedrivePolicy;
-      if (policy === undefined) {
-        if (deadLetterQueueUrl === undefined)
-          logger.warn(
-            'the queue has no redrive policy and the consumer no dead-letter queue: malformed messages will come back for ever',
-            { queueUrl },
-          );
-        return;
-      }
-      const maxReceiveCount = Number((JSON.parse(policy) as { maxReceiveCount?: unknown }).maxReceiveCount);
-      if (Number.isFinite(maxReceiveCount) && maxReceiveCount < maxRedeliveryCount)
-        logger.warn(
-          `the queue's redrive maxReceiveCount (${maxReceiveCount}) is below maxRedeliveryCount (${maxRedeliveryCount}): SQS will move a message that keeps failing before the consumer gives up on it, without its last error and without calling onFinallyFailed`,
-          { queueUrl },
-        );
-    } catch (error) {
-      logger.debug('could not read the queue redrive policy', { queueUrl, error });
-    }
-  }
-
-  private toReservedEvent(held: HeldEvent): ReservedEvent<TData> {
-    const { event, message } = held;
-    return {
-      ...storedEventOf<TData>(message.stream, event),
-      pipeline: message.pipeline,
-      attempts: held.attempts,
-      ...(event.lastError === undefined ? {} : { lastError: event.lastError }),
-    };
-  }
-
-  // Heartbeat
-
-  private scheduleHeartbeat(): void {
-    if (this.heartbeatTimer !== undefined || this.heartbeatsStopped || this.messages.size === 0) return;
-    this.heartbeatTimer = setTimeout(() => {
-      this.heartbeatTimer = undefined;
-      this.heartbeatRun = this.beat().finally(() => {
-        this.heartbeatRun = undefined;
-        this.scheduleHeartbeat();
-      });
-    }, this.settings.heartbeatIntervalSeconds * 1000);
-    this.heartbeatTimer.unref?.();
-  }
-
-  /** Renews the visibility of every held message that is not being settled. Never rejects. */
-  private async beat(): Promise<void> {
-    const due = [...this.messages.values()].filter((held) => !held.settling);
-    if (due.length === 0) return;
-    try {
-      const failures = await changeVisibility(
-        this.context,
-        due.map((held) => ({ key: held.messageId, receiptHandle: held.receiptHandle })),
-        this.settings.visibilityTimeoutSeconds,
-      );
-      for (const failure of failures) {
-        this.counters.heartbeatFailures += 1;
-        this.settings.logger.warn('heartbeat could not renew a message; it may be delivered again', {
-          queueUrl: this.settings.queueUrl,
-          messageId: failure.key,
-          code: failure.code,
-          reason: failure.message,
-        });
-      }
-    } catch (error) {
-      this.counters.heartbeatFailures += due.length;
-      this.settings.logger.error('heartbeat failed', { queueUrl: this.settings.queueUrl, error });
-    }
   }
 
   // Settling
@@ -636,480 +290,8 @@ export class PullConsumer<TData = unknown> {
     method: 'acknowledge' | 'fail',
     details: { failure?: EventFailure; retryAfterSeconds?: number },
   ): Promise<void> {
-    if (!Array.isArray(eventIds) || eventIds.some((id) => typeof id !== 'string'))
-      throw new ValidationError(
-        `${method}() takes an array of event ids (given ${describe(eventIds)})`,
-        eventIds,
-      );
-    const unknown: string[] = [];
-    const conflicts: { id: string; state: SettledOutcome }[] = [];
-    const toMark: HeldEvent[] = [];
-    for (const id of new Set(eventIds)) {
-      const held = this.reserved.get(id);
-      const state = held?.state ?? this.settled.get(id);
-      if (state === undefined) unknown.push(id);
-      else if (state === 'reserved' && held !== undefined) toMark.push(held);
-      else if (state !== 'reserved' && state !== outcome) conflicts.push({ id, state });
-    }
-    if (unknown.length > 0 || conflicts.length > 0) {
-      const parts = [
-        ...(unknown.length > 0
-          ? [
-              `unknown event id(s) ${unknown.map((id) => JSON.stringify(id)).join(', ')}: not reserved by this consumer`,
-            ]
-          : []),
-        ...conflicts.map(({ id, state }) => `event ${JSON.stringify(id)} ${CONFLICT_TEXT[state]}`),
-      ];
-      throw new EventNotReservedError(
-        `${method}() refused on queue ${this.settings.queueUrl}, nothing changed: ${parts.join('; ')}`,
-        { queueUrl: this.settings.queueUrl, eventIds: [...unknown, ...conflicts.map(({ id }) => id)] },
-      );
-    }
-
-    const ready = new Set<HeldMessage>();
-    for (const held of toMark) {
-      held.state = outcome;
-      if (details.failure !== undefined) held.failure = details.failure;
-      if (details.retryAfterSeconds !== undefined) held.retryAfterSeconds = details.retryAfterSeconds;
-      if (held.message.events.every((event) => event.state !== 'reserved')) ready.add(held.message);
-    }
-    if (outcome === 'acknowledged') this.counters.eventsAcknowledged += toMark.length;
-    if (ready.size > 0) await this.settleMessages([...ready]);
+    checkEventIds(eventIds, method);
+    const ready = this.inFlight.settle(eventIds, outcome, method, details);
+    if (ready.length > 0) await this.settlement.settle(ready);
   }
-
-  private settleMessages(messages: HeldMessage[]): Promise<void> {
-    for (const held of messages) held.settling = true;
-    const run = this.runSettlement(messages);
-    const tracked = run.catch(() => {});
-    this.settling.add(tracked);
-    void tracked.finally(() => this.settling.delete(tracked));
-    return run;
-  }
-
-  private async runSettlement(messages: readonly HeldMessage[]): Promise<void> {
-    // A heartbeat under way could land after a visibility change made here, and undo it.
-    await this.heartbeatRun;
-    const problems: Problem[] = [];
-    const plans = messages.map((held) => this.plan(held));
-    try {
-      await this.settlePlans(plans, problems);
-    } finally {
-      for (const plan of plans) this.letGo(plan.message);
-    }
-    if (problems.length > 0) {
-      for (const problem of problems)
-        this.settings.logger.error(`${problem.operation} failed while settling`, {
-          queueUrl: this.settings.queueUrl,
-          messageIds: problem.messageIds,
-          eventIds: problem.eventIds,
-          reason: problem.detail,
-        });
-      throw toConsumerError(this.settings.queueUrl, problems);
-    }
-  }
-
-  private async settlePlans(plans: SettlePlan[], problems: Problem[]): Promise<void> {
-    const { deadLetterQueueUrl, queueUrl } = this.settings;
-    const withFinals = plans.filter((plan) => plan.finals.length > 0);
-
-    if (withFinals.length > 0 && deadLetterQueueUrl !== undefined) {
-      await this.sendEvents(
-        deadLetterQueueUrl,
-        'SendMessageBatch to the dead-letter queue',
-        withFinals.map((plan) => ({ plan, events: plan.finals, delaySeconds: undefined })),
-        problems,
-      );
-    } else if (withFinals.length > 0) {
-      // Without a dead-letter queue the handler is the only record: it comes before the delete.
-      const error = await this.handOver(withFinals);
-      if (error === undefined)
-        this.counters.eventsFinallyFailed += withFinals.reduce((sum, plan) => sum + plan.finals.length, 0);
-      else {
-        problems.push(
-          problemFor(
-            'onFinallyFailed',
-            withFinals,
-            `${reasonOf(error).message}; the message(s) will come back`,
-            error,
-          ),
-        );
-        for (const plan of withFinals) {
-          plan.kind = 'whole';
-          plan.handoverFailed = true;
-          plan.wholeDelaySeconds = Math.max(...plan.finals.map((held) => this.delayFor(held)));
-        }
-      }
-    }
-
-    const splits = plans.filter(
-      (plan) => plan.status === 'pending' && plan.kind === 'split' && plan.retries.length > 0,
-    );
-    if (splits.length > 0) {
-      const items = splits.flatMap((plan) =>
-        groupBy(plan.retries, (held) => this.delayFor(held)).map(([delaySeconds, events]) => ({
-          plan,
-          events,
-          delaySeconds,
-        })),
-      );
-      await this.sendEvents(queueUrl, 'SendMessageBatch (re-send of failed events)', items, problems);
-    }
-
-    const wholes = plans.filter((plan) => plan.status === 'pending' && plan.kind === 'whole');
-    for (const [delaySeconds, group] of groupBy(wholes, (plan) => plan.wholeDelaySeconds)) {
-      const failures = await changeVisibility(this.context, group.map(entryOf), delaySeconds);
-      this.recordFailures('ChangeMessageVisibilityBatch', group, failures, problems);
-    }
-
-    const deletions = plans.filter((plan) => plan.status === 'pending' && plan.kind !== 'whole');
-    if (deletions.length > 0) {
-      const failures = await deleteMessages(this.context, deletions.map(entryOf));
-      this.recordFailures('DeleteMessageBatch', deletions, failures, problems);
-    }
-
-    const done = plans.filter((plan) => plan.status === 'pending' && !plan.handoverFailed);
-    for (const plan of done) {
-      if (plan.kind === 'whole' || plan.kind === 'split') this.counters.eventsRetried += plan.retries.length;
-    }
-    const handedOver = done.filter((plan) => plan.finals.length > 0);
-    if (deadLetterQueueUrl !== undefined && handedOver.length > 0) {
-      this.counters.eventsFinallyFailed += handedOver.reduce((sum, plan) => sum + plan.finals.length, 0);
-      const error = await this.handOver(handedOver);
-      if (error !== undefined)
-        problems.push(
-          problemFor(
-            'onFinallyFailed',
-            handedOver,
-            `${reasonOf(error).message}; the events are in the dead-letter queue ${deadLetterQueueUrl}`,
-            error,
-          ),
-        );
-    }
-  }
-
-  /** What settling a message takes, once all its events are settled. */
-  private plan(message: HeldMessage): SettlePlan {
-    const failed = message.events.filter((held) => held.state === 'failed');
-    const finals = failed.filter((held) => held.attempts >= this.settings.maxRedeliveryCount);
-    const retries = failed.filter((held) => held.attempts < this.settings.maxRedeliveryCount);
-    const whole = finals.length === 0 && retries.length === message.events.length;
-    return {
-      message,
-      retries,
-      finals,
-      kind: failed.length === 0 ? 'delete' : whole ? 'whole' : 'split',
-      wholeDelaySeconds: whole ? Math.max(...retries.map((held) => this.delayFor(held))) : 0,
-      status: 'pending',
-      handoverFailed: false,
-    };
-  }
-
-  /** Seconds before the next attempt of a failed event. */
-  private delayFor(held: HeldEvent): number {
-    return (
-      held.retryAfterSeconds ??
-      backoffDelaySeconds(held.attempts, this.settings.backoff, this.settings.random)
-    );
-  }
-
-  /**
-   * Sends failed events, as envelopes carrying their attempts and last error, to a queue. A plan any
-   * of whose messages SQS did not accept is abandoned.
-   */
-  private async sendEvents(
-    queueUrl: string,
-    operation: string,
-    items: readonly { plan: SettlePlan; events: readonly HeldEvent[]; delaySeconds: number | undefined }[],
-    problems: Problem[],
-  ): Promise<void> {
-    const outgoing: OutgoingMessage[] = [];
-    const owners = new Map<string, SettlePlan>();
-    const idsOf = new Map<SettlePlan, string[]>();
-    for (const { plan, events, delaySeconds } of items) {
-      if (plan.status !== 'pending') continue;
-      const { pipeline, stream, attributes } = plan.message;
-      const bodies = packEnvelopes({ pipeline, stream }, events.map(retriedEvent), {
-        maxBodyBytes:
-          MAX_MESSAGE_BYTES - (attributes === undefined ? 0 : messagePayloadBytes({ body: '', attributes })),
-      }).map(({ body }) => body);
-      const messages = bodies.map((body, index) => ({
-        id: String(outgoing.length + index),
-        body,
-        ...(attributes === undefined ? {} : { attributes }),
-        ...(delaySeconds === undefined
-          ? {}
-          : { delaySeconds: Math.min(delaySeconds, MAX_RETRY_AFTER_SECONDS) }),
-      }));
-      const tooLarge = messages.find((message) => messagePayloadBytes(message) > MAX_MESSAGE_BYTES);
-      if (tooLarge !== undefined) {
-        this.abandon(
-          plan,
-          problems,
-          operation,
-          `an event with its last error no longer fits in one message (${messagePayloadBytes(tooLarge)} bytes, over ${MAX_MESSAGE_BYTES})`,
-          undefined,
-        );
-        continue;
-      }
-      for (const message of messages) {
-        outgoing.push(message);
-        owners.set(message.id, plan);
-        idsOf.set(plan, [...(idsOf.get(plan) ?? []), message.id]);
-      }
-    }
-    if (outgoing.length === 0) return;
-    try {
-      const result = await sendMessageBatches(this.settings.sqs, queueUrl, outgoing, {
-        sleep: this.settings.sleep,
-      });
-      const accepted = new Set([...result.acceptedIds, ...result.acceptedAfterFailureIds]);
-      const reasons = new Map(result.failed.map((failure) => [failure.id, failure]));
-      for (const [plan, ids] of idsOf) {
-        const missing = ids.filter((id) => !accepted.has(id));
-        if (missing.length === 0) continue;
-        const failure = missing.map((id) => reasons.get(id)).find((reason) => reason !== undefined);
-        this.abandon(
-          plan,
-          problems,
-          operation,
-          failure === undefined
-            ? 'not sent after an earlier message of the call failed'
-            : `${failure.code}: ${failure.message}`,
-          undefined,
-        );
-      }
-    } catch (error) {
-      for (const plan of idsOf.keys())
-        this.abandon(plan, problems, operation, reasonOf(error).message, error);
-    }
-  }
-
-  /** Calls `onFinallyFailed` once with the final failures of these plans; returns what it threw. */
-  private async handOver(plans: readonly SettlePlan[]): Promise<unknown> {
-    const handler = this.settings.onFinallyFailed;
-    if (handler === undefined) return undefined;
-    const failedAt = this.settings.now();
-    const failures: FailedEvent<TData>[] = plans.flatMap((plan) =>
-      plan.finals.map((held) => ({
-        pipeline: plan.message.pipeline,
-        event: this.storedEvent(held),
-        attempts: held.attempts,
-        lastError: held.failure ?? toEventFailure(undefined, failedAt, UNKNOWN_FAILURE_NAME),
-        failedAt,
-      })),
-    );
-    try {
-      await handler(failures);
-      return undefined;
-    } catch (error) {
-      return error ?? new Error('onFinallyFailed threw undefined');
-    }
-  }
-
-  private storedEvent(held: HeldEvent): StoredEvent<TData> {
-    return storedEventOf<TData>(held.message.stream, held.event);
-  }
-
-  private recordFailures(
-    operation: string,
-    plans: readonly SettlePlan[],
-    failures: readonly EntryFailure[],
-    problems: Problem[],
-  ): void {
-    for (const failure of failures) {
-      const plan = plans.find((candidate) => candidate.message.messageId === failure.key);
-      if (plan !== undefined)
-        this.abandon(plan, problems, operation, `${failure.code}: ${failure.message}`, failure.cause);
-    }
-  }
-
-  private abandon(
-    plan: SettlePlan,
-    problems: Problem[],
-    operation: string,
-    detail: string,
-    cause: unknown,
-  ): void {
-    plan.status = 'abandoned';
-    problems.push(
-      problemFor(
-        operation,
-        [plan],
-        `${detail}; the message will come back once its visibility runs out`,
-        cause,
-      ),
-    );
-  }
-
-  /** Stops holding a message: its events are no longer reserved, and are remembered as settled. */
-  private letGo(message: HeldMessage, outcome?: SettledOutcome): void {
-    this.messages.delete(message.messageId);
-    for (const held of message.events) {
-      if (held.duplicate || this.reserved.get(held.event.id) !== held) continue;
-      this.reserved.delete(held.event.id);
-      this.remember(held.event.id, outcome ?? (held.state === 'reserved' ? 'released' : held.state));
-    }
-  }
-
-  private remember(eventId: string, outcome: SettledOutcome): void {
-    this.settled.set(eventId, outcome);
-    if (this.settled.size > SETTLED_MEMORY) {
-      const oldest = this.settled.keys().next().value;
-      if (oldest !== undefined) this.settled.delete(oldest);
-    }
-  }
-
-  // Stopping
-
-  private async shutDown(drain: boolean, timeoutMs: number): Promise<StopResult> {
-    if (!drain) this.abort.abort(new ConsumerStoppedError(this.settings.queueUrl));
-    await Promise.allSettled([...this.reserving]);
-    if (drain) {
-      const deadline = Date.now() + timeoutMs;
-      while (
-        ([...this.reserved.values()].some((held) => held.state === 'reserved') || this.settling.size > 0) &&
-        Date.now() < deadline
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadline - Date.now())));
-      }
-      this.abort.abort(new ConsumerStoppedError(this.settings.queueUrl));
-    }
-    this.heartbeatsStopped = true;
-    if (this.heartbeatTimer !== undefined) clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
-    await this.heartbeatRun;
-    await Promise.allSettled([...this.settling]);
-
-    const releasing = [...this.messages.values()].filter((held) => !held.settling);
-    const releasedEventIds = releasing.flatMap((held) =>
-      held.events
-        .filter((event) => !event.duplicate && event.state === 'reserved')
-        .map((event) => event.event.id),
-    );
-    const failures = await changeVisibility(this.context, releasing.map(entryOfMessage), 0);
-    for (const held of releasing) this.letGo(held, 'released');
-    this.counters.eventsReleased += releasedEventIds.length;
-    if (failures.length > 0) {
-      const refused = releasing.filter((held) => failures.some((failure) => failure.key === held.messageId));
-      throw toConsumerError(this.settings.queueUrl, [
-        {
-          operation: 'ChangeMessageVisibilityBatch (release)',
-          messageIds: refused.map((held) => held.messageId),
-          eventIds: refused.flatMap((held) => held.events.map((event) => event.event.id)),
-          detail: `${failures[0]?.code}: ${failures[0]?.message}; the message(s) will come back once their visibility runs out`,
-          cause: failures[0]?.cause,
-        },
-      ]);
-    }
-    return { releasedEventIds, releasedMessageIds: releasing.map((held) => held.messageId) };
-  }
-}
-
-/** An event as it is re-sent or sent to the dead-letter queue: with its attempts and last error. */
-function retriedEvent(held: HeldEvent): EnvelopeEvent {
-  return failedEvent(held.event, held.attempts, held.failure);
-}
-
-function entryOf(plan: SettlePlan): BatchEntry {
-  return entryOfMessage(plan.message);
-}
-
-function entryOfMessage(message: HeldMessage): BatchEntry {
-  return { key: message.messageId, receiptHandle: message.receiptHandle };
-}
-
-function problemFor(
-  operation: string,
-  plans: readonly SettlePlan[],
-  detail: string,
-  cause: unknown,
-): Problem {
-  return {
-    operation,
-    messageIds: plans.map((plan) => plan.message.messageId),
-    eventIds: plans.flatMap((plan) => plan.message.events.map((held) => held.event.id)),
-    detail,
-    cause,
-  };
-}
-
-function toConsumerError(queueUrl: string, problems: readonly Problem[]): ConsumerError {
-  const causes = problems.map((problem) => problem.cause).filter((cause) => cause !== undefined);
-  const message = problems
-    .map(
-      (problem) =>
-        `${problem.operation} for message(s) ${problem.messageIds.map((id) => JSON.stringify(id)).join(', ')}: ${problem.detail}`,
-    )
-    .join('; ');
-  return new ConsumerError(
-    `${problems.length} step(s) failed on queue ${queueUrl}: ${message}`,
-    {
-      queueUrl,
-      operations: [...new Set(problems.map((problem) => problem.operation))],
-      messageIds: [...new Set(problems.flatMap((problem) => problem.messageIds))],
-      eventIds: [...new Set(problems.flatMap((problem) => problem.eventIds))],
-    },
-    causes.length === 0
-      ? undefined
-      : { cause: causes.length === 1 ? causes[0] : new AggregateError(causes, 'several SQS calls failed') },
-  );
-}
-
-function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): [K, T[]][] {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    groups.set(key, [...(groups.get(key) ?? []), item]);
-  }
-  return [...groups];
-}
-
-async function failuresByKey(failures: Promise<readonly EntryFailure[]>): Promise<Map<string, EntryFailure>> {
-  return new Map((await failures).map((failure) => [failure.key, failure]));
-}
-
-function failOptionProblems(options: FailOptions): string[] {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    return [`options must be an object (given ${describe(options)})`];
-  const problems: string[] = [];
-  for (const key of Object.keys(options))
-    if (!FAIL_OPTION_KEYS.includes(key))
-      problems.push(`unknown option ${JSON.stringify(key)} (known: ${FAIL_OPTION_KEYS.join(', ')})`);
-  const { reason, retryAfterSeconds } = options;
-  if (reason !== undefined && typeof reason !== 'string' && !(reason instanceof Error))
-    problems.push(`reason must be a string or an Error (given ${describe(reason)})`);
-  if (
-    retryAfterSeconds !== undefined &&
-    (!Number.isInteger(retryAfterSeconds) ||
-      retryAfterSeconds < 0 ||
-      retryAfterSeconds > MAX_RETRY_AFTER_SECONDS)
-  )
-    problems.push(
-      `retryAfterSeconds must be a whole number from 0 to ${MAX_RETRY_AFTER_SECONDS} (given ${describeValue(retryAfterSeconds)})`,
-    );
-  return problems;
-}
-
-function stopOptionProblems(options: StopOptions): string[] {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    return [`options must be an object (given ${describe(options)})`];
-  const problems: string[] = [];
-  for (const key of Object.keys(options))
-    if (!STOP_OPTION_KEYS.includes(key))
-      problems.push(`unknown option ${JSON.stringify(key)} (known: ${STOP_OPTION_KEYS.join(', ')})`);
-  if (options.drain !== undefined && typeof options.drain !== 'boolean')
-    problems.push(`drain must be true or false (given ${describe(options.drain)})`);
-  const { timeoutSeconds } = options;
-  if (
-    timeoutSeconds !== undefined &&
-    (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
-  )
-    problems.push(
-      `timeoutSeconds must be a number of seconds more than 0 (given ${describeValue(timeoutSeconds)})`,
-    );
-  return problems;
-}
-
-function describeValue(value: unknown): string {
-  return typeof value === 'number' ? String(value) : describe(value);
 }
