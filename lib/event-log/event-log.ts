@@ -18,7 +18,6 @@ import {
   EventTooLargeError,
   InvalidRangeError,
   SluiceError,
-  type StreamTimingValues,
   TransactionTooLargeError,
   ValidationError,
 } from '../errors';
@@ -88,6 +87,7 @@ import {
   LogQueries,
   type ReadBudget,
 } from './log-queries';
+import { LogStreams } from './log-streams';
 import { assertStreamName } from './names';
 import {
   decodeSegment,
@@ -97,7 +97,7 @@ import {
   segmentEventCount,
   segmentItem,
 } from './segment';
-import { loadStreamTiming, resolveStreamTiming, type StreamTiming } from './stream-timing';
+import { resolveStreamTiming, type StreamTiming } from './stream-timing';
 import type {
   EventInput,
   EventLogOptions,
@@ -105,7 +105,6 @@ import type {
   RangeOptions,
   RangePage,
   StoredEvent,
-  StreamSettings,
 } from './types';
 
 const MAX_ID_ATTEMPTS = 3;
@@ -133,13 +132,9 @@ export class EventLog implements EventSource {
   readonly commitDeadlineMs: number;
   private readonly client: DynamoDBClient;
   private readonly queries: LogQueries;
-  private readonly streamSettings: Readonly<Record<string, StreamSettings>>;
-  private readonly defaultStreamSettings: StreamSettings;
+  private readonly streams: LogStreams;
   private readonly clock: () => number;
   private readonly ids: EventIdGenerator;
-  /** The settle window and commit deadline this instance was given, for every stream it uses. */
-  private readonly declaredTiming: Partial<StreamTimingValues>;
-  private readonly timings = new Map<string, Promise<StreamTiming>>();
   private readonly serverClock: ServerClock;
   /** Ids are not taken below this (DynamoDB's clock, less the writer's margin); set before each commit. */
   private idFloorMs = Number.NEGATIVE_INFINITY;
@@ -153,10 +148,15 @@ export class EventLog implements EventSource {
     this.tableName = options.tableName;
     this.client = options.client ?? new DynamoDBClient({});
     this.queries = new LogQueries(this.client, this.tableName);
-    this.streamSettings = options.streams ?? {};
-    this.defaultStreamSettings = options.defaultStreamSettings ?? {};
-    this.declaredTiming = declaredTimingOf(options);
-    const timing = resolveStreamTiming(this.declaredTiming);
+    const declaredTiming = declaredTimingOf(options);
+    this.streams = new LogStreams(
+      this.client,
+      this.tableName,
+      options.streams ?? {},
+      options.defaultStreamSettings ?? {},
+      declaredTiming,
+    );
+    const timing = resolveStreamTiming(declaredTiming);
     this.settleWindowMs = timing.settleWindowMs;
     this.commitDeadlineMs = timing.commitDeadlineMs;
     this.clock = options.clock ?? Date.now;
@@ -533,7 +533,7 @@ export class EventLog implements EventSource {
    */
   async settledHorizon(stream: string): Promise<string> {
     assertStreamName(stream);
-    const timing = await this.timingOf(stream);
+    const timing = await this.streams.timingOf(stream);
     const earliest = this.serverClock.bounds()?.earliest;
     const now =
       earliest === undefined
@@ -628,7 +628,10 @@ export class EventLog implements EventSource {
     high: string,
     indexedRetentionSeconds: number | undefined,
   ): PositionRange | undefined {
-    const retention = Math.max(this.settingsOf(stream).retentionSeconds ?? 0, indexedRetentionSeconds ?? 0);
+    const retention = Math.max(
+      this.streams.settingsOf(stream).retentionSeconds ?? 0,
+      indexedRetentionSeconds ?? 0,
+    );
     const low = lastDeliveredBound(position);
     if (retention === 0 || low === BEFORE_EVERY_EVENT) return undefined;
     // An event expires at floor(idMs / 1000) + retention seconds; those at or before this id have.
@@ -676,7 +679,7 @@ export class EventLog implements EventSource {
   private async commitTimings(serialized: readonly SerializedEvent[]): Promise<StreamTiming[]> {
     const streams = [...new Set(serialized.map((event) => event.input.stream))];
     try {
-      return await Promise.all(streams.map((stream) => this.timingOf(stream)));
+      return await Promise.all(streams.map((stream) => this.streams.timingOf(stream)));
     } catch (error) {
       if (error instanceof SluiceError) throw error;
       const awsName = errorName(error);
@@ -690,26 +693,6 @@ export class EventLog implements EventSource {
         { cause: error },
       );
     }
-  }
-
-  /**
-   * The settle window and commit deadline of a stream, as stored with it (stored now, with what this
-   * instance was given, if the stream has none yet). Loaded once per stream.
-   */
-  private timingOf(stream: string): Promise<StreamTiming> {
-    let timing = this.timings.get(stream);
-    if (!timing) {
-      const settings = this.settingsOf(stream);
-      const declared: Partial<StreamTimingValues> = {
-        ...this.declaredTiming,
-        ...(settings.settleWindowMs === undefined ? {} : { settleWindowMs: settings.settleWindowMs }),
-        ...(settings.commitDeadlineMs === undefined ? {} : { commitDeadlineMs: settings.commitDeadlineMs }),
-      };
-      timing = loadStreamTiming(this.client, this.tableName, stream, declared);
-      this.timings.set(stream, timing);
-      timing.catch(() => this.timings.delete(stream));
-    }
-    return timing;
   }
 
   /**
@@ -729,7 +712,7 @@ export class EventLog implements EventSource {
     for (const run of runs) {
       const first = serialized[run[0] as number] as SerializedEvent;
       const stream = first.input.stream;
-      const writeShards = this.settingsOf(stream).writeShards ?? 1;
+      const writeShards = this.streams.settingsOf(stream).writeShards ?? 1;
       this.roundRobin = (this.roundRobin + 1) % 1_000_000;
       const shard = chooseShard(writeShards, first.input.partitionKey, this.roundRobin);
       const widestKey = eventPartitionKey(stream, timeBucketOf(0), writeShards - 1);
@@ -756,7 +739,7 @@ export class EventLog implements EventSource {
     const ids = runIds(this.ids.next(), piece.indexes.length);
     const idMs = eventIdToEpochMs(ids[0] as string);
     const bucket = timeBucketOf(idMs);
-    const retention = this.settingsOf(piece.stream).retentionSeconds;
+    const retention = this.streams.settingsOf(piece.stream).retentionSeconds;
     const expiresAt = retention === undefined ? undefined : Math.floor(idMs / 1000) + retention;
     const partitionKey = eventPartitionKey(piece.stream, bucket, piece.shard);
     return {
@@ -770,7 +753,7 @@ export class EventLog implements EventSource {
   /** Throws `EventTooLargeError` before anything is sent when an event would be over the item limit. */
   private checkSize(event: SerializedEvent): void {
     const { input, json } = event;
-    const writeShards = this.settingsOf(input.stream).writeShards ?? 1;
+    const writeShards = this.streams.settingsOf(input.stream).writeShards ?? 1;
     // As an item of its own, uncompressed, with the widest key it can get: it then fits in any
     // segment, and in a message to a queue.
     const item: Record<string, AttributeValue> = {
@@ -779,7 +762,7 @@ export class EventLog implements EventSource {
       [ATTRIBUTES.type]: { S: input.type },
       [ATTRIBUTES.data]: { S: json },
     };
-    const retention = this.settingsOf(input.stream).retentionSeconds;
+    const retention = this.streams.settingsOf(input.stream).retentionSeconds;
     if (retention !== undefined) {
       item[ATTRIBUTES.expiresAt] = { N: String(Math.floor(Math.max(0, this.clock()) / 1000) + retention) };
     }
@@ -808,7 +791,7 @@ export class EventLog implements EventSource {
     }
     await Promise.all(
       [...missing].map(async ([key, event]) => {
-        const retention = this.settingsOf(event.stream).retentionSeconds;
+        const retention = this.streams.settingsOf(event.stream).retentionSeconds;
         const bucketEndsAt = Math.floor((timeBucketStartMs(event.bucket) + TIME_BUCKET_MS) / 1000);
         const index = (expiry: 'extend' | 'keep' | 'remove') =>
           this.client.send(
@@ -906,10 +889,6 @@ export class EventLog implements EventSource {
       }
       throw commitFailure(error, prepared, this.tableName, alsoWrite.length);
     }
-  }
-
-  private settingsOf(stream: string): StreamSettings {
-    return this.streamSettings[stream] ?? this.defaultStreamSettings;
   }
 }
 
