@@ -123,9 +123,10 @@ export function decodeSegment<TData>(
   const body = item[ATTRIBUTES.events]?.B;
   if (body === undefined) return [decodeSingleEventItem<TData>(stream, lastId, item)];
   const codec = item[ATTRIBUTES.codec]?.S ?? 'identity';
-  const heldIds = runIds(lastId, indexInRun(lastId) + 1);
-  const corrupt = (reason: string, cause?: unknown) =>
-    new CorruptEventError(
+  // Only an unreadable segment needs its ids listed: a readable one gets them from segmentEventsOf.
+  const corrupt = (reason: string, cause?: unknown) => {
+    const heldIds = runIds(lastId, indexInRun(lastId) + 1);
+    return new CorruptEventError(
       {
         stream,
         eventId: heldIds[0] as string,
@@ -134,6 +135,7 @@ export function decodeSegment<TData>(
       },
       cause === undefined ? undefined : { cause },
     );
+  };
   let text: string;
   try {
     text = decompress(codec, body).toString('utf8');
