@@ -2,7 +2,8 @@
 // the same events, one after another, and writes bench/results.json, bench/RESULTS.md and
 // bench/results.svg. `-- --cpu-prof` also writes a CPU profile of each system's process to
 // bench/profiles/ (ignored by git). `-- --storage-cost-only` runs only the storage-cost runs (each
-// payload and producer through `sluice`, end to end) and prints their tables, writing nothing.
+// payload and producer through `sluice`, end to end) and prints their tables, writing nothing;
+// `-- --systems=sluice,raw` runs only the systems named and prints their figures, writing nothing.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -36,6 +37,14 @@ const READS_THE_LOG = new Set<string>(['sluice', 'sluice-1', 'sluice-low-latency
 const quick = process.argv.includes('--quick');
 const cpuProfile = process.argv.includes('--cpu-prof');
 const storageCostOnly = process.argv.includes('--storage-cost-only');
+/** `--systems=sluice,raw`: runs only those systems, prints their figures and writes nothing. */
+const onlySystems = process.argv
+  .find((argument) => argument.startsWith('--systems='))
+  ?.slice('--systems='.length)
+  .split(',');
+for (const name of onlySystems ?? [])
+  if (!(SYSTEMS as readonly string[]).includes(name))
+    throw new Error(`--systems names "${name}", which is not a system; the systems are ${SYSTEMS.join(', ')}`);
 const SETTINGS = quick
   ? {
       events: 3_000,
@@ -70,6 +79,7 @@ async function main(): Promise<void> {
     }
     const systems: Record<string, SystemResult> = {};
     for (const name of SYSTEMS) {
+      if (onlySystems && !onlySystems.includes(name)) continue;
       const prefix = `bench-${runId}-${name}`;
       const eventLogTable = `${prefix}-events`;
       if (READS_THE_LOG.has(name))
@@ -94,6 +104,7 @@ async function main(): Promise<void> {
       );
     }
 
+    if (onlySystems) return;
     const fetcherRuns: SystemReport[] = [];
     for (const backlog of SETTINGS.backlogs) {
       const prefix = `bench-${runId}-fetcher-${backlog}`;

@@ -6,8 +6,6 @@ export const MAX_ITEM_BYTES = 400 * 1024;
 export const MAX_TRANSACTION_ITEMS = 100;
 /** The most bytes one TransactWriteItems call may hold. */
 export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
-/** The most puts one BatchWriteItem call may hold. */
-export const MAX_BATCH_WRITE_ITEMS = 25;
 /** The most write shards a stream may spread one hour over. */
 export const MAX_WRITE_SHARDS = 100;
 

@@ -66,36 +66,69 @@ export async function batchGetItems(
   };
   for (let start = 0; start < unique.length; start += MAX_BATCH_GET_KEYS) {
     const chunk = unique.slice(start, start + MAX_BATCH_GET_KEYS);
-    let pending = chunk;
-    let unprocessed: RetryableError | undefined;
-    try {
-      await withRetry(
-        async () => {
-          const output = await options.send(
-            new BatchGetItemCommand({ RequestItems: { [tableName]: { ...request, Keys: pending } } }),
-          );
-          found.push(...(output.Responses?.[tableName] ?? []));
-          pending = output.UnprocessedKeys?.[tableName]?.Keys ?? [];
-          if (pending.length > 0) {
-            unprocessed = new RetryableError(`DynamoDB left ${pending.length} keys unprocessed`);
-            throw unprocessed;
-          }
-        },
-        {
-          preset: 'aws',
-          ...options.retry,
-          // Only unprocessed keys: a failed call is the SDK's to retry, and comes out as it was.
-          shouldRetry: (error) => error === unprocessed,
-          name: `read ${chunk.length} ${options.what} from table '${tableName}'`,
-        },
-      );
-    } catch (error) {
-      if (!(error instanceof RetriesExhaustedError)) throw error;
-      throw new RetryableError(
-        `could not read ${pending.length} of ${chunk.length} ${options.what} from table '${tableName}': DynamoDB left them unprocessed after ${error.attempts} attempts (the table is throttled, or the response was over 16 MB); none is taken as missing`,
-        { cause: error },
-      );
-    }
+    await untilProcessed(
+      chunk,
+      options,
+      { verb: 'read', left: 'keys', noneLost: 'none is taken as missing' },
+      async (pending) => {
+        const output = await options.send(
+          new BatchGetItemCommand({ RequestItems: { [tableName]: { ...request, Keys: [...pending] } } }),
+        );
+        found.push(...(output.Responses?.[tableName] ?? []));
+        return output.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      },
+    );
   }
   return found;
+}
+
+/** How {@link untilProcessed} names what it does in its errors. */
+interface UnprocessedWording {
+  /** "read", "write". */
+  readonly verb: string;
+  /** What DynamoDB leaves unprocessed: "keys", "items". */
+  readonly left: string;
+  /** What the caller does not do with them: "none is taken as missing". */
+  readonly noneLost: string;
+}
+
+/**
+ * Calls `call` with a batch until DynamoDB leaves nothing of it unprocessed, each time with only
+ * what it left, backing off through `withRetry`. Throws a `RetryableError` naming how many are
+ * left when the retries run out; an error of the call itself comes out as it was (the SDK has
+ * retried it already). Shared by the batch reads and writes of the state table.
+ */
+export async function untilProcessed<T>(
+  chunk: readonly T[],
+  options: Pick<BatchGetItemsOptions, 'tableName' | 'what' | 'retry'>,
+  wording: UnprocessedWording,
+  call: (pending: readonly T[]) => Promise<readonly T[]>,
+): Promise<void> {
+  const { tableName } = options;
+  let pending = chunk;
+  let unprocessed: RetryableError | undefined;
+  try {
+    await withRetry(
+      async () => {
+        pending = await call(pending);
+        if (pending.length > 0) {
+          unprocessed = new RetryableError(`DynamoDB left ${pending.length} ${wording.left} unprocessed`);
+          throw unprocessed;
+        }
+      },
+      {
+        preset: 'aws',
+        ...options.retry,
+        // Only what was left unprocessed: a failed call is the SDK's to retry, and comes out as it was.
+        shouldRetry: (error) => error === unprocessed,
+        name: `${wording.verb} ${chunk.length} ${options.what} ${wording.verb === 'read' ? 'from' : 'to'} table '${tableName}'`,
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof RetriesExhaustedError)) throw error;
+    throw new RetryableError(
+      `could not ${wording.verb} ${pending.length} of ${chunk.length} ${options.what} ${wording.verb === 'read' ? 'from' : 'to'} table '${tableName}': DynamoDB left them unprocessed after ${error.attempts} attempts (the table is throttled, or the response was over 16 MB); ${wording.noneLost}`,
+      { cause: error },
+    );
+  }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type AttributeValue, DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Envelope } from '../messages/envelope';
 import { batchGetItems } from '../state/batch-get';
+import { batchPutItems } from '../state/batch-write';
 import { sendNamingTable } from '../state/send-naming-table';
 
 /** How long markers are kept: longer than SQS keeps a message (14 days at most). */
@@ -101,11 +102,40 @@ export class MarkerStore {
             ExpressionAttributeValues: { ':done': { S: 'done' } },
           }
         : {
-            ConditionExpression: '#version = :version',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':version': { N: String(read.version) } },
+            // A done marker is final: it may have been written over the version read, without a
+            // condition, by another delivery that finished the message (see putDone).
+            ConditionExpression: '#version = :version AND #status <> :done',
+            ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+            ExpressionAttributeValues: { ':version': { N: String(read.version) }, ':done': { S: 'done' } },
           };
     return { Put: { TableName: this.tableName, Item: item, ...condition } };
+  }
+
+  /**
+   * Records messages as done, 25 a request, without conditions: for messages whose handling
+   * committed no output events, so there is nothing a concurrent delivery could commit twice. A done
+   * marker is final, and the conditional writes of {@link markerWrite} refuse to replace one, so
+   * writing it over whatever another delivery recorded loses nothing: every event of the message is
+   * handled, or handed to the failed handler. Throws when some cannot be written (see
+   * `batchPutItems`); none is then taken as recorded.
+   */
+  async putDone(
+    pipeline: string,
+    messages: readonly {
+      readonly key: string;
+      readonly failures: MessageMarker['failures'];
+      readonly read?: MessageMarker;
+    }[],
+  ): Promise<void> {
+    await batchPutItems({
+      send: this.send,
+      tableName: this.tableName,
+      items: messages.map(({ key, failures, read }) => {
+        const done: MessageMarker = { status: 'done', completedIds: new Set(), failures };
+        return this.markerWrite(pipeline, key, done, read).Put?.Item as Record<string, AttributeValue>;
+      }),
+      what: 'idempotency markers',
+    });
   }
 }
 

@@ -206,7 +206,9 @@ export async function processBatch<TData>(
     visibility.push({ id: message.record.messageId, receiptHandle: message.record.receiptHandle, seconds });
   };
   // Messages of one FIFO group are settled in order; once one comes back, the later ones of its
-  // group are not recorded (their outputs would land before its own) and come back too.
+  // group are not recorded (their outputs would land before its own) and come back too. Messages of
+  // a standard queue that are done without output events are recorded together at the end.
+  const recordTogether: DoneMessage<TData>[] = [];
   await Promise.all(
     [...lanesOf(work).values()].map(async (lane) => {
       let held = false;
@@ -218,13 +220,15 @@ export async function processBatch<TData>(
           comesBack(message, 0);
           continue;
         }
-        const settled = await settleMessage(message, deps, stats);
+        const settled = await settleMessage(message, deps, stats, recordTogether);
         if (settled.retryAfterSeconds === undefined) continue;
         comesBack(message, settled.retryAfterSeconds);
         held = message.groupId !== undefined;
       }
     }),
   );
+  for (const { message, retryAfterSeconds } of await recordDone(recordTogether, deps, stats))
+    comesBack(message, retryAfterSeconds);
   await changeVisibility(visibility, deps);
   await step(deps, WORKER_STEPS.beforeResponse, workIds);
   return { batchItemFailures: failureList(records, failures), stats };
@@ -405,6 +409,7 @@ async function settleMessage<TData>(
   message: MessageWork<TData>,
   deps: BatchDependencies<TData>,
   stats: BatchStats,
+  recordTogether: DoneMessage<TData>[],
 ): Promise<{ retryAfterSeconds?: number }> {
   const failuresSoFar: Record<string, number> = { ...(message.marker?.failures ?? {}) };
   const dead: { event: WorkerEvent<TData>; failure: EventFailure }[] = [];
@@ -446,6 +451,17 @@ async function settleMessage<TData>(
   const chunks = planChunks(toRecord, (event) => message.outputs.get(event.id)?.length ?? 0);
   if (chunks.length === 0 && (allDone || changed)) chunks.push([]);
   const deadIds = new Set(dead.map(({ event }) => event.id));
+  const [onlyChunk] = chunks;
+  if (
+    allDone &&
+    chunks.length === 1 &&
+    onlyChunk &&
+    message.groupId === undefined &&
+    onlyChunk.every((event) => deadIds.has(event.id) || (message.outputs.get(event.id)?.length ?? 0) === 0)
+  ) {
+    recordTogether.push({ message, chunk: onlyChunk, deadIds, failures: failuresSoFar });
+    return {};
+  }
   const completed = new Set(message.marker?.completedIds ?? []);
   let current = message.marker;
   while (chunks.length > 0) {
@@ -507,17 +523,72 @@ async function settleMessage<TData>(
     for (const event of chunk) completed.add(event.id);
     current = { ...marker, version: (current?.version ?? 0) + 1 };
     stats.outputEvents += outputs.length;
-    for (const event of chunk) {
-      if (deadIds.has(event.id)) continue;
-      stats.succeeded += 1;
-      // From the commit (the event id's time) to now: the pipeline's end-to-end latency.
-      stats.latencyMsTotal += Math.max(0, deps.clock() - eventIdToEpochMs(event.id));
-    }
+    countSucceeded(chunk, deadIds, deps, stats);
     await step(deps, WORKER_STEPS.afterMarker, [message.record.messageId]);
   }
   if (allDone) return {};
   stats.retried += 1;
   return { retryAfterSeconds: onlyUnstarted ? 0 : retryAfter };
+}
+
+/** A message of a standard queue whose events are all handled, with no output events to commit. */
+interface DoneMessage<TData> {
+  readonly message: MessageWork<TData>;
+  /** Its events recorded now: those that succeeded and those handed to the failed handler. */
+  readonly chunk: readonly WorkerEvent<TData>[];
+  readonly deadIds: ReadonlySet<string>;
+  readonly failures: Record<string, number>;
+}
+
+/**
+ * Records messages done without output events in one BatchWriteItem per 25 (see
+ * `MarkerStore.putDone`): with one event per message, one request per message was most of the
+ * worker's calls. Resolves to the messages that must come back, after the infrastructure backoff,
+ * because their markers could not be written.
+ */
+async function recordDone<TData>(
+  messages: readonly DoneMessage<TData>[],
+  deps: BatchDependencies<TData>,
+  stats: BatchStats,
+): Promise<{ message: MessageWork<TData>; retryAfterSeconds: number }[]> {
+  if (messages.length === 0) return [];
+  const messageIds = messages.map(({ message }) => message.record.messageId);
+  await step(deps, WORKER_STEPS.beforeMarker, messageIds);
+  try {
+    await deps.markers.putDone(
+      deps.pipeline,
+      messages.map(({ message, failures }) => ({
+        key: message.key,
+        failures,
+        ...(message.marker ? { read: message.marker } : {}),
+      })),
+    );
+  } catch (error) {
+    // Throttling, a server error, a missing table: not the events' fault (see settleMessage).
+    deps.logger?.error('could not record the messages as handled; they will come back after a backoff', {
+      messageIds,
+      error: summarizeError(error),
+    });
+    return messages.map(({ message }) => ({ message, ...infrastructureRetry(message, deps) }));
+  }
+  for (const { chunk, deadIds } of messages) countSucceeded(chunk, deadIds, deps, stats);
+  await step(deps, WORKER_STEPS.afterMarker, messageIds);
+  return [];
+}
+
+/** Counts the events of a recorded chunk that succeeded, and their latency since commit. */
+function countSucceeded<TData>(
+  chunk: readonly WorkerEvent<TData>[],
+  deadIds: ReadonlySet<string>,
+  deps: BatchDependencies<TData>,
+  stats: BatchStats,
+): void {
+  for (const event of chunk) {
+    if (deadIds.has(event.id)) continue;
+    stats.succeeded += 1;
+    // From the commit (the event id's time) to now: the pipeline's end-to-end latency.
+    stats.latencyMsTotal += Math.max(0, deps.clock() - eventIdToEpochMs(event.id));
+  }
 }
 
 /**
