@@ -34,6 +34,7 @@ export {
   ValidationError,
 } from './errors';
 export { EventLog } from './event-log/event-log';
+export { EventLogWriter } from './event-log/event-log-writer';
 export type { ReadAfterOptions, ReadAfterPage } from './event-log/event-source';
 export type {
   EventInput,

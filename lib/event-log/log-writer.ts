@@ -60,6 +60,8 @@ export class LogWriter {
   /** Ids are not taken below this (DynamoDB's clock, less the writer's margin); set before each commit. */
   private idFloorMs = Number.NEGATIVE_INFINITY;
   private readonly indexedShards = new Set<string>();
+  /** Index writes under way, by (stream, hour, shard). */
+  private readonly indexing = new Map<string, Promise<void>>();
   private roundRobin = 0;
 
   constructor(
@@ -252,49 +254,66 @@ export class LogWriter {
     }
     await Promise.all(
       [...missing].map(async ([key, event]) => {
-        const retention = this.context.streams.settingsOf(event.stream).retentionSeconds;
-        const bucketEndsAt = Math.floor((timeBucketStartMs(event.bucket) + TIME_BUCKET_MS) / 1000);
-        const index = (expiry: 'extend' | 'keep' | 'remove') =>
-          this.context.client.send(
-            new UpdateItemCommand({
-              TableName: this.context.tableName,
-              Key: {
-                [ATTRIBUTES.partitionKey]: { S: bucketIndexPartitionKey(event.stream) },
-                [ATTRIBUTES.sortKey]: { S: event.bucket },
-              },
-              UpdateExpression: {
-                extend: 'SET #expiresAt = :expiresAt ADD #shards :shard',
-                keep: 'ADD #shards :shard',
-                remove: 'REMOVE #expiresAt ADD #shards :shard',
-              }[expiry],
-              ExpressionAttributeNames: {
-                '#shards': ATTRIBUTES.shards,
-                ...(expiry === 'keep' ? {} : { '#expiresAt': ATTRIBUTES.expiresAt }),
-                ...(expiry === 'extend' ? { '#pk': ATTRIBUTES.partitionKey } : {}),
-              },
-              ExpressionAttributeValues: {
-                ':shard': { NS: [String(event.shard)] },
-                ...(expiry === 'extend'
-                  ? { ':expiresAt': { N: String(bucketEndsAt + (retention ?? 0)) } }
-                  : {}),
-              },
-              // A missing expiry on an existing entry means "kept for ever", which a later one must not shorten.
-              ...(expiry === 'extend'
-                ? { ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :expiresAt' }
-                : {}),
-            }),
+        // Commits running at once that start the same hour wait for one index write, not one each.
+        let indexing = this.indexing.get(key);
+        if (!indexing) {
+          indexing = this.index(event).then(
+            () => {
+              this.indexedShards.add(key);
+              this.indexing.delete(key);
+            },
+            (error: unknown) => {
+              this.indexing.delete(key);
+              throw error;
+            },
           );
+          this.indexing.set(key, indexing);
+        }
         try {
-          await index(retention === undefined ? 'remove' : 'extend').catch((error: unknown) => {
-            if (error instanceof ConditionalCheckFailedException) return index('keep');
-            throw error;
-          });
+          await indexing;
         } catch (error) {
           throw commitFailure(error, prepared, this.context.tableName);
         }
-        this.indexedShards.add(key);
       }),
     );
+  }
+
+  /** Adds one (stream, hour, shard) to the bucket index, growing the entry's expiry if need be. */
+  private async index(event: PreparedSegment): Promise<void> {
+    const retention = this.context.streams.settingsOf(event.stream).retentionSeconds;
+    const bucketEndsAt = Math.floor((timeBucketStartMs(event.bucket) + TIME_BUCKET_MS) / 1000);
+    const update = (expiry: 'extend' | 'keep' | 'remove') =>
+      this.context.client.send(
+        new UpdateItemCommand({
+          TableName: this.context.tableName,
+          Key: {
+            [ATTRIBUTES.partitionKey]: { S: bucketIndexPartitionKey(event.stream) },
+            [ATTRIBUTES.sortKey]: { S: event.bucket },
+          },
+          UpdateExpression: {
+            extend: 'SET #expiresAt = :expiresAt ADD #shards :shard',
+            keep: 'ADD #shards :shard',
+            remove: 'REMOVE #expiresAt ADD #shards :shard',
+          }[expiry],
+          ExpressionAttributeNames: {
+            '#shards': ATTRIBUTES.shards,
+            ...(expiry === 'keep' ? {} : { '#expiresAt': ATTRIBUTES.expiresAt }),
+            ...(expiry === 'extend' ? { '#pk': ATTRIBUTES.partitionKey } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':shard': { NS: [String(event.shard)] },
+            ...(expiry === 'extend' ? { ':expiresAt': { N: String(bucketEndsAt + (retention ?? 0)) } } : {}),
+          },
+          // A missing expiry on an existing entry means "kept for ever", which a later one must not shorten.
+          ...(expiry === 'extend'
+            ? { ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :expiresAt' }
+            : {}),
+        }),
+      );
+    await update(retention === undefined ? 'remove' : 'extend').catch((error: unknown) => {
+      if (error instanceof ConditionalCheckFailedException) return update('keep');
+      throw error;
+    });
   }
 
   private async write(

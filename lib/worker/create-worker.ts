@@ -8,7 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import { describe, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from '../event-log/constants';
-import { EventLog } from '../event-log/event-log';
+import { EventLogWriter } from '../event-log/event-log-writer';
 import { NAME_PATTERN } from '../event-log/names';
 import { matching, readVariable, wholeNumber } from '../settings/read-variable';
 import {
@@ -66,8 +66,11 @@ export interface WorkerOptions<TData = unknown> {
   readonly deadLetterQueueUrl?: string;
   /** The table of idempotency markers (the pipeline state table). @default `SLUICE_STATE_TABLE` */
   readonly stateTable?: string;
-  /** Where output events are committed. @default an EventLog on `SLUICE_EVENT_LOG_TABLE`, when set */
-  readonly eventLog?: EventLog;
+  /**
+   * Where output events are committed: an `EventLog`, or an `EventLogWriter` (commits only).
+   * @default an EventLogWriter on `SLUICE_EVENT_LOG_TABLE`, when set
+   */
+  readonly eventLog?: EventLogWriter;
   readonly sqs?: SQSClient;
   readonly dynamodb?: DynamoDBClient;
   /** Powertools Logger; the Lambda context is injected into it. */
@@ -296,7 +299,7 @@ function resolveWorkerOptions<TData>(
   const eventLogTable = env[WORKER_ENVIRONMENT.eventLogTable];
   const eventLog =
     options.eventLog ??
-    (eventLogTable ? new EventLog({ tableName: eventLogTable, client: dynamodb }) : undefined);
+    (eventLogTable ? new EventLogWriter({ tableName: eventLogTable, client: dynamodb }) : undefined);
   const mode = options.handle
     ? { handle: options.handle }
     : options.handleBatch

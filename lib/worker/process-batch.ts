@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { CommitError, SluiceError, ValidationError } from '../errors';
-import type { EventLog } from '../event-log/event-log';
+import type { EventLogWriter } from '../event-log/event-log-writer';
 import type { EventInput } from '../event-log/types';
 import { type ErrorSummary, summarizeError } from '../failed/truncate';
 import {
@@ -58,7 +58,7 @@ export interface BatchDependencies<TData> {
   readonly deadLetterQueueUrl: string;
   readonly markers: MarkerStore;
   readonly dynamodb: DynamoDBClient;
-  readonly eventLog?: EventLog;
+  readonly eventLog?: EventLogWriter;
   readonly requestId: string;
   readonly remainingTimeMs: () => number;
   readonly clock: () => number;

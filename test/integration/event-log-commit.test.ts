@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -5,13 +6,14 @@ import {
   CommitError,
   CommitOutcomeUnknownError,
   CorruptEventError,
+  EventLogWriter,
   EventTooLargeError,
 } from '../../lib';
 import { injectFaults } from '../../lib/testing/faults';
 import { EventIdGenerator, eventIdToEpochMs } from '../../lib/time/event-id';
 import { TIME_BUCKET_MS, timeBucketOf, timeBucketStartMs } from '../../lib/time/time-bucket';
 import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
-import { eventLogFor } from '../support/fixtures';
+import { eventLogFor, sleep } from '../support/fixtures';
 
 /** A fault plan's draw that fails the first eligible call and no other. */
 function firstCallOnly(): () => number {
@@ -49,6 +51,28 @@ describe('EventLog commit', () => {
     expect(event?.time.getTime()).toBe(eventIdToEpochMs(id));
     expect(eventIdToEpochMs(id)).toBeGreaterThanOrEqual(before);
     expect(await log.get(stream, new EventIdGenerator().next())).toBeUndefined();
+  });
+
+  it('commits through an EventLogWriter what an EventLog on the same table reads, under the same checks', async () => {
+    // Prepare
+    const writer = new EventLogWriter({ tableName: table.name, client: dynamodb });
+    const stream = uniqueName('orders');
+
+    // Act
+    const [first, second] = await writer.commit([
+      { stream, type: 'order.placed', data: { orderId: 'o-1' } },
+      { stream, type: 'order.paid', data: { orderId: 'o-1' } },
+    ]);
+    const refused = await writer
+      .commit({ stream, type: 'order.placed', data: { blob: randomBytes(400_000).toString('base64') } })
+      .catch((error: unknown) => error);
+
+    // Assess
+    const reader = eventLogFor(dynamodb, table.name);
+    expect((await reader.get(stream, first as string))?.type).toBe('order.placed');
+    expect((await reader.get(stream, second as string))?.type).toBe('order.paid');
+    expect(refused).toBeInstanceOf(EventTooLargeError);
+    expect(await reader.count(stream)).toBe(2);
   });
 
   it('commits many events across streams atomically, ids in input order', async () => {
@@ -275,6 +299,36 @@ describe('EventLog commit', () => {
     expect(error).toBeInstanceOf(CommitError);
     expect((error as Error).message).toMatch(/failed with ThrottlingException: .*; nothing was written/);
     expect((await log.range(stream)).events.map((event) => event.type)).toEqual(['warm-up']);
+  });
+
+  it('writes the bucket index of an hour once when commits running at once start it', async () => {
+    // Prepare: a client that counts the index writes (UpdateItem is the log's index write only).
+    const client = dynamodbClient();
+    let indexWrites = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateItemCommand') indexWrites += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'testCountIndexWrites' },
+    );
+    const log = eventLogFor(client, table.name);
+    const stream = uniqueName('together');
+    // Not across the turn of an hour, which starts a second bucket.
+    const untilNextHourMs = TIME_BUCKET_MS - (Date.now() % TIME_BUCKET_MS);
+    if (untilNextHourMs < 5_000) await sleep(untilNextHourMs + 10);
+
+    // Act: eight single-event commits at once, into one hour and one shard.
+    const ids = await Promise.all(
+      Array.from({ length: 8 }, (_, n) => log.commit({ stream, type: 'order.placed', data: { n } })),
+    );
+    await log.commit({ stream, type: 'order.paid', data: {} });
+
+    // Assess
+    expect(indexWrites).toBe(1);
+    expect(await log.count(stream)).toBe(9);
+    expect(await log.listTimeBuckets(stream)).toEqual([timeBucketOf(eventIdToEpochMs(ids[0] as string))]);
+    client.destroy();
   });
 
   it('writes the retention time on events and on the bucket index', async () => {
