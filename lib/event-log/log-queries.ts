@@ -23,6 +23,9 @@ export const HIGHEST_KEY = 'g';
  */
 const FIRST_QUERY_ITEMS = 10;
 
+/** Streams whose events-per-item figure this reader keeps, at most: a bound on its memory. */
+const MAX_STREAMS_REMEMBERED = 1_000;
+
 /** Inclusive or exclusive id bounds of a scan; a missing bound is open. */
 export interface IdInterval {
   readonly low?: string;
@@ -72,6 +75,12 @@ export interface ReadBudget {
  * ```
  */
 export class LogQueries {
+  /**
+   * Events per stored item in each stream's last scan, so that a scan asks its first query for
+   * about as many items as its page needs: a tailing reader pages the same stream again and again.
+   */
+  private readonly eventsPerItem = new Map<string, number>();
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -133,11 +142,15 @@ export class LogQueries {
     let eventsSeen = 0;
     const query = this.shardQuery(stream, bucket, shard, interval, types, reverse);
     if (query === undefined) return;
+    const known = this.eventsPerItem.get(stream);
     do {
       budget.queries += 1;
       const limit =
         itemsSeen === 0
-          ? Math.min(pageSize, FIRST_QUERY_ITEMS)
+          ? Math.min(
+              pageSize,
+              known === undefined ? FIRST_QUERY_ITEMS : Math.max(1, Math.ceil(pageSize / known)),
+            )
           : Math.min(
               pageSize,
               Math.max(2, Math.ceil(eventsWanted / Math.max(1, eventsSeen / itemsSeen)) + 1),
@@ -150,6 +163,8 @@ export class LogQueries {
         const decoded = decodeSegment<TData>(stream, item);
         itemsSeen += 1;
         eventsSeen += decoded.length;
+        // Here, not after the query: a page that is full stops the scan within an item.
+        this.rememberEventsPerItem(stream, eventsSeen / itemsSeen);
         const wanted = decoded.filter(
           ({ event }) => isWithin(event.id, interval) && (!types || types.includes(event.type)),
         );
@@ -174,6 +189,12 @@ export class LogQueries {
     // The shard's part of the interval is done; `clipToBucket` bounds it within the bucket.
     const end = reverse ? interval.low : interval.high;
     if (end !== undefined) yield { id: end, bytes: 0 };
+  }
+
+  private rememberEventsPerItem(stream: string, eventsPerItem: number): void {
+    if (!this.eventsPerItem.has(stream) && this.eventsPerItem.size >= MAX_STREAMS_REMEMBERED)
+      this.eventsPerItem.clear();
+    this.eventsPerItem.set(stream, eventsPerItem);
   }
 
   /**

@@ -284,3 +284,37 @@ describe('EventLog.readAfter and retention', () => {
     expect(await expiryOfIndex()).toBeUndefined();
   });
 });
+
+describe('EventLog.readAfter sizes its queries by what the stream holds', () => {
+  it('asks for about as many stored items as the next page needs, once it has seen how many events an item holds', async () => {
+    // Prepare: 20 commits of 50 events, each one stored item, well inside one past hour.
+    const stream = uniqueName('segments');
+    const startMs = Math.floor((Date.now() - 3 * HOUR) / HOUR) * HOUR + 60_000;
+    const writer = eventLogFor(dynamodb, table.name, {
+      idGenerator: steppingIdGenerator(startMs, () => 10),
+      ...PATIENT_WRITER,
+    });
+    for (let commit = 0; commit < 20; commit += 1)
+      await writer.commit(
+        Array.from({ length: 50 }, (_, n) => ({ stream, type: 'tick', data: { commit, n } })),
+      );
+    const client = dynamodbClient();
+    const queries = countQueries(client);
+    const reader = eventLogFor(client, table.name, PATIENT_WRITER);
+
+    // Act: two pages of 100 events.
+    const first = await reader.readAfter(stream, positionAtTime(startMs - 1), { limit: 100 });
+    const firstWork = queries.take();
+    const second = await reader.readAfter(stream, first.position, { limit: 100 });
+    const secondWork = queries.take();
+
+    // Assess: the second page reads the bucket index entry and three items (101 events wanted, 50
+    // an item), not the ten a reader that knows nothing of the stream starts with.
+    expect(first.events).toHaveLength(100);
+    expect(second.events).toHaveLength(100);
+    expect((second.events[0]?.id ?? '') > (first.events.at(-1)?.id ?? '')).toBe(true);
+    expect(firstWork.items).toBe(11);
+    expect(secondWork.items).toBe(4);
+    client.destroy();
+  }, 60_000);
+});
