@@ -37,6 +37,15 @@ import {
   PipelineNotFoundError,
   SeekConflictError,
 } from './errors';
+import {
+  acquireLease,
+  LEASE_HELD,
+  type LeaseItem,
+  leaseHeldValues,
+  leaseLostReason,
+  releaseLease,
+  renewLease,
+} from './fenced-lease';
 import { sendNamingTable } from './send-naming-table';
 import {
   type Lease,
@@ -300,33 +309,15 @@ export class PipelineStore {
    */
   async acquireLease(pipeline: string, owner: string, durationMs: number): Promise<Lease | undefined> {
     checkDuration(durationMs);
-    const now = this.clock();
-    try {
-      const output = await this.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: stateKey(pipeline),
-          UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expiresAt ADD leaseToken :one',
-          ConditionExpression: 'attribute_exists(pk) AND (leaseExpiresAt <= :now OR leaseOwner = :owner)',
-          ExpressionAttributeValues: {
-            ':owner': { S: owner },
-            ':expiresAt': { N: String(now + durationMs) },
-            ':now': { N: String(now) },
-            ':one': { N: '1' },
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      const state = parseState(output.Attributes ?? {});
-      return { pipeline, owner, token: state.leaseToken, expiresAt: state.leaseExpiresAt, state };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        if (!error.Item) throw new PipelineNotFoundError(pipeline);
-        return undefined;
-      }
-      throw error;
+    const result = await acquireLease(this.leaseItem(pipeline), owner, durationMs, this.clock(), {
+      itemMustExist: true,
+    });
+    if (!result.taken) {
+      if (!result.item) throw new PipelineNotFoundError(pipeline);
+      return undefined;
     }
+    const state = parseState(result.item);
+    return { pipeline, owner, token: state.leaseToken, expiresAt: state.leaseExpiresAt, state };
   }
 
   /**
@@ -340,27 +331,9 @@ export class PipelineStore {
   async renewLease(lease: Lease, durationMs: number): Promise<Lease> {
     checkDuration(durationMs);
     const now = this.clock();
-    try {
-      await this.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: stateKey(lease.pipeline),
-          UpdateExpression: 'SET leaseExpiresAt = :expiresAt',
-          ConditionExpression: 'leaseToken = :token AND leaseOwner = :owner AND leaseExpiresAt > :now',
-          ExpressionAttributeValues: {
-            ':token': { N: String(lease.token) },
-            ':owner': { S: lease.owner },
-            ':now': { N: String(now) },
-            ':expiresAt': { N: String(now + durationMs) },
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { ...lease, expiresAt: now + durationMs };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw this.leaseLost(lease, error.Item, now);
-      throw error;
-    }
+    const lost = await renewLease(this.leaseItem(lease.pipeline), lease, durationMs, now);
+    if (lost) throw this.leaseLost(lease, lost.item, now);
+    return { ...lease, expiresAt: now + durationMs };
   }
 
   /**
@@ -417,15 +390,12 @@ export class PipelineStore {
           TableName: this.tableName,
           Key: stateKey(lease.pipeline),
           UpdateExpression: `SET #position = :position, checkpointToken = :token, checkpointedAt = :now, leaseExpiresAt = :expiresAt, #status = :status${write.sendPlan ? ', sendPlan = :plan' : ''} ADD version :one${write.sendPlan ? '' : ' REMOVE sendPlan'}`,
-          ConditionExpression:
-            'version = :version AND leaseToken = :token AND leaseOwner = :owner AND leaseExpiresAt > :now',
+          ConditionExpression: `version = :version AND ${LEASE_HELD}`,
           ExpressionAttributeNames: { '#position': 'position', '#status': 'status' },
           ExpressionAttributeValues: {
             ...(write.sendPlan ? { ':plan': { S: JSON.stringify(write.sendPlan) } } : {}),
             ':position': { S: formatPosition(write.position) },
-            ':token': { N: String(lease.token) },
-            ':owner': { S: lease.owner },
-            ':now': { N: String(now) },
+            ...leaseHeldValues(lease, now),
             ':expiresAt': { N: String(now + write.leaseDurationMs) },
             ':status': { S: write.status ?? PIPELINE_STATUS.running },
             ':version': { N: String(write.expectedVersion) },
@@ -475,23 +445,7 @@ export class PipelineStore {
    * ```
    */
   async releaseLease(lease: Lease): Promise<void> {
-    try {
-      await this.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: stateKey(lease.pipeline),
-          UpdateExpression: 'SET leaseExpiresAt = :zero REMOVE leaseOwner',
-          ConditionExpression: 'leaseToken = :token AND leaseOwner = :owner',
-          ExpressionAttributeValues: {
-            ':zero': { N: '0' },
-            ':token': { N: String(lease.token) },
-            ':owner': { S: lease.owner },
-          },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await releaseLease(this.leaseItem(lease.pipeline), lease);
   }
 
   /**
@@ -713,20 +667,16 @@ export class PipelineStore {
         token: lease.token,
         reason: 'the pipeline state is gone',
       });
-    const current = parseState(item);
-    const reason =
-      current.leaseToken !== lease.token
-        ? 'another fetcher took the pipeline over'
-        : current.leaseOwner !== lease.owner
-          ? 'the lease was released'
-          : `the lease expired ${now - current.leaseExpiresAt} ms ago`;
-    return new LeaseLostError({
-      pipeline: lease.pipeline,
-      token: lease.token,
-      currentToken: current.leaseToken,
-      ...(current.leaseOwner ? { currentOwner: current.leaseOwner } : {}),
-      reason,
+    const lost = leaseLostReason(lease, item, now, {
+      takenOver: 'another fetcher took the pipeline over',
+      lease: 'lease',
     });
+    return new LeaseLostError({ pipeline: lease.pipeline, token: lease.token, ...lost });
+  }
+
+  /** Where a pipeline's lease lives. */
+  private leaseItem(pipeline: string): LeaseItem {
+    return { send: this.send, tableName: this.tableName, key: stateKey(pipeline) };
   }
 }
 

@@ -10,6 +10,16 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { describe, ValidationError } from '../errors';
 import { assertTableName } from '../event-log/names';
+import {
+  acquireLease,
+  holdsLease,
+  LEASE_HELD,
+  type LeaseItem,
+  leaseHeldValues,
+  leaseLostReason,
+  releaseLease,
+  renewLease,
+} from '../state/fenced-lease';
 import { SYNC_LEASE_RANGE, SYNC_RUN_RETENTION_SECONDS } from './constants';
 import { CursorConflictError, SyncLockLostError } from './errors';
 import { assertResourceName, stateKey } from './keys';
@@ -69,34 +79,16 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
   async acquireLock(resource: string, owner: string, durationMs: number): Promise<SyncLock | undefined> {
     assertResourceName(resource);
     checkLeaseDuration(durationMs);
-    const now = this.clock();
-    try {
-      const output = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: stateKey(resource),
-          UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expiresAt ADD leaseToken :one',
-          ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt <= :now OR leaseOwner = :owner',
-          ExpressionAttributeValues: {
-            ':owner': { S: owner },
-            ':expiresAt': { N: String(now + durationMs) },
-            ':now': { N: String(now) },
-            ':one': { N: '1' },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const item = output.Attributes ?? {};
-      return {
-        resource,
-        owner,
-        token: Number(item.leaseToken?.N ?? 0),
-        expiresAt: Number(item.leaseExpiresAt?.N ?? 0),
-      };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+    const result = await acquireLease(this.lockItem(resource), owner, durationMs, this.clock(), {
+      itemMustExist: false,
+    });
+    if (!result.taken) return undefined;
+    return {
+      resource,
+      owner,
+      token: Number(result.item.leaseToken?.N ?? 0),
+      expiresAt: Number(result.item.leaseExpiresAt?.N ?? 0),
+    };
   }
 
   /**
@@ -111,25 +103,9 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
   async renewLock(lock: SyncLock, durationMs: number): Promise<SyncLock> {
     checkLeaseDuration(durationMs);
     const now = this.clock();
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: stateKey(lock.resource),
-          UpdateExpression: 'SET leaseExpiresAt = :expiresAt',
-          ConditionExpression: HOLDS_LOCK,
-          ExpressionAttributeValues: {
-            ...lockValues(lock, now),
-            ':expiresAt': { N: String(now + durationMs) },
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { ...lock, expiresAt: now + durationMs };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw lockLost(lock, error.Item, now);
-      throw error;
-    }
+    const lost = await renewLease(this.lockItem(lock.resource), lock, durationMs, now);
+    if (lost) throw lockLost(lock, lost.item, now);
+    return { ...lock, expiresAt: now + durationMs };
   }
 
   /**
@@ -141,23 +117,12 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
    * ```
    */
   async releaseLock(lock: SyncLock): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: stateKey(lock.resource),
-          UpdateExpression: 'SET leaseExpiresAt = :zero REMOVE leaseOwner',
-          ConditionExpression: 'leaseToken = :token AND leaseOwner = :owner',
-          ExpressionAttributeValues: {
-            ':zero': { N: '0' },
-            ':token': { N: String(lock.token) },
-            ':owner': { S: lock.owner },
-          },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await releaseLease(this.lockItem(lock.resource), lock);
+  }
+
+  /** Where a resource's lock lives. */
+  private lockItem(resource: string): LeaseItem {
+    return { send: this.client.send.bind(this.client), tableName: this.tableName, key: stateKey(resource) };
   }
 
   /**
@@ -212,10 +177,10 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
             save.cursor === undefined
               ? `SET ${sets} REMOVE #cursor ADD cursorVersion :one`
               : `SET #cursor = :cursor, ${sets} ADD cursorVersion :one`,
-          ConditionExpression: `${versionCondition} AND ${HOLDS_LOCK}`,
+          ConditionExpression: `${versionCondition} AND ${LEASE_HELD}`,
           ExpressionAttributeNames: { '#cursor': 'cursor' },
           ExpressionAttributeValues: {
-            ...lockValues(lock, now),
+            ...leaseHeldValues(lock, now),
             ':expiresAt': { N: String(now + save.leaseDurationMs) },
             ':one': { N: '1' },
             ...(save.expectedVersion === 0 ? {} : { ':version': { N: String(save.expectedVersion) } }),
@@ -228,7 +193,7 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const item = error.Item;
-      if (item && holdsLock(lock, item, now)) {
+      if (item && holdsLease(lock, item, now)) {
         throw new CursorConflictError({
           resource: lock.resource,
           expectedVersion: save.expectedVersion,
@@ -283,8 +248,8 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
       ConditionCheck: {
         TableName: this.tableName,
         Key: stateKey(lock.resource),
-        ConditionExpression: HOLDS_LOCK,
-        ExpressionAttributeValues: lockValues(lock, this.clock()),
+        ConditionExpression: LEASE_HELD,
+        ExpressionAttributeValues: leaseHeldValues(lock, this.clock()),
       },
     };
   }
@@ -323,24 +288,6 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
   }
 }
 
-const HOLDS_LOCK = 'leaseToken = :token AND leaseOwner = :owner AND leaseExpiresAt > :now';
-
-function lockValues(lock: SyncLock, now: number): Record<string, AttributeValue> {
-  return {
-    ':token': { N: String(lock.token) },
-    ':owner': { S: lock.owner },
-    ':now': { N: String(now) },
-  };
-}
-
-function holdsLock(lock: SyncLock, item: Record<string, AttributeValue>, now: number): boolean {
-  return (
-    Number(item.leaseToken?.N ?? 0) === lock.token &&
-    item.leaseOwner?.S === lock.owner &&
-    Number(item.leaseExpiresAt?.N ?? 0) > now
-  );
-}
-
 function lockLost(
   lock: SyncLock,
   item: Record<string, AttributeValue> | undefined,
@@ -348,13 +295,10 @@ function lockLost(
 ): SyncLockLostError {
   if (!item)
     return new SyncLockLostError({ resource: lock.resource, token: lock.token, reason: 'its state is gone' });
-  const currentToken = Number(item.leaseToken?.N ?? 0);
-  const reason =
-    currentToken !== lock.token
-      ? 'another run took the resource over'
-      : item.leaseOwner?.S !== lock.owner
-        ? 'the lock was released'
-        : `the lock expired ${now - Number(item.leaseExpiresAt?.N ?? 0)} ms ago`;
+  const { currentToken, reason } = leaseLostReason(lock, item, now, {
+    takenOver: 'another run took the resource over',
+    lease: 'lock',
+  });
   return new SyncLockLostError({ resource: lock.resource, token: lock.token, currentToken, reason });
 }
 
