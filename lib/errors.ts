@@ -336,6 +336,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') text = JSON.stringify(value);
   else if (value === undefined) text = 'undefined';
   else if (typeof value === 'bigint') text = `${value}n`;
+  // JSON would show NaN and the infinities as null.
+  else if (typeof value === 'number') text = String(value);
   else {
     try {
       text = JSON.stringify(value) ?? String(value);

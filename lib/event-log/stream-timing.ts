@@ -6,6 +6,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { describe, StreamTimingConflictError, type StreamTimingValues, ValidationError } from '../errors';
+import { wholeMillisecondsProblem } from '../validation/whole-milliseconds';
 import { ATTRIBUTES, DEFAULT_SETTLE_WINDOW_MS, defaultCommitDeadlineMs } from './constants';
 import { streamTimingKey } from './keys';
 
@@ -34,13 +35,12 @@ function withMargins(values: StreamTimingValues): StreamTiming {
 export function streamTimingProblems(where: string, declared: Partial<StreamTimingValues>): string[] {
   const problems: string[] = [];
   const { settleWindowMs: settle, commitDeadlineMs: deadline } = declared;
-  const settleValid =
-    settle === undefined || (Number.isInteger(settle) && settle >= 2 && settle <= 3_600_000);
-  if (!settleValid) {
-    problems.push(
-      `${where}settleWindowMs must be a whole number of milliseconds from 2 to 3600000 (given ${describe(settle)})`,
-    );
-  }
+  const settleProblem =
+    settle === undefined
+      ? undefined
+      : wholeMillisecondsProblem(`${where}settleWindowMs`, settle, { min: 2, max: 3_600_000 });
+  const settleValid = settleProblem === undefined;
+  if (settleProblem) problems.push(settleProblem);
   if (deadline !== undefined && (!Number.isInteger(deadline) || deadline < 1)) {
     problems.push(
       `${where}commitDeadlineMs must be a whole number of milliseconds above 0 (given ${describe(deadline)})`,

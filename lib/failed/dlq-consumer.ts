@@ -11,6 +11,7 @@ import {
   parseEnvelope,
 } from '../messages/envelope';
 import { withRetry } from '../retry/with-retry';
+import { wholeMillisecondsProblem } from '../validation/whole-milliseconds';
 import { type MarkerStore, type MessageMarker, markerKeyOf } from '../worker/marker-store';
 import { CLAIM_DURATION_RANGE, DEFAULT_CLAIM_DURATION_MS } from './constants';
 import { deadLetterFailure } from './dead-letter-failure';
@@ -570,16 +571,11 @@ function checkOptions(records: readonly SqsRecordLike[], options: HandleDeadLett
     problems.push(`store must be a FailureStore (given ${describe(options.store)})`);
   }
   const duration = options.claimDurationMs;
-  if (
-    duration !== undefined &&
-    (!Number.isInteger(duration) ||
-      duration < CLAIM_DURATION_RANGE.min ||
-      duration > CLAIM_DURATION_RANGE.max)
-  ) {
-    problems.push(
-      `claimDurationMs must be a whole number of milliseconds from ${CLAIM_DURATION_RANGE.min} to ${CLAIM_DURATION_RANGE.max} (given ${describe(duration)})`,
-    );
-  }
+  const durationProblem =
+    duration === undefined
+      ? undefined
+      : wholeMillisecondsProblem('claimDurationMs', duration, CLAIM_DURATION_RANGE);
+  if (durationProblem) problems.push(durationProblem);
   if (options.clock !== undefined && typeof options.clock !== 'function') {
     problems.push(`clock must be a function returning epoch milliseconds (given ${describe(options.clock)})`);
   }

@@ -17,6 +17,7 @@ import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import { type EventFailure, storedEventOf } from '../messages/envelope';
 import { sendNamingTable } from '../state/send-naming-table';
 import { assertEventId } from '../time/event-id';
+import { assertWholeMilliseconds } from '../validation/whole-milliseconds';
 import { MarkerStore } from '../worker/marker-store';
 import {
   CLAIM_DURATION_RANGE,
@@ -741,14 +742,5 @@ function checkPipeline(pipeline: string): void {
 }
 
 function checkClaimDuration(durationMs: number): void {
-  if (
-    !Number.isInteger(durationMs) ||
-    durationMs < CLAIM_DURATION_RANGE.min ||
-    durationMs > CLAIM_DURATION_RANGE.max
-  ) {
-    throw new ValidationError(
-      `claim duration must be a whole number of milliseconds from ${CLAIM_DURATION_RANGE.min} to ${CLAIM_DURATION_RANGE.max} (given ${describe(durationMs)})`,
-      durationMs,
-    );
-  }
+  assertWholeMilliseconds('claim duration', durationMs, CLAIM_DURATION_RANGE);
 }

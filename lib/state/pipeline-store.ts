@@ -10,7 +10,6 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { describe, ValidationError } from '../errors';
 import { assertTableName } from '../event-log/names';
 import {
   type PipelineDefinition,
@@ -29,6 +28,7 @@ import {
   positionTimeMs,
 } from '../time/position';
 import { type ServerClock, serverClockOf } from '../time/server-clock';
+import { assertWholeMilliseconds } from '../validation/whole-milliseconds';
 import {
   CheckpointConflictError,
   CheckpointInFutureError,
@@ -738,13 +738,11 @@ function runItem(run: RunRecord): Record<string, AttributeValue> {
   };
 }
 
+/** How long a fetcher's lease may last. */
+const LEASE_DURATION_RANGE = { min: 1_000, max: 3_600_000 } as const;
+
 function checkDuration(durationMs: number): void {
-  if (!Number.isInteger(durationMs) || durationMs < 1_000 || durationMs > 3_600_000) {
-    throw new ValidationError(
-      `lease duration must be a whole number of milliseconds from 1000 to 3600000 (given ${describe(durationMs)})`,
-      durationMs,
-    );
-  }
+  assertWholeMilliseconds('lease duration', durationMs, LEASE_DURATION_RANGE);
 }
 
 /** A registry item as a resolved pipeline: a halted pipeline is disabled, and says why. */

@@ -8,7 +8,6 @@ import {
   type TransactWriteItem,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { describe, ValidationError } from '../errors';
 import { assertTableName } from '../event-log/names';
 import {
   acquireLease,
@@ -20,6 +19,7 @@ import {
   releaseLease,
   renewLease,
 } from '../state/fenced-lease';
+import { assertWholeMilliseconds } from '../validation/whole-milliseconds';
 import { SYNC_LEASE_RANGE, SYNC_RUN_RETENTION_SECONDS } from './constants';
 import { CursorConflictError, SyncLockLostError } from './errors';
 import { assertResourceName, stateKey } from './keys';
@@ -317,14 +317,5 @@ function runItem(run: SyncRunRecord): Record<string, AttributeValue> {
 }
 
 function checkLeaseDuration(durationMs: number): void {
-  if (
-    !Number.isInteger(durationMs) ||
-    durationMs < SYNC_LEASE_RANGE.min ||
-    durationMs > SYNC_LEASE_RANGE.max
-  ) {
-    throw new ValidationError(
-      `lease duration must be a whole number of milliseconds from ${SYNC_LEASE_RANGE.min} to ${SYNC_LEASE_RANGE.max} (given ${describe(durationMs)})`,
-      durationMs,
-    );
-  }
+  assertWholeMilliseconds('lease duration', durationMs, SYNC_LEASE_RANGE);
 }

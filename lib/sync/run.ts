@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { describe, ValidationError } from '../errors';
 import { RUN_STATUS } from '../state/types';
+import { wholeMillisecondsProblem } from '../validation/whole-milliseconds';
 import { DEFAULT_SYNC_LEASE_MS, SYNC_LEASE_RANGE, SYNC_STATUS, type SyncStatus } from './constants';
 import { DynamoDBSyncStore } from './dynamodb-sync-store';
 import { assertResourceName } from './keys';
@@ -275,15 +276,8 @@ function resolveOptions(options: WithSyncRunOptions): ResolvedOptions {
     problems.push('give tableName (for the DynamoDB stores) or store');
   }
   const leaseDurationMs = options.leaseDurationMs ?? DEFAULT_SYNC_LEASE_MS;
-  if (
-    !Number.isInteger(leaseDurationMs) ||
-    leaseDurationMs < SYNC_LEASE_RANGE.min ||
-    leaseDurationMs > SYNC_LEASE_RANGE.max
-  ) {
-    problems.push(
-      `leaseDurationMs must be a whole number of milliseconds from ${SYNC_LEASE_RANGE.min} to ${SYNC_LEASE_RANGE.max} (given ${describe(leaseDurationMs)})`,
-    );
-  }
+  const leaseProblem = wholeMillisecondsProblem('leaseDurationMs', leaseDurationMs, SYNC_LEASE_RANGE);
+  if (leaseProblem) problems.push(leaseProblem);
   for (const key of ['deadline', 'budgetMs', 'reserveMs'] as const) {
     const value = options[key];
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
