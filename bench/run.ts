@@ -44,7 +44,9 @@ const onlySystems = process.argv
   .split(',');
 for (const name of onlySystems ?? [])
   if (!(SYSTEMS as readonly string[]).includes(name))
-    throw new Error(`--systems names "${name}", which is not a system; the systems are ${SYSTEMS.join(', ')}`);
+    throw new Error(
+      `--systems names "${name}", which is not a system; the systems are ${SYSTEMS.join(', ')}`,
+    );
 const SETTINGS = quick
   ? {
       events: 3_000,
