@@ -21,9 +21,6 @@ export const PULL_CONSUMER_LIMITS = Object.freeze({
 /** The most events one `reserve()` call may ask for. */
 export const MAX_RESERVE_EVENTS = 10_000;
 
-/** The most messages one ReceiveMessage, ChangeMessageVisibilityBatch or DeleteMessageBatch call takes. */
-export const SQS_BATCH_LIMIT = 10;
-
 /** `retryAfterSeconds` of `fail()` runs from 0 to SQS's longest message delay (15 minutes). */
 export const MAX_RETRY_AFTER_SECONDS = 900;
 

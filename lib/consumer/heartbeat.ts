@@ -1,5 +1,5 @@
+import { type CallContext, changeVisibility } from '../sqs/batch-calls';
 import type { Counters, HeldMessage } from './in-flight';
-import { type CallContext, changeVisibility } from './sqs-calls';
 import type { ConsumerLogger } from './types';
 
 /** What a heartbeat renews, how often, and where it reports. */

@@ -1,8 +1,8 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { EnvelopeEvent, EventFailure } from '../messages/envelope';
+import type { BatchEntry } from '../sqs/batch-calls';
 import { SETTLED_MEMORY } from './constants';
 import { EventNotReservedError } from './errors';
-import type { BatchEntry } from './sqs-calls';
 import type { ConsumerStats } from './types';
 
 /** Where a held event stands: handed out, or settled by `acknowledge()` or `fail()`. */

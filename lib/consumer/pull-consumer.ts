@@ -2,6 +2,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { ValidationError } from '../errors';
 import { UNKNOWN_FAILURE_NAME } from '../failed/types';
 import { type EventFailure, toEventFailure } from '../messages/envelope';
+import { type CallContext, reasonOf, receiveMessages } from '../sqs/batch-calls';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from './constants';
 import { ConsumerError, ConsumerStoppedError } from './errors';
 import { Heartbeat } from './heartbeat';
@@ -11,7 +12,6 @@ import { type PullConsumerSettings, resolvePullConsumerOptions } from './options
 import { Receiver } from './receiving';
 import { Settlement } from './settlement';
 import { shutDown } from './shutdown';
-import { type CallContext, reasonOf, receiveMessages } from './sqs-calls';
 import type {
   ConsumerStats,
   FailOptions,

@@ -1,11 +1,11 @@
 import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
 import { MalformedMessageError, parseEnvelope, storedEventOf } from '../messages/envelope';
+import { type CallContext, deleteMessages, type EntryFailure } from '../sqs/batch-calls';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import type { HeldEvent, HeldMessage, InFlight } from './in-flight';
 import type { PullConsumerSettings } from './options';
 import type { Settlement } from './settlement';
 import { attemptOf, planMalformed } from './settlement-plan';
-import { type CallContext, deleteMessages, type EntryFailure } from './sqs-calls';
 import type { ReservedEvent } from './types';
 
 /**

@@ -2,6 +2,14 @@ import type { StoredEvent } from '../event-log/types';
 import { type FailedEvent, UNKNOWN_FAILURE_NAME } from '../failed/types';
 import { storedEventOf, toEventFailure } from '../messages/envelope';
 import { packEnvelopes } from '../messages/pack';
+import {
+  type BatchEntry,
+  type CallContext,
+  changeVisibility,
+  deleteMessages,
+  type EntryFailure,
+  reasonOf,
+} from '../sqs/batch-calls';
 import { MAX_MESSAGE_BYTES } from '../sqs/constants';
 import { messagePayloadBytes } from '../sqs/message-size';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
@@ -12,14 +20,6 @@ import type { Heartbeat } from './heartbeat';
 import { batchEntryOf, type HeldEvent, type HeldMessage, type InFlight } from './in-flight';
 import type { PullConsumerSettings } from './options';
 import { type MessagePlan, planSettlement, resentEvent, type SettlementKind } from './settlement-plan';
-import {
-  type BatchEntry,
-  type CallContext,
-  changeVisibility,
-  deleteMessages,
-  type EntryFailure,
-  reasonOf,
-} from './sqs-calls';
 
 /** A message's plan as it is carried out. */
 interface SettlePlan extends MessagePlan<HeldMessage> {

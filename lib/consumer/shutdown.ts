@@ -1,7 +1,7 @@
+import { type CallContext, changeVisibility } from '../sqs/batch-calls';
 import { ConsumerStoppedError, toConsumerError } from './errors';
 import type { Heartbeat } from './heartbeat';
 import { batchEntryOf, type InFlight } from './in-flight';
-import { type CallContext, changeVisibility } from './sqs-calls';
 import type { StopResult } from './types';
 
 const DRAIN_POLL_MS = 25;

@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describe, ValidationError } from '../errors';
 import {
   type Envelope,
@@ -15,6 +9,7 @@ import {
   MalformedMessageError,
   parseEnvelope,
 } from '../messages/envelope';
+import { changeVisibility, deleteMessages } from '../sqs/batch-calls';
 import { MAX_BATCH_ENTRIES } from '../sqs/constants';
 import { SendMessagesError } from '../sqs/errors';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
@@ -294,18 +289,16 @@ async function send(
 
 async function deleteOriginals(run: Run, plans: readonly Plan[]): Promise<void> {
   if (plans.length === 0) return;
-  const output = await run.options.sqs.send(
-    new DeleteMessageBatchCommand({
-      QueueUrl: run.options.deadLetterQueueUrl,
-      Entries: plans.map((plan, index) => ({
-        Id: String(index),
-        ReceiptHandle: run.held.get(plan.messageId) ?? (plan.message.ReceiptHandle as string),
-      })),
-    }),
+  const refused = await deleteMessages(
+    { sqs: run.options.sqs, queueUrl: run.options.deadLetterQueueUrl },
+    plans.map((plan) => ({
+      key: plan.messageId,
+      receiptHandle: run.held.get(plan.messageId) ?? (plan.message.ReceiptHandle as string),
+    })),
   );
-  for (const entry of output.Successful ?? []) {
-    const plan = plans[Number(entry.Id)];
-    if (plan === undefined) continue;
+  const kept = new Set(refused.map((failure) => failure.key));
+  for (const plan of plans) {
+    if (kept.has(plan.messageId)) continue;
     run.messagesDeleted += 1;
     run.held.delete(plan.messageId);
   }
@@ -315,21 +308,11 @@ async function deleteOriginals(run: Run, plans: readonly Plan[]): Promise<void> 
 
 /** Makes every message read and not deleted visible again. Best effort: they reappear anyway later. */
 async function makeVisible(run: Run): Promise<void> {
-  const handles = [...run.held.values()];
-  for (let start = 0; start < handles.length; start += MAX_BATCH_ENTRIES) {
-    await run.options.sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: run.options.deadLetterQueueUrl,
-          Entries: handles.slice(start, start + MAX_BATCH_ENTRIES).map((handle, index) => ({
-            Id: String(index),
-            ReceiptHandle: handle,
-            VisibilityTimeout: 0,
-          })),
-        }),
-      )
-      .catch(() => undefined);
-  }
+  await changeVisibility(
+    { sqs: run.options.sqs, queueUrl: run.options.deadLetterQueueUrl },
+    [...run.held].map(([messageId, receiptHandle]) => ({ key: messageId, receiptHandle })),
+    0,
+  );
   run.held.clear();
 }
 

@@ -1,7 +1,7 @@
-import { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 import { summarizeError } from '../failed/truncate';
 import { type Envelope, parseEnvelope, storedEventOf } from '../messages/envelope';
 import { isTransientError } from '../retry/is-transient';
+import { changeVisibility as changeVisibilityOf } from '../sqs/batch-calls';
 import { sendMessageBatches } from '../sqs/send-message-batches';
 import {
   type BatchDependencies,
@@ -224,35 +224,28 @@ async function moveMalformed<TData>(
 
 /** On a FIFO queue: the message's group, and a deduplication id that differs for every body. */
 
+/**
+ * Sets each failed message's wait before it comes back. Best effort: a message whose wait could not
+ * be set returns after the queue's visibility timeout instead.
+ */
 async function changeVisibility<TData>(
   entries: readonly { id: string; receiptHandle: string; seconds: number }[],
   deps: BatchDependencies<TData>,
 ): Promise<void> {
-  for (let start = 0; start < entries.length; start += 10) {
-    const chunk = entries.slice(start, start + 10);
-    try {
-      const output = await deps.sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: deps.queueUrl,
-          Entries: chunk.map((entry, index) => ({
-            Id: String(index),
-            ReceiptHandle: entry.receiptHandle,
-            VisibilityTimeout: Math.round(entry.seconds),
-          })),
-        }),
-      );
-      for (const failed of output.Failed ?? []) {
-        deps.logger?.warn(
-          'could not set the backoff of a failed message; it returns after the queue visibility timeout',
-          {
-            messageId: chunk[Number(failed.Id)]?.id,
-            code: failed.Code,
-          },
-        );
-      }
-    } catch (error) {
-      // Best effort: without it the messages return after the queue's visibility timeout.
-      deps.logger?.warn('could not set the backoff of failed messages', { error: (error as Error).message });
-    }
+  if (entries.length === 0) return;
+  const refused = await changeVisibilityOf(
+    { sqs: deps.sqs, queueUrl: deps.queueUrl, random: deps.random },
+    entries.map((entry) => ({
+      key: entry.id,
+      receiptHandle: entry.receiptHandle,
+      visibilityTimeoutSeconds: entry.seconds,
+    })),
+    0,
+  );
+  for (const failure of refused) {
+    deps.logger?.warn(
+      'could not set the backoff of a failed message; it returns after the queue visibility timeout',
+      { messageId: failure.key, code: failure.code },
+    );
   }
 }

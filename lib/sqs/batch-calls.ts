@@ -8,20 +8,28 @@ import {
 } from '@aws-sdk/client-sqs';
 import { RetryableError } from '../retry/errors';
 import { withRetry } from '../retry/with-retry';
-import { SQS_BATCH_LIMIT } from './constants';
+import { MAX_BATCH_ENTRIES } from './constants';
+
+// Sluice's SQS calls on messages it received: receive, change visibility and delete, 10 entries a
+// call, each entry's failure reported, and what SQS failed on its side retried through withRetry.
+// Sends go through sendMessageBatches.
 
 /** What every call needs: the client, the queue, and the waits between retries. */
 export interface CallContext {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
-  readonly sleep: (ms: number) => Promise<void>;
-  readonly random: () => number;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** The jitter of the waits between retries. @default Math.random */
+  readonly random?: () => number;
 }
 
 /** One message to act on in a batch call, named by the caller's key. */
 export interface BatchEntry {
   readonly key: string;
   readonly receiptHandle: string;
+  /** For {@link changeVisibility}: this entry's timeout, over the one given for the call. */
+  readonly visibilityTimeoutSeconds?: number;
 }
 
 /** Why SQS finally did not act on one entry of a batch call. */
@@ -37,6 +45,11 @@ export interface EntryFailure {
 /**
  * Receives up to `maxMessages` messages (at most 10), with their receive count and message attributes,
  * hiding them for `visibilityTimeoutSeconds`. Transient errors are retried with the `aws` preset.
+ *
+ * @example
+ * ```ts
+ * const messages = await receiveMessages({ sqs, queueUrl }, { maxMessages: 10, waitTimeSeconds: 20, visibilityTimeoutSeconds: 30, signal });
+ * ```
  */
 export async function receiveMessages(
   context: CallContext,
@@ -52,7 +65,7 @@ export async function receiveMessages(
       context.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: context.queueUrl,
-          MaxNumberOfMessages: Math.min(SQS_BATCH_LIMIT, request.maxMessages),
+          MaxNumberOfMessages: Math.min(MAX_BATCH_ENTRIES, request.maxMessages),
           WaitTimeSeconds: request.waitTimeSeconds,
           VisibilityTimeout: request.visibilityTimeoutSeconds,
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
@@ -67,7 +80,13 @@ export async function receiveMessages(
 
 /**
  * Sets the visibility timeout of messages with ChangeMessageVisibilityBatch, 10 at a time, and
- * returns the entries SQS finally refused (an empty list when all went through).
+ * returns the entries SQS finally refused (an empty list when all went through). An entry's own
+ * `visibilityTimeoutSeconds` wins over `visibilityTimeoutSeconds`.
+ *
+ * @example
+ * ```ts
+ * const refused = await changeVisibility({ sqs, queueUrl }, [{ key: messageId, receiptHandle }], 30);
+ * ```
  */
 export function changeVisibility(
   context: CallContext,
@@ -81,7 +100,7 @@ export function changeVisibility(
         Entries: chunk.map((entry, index) => ({
           Id: String(index),
           ReceiptHandle: entry.receiptHandle,
-          VisibilityTimeout: visibilityTimeoutSeconds,
+          VisibilityTimeout: Math.round(entry.visibilityTimeoutSeconds ?? visibilityTimeoutSeconds),
         })),
       }),
       signal === undefined ? {} : { abortSignal: signal },
@@ -89,7 +108,14 @@ export function changeVisibility(
   );
 }
 
-/** Deletes messages with DeleteMessageBatch, 10 at a time, and returns the entries SQS finally refused. */
+/**
+ * Deletes messages with DeleteMessageBatch, 10 at a time, and returns the entries SQS finally refused.
+ *
+ * @example
+ * ```ts
+ * const refused = await deleteMessages({ sqs, queueUrl }, [{ key: messageId, receiptHandle }]);
+ * ```
+ */
 export function deleteMessages(
   context: CallContext,
   entries: readonly BatchEntry[],
@@ -122,8 +148,8 @@ async function inBatches(
   call: BatchCall,
 ): Promise<EntryFailure[]> {
   const failures: EntryFailure[] = [];
-  for (let start = 0; start < entries.length; start += SQS_BATCH_LIMIT) {
-    let pending = entries.slice(start, start + SQS_BATCH_LIMIT);
+  for (let start = 0; start < entries.length; start += MAX_BATCH_ENTRIES) {
+    let pending = entries.slice(start, start + MAX_BATCH_ENTRIES);
     const lastReason = new Map<string, { code: string; message: string }>();
     try {
       await withRetry(
@@ -174,8 +200,8 @@ function retryOptions(context: CallContext, operation: string, signal?: AbortSig
   return {
     preset: 'aws' as const,
     name: `${operation} on ${context.queueUrl}`,
-    sleep: context.sleep,
-    random: context.random,
+    ...(context.sleep ? { sleep: context.sleep } : {}),
+    ...(context.random ? { random: context.random } : {}),
     ...(signal === undefined ? {} : { signal }),
   };
 }
