@@ -91,7 +91,10 @@ export interface EmptyPageMove {
    * there and the next one reads on.
    */
   readonly readOn: boolean;
-  /** With `readOn`: the position is past the checkpoint, which is written now, so that a long run of other types is crossed in steps that survive the end of the run. */
+  /**
+   * With `readOn`: the position is past the checkpoint, which is written now, so that a long run of
+   * other types is crossed in steps that survive the end of the run.
+   */
   readonly checkpoint: boolean;
 }
 

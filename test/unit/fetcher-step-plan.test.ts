@@ -172,37 +172,31 @@ describe('idleAfterWake', () => {
 });
 
 describe('afterEmptyPage', () => {
-  it('moves to where a caught-up read stopped, and leaves the checkpoint to the end of the step', () => {
-    // Act
-    const move = afterEmptyPage(
-      { position: positionAfterEvent(third), caughtUp: true },
-      positionAfterEvent(first),
-    );
+  it.each([
+    {
+      name: 'moves to where a caught-up read stopped, and leaves the checkpoint to the end of the step',
+      at: third,
+      caughtUp: true,
+      expected: { readOn: false, checkpoint: false },
+    },
+    {
+      name: 'reads on from a read stopped at its bounds, and saves the position when it passed the checkpoint',
+      at: third,
+      caughtUp: false,
+      expected: { readOn: true, checkpoint: true },
+    },
+    {
+      name: 'writes no checkpoint when a read stopped at its bounds where the checkpoint already is',
+      at: first,
+      caughtUp: false,
+      expected: { readOn: true, checkpoint: false },
+    },
+  ])('$name', ({ at, caughtUp, expected }) => {
+    // Act: the checkpoint is after the first event
+    const move = afterEmptyPage({ position: positionAfterEvent(at), caughtUp }, positionAfterEvent(first));
 
     // Assess
-    expect(move).toEqual({ position: positionAfterEvent(third), readOn: false, checkpoint: false });
-  });
-
-  it('reads on from a read stopped at its bounds, and saves the position when it passed the checkpoint', () => {
-    // Act
-    const move = afterEmptyPage(
-      { position: positionAfterEvent(third), caughtUp: false },
-      positionAfterEvent(first),
-    );
-
-    // Assess
-    expect(move).toEqual({ position: positionAfterEvent(third), readOn: true, checkpoint: true });
-  });
-
-  it('writes no checkpoint when a read stopped at its bounds where the checkpoint already is', () => {
-    // Act
-    const move = afterEmptyPage(
-      { position: positionAfterEvent(first), caughtUp: false },
-      positionAfterEvent(first),
-    );
-
-    // Assess
-    expect(move).toEqual({ position: positionAfterEvent(first), readOn: true, checkpoint: false });
+    expect(move).toEqual({ position: positionAfterEvent(at), ...expected });
   });
 });
 
