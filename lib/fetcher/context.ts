@@ -1,0 +1,94 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { EventSource, PositionRange } from '../event-log/event-source';
+import type { ResolvedPipeline } from '../pipeline/definition';
+import { withRetry } from '../retry/with-retry';
+import type { PipelineStore } from '../state/pipeline-store';
+import type { Lease, RunCounts, RunRecord, SendPlan } from '../state/types';
+import type { Position } from '../time/position';
+import type { PackedMessage } from './packing';
+import type { FetcherLogger, FetcherStep, FetcherStepHook, PipelineOutcome, RunNotifier } from './types';
+
+// What the fetcher's modules share: the settings and clients of one `Fetcher`, and the state of each
+// pipeline it works in a run.
+
+/** A fetcher's settings and clients, resolved from its options, as its modules use them. */
+export interface FetcherContext {
+  readonly owner: string;
+  readonly store: PipelineStore;
+  readonly source: EventSource;
+  readonly sqs: SQSClient;
+  readonly leaseDurationMs: number;
+  readonly idleCheckpointIntervalMs: number;
+  readonly maxPageBytes: number;
+  readonly logger: FetcherLogger;
+  readonly notifier?: RunNotifier;
+  readonly onStep?: FetcherStepHook;
+  readonly clock: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** A pipeline whose lease this fetcher holds in the current run. */
+export interface ActivePipeline {
+  readonly pipeline: ResolvedPipeline;
+  lease: Lease;
+  run: RunRecord;
+  /** How far SQS has accepted. */
+  position: Position;
+  /** What the stored checkpoint says. */
+  written: Position;
+  version: number;
+  lastWriteAt: number;
+  /** When the run last read events of this pipeline (or began it). */
+  lastMovedAt: number;
+  readonly stopAt?: Position;
+  readonly counts: RunCounts;
+  readonly startedAt: number;
+  done: boolean;
+  outcome: PipelineOutcome;
+  stopReason?: string;
+  error?: Error;
+  leaseLost: boolean;
+  /** Paused at bufferSize: the queue depth is read before the next page, until there is room. */
+  waitingForRoom?: boolean;
+  /** The messages being sent past `position`, as their plan was written; none between pages. */
+  pending?: PendingSend;
+  /** The send plan the stored checkpoint holds, as last written or read. */
+  storedPlan?: SendPlan;
+  /** A plan left by an earlier fetcher, whose messages go out before anything new. */
+  leftBehind?: SendPlan;
+  /** The queue's dead-letter queue, once an event needed it. */
+  deadLetterQueueUrl?: string;
+  /** Events after `from` up to `to` had passed the stream's retention when this run read them. */
+  expired?: PositionRange;
+}
+
+/** The messages of one send plan, and how far SQS has accepted them. */
+export interface PendingSend {
+  /** As written ahead of the first send (`sent` counts from there). */
+  readonly plan: SendPlan;
+  readonly messages: readonly PackedMessage[];
+  /** How many messages, in order, SQS has accepted. */
+  next: number;
+  /** Where the checkpoint may move once every message is accepted. */
+  readonly end: Position;
+  /** Whether the read that planned them reached the settled horizon (or `until`). */
+  readonly caughtUp: boolean;
+}
+
+/** A hook threw: the fetcher stopped as if its process died. */
+export class SimulatedCrash extends Error {}
+
+/** Retries transient AWS errors (throttling, 5xx, timeouts) with the `aws` preset. */
+export function retry<T>(context: FetcherContext, name: string, operation: () => Promise<T>): Promise<T> {
+  return withRetry(operation, { preset: 'aws', name, sleep: context.sleep });
+}
+
+/** Calls the `onStep` hook, if any; a hook that throws stops the fetcher as a crash would. */
+export async function hook(context: FetcherContext, step: FetcherStep, pipeline: string): Promise<void> {
+  if (!context.onStep) return;
+  try {
+    await context.onStep(step, { pipeline });
+  } catch (error) {
+    throw new SimulatedCrash(`crash at ${step}`, { cause: error });
+  }
+}
