@@ -19,6 +19,11 @@ export {
   type LocalLambdaContext,
   MAX_FUNCTION_TIMEOUT_MS,
 } from './lambda-context';
+export type {
+  LambdaSqsEvent,
+  LambdaSqsMessageAttribute,
+  LambdaSqsRecord,
+} from './lambda-sqs-records';
 export {
   type LocalEndpoints,
   type LocalPipeline,
@@ -31,6 +36,7 @@ export {
   validateLocalPipelineOptions,
 } from './local-pipeline';
 export { type LocalStages, type LocalStagesOptions, startLocalStages } from './local-stages';
+export { INVOCATION_OUTCOME, settlePartialBatch } from './partial-batch-response';
 export {
   FixedRateSchedule,
   type FixedRateScheduleOptions,
@@ -38,18 +44,12 @@ export {
   type ScheduledEvent,
   type ScheduleStats,
 } from './schedule';
+export { SqsEventSourceMapping, type SqsEventSourceStats } from './sqs-event-source';
 export {
-  INVOCATION_OUTCOME,
   type InvocationResult,
-  type LambdaSqsEvent,
-  type LambdaSqsMessageAttribute,
-  type LambdaSqsRecord,
-  SqsEventSourceMapping,
   type SqsEventSourceMappingOptions,
-  type SqsEventSourceStats,
-  settlePartialBatch,
   validateMappingOptions,
-} from './sqs-event-source';
+} from './sqs-event-source-options';
 export {
   TableStreamSource,
   type TableStreamSourceOptions,

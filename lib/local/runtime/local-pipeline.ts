@@ -36,9 +36,10 @@ import { startEmulators } from '../emulators';
 import { importModule, MissingPeerDependencyError } from '../import-module';
 import { LocalEventBus } from './event-bus';
 import type { LambdaHandler } from './lambda-context';
+import type { LambdaSqsEvent } from './lambda-sqs-records';
 import { pause } from './pause';
 import { FixedRateSchedule, type ScheduleStats } from './schedule';
-import { type LambdaSqsEvent, SqsEventSourceMapping, type SqsEventSourceStats } from './sqs-event-source';
+import { SqsEventSourceMapping, type SqsEventSourceStats } from './sqs-event-source';
 import { TableStreamSource, type TableStreamSourceStats } from './table-stream-source';
 
 /** Where the runtime finds DynamoDB and SQS. */

@@ -8,6 +8,7 @@ import { isDeliveredAt } from '../../time/position';
 import { awsClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
 import { startEmulators } from '../emulators';
 import type { LambdaHandler } from './lambda-context';
+import type { LambdaSqsEvent } from './lambda-sqs-records';
 import {
   type LocalEndpoints,
   type LocalPipeline,
@@ -15,7 +16,6 @@ import {
   startLocalPipeline,
 } from './local-pipeline';
 import { pause } from './pause';
-import type { LambdaSqsEvent } from './sqs-event-source';
 
 /** Options of {@link startLocalStages}. */
 export interface LocalStagesOptions {
