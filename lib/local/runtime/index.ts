@@ -12,6 +12,7 @@ export {
   type PatternValues,
   type PutEventsEntry,
 } from './event-bus';
+export type { ModuleExport } from './function-modules';
 export {
   createLambdaContext,
   type LambdaContextOptions,
@@ -24,17 +25,15 @@ export type {
   LambdaSqsMessageAttribute,
   LambdaSqsRecord,
 } from './lambda-sqs-records';
-export {
-  type LocalEndpoints,
-  type LocalPipeline,
-  type LocalPipelineOptions,
-  type LocalPipelineResources,
-  type LocalPipelineStats,
-  type LocalWakeStats,
-  type ModuleExport,
-  startLocalPipeline,
-  validateLocalPipelineOptions,
-} from './local-pipeline';
+export { startLocalPipeline } from './local-pipeline';
+export { validateLocalPipelineOptions } from './local-pipeline-options';
+export type {
+  LocalEndpoints,
+  LocalPipeline,
+  LocalPipelineOptions,
+  LocalPipelineResources,
+  LocalPipelineStats,
+} from './local-pipeline-types';
 export { type LocalStages, type LocalStagesOptions, startLocalStages } from './local-stages';
 export { INVOCATION_OUTCOME, settlePartialBatch } from './partial-batch-response';
 export {
@@ -55,3 +54,4 @@ export {
   type TableStreamSourceOptions,
   type TableStreamSourceStats,
 } from './table-stream-source';
+export type { LocalWakeStats } from './wake-on-commit';
