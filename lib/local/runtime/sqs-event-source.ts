@@ -1,11 +1,6 @@
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { ValidationError } from '../../errors';
+import { type CallContext, deleteMessages, type EntryFailure, receiveMessages } from '../../sqs/batch-calls';
 import { nextReceive, pauseAfterEmptyReceive, windowEndAfterFirst } from './batching-window';
 import { InvocationSlots } from './invocation-slots';
 import { createLambdaContext, type LambdaHandler } from './lambda-context';
@@ -73,6 +68,8 @@ export class SqsEventSourceMapping {
   readonly maximumConcurrency: number;
   readonly fifo: boolean;
   private readonly sqs: SQSClient;
+  /** Where the receives and deletes go, through the one SQS transport. */
+  private readonly calls: CallContext;
   private readonly handler: LambdaHandler<LambdaSqsEvent>;
   private readonly reportBatchItemFailures: boolean;
   private readonly functionName: string;
@@ -103,6 +100,7 @@ export class SqsEventSourceMapping {
     validateMappingOptions(options);
     this.sqs = options.sqs;
     this.queueUrl = options.queueUrl;
+    this.calls = { sqs: options.sqs, queueUrl: options.queueUrl };
     this.handler = options.handler;
     this.fifo = options.queueUrl.endsWith('.fifo');
     this.batchSize = options.batchSize ?? 10;
@@ -228,17 +226,12 @@ export class SqsEventSourceMapping {
     while (this.running) {
       const receive = nextReceive(settings, { count: messages.length, bytes, windowEndMs }, Date.now());
       if (receive === undefined) break;
-      const output = await this.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.queueUrl,
-          MaxNumberOfMessages: receive.maxMessages,
-          WaitTimeSeconds: receive.waitTimeSeconds,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-        receive.first ? { abortSignal: this.abort.signal } : {},
-      );
-      const received = output.Messages ?? [];
+      const received = await receiveMessages(this.calls, {
+        maxMessages: receive.maxMessages,
+        waitTimeSeconds: receive.waitTimeSeconds,
+        systemAttributeNames: ['All'],
+        ...(receive.first ? { signal: this.abort.signal } : {}),
+      });
       for (const message of received) {
         messages.push(message);
         bytes += Buffer.byteLength(message.Body ?? '');
@@ -317,34 +310,31 @@ export class SqsEventSourceMapping {
     }
   }
 
+  /**
+   * Deletes the records' messages; reports those SQS would not delete, together, and those lost to a
+   * failed call, with its error. Returns the ids of the messages deleted.
+   */
   private async delete(records: readonly LambdaSqsRecord[]): Promise<string[]> {
-    const deleted: string[] = [];
-    for (let start = 0; start < records.length; start += 10) {
-      const chunk = records.slice(start, start + 10);
-      try {
-        const output = await this.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: this.queueUrl,
-            Entries: chunk.map((record, index) => ({
-              Id: String(index),
-              ReceiptHandle: record.receiptHandle,
-            })),
-          }),
-        );
-        for (const entry of output.Successful ?? []) {
-          const record = chunk[Number(entry.Id)];
-          if (record) deleted.push(record.messageId);
-        }
-        if ((output.Failed ?? []).length > 0) {
-          const failedIds = (output.Failed ?? []).map((entry) => chunk[Number(entry.Id)]?.messageId ?? '?');
-          this.onError(new Error(`could not delete ${failedIds.length} message(s) from ${this.queueUrl}`), {
-            messageIds: failedIds,
-          });
-        }
-      } catch (error) {
-        this.onError(error, { messageIds: chunk.map((record) => record.messageId) });
-      }
-    }
+    const failures = await deleteMessages(
+      this.calls,
+      records.map((record, index) => ({ key: String(index), receiptHandle: record.receiptHandle })),
+    );
+    const messageIdOf = (failure: EntryFailure) => records[Number(failure.key)]?.messageId ?? '?';
+    const refused = failures.filter((failure) => failure.cause === undefined);
+    if (refused.length > 0)
+      this.onError(new Error(`could not delete ${refused.length} message(s) from ${this.queueUrl}`), {
+        messageIds: refused.map(messageIdOf),
+      });
+    // Entries lost to one failed call share its error: one report per call, as before.
+    const byCause = new Map<unknown, EntryFailure[]>();
+    for (const failure of failures)
+      if (failure.cause !== undefined)
+        byCause.set(failure.cause, [...(byCause.get(failure.cause) ?? []), failure]);
+    for (const [cause, failed] of byCause) this.onError(cause, { messageIds: failed.map(messageIdOf) });
+    const failedKeys = new Set(failures.map((failure) => failure.key));
+    const deleted = records
+      .filter((_record, index) => !failedKeys.has(String(index)))
+      .map((record) => record.messageId);
     this.counters.deleted += deleted.length;
     return deleted;
   }
