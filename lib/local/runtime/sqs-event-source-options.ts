@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, ValidationError } from '../../errors';
 import type { LambdaHandler } from './lambda-context';
 import type { LambdaSqsEvent } from './lambda-sqs-records';
+import { OptionProblems } from './option-problems';
 import type { InvocationOutcome } from './partial-batch-response';
 
 /** Options of an {@link SqsEventSourceMapping}. Unknown keys are rejected. */
@@ -87,45 +88,33 @@ const OPTION_KEYS = new Set<string>([
 export function validateMappingOptions(options: SqsEventSourceMappingOptions): void {
   if (typeof options !== 'object' || options === null)
     throw new ValidationError(`options must be an object (given ${describe(options)})`, options);
-  const problems: string[] = [];
-  for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) problems.push(`unknown option '${key}'`);
+  const problems = new OptionProblems();
+  problems.unknownKeys(options, OPTION_KEYS);
   if (!options.sqs || typeof (options.sqs as { send?: unknown }).send !== 'function')
-    problems.push('sqs must be an SQSClient');
+    problems.add('sqs must be an SQSClient');
   if (typeof options.queueUrl !== 'string' || !/^https?:\/\/[^\s/]+\/\S+$/.test(options.queueUrl))
-    problems.push(`queueUrl must be an http(s) queue URL (given ${describe(options.queueUrl)})`);
-  if (typeof options.handler !== 'function')
-    problems.push(`handler must be a function (given ${describe(options.handler)})`);
+    problems.add(`queueUrl must be an http(s) queue URL (given ${describe(options.queueUrl)})`);
+  problems.handler(options.handler);
   const fifo = typeof options.queueUrl === 'string' && options.queueUrl.endsWith('.fifo');
-  const whole = (name: string, value: unknown, min: number, max: number, suffix = '') => {
-    if (value === undefined) return true;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be between ${min} and ${max}${suffix} (given ${describe(value)})`);
-      return false;
-    }
-    return true;
-  };
-  if (fifo) whole('batchSize', options.batchSize, 1, 10, ' for a FIFO queue');
-  else whole('batchSize', options.batchSize, 1, 10_000);
+  if (fifo) problems.wholeNumber('batchSize', options.batchSize, 1, 10, ' for a FIFO queue');
+  else problems.wholeNumber('batchSize', options.batchSize, 1, 10_000);
   const window = options.maximumBatchingWindowSeconds;
   if (fifo && window !== undefined && window !== 0)
-    problems.push(
-      `maximumBatchingWindowSeconds is not supported on a FIFO queue (given ${describe(window)})`,
-    );
-  else if (whole('maximumBatchingWindowSeconds', window, 0, 300)) {
+    problems.add(`maximumBatchingWindowSeconds is not supported on a FIFO queue (given ${describe(window)})`);
+  else if (problems.wholeNumber('maximumBatchingWindowSeconds', window, 0, 300)) {
     const batchSize = options.batchSize ?? 10;
     if (!fifo && batchSize > 10 && (window ?? 0) < 1)
-      problems.push(
+      problems.add(
         `maximumBatchingWindowSeconds must be at least 1 when batchSize is over 10 (given ${describe(window ?? 0)} with batchSize ${batchSize})`,
       );
   }
-  whole('maximumConcurrency', options.maximumConcurrency, 2, 1_000);
-  whole('functionTimeoutSeconds', options.functionTimeoutSeconds, 1, 900);
-  whole('pollWaitTimeSeconds', options.pollWaitTimeSeconds, 0, 20);
-  whole('pollers', options.pollers, 1, 10);
+  problems.wholeNumber('maximumConcurrency', options.maximumConcurrency, 2, 1_000);
+  problems.wholeNumber('functionTimeoutSeconds', options.functionTimeoutSeconds, 1, 900);
+  problems.wholeNumber('pollWaitTimeSeconds', options.pollWaitTimeSeconds, 0, 20);
+  problems.wholeNumber('pollers', options.pollers, 1, 10);
   if (options.functionName !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(options.functionName))
-    problems.push(
+    problems.add(
       `functionName must be 1 to 64 letters, digits, '-' or '_' (given ${describe(options.functionName)})`,
     );
-  if (problems.length > 0)
-    throw new ValidationError(`invalid SQS event source mapping: ${problems.join('; ')}`, options.queueUrl);
+  problems.throwIfAny('invalid SQS event source mapping', options.queueUrl);
 }
