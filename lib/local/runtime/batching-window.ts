@@ -6,10 +6,6 @@ import { MAX_BATCH_ENTRIES } from '../../sqs/constants';
 
 /** Lambda's payload limit for a synchronous invocation: a batch stops growing before it. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** SQS's longest long poll, in seconds. */
-const MAX_WAIT_TIME_SECONDS = 20;
-/** The longest pause between two receives that found nothing while the window is still open. */
-const EMPTY_RECEIVE_PAUSE_MS = 50;
 
 /** The settings of the mapping that shape a batch. */
 export interface BatchingSettings {
@@ -56,9 +52,10 @@ export function nextReceive(
   if (!first && remainingMs <= 0) return undefined;
   return {
     maxMessages: Math.min(MAX_BATCH_ENTRIES, settings.batchSize - batch.count),
+    // Once the batch has a message, the wait is what the window has left, and SQS waits 20 s at most.
     waitTimeSeconds: first
       ? settings.pollWaitTimeSeconds
-      : Math.max(0, Math.min(MAX_WAIT_TIME_SECONDS, Math.floor(remainingMs / 1000))),
+      : Math.max(0, Math.min(20, Math.floor(remainingMs / 1000))),
     first,
   };
 }
@@ -91,5 +88,6 @@ export function pauseAfterEmptyReceive(
   nowMs: number,
 ): number {
   if (receive.waitTimeSeconds !== 0) return 0;
-  return Math.min(EMPTY_RECEIVE_PAUSE_MS, receive.windowEndMs - nowMs);
+  // At most 50 ms, and never past the window.
+  return Math.min(50, receive.windowEndMs - nowMs);
 }

@@ -8,10 +8,6 @@ import { FixedRateSchedule } from './schedule';
 
 /** A clock this far ahead ends a running fetch at once, as its deadline would. */
 const FAR_FUTURE_MS = 10 * 365 * 86_400_000;
-/** How often an idle fetch writes its checkpoint. */
-const IDLE_CHECKPOINT_INTERVAL_MS = 1_000;
-/** The most a run keeps back from its deadline to save its checkpoint and lease. */
-const MAX_FINALIZE_RESERVE_MS = 3_000;
 
 /** Settings of {@link LocalFetcherRuns}. */
 export interface LocalFetcherRunsOptions {
@@ -57,8 +53,9 @@ export class LocalFetcherRuns {
       pipelines: [options.pipeline],
       owner: `local-fetcher-${options.pipeline}`,
       pollIntervalMs: options.pollIntervalMs,
-      idleCheckpointIntervalMs: IDLE_CHECKPOINT_INTERVAL_MS,
-      finalizeReserveMs: Math.min(MAX_FINALIZE_RESERVE_MS, Math.floor(options.timeoutMs / 4)),
+      idleCheckpointIntervalMs: 1_000,
+      // Up to 3 s of a run kept back to save its checkpoint and lease.
+      finalizeReserveMs: Math.min(3_000, Math.floor(options.timeoutMs / 4)),
       clock: () => Date.now() + (this.stopping ? FAR_FUTURE_MS : 0),
       sleep: (ms) => this.sleep(ms),
     });

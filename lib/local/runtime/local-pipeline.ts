@@ -26,8 +26,8 @@ interface Connection {
   readonly endpoints: { readonly dynamodb?: string; readonly sqs?: string };
   readonly pids: readonly number[];
   readonly onAws: boolean;
-  readonly region?: string;
-  readonly credentials?: LocalPipelineOptions['credentials'];
+  readonly region: string | undefined;
+  readonly credentials: LocalPipelineOptions['credentials'] | undefined;
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
 }
@@ -99,15 +99,7 @@ async function connect(options: LocalPipelineOptions, cleanups: CleanupStack): P
     { endpoints, ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) },
     cleanups,
   );
-  return {
-    endpoints,
-    pids,
-    onAws,
-    ...(region ? { region } : {}),
-    ...(credentials ? { credentials } : {}),
-    dynamodb,
-    sqs,
-  };
+  return { endpoints, pids, onAws, region, credentials, dynamodb, sqs };
 }
 
 /** The tables and queues (created if missing), the event log and stores on them, the pipeline record. */

@@ -36,8 +36,6 @@ export interface SqsEventSourceStats {
 
 /** Receives running at once by default; fewer when the maximum concurrency is lower. */
 const MAX_POLLERS = 5;
-/** The wait after a receive that failed, before polling again. */
-const POLL_ERROR_PAUSE_MS = 1_000;
 
 /**
  * What Lambda's SQS event source mapping does around a function, against any SQS endpoint: it long
@@ -197,7 +195,7 @@ export class SqsEventSourceMapping {
         this.slots.release();
         if (!this.running) return;
         this.onError(error, { messageIds: [] });
-        await pause(POLL_ERROR_PAUSE_MS, this.abort.signal);
+        await pause(1_000, this.abort.signal);
         continue;
       }
       if (messages.length === 0) {
