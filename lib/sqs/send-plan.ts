@@ -1,4 +1,5 @@
 import type { BatchResultErrorEntry } from '@aws-sdk/client-sqs';
+import { exponentialDelay } from '../retry/backoff';
 import { MAX_BATCH_ENTRIES, MAX_BATCH_PAYLOAD_BYTES } from './constants';
 import type { SendFailureReason } from './errors';
 import type { SendFailure, SendMessageBatchesResult } from './send-types';
@@ -144,7 +145,7 @@ export function sendBackoffMs(
   delays: { readonly initialDelayMs: number; readonly maxDelayMs: number },
   attempt: number,
 ): number {
-  return Math.min(delays.maxDelayMs, delays.initialDelayMs * 2 ** (attempt - 1));
+  return exponentialDelay({ initial: delays.initialDelayMs, factor: 2, max: delays.maxDelayMs }, attempt);
 }
 
 /**
