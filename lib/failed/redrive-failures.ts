@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { describe, ValidationError } from '../errors';
+import { describe } from '../errors';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import { envelopeBody, failedEvent } from '../messages/envelope';
 import { SendMessagesError } from '../sqs/errors';
@@ -8,14 +7,16 @@ import { FAILURE_STATUS, MAX_LIST_LIMIT, MAX_LIST_SPAN_DAYS } from './constants'
 import { RedriveFailuresError, type RedriveFailuresProgress } from './errors';
 import type { FailureStore } from './failure-store';
 import type { FailureRecord } from './records';
-import { matchesRedriveFilter, validateRedriveFilter } from './redrive-filter';
-import { redriveIdentity } from './redrive-identity';
+import { matchesRedriveFilter } from './redrive-filter';
+import { redriveDeduplicationId, redriveIdentity } from './redrive-identity';
 import {
-  checkRedriveRate,
+  checkRedriveBase,
   checkWhole,
+  finishRedriveCheck,
   REDRIVE_RATE,
   type RedriveBaseOptions,
   redrivePacer,
+  startRedriveCheck,
 } from './redrive-pacing';
 
 /** Options of {@link redriveFailures}. Unknown keys are rejected. Each event goes back as one message. */
@@ -186,19 +187,12 @@ function outgoing(
     body,
     redrive,
     groupId: event.partitionKey ?? record.pipeline,
-    deduplicationId: createHash('sha256').update(body).digest('hex'),
+    deduplicationId: redriveDeduplicationId(body),
   };
 }
 
 function checkOptions(options: RedriveFailuresOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new ValidationError(`redrive options must be an object (given ${describe(options)})`, options);
-  }
-  const problems: string[] = [];
-  const unknown = Object.keys(options).filter((key) => !OPTION_KEYS.has(key));
-  if (unknown.length > 0) {
-    problems.push(`unknown option(s) ${unknown.join(', ')}; known: ${[...OPTION_KEYS].join(', ')}`);
-  }
+  const problems = startRedriveCheck(options, OPTION_KEYS);
   if (typeof options.store?.listFailures !== 'function')
     problems.push(`store must be a FailureStore (given ${describe(options.store)})`);
   if (typeof options.sqs?.send !== 'function')
@@ -207,15 +201,7 @@ function checkOptions(options: RedriveFailuresOptions): void {
     problems.push(`pipeline name ${describe(options.pipeline)} is invalid: ${NAME_RULE}`);
   if (typeof options.queueUrl !== 'string' || !/^https?:\/\/\S+$/.test(options.queueUrl))
     problems.push(`queueUrl must be an http(s) queue URL (given ${describe(options.queueUrl)})`);
-  problems.push(...validateRedriveFilter(options.filter));
-  if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean')
-    problems.push(`dryRun must be true or false (given ${describe(options.dryRun)})`);
-  checkRedriveRate(options.maxMessagesPerSecond, problems);
+  checkRedriveBase(options, problems);
   checkWhole(options.maxEvents, 'maxEvents', 1, Number.MAX_SAFE_INTEGER, problems);
-  for (const name of ['sleep', 'clock'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function')
-      problems.push(`${name} must be a function (given ${describe(options[name])})`);
-  }
-  if (problems.length > 0)
-    throw new ValidationError(`invalid redrive options: ${problems.join('; ')}`, options);
+  finishRedriveCheck(options, problems);
 }

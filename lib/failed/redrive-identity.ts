@@ -15,3 +15,16 @@ import { createHash } from 'node:crypto';
 export function redriveIdentity(source: string): string {
   return createHash('sha256').update(source).digest('base64url').slice(0, 22);
 }
+
+/**
+ * The `MessageDeduplicationId` of a message a redrive sends back to a FIFO queue: the SHA-256 of its
+ * body, so sending the same message again within SQS's five minutes enqueues it once.
+ *
+ * @example
+ * ```ts
+ * redriveDeduplicationId(body); // 64 hex characters
+ * ```
+ */
+export function redriveDeduplicationId(body: string): string {
+  return createHash('sha256').update(body).digest('hex');
+}

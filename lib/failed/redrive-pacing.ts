@@ -1,6 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { describe } from '../errors';
-import type { RedriveFilter } from './redrive-filter';
+import { describe, ValidationError } from '../errors';
+import { type RedriveFilter, validateRedriveFilter } from './redrive-filter';
 
 /** The most messages per second a redrive may send, and its default. */
 export const REDRIVE_RATE = { default: 10, max: 3_000 } as const;
@@ -79,4 +79,42 @@ export function checkWhole(value: unknown, name: string, min: number, max: numbe
     const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
     problems.push(`${name} must be a whole number ${range} (given ${describe(value)})`);
   }
+}
+
+/**
+ * Starts checking a redrive's options: throws unless they are an object, and returns the problem of
+ * any key not in `known`. The redrive adds its own problems, then those of {@link checkRedriveBase},
+ * and ends with {@link finishRedriveCheck}.
+ */
+export function startRedriveCheck(options: object, known: ReadonlySet<string>): string[] {
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError(`redrive options must be an object (given ${describe(options)})`, options);
+  }
+  const problems: string[] = [];
+  const unknown = Object.keys(options).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    problems.push(`unknown option(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  }
+  return problems;
+}
+
+/** Adds the problems of the filter, `dryRun` and `maxMessagesPerSecond` every redrive takes. */
+export function checkRedriveBase(options: RedriveBaseOptions, problems: string[]): void {
+  problems.push(...validateRedriveFilter(options.filter));
+  if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean')
+    problems.push(`dryRun must be true or false (given ${describe(options.dryRun)})`);
+  checkRedriveRate(options.maxMessagesPerSecond, problems);
+}
+
+/**
+ * Adds the problems of `sleep` and `clock`, then throws a `ValidationError` naming every problem
+ * found, if there is any.
+ */
+export function finishRedriveCheck(options: RedriveBaseOptions, problems: string[]): void {
+  for (const name of ['sleep', 'clock'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function')
+      problems.push(`${name} must be a function (given ${describe(options[name])})`);
+  }
+  if (problems.length > 0)
+    throw new ValidationError(`invalid redrive options: ${problems.join('; ')}`, options);
 }

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { describe, ValidationError } from '../errors';
+import { describe } from '../errors';
 import {
   type Envelope,
   type EnvelopeEvent,
@@ -14,15 +13,17 @@ import { MAX_BATCH_ENTRIES } from '../sqs/constants';
 import { SendMessagesError } from '../sqs/errors';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import { RedriveError, type RedriveProgress } from './errors';
-import { matchesRedriveFilter, validateRedriveFilter } from './redrive-filter';
-import { redriveIdentity } from './redrive-identity';
+import { matchesRedriveFilter } from './redrive-filter';
+import { redriveDeduplicationId, redriveIdentity } from './redrive-identity';
 import {
-  checkRedriveRate,
+  checkRedriveBase,
   checkWhole,
+  finishRedriveCheck,
   REDRIVE_RATE,
   type RedriveBaseOptions,
   type RedrivePacer,
   redrivePacer,
+  startRedriveCheck,
 } from './redrive-pacing';
 
 /**
@@ -193,7 +194,7 @@ function examine(run: Run, message: Message, dryRun: boolean): Plan | undefined 
   const body = message.Body ?? '';
   const messageId = message.MessageId as string;
   // A message this run put back in the DLQ holds only events that do not match: it was counted already.
-  if (run.resent.has(bodyHash(body))) return undefined;
+  if (run.resent.has(redriveDeduplicationId(body))) return undefined;
   let envelope: Envelope;
   try {
     envelope = parseEnvelope(body, messageId);
@@ -239,7 +240,7 @@ async function movePlans(run: Run, plans: readonly Plan[]): Promise<void> {
     const toDlq = moved
       .filter((plan) => plan.rest.length > 0)
       .map((plan) => outgoing(plan, envelopeBody(plan.envelope, plan.rest), fifoDlq));
-    for (const message of toDlq) run.resent.add(bodyHash(message.body));
+    for (const message of toDlq) run.resent.add(redriveDeduplicationId(message.body));
     const dlqOutcome =
       toDlq.length === 0
         ? { accepted: new Set<string>() }
@@ -325,11 +326,7 @@ function outgoing(plan: Plan, body: string, fifo: boolean): OutgoingMessage {
   if (!fifo) return { id: plan.messageId, body };
   const groupId =
     plan.message.Attributes?.MessageGroupId ?? plan.matching[0]?.partitionKey ?? plan.envelope.pipeline;
-  return { id: plan.messageId, body, groupId, deduplicationId: bodyHash(body) };
-}
-
-function bodyHash(body: string): string {
-  return createHash('sha256').update(body).digest('hex');
+  return { id: plan.messageId, body, groupId, deduplicationId: redriveDeduplicationId(body) };
 }
 
 function progress(run: Run): RedriveProgress {
@@ -337,14 +334,7 @@ function progress(run: Run): RedriveProgress {
 }
 
 function checkOptions(options: RedriveOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new ValidationError(`redrive options must be an object (given ${describe(options)})`, options);
-  }
-  const problems: string[] = [];
-  const unknown = Object.keys(options).filter((key) => !OPTION_KEYS.has(key));
-  if (unknown.length > 0) {
-    problems.push(`unknown option(s) ${unknown.join(', ')}; known: ${[...OPTION_KEYS].join(', ')}`);
-  }
+  const problems = startRedriveCheck(options, OPTION_KEYS);
   if (typeof options.sqs?.send !== 'function')
     problems.push(`sqs must be an SQSClient (given ${describe(options.sqs)})`);
   for (const name of ['deadLetterQueueUrl', 'queueUrl'] as const) {
@@ -358,19 +348,9 @@ function checkOptions(options: RedriveOptions): void {
       `queueUrl and deadLetterQueueUrl must be different queues (both given ${describe(options.queueUrl)})`,
     );
   }
-  problems.push(...validateRedriveFilter(options.filter));
-  if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean') {
-    problems.push(`dryRun must be true or false (given ${describe(options.dryRun)})`);
-  }
-  checkRedriveRate(options.maxMessagesPerSecond, problems);
+  checkRedriveBase(options, problems);
   checkWhole(options.maxMessages, 'maxMessages', 1, Number.MAX_SAFE_INTEGER, problems);
   checkWhole(options.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds', 1, 43_200, problems);
   checkWhole(options.waitTimeSeconds, 'waitTimeSeconds', 0, 20, problems);
-  for (const name of ['sleep', 'clock'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      problems.push(`${name} must be a function (given ${describe(options[name])})`);
-    }
-  }
-  if (problems.length > 0)
-    throw new ValidationError(`invalid redrive options: ${problems.join('; ')}`, options);
+  finishRedriveCheck(options, problems);
 }

@@ -1,4 +1,5 @@
 import { describe, ValidationError } from '../errors';
+import { exponentialDelay } from './backoff';
 import { NonRetryableError, RetriesExhaustedError } from './errors';
 import { isTransientError, retryAfterMsOf } from './is-transient';
 import { RETRY_PRESETS, type RetryPolicy, type RetryPresetName } from './presets';
@@ -215,7 +216,9 @@ export async function withRetry<T>(
 /** The wait after failed attempt `attempt`: backoff, then jitter, then raised to the failure's Retry-After. */
 function nextDelayMs(options: ResolvedOptions, attempt: number, error: unknown): number {
   const { initialDelayMs, maxDelayMs, backoffFactor } = options.policy;
-  const backoffMs = Math.round(Math.min(maxDelayMs, initialDelayMs * backoffFactor ** (attempt - 1)));
+  const backoffMs = Math.round(
+    exponentialDelay({ initial: initialDelayMs, factor: backoffFactor, max: maxDelayMs }, attempt),
+  );
   let delayMs: number;
   switch (options.jitter) {
     case 'none':

@@ -1,4 +1,5 @@
 import { describe, ValidationError } from '../errors';
+import { exponentialDelay } from '../retry/backoff';
 
 /** SQS's limits on a visibility timeout and a message delay, in seconds. */
 export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
@@ -90,7 +91,7 @@ export function backoffDelaySeconds(
     );
   }
   const { baseDelaySeconds, maxDelaySeconds, factor, jitter } = { ...DEFAULT_BACKOFF, ...policy };
-  const full = Math.min(maxDelaySeconds, baseDelaySeconds * factor ** (failures - 1));
+  const full = exponentialDelay({ initial: baseDelaySeconds, factor, max: maxDelaySeconds }, failures);
   if (!jitter) return Math.round(full);
   return Math.max(1, Math.round(full / 2 + (random() * full) / 2));
 }
