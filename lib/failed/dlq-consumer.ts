@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { describe, ValidationError } from '../errors';
+import { describe, LeaseLostError, ValidationError } from '../errors';
 import type { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import type { EventInput } from '../event-log/types';
@@ -15,7 +15,6 @@ import { wholeMillisecondsProblem } from '../validation/whole-milliseconds';
 import { type MarkerStore, type MessageMarker, markerKeyOf } from '../worker/marker-store';
 import { CLAIM_DURATION_RANGE, DEFAULT_CLAIM_DURATION_MS } from './constants';
 import { deadLetterFailure } from './dead-letter-failure';
-import { ClaimLostError } from './errors';
 import type { FailureStore } from './failure-store';
 import type { Claim, FailedEventLogger, SqsRecordLike } from './records';
 import { DEAD_LETTER_STEPS, type DeadLetterStepHook, type FailedEvent, type FailedHandler } from './types';
@@ -496,7 +495,7 @@ async function markHandled(
     );
     return 'done';
   } catch (error) {
-    if (error instanceof ClaimLostError) {
+    if (error instanceof LeaseLostError && error.lease === 'failed-event claim') {
       logger.warn('claim lost while the failed handler ran: the event may have been handed over twice', {
         pipeline: entry.failure.pipeline,
         eventId,

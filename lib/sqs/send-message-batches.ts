@@ -4,7 +4,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { describe, ValidationError } from '../errors';
+import { describe, TooLargeError, ValidationError } from '../errors';
 import {
   MAX_BATCH_ENTRIES,
   MAX_BATCH_PAYLOAD_BYTES,
@@ -16,7 +16,7 @@ import {
   SEND_OPTION_LIMITS,
   TRANSIENT_ERROR_CODES,
 } from './constants';
-import { MessageTooLargeError, type SendFailureReason, SendMessagesError } from './errors';
+import { type SendFailureReason, SendMessagesError } from './errors';
 import { billedRequestsFor, messagePayloadBytes } from './message-size';
 
 /** One message to send. */
@@ -136,7 +136,7 @@ interface Run {
  * Sends messages to one queue with SendMessageBatch, in order, and checks the outcome of every entry.
  *
  * - Validates everything first and sends nothing if any message or option is invalid: duplicate ids
- *   and bad `delaySeconds` throw a `ValidationError`, a message over 1 MiB a `MessageTooLargeError`.
+ *   and bad `delaySeconds` throw a `ValidationError`, a message over 1 MiB a `TooLargeError` (what `message`).
  * - Splits the messages in order into calls of at most 10 entries and 1 MiB of payload, and makes the
  *   calls one after another: a call starts only once every entry of the previous one was accepted.
  * - Sends again, alone and with exponential backoff, the entries SQS failed on its side
@@ -154,7 +154,7 @@ interface Run {
  * A whole call that failed on the network may have landed anyway, so its retry can enqueue messages
  * twice; on FIFO queues a `deduplicationId` (or content-based deduplication) prevents that.
  *
- * @throws `ValidationError` or `MessageTooLargeError` before anything is sent; `SendMessagesError`
+ * @throws `ValidationError` or `TooLargeError` (what `message`) before anything is sent; `SendMessagesError`
  * when a message was not accepted and `throwOnFailure` is set.
  *
  * @example
@@ -508,7 +508,8 @@ function validateMessages(messages: readonly OutgoingMessage[]): number[] {
     }
     const size = messagePayloadBytes(message);
     if (size > MAX_MESSAGE_BYTES)
-      throw new MessageTooLargeError({
+      throw new TooLargeError({
+        what: 'message',
         messageId: message.id,
         sizeBytes: size,
         limitBytes: MAX_MESSAGE_BYTES,

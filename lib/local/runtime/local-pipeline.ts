@@ -33,7 +33,8 @@ import { type WakeRoute, WOKEN_RUN_UNTIL_IDLE_MS } from '../../wake/wake-routes'
 import { Waker } from '../../wake/waker';
 import { awsClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
 import { startEmulators } from '../emulators';
-import { importModule, MissingPeerDependencyError } from '../import-module';
+import { LocalEnvironmentError } from '../errors';
+import { importModule } from '../import-module';
 import { LocalEventBus } from './event-bus';
 import type { LambdaHandler } from './lambda-context';
 import { pause } from './pause';
@@ -743,7 +744,7 @@ async function importHandler<TEvent>(module: ModuleExport, option: string): Prom
   try {
     loaded = await importModule(module.path, `${option} ${module.path}`);
   } catch (error) {
-    if (error instanceof MissingPeerDependencyError) throw error;
+    if (error instanceof LocalEnvironmentError && error.code === 'peer-dependency-missing') throw error;
     throw new SluiceError(`${option}: could not import ${module.path}: ${(error as Error).message}`, {
       cause: error,
     });
