@@ -14,6 +14,7 @@ export {
 export { canonicalJson, computeContentHash } from './content-hash';
 export { DynamoDBContentHashStore, type DynamoDBContentHashStoreOptions } from './content-hash-store';
 export { DynamoDBSyncStore, type DynamoDBSyncStoreOptions } from './dynamodb-sync-store';
+export { ConflictError, LeaseLostError } from '../errors';
 export { HttpStatusError, PaginationError } from './errors';
 export { type FetchJsonOptions, fetchJson } from './http';
 export { assertRecordKey, assertResourceName } from './keys';
