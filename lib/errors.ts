@@ -433,22 +433,29 @@ export class ConflictError extends SluiceError {
     super(conflictMessage(details), { cause: options?.cause, code: 'conflict' });
     this.name = 'ConflictError';
     this.kind = details.kind;
-    const field = (key: string): unknown => (details as unknown as Record<string, unknown>)[key];
-    this.pipeline = field('pipeline') as string | undefined;
-    this.expectedVersion = field('expectedVersion') as number | undefined;
-    this.actualVersion = field('actualVersion') as number | undefined;
-    this.position = field('position') as string | undefined;
-    this.from = field('from') as string | undefined;
-    this.serverTimeMs = field('serverTimeMs') as number | undefined;
-    this.attempts = field('attempts') as number | undefined;
-    this.resource = field('resource') as string | undefined;
-    this.backfillId = field('backfillId') as string | undefined;
-    this.backfillPipeline = field('backfillPipeline') as string | undefined;
-    this.stream = field('stream') as string | undefined;
-    this.stored = field('stored') as StreamTimingValues | undefined;
-    this.declared = field('declared') as Partial<StreamTimingValues> | undefined;
+    // Each kind sets its own fields; the others stay undefined.
+    const given = details as unknown as Record<string, unknown>;
+    const fields = this as unknown as Record<string, unknown>;
+    for (const key of CONFLICT_FIELDS) fields[key] = given[key];
   }
 }
+
+/** The fields of `ConflictError` that one kind or another sets. */
+const CONFLICT_FIELDS = [
+  'pipeline',
+  'expectedVersion',
+  'actualVersion',
+  'position',
+  'from',
+  'serverTimeMs',
+  'attempts',
+  'resource',
+  'backfillId',
+  'backfillPipeline',
+  'stream',
+  'stored',
+  'declared',
+] as const satisfies readonly (keyof ConflictError)[];
 
 function conflictMessage(details: ConflictDetails): string {
   switch (details.kind) {

@@ -58,11 +58,8 @@ export class LocalEnvironmentError extends SluiceError {
     reason: string,
     options?: { cause?: unknown },
   ): LocalEnvironmentError {
-    return new LocalEnvironmentError(
-      `${emulator} did not start: ${reason}`,
-      { code: 'emulator-start-failed', emulator },
-      options,
-    );
+    const message = `${emulator} did not start: ${reason}`;
+    return new LocalEnvironmentError(message, { code: 'emulator-start-failed', emulator }, options);
   }
 
   /**
