@@ -596,6 +596,12 @@ export class MissingResourceError extends SluiceError {
   readonly resourceName: string;
   /** The same as `resource`. */
   readonly kind: ResourceKind;
+  /** For a `pipeline`: its name, the same as `resourceName`. */
+  readonly pipeline: string | undefined;
+  /** For a `state table` or `table stream`: the table's name, the same as `resourceName`. */
+  readonly tableName: string | undefined;
+  /** For a `queue`: its URL, the same as `resourceName`. */
+  readonly queueUrl: string | undefined;
 
   constructor(
     resource: ResourceKind,
@@ -610,6 +616,9 @@ export class MissingResourceError extends SluiceError {
     this.resource = resource;
     this.resourceName = resourceName;
     this.kind = resource;
+    this.pipeline = resource === 'pipeline' ? resourceName : undefined;
+    this.tableName = resource === 'state table' || resource === 'table stream' ? resourceName : undefined;
+    this.queueUrl = resource === 'queue' ? resourceName : undefined;
   }
 }
 

@@ -129,6 +129,7 @@ describe('the error hierarchy', () => {
       code: 'resource-missing',
       resource: 'pipeline',
       resourceName: 'billing',
+      pipeline: 'billing',
     });
     expect(pipeline.message).toBe("no pipeline named 'billing' is registered");
     const denied = Object.assign(new Error('not allowed'), { name: 'AccessDenied' });
