@@ -148,7 +148,7 @@ export const ttlExpiry: Scenario = {
 /**
  * Seeks while the fetcher works and producers commit: each seek moves the pipeline to its own
  * checkpoint (read just before), racing the fetcher's checkpoint writes. Every seek must succeed or
- * fail with an error that says why (`ConflictError` (kind `seek-contention`)); nothing may be lost. A seek is a replay:
+ * fail with an error that says why (`ConflictError` with kind `seek-contention`); nothing may be lost. A seek is a replay:
  * events after its position may be handled once more per seek, never more.
  */
 export const seekWhileFetching: Scenario = {

@@ -162,7 +162,7 @@ export const producerFaults: Scenario = {
 /**
  * Writers beyond the clock bound: clocks 5 s slow and 5 s fast (the stream's settle window is
  * 1.5 s), and one writer that declares its own longer commit deadline. Their commits must be held to
- * DynamoDB's clock and delivered, or refused with a clear error (`ConflictError` (kind `stream-timing`) for the
+ * DynamoDB's clock and delivered, or refused with a clear error (`ConflictError` with kind `stream-timing` for the
  * declared deadline): no event may be skipped silently.
  */
 export const writerSkew: Scenario = {

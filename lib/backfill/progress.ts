@@ -23,7 +23,7 @@ const RUNS_READ = 100;
  * that time covered, the events of the range and those sent so far, and the time left at the rate
  * since its first fetcher run.
  *
- * @throws `MissingResourceError` (resource `pipeline`) when no backfill pipeline of that name is registered.
+ * @throws `MissingResourceError` with resource `pipeline` when no backfill pipeline of that name is registered.
  *
  * @example
  * ```ts

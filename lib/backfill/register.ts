@@ -21,9 +21,9 @@ export interface RegisterBackfillOptions {
  * `completed` when it reaches its stop position.
  *
  * Idempotent: a request with a backfill id already registered over the same range returns that
- * backfill; over another range it throws a `ConflictError` (kind `backfill-id-taken`).
+ * backfill; over another range it throws a `ConflictError` with kind `backfill-id-taken`.
  *
- * @throws `InvalidDefinitionError` (definition `backfill request`) for a malformed request, `MissingResourceError` (resource `pipeline`) when the
+ * @throws `InvalidDefinitionError` with definition `backfill request` for a malformed request, `MissingResourceError` with resource `pipeline` when the
  * pipeline is not registered or is itself a backfill.
  *
  * @example

@@ -42,7 +42,7 @@ const requestSchema = z.strictObject({
 
 /**
  * Checks the detail of a "Backfill Requested" event (or a request made any other way) and returns it,
- * or throws an `InvalidDefinitionError` (definition `backfill request`) naming every problem and the value given: a missing or
+ * or throws an `InvalidDefinitionError` with definition `backfill request` naming every problem and the value given: a missing or
  * malformed field, an unknown field, or a `from` that lies after `to`.
  *
  * @example

@@ -116,7 +116,7 @@ export class InFlight {
 
   /**
    * Marks reserved events as acknowledged or failed, and returns the messages all of whose events are
-   * now settled. Changes nothing, and throws an `ConsumerError` (code `event-not-reserved`) naming them, when an id is not
+   * now settled. Changes nothing, and throws a `ConsumerError` with code `event-not-reserved` naming them, when an id is not
    * reserved here or was settled the other way.
    */
   settle(

@@ -136,7 +136,7 @@ export class PullConsumer<TData = unknown> {
    * already reserved.
    *
    * @param maxEvents - how many events are wanted, 1 to 10000.
-   * @throws `ConsumerError` (code `consumer-stopped`) after `stop()`; `ConsumerError` when SQS refuses the receive and no
+   * @throws `ConsumerError` with code `consumer-stopped` after `stop()`; `ConsumerError` when SQS refuses the receive and no
    * event was reserved yet (once some are, they are returned and the error is logged).
    * @example
    * ```ts
@@ -161,7 +161,7 @@ export class PullConsumer<TData = unknown> {
    * succeeded (see the class description for the other cases); the promise resolves when the SQS calls
    * this led to are done. Acknowledging an event twice is harmless.
    *
-   * @throws `ConsumerError` (code `event-not-reserved`), changing nothing, when an id is not reserved
+   * @throws `ConsumerError` with code `event-not-reserved`, changing nothing, when an id is not reserved
    * by this consumer or was failed already; `ConsumerError` when SQS refused a call that followed.
    * @example
    * ```ts
@@ -178,7 +178,7 @@ export class PullConsumer<TData = unknown> {
    * attempt was number `maxRedeliveryCount`: such an event goes to the dead-letter queue and to
    * `onFinallyFailed`. Failing an event twice is harmless (the first reason stays).
    *
-   * @throws `ConsumerError` (code `event-not-reserved`), changing nothing, when an id is not reserved
+   * @throws `ConsumerError` with code `event-not-reserved`, changing nothing, when an id is not reserved
    * by this consumer or was acknowledged already, or an option is invalid; `ConsumerError` when SQS
    * refused a call that followed, or `onFinallyFailed` threw.
    * @example

@@ -210,7 +210,7 @@ export class LogWriter {
     };
   }
 
-  /** Throws `TooLargeError` (what `event`) before anything is sent when an event would be over the item limit. */
+  /** Throws `TooLargeError` with what `event` before anything is sent when an event would be over the item limit. */
   private checkSize(event: SerializedEvent): void {
     const { input, json } = event;
     const writeShards = this.context.streams.settingsOf(input.stream).writeShards ?? 1;
@@ -373,7 +373,7 @@ export class LogWriter {
 }
 
 /**
- * Throws `TooLargeError` (what `transaction`) before anything is sent when a commit, with `otherWrites` writes of
+ * Throws `TooLargeError` with what `transaction` before anything is sent when a commit, with `otherWrites` writes of
  * the caller's, would pass what one DynamoDB transaction takes.
  */
 export function checkTransactionSize(serialized: readonly SerializedEvent[], otherWrites = 0): void {

@@ -8,7 +8,7 @@ export const NAME_RULE =
   'use 1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit (no "#" or "/", which the log uses in its keys)';
 
 /**
- * Throws an `ValidationError` (code `invalid-name`) stating the rule unless the name is a valid stream name.
+ * Throws a `ValidationError` with code `invalid-name` stating the rule unless the name is a valid stream name.
  *
  * @example
  * ```ts
@@ -22,7 +22,7 @@ export function assertStreamName(name: unknown): asserts name is string {
 }
 
 /**
- * Throws an `ValidationError` (code `invalid-name`) stating the rule unless the name is a valid event type.
+ * Throws a `ValidationError` with code `invalid-name` stating the rule unless the name is a valid event type.
  *
  * @example
  * ```ts

@@ -58,7 +58,7 @@ export function streamTimingProblems(where: string, declared: Partial<StreamTimi
 
 /**
  * The timing stored with a stream, stored now (with what was declared, or the defaults) if the stream
- * has none yet. Fails with `ConflictError` (kind `stream-timing`) when something declared differs from what is
+ * has none yet. Fails with `ConflictError` with kind `stream-timing` when something declared differs from what is
  * stored.
  */
 export async function loadStreamTiming(

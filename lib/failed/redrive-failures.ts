@@ -63,7 +63,7 @@ const DAY_MS = 86_400_000;
  * Records still `pending` are left alone: the failed-event function is handing them over, and sending
  * them back too could give one event both an effect and a hand-over.
  *
- * @throws `ValidationError` naming every bad option; `RedriveError` (source `failure records`) when the queue refused a
+ * @throws `ValidationError` naming every bad option; `RedriveError` with source `failure records` when the queue refused a
  * message or a record could not be marked.
  *
  * @example

@@ -60,7 +60,7 @@ export class DeliveryError extends SluiceError {
 /**
  * The URL of the dead-letter queue a queue's redrive policy names.
  *
- * @throws `DeliveryError` (code `no-dead-letter-queue`) when the queue has no redrive policy.
+ * @throws `DeliveryError` with code `no-dead-letter-queue` when the queue has no redrive policy.
  *
  * @example
  * ```ts

@@ -90,7 +90,7 @@ export interface IngestResult {
  *   (capped); other 4xx fail the run at once.
  *
  * @throws whatever stopped the run (after recording it as failed and releasing the lock):
- * `RetriesExhaustedError`, `HttpStatusError`, `LeaseLostError` (lease `sync`), `ValidationError` for a page or
+ * `RetriesExhaustedError`, `HttpStatusError`, `LeaseLostError` with lease `sync`, `ValidationError` for a page or
  * record the source cannot read.
  *
  * @example

@@ -95,7 +95,7 @@ export async function startDynamoDbLocal(
 }
 
 /**
- * Throws a `LocalEnvironmentError` (code `java-missing`), which says how to install Java, unless `java` runs.
+ * Throws a `LocalEnvironmentError` with code `java-missing`, which says how to install Java, unless `java` runs.
  *
  * @example
  * ```ts

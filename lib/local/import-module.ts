@@ -16,7 +16,7 @@ const TYPESCRIPT = /\.[cm]?tsx?$/;
  * an ES module one; other files with Node's own `import()`. tsx is an optional peer dependency,
  * imported only here.
  *
- * @throws `LocalEnvironmentError` (code `peer-dependency-missing`) for a TypeScript file when tsx is not installed.
+ * @throws `LocalEnvironmentError` with code `peer-dependency-missing` for a TypeScript file when tsx is not installed.
  *
  * @example
  * ```ts

@@ -67,7 +67,7 @@ const stagesSchema = z.strictObject({
  * which the next stage reads. Each stage is a pipeline of its own (`<name>.<stage>`), with its own
  * queue, worker settings and failed handler.
  *
- * @throws `InvalidDefinitionError` (definition `stages`) listing every problem with the value given (duplicate stage names,
+ * @throws `InvalidDefinitionError` with definition `stages` listing every problem with the value given (duplicate stage names,
  * streams that feed back into the chain, names too long once joined, bad settings).
  *
  * @example
@@ -149,7 +149,7 @@ export function defineStages(definition: StagesDefinition): ResolvedStages {
 /**
  * One stage of a checked definition, by name.
  *
- * @throws `InvalidDefinitionError` (definition `stages`) naming the stages there are, when there is none of that name.
+ * @throws `InvalidDefinitionError` with definition `stages` naming the stages there are, when there is none of that name.
  *
  * @example
  * ```ts

@@ -95,7 +95,7 @@ export function isEventId(value: unknown): value is string {
 }
 
 /**
- * Throws an `ValidationError` (code `invalid-event-id`) naming the value unless it is a Sluice event id.
+ * Throws a `ValidationError` with code `invalid-event-id` naming the value unless it is a Sluice event id.
  *
  * @example
  * ```ts

@@ -66,7 +66,7 @@ export function positionAtTime(instant: Instant): Position {
 }
 
 /**
- * Throws an `ValidationError` (code `invalid-position`) naming the value unless it is a well-formed position.
+ * Throws a `ValidationError` with code `invalid-position` naming the value unless it is a well-formed position.
  *
  * @example
  * ```ts

@@ -46,7 +46,7 @@ export function isTimeBucket(value: unknown): value is string {
 }
 
 /**
- * Throws an `ValidationError` (code `invalid-time-bucket`) naming the value unless it is a well-formed time bucket.
+ * Throws a `ValidationError` with code `invalid-time-bucket` naming the value unless it is a well-formed time bucket.
  *
  * @example
  * ```ts
@@ -109,7 +109,7 @@ export function previousTimeBucket(bucket: string): string {
 
 /**
  * Every time bucket from the one holding `from` to the one holding `to`, both included, oldest first.
- * Throws an `ValidationError` (code `invalid-range`) when `from` lies after `to`.
+ * Throws a `ValidationError` with code `invalid-range` when `from` lies after `to`.
  *
  * @example
  * ```ts
