@@ -3,7 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, ValidationError } from '../errors';
 import { Fetcher } from '../fetcher/fetcher';
 import { awsClients } from '../local/aws-clients';
-import type { LocalPipeline } from '../local/runtime/local-pipeline';
+import type { LocalPipeline } from '../local/runtime/local-pipeline-types';
 import { parseBackfillPipelineName } from '../pipeline/backfill-names';
 import { PIPELINE_STATUS } from '../state/types';
 import { emitCompletedBackfills } from './completion';

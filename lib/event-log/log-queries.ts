@@ -64,6 +64,16 @@ export interface ReadBudget {
   retentionSeconds?: number;
 }
 
+/** What one shard query reads: an interval of a stream's bucket and write shard, perhaps only some types. */
+export interface ShardScope {
+  readonly stream: string;
+  readonly bucket: string;
+  readonly shard: number;
+  readonly interval: IdInterval;
+  readonly types?: readonly string[] | undefined;
+  readonly reverse: boolean;
+}
+
 /**
  * The log's queries: the bucket index, and each shard's items of an interval of ids, merged into one
  * scan in id order. What the reads of `EventLog` are made of; it writes nothing.
@@ -110,12 +120,14 @@ export class LogQueries {
       const bucketInterval = clipToBucket(interval, entry.bucket);
       const sources = entry.shards.map((shard) =>
         this.queryShard<TData>(
-          stream,
-          entry.bucket,
-          shard,
-          bucketInterval,
-          options.types,
-          options.reverse,
+          {
+            stream,
+            bucket: entry.bucket,
+            shard,
+            interval: bucketInterval,
+            types: options.types,
+            reverse: options.reverse,
+          },
           perShardPage,
           budget,
         ),
@@ -125,22 +137,18 @@ export class LogQueries {
   }
 
   async *queryShard<TData>(
-    stream: string,
-    bucket: string,
-    shard: number,
-    interval: IdInterval,
-    types: readonly string[] | undefined,
-    reverse: boolean,
+    scope: ShardScope,
     pageSize: number,
     budget: ReadBudget,
   ): AsyncGenerator<ScanStep<TData>> {
+    const { stream, interval, types, reverse } = scope;
     let startKey: Record<string, AttributeValue> | undefined;
     // Items hold many events each: ask for about as many items as the events still wanted need, as
     // the items read so far suggest, so that a page does not read far past what it returns.
     let eventsWanted = pageSize;
     let itemsSeen = 0;
     let eventsSeen = 0;
-    const query = this.shardQuery(stream, bucket, shard, interval, types, reverse);
+    const query = this.shardQuery(scope);
     if (query === undefined) return;
     const known = this.eventsPerItem.get(stream);
     do {
@@ -202,14 +210,7 @@ export class LogQueries {
    * last id) from the interval's low end up to the end of the run its high end falls in, since an item
    * holding ids on both sides of the high end is keyed after it. `undefined` when no item can.
    */
-  shardQuery(
-    stream: string,
-    bucket: string,
-    shard: number,
-    interval: IdInterval,
-    types: readonly string[] | undefined,
-    reverse: boolean,
-  ): QueryCommandInput | undefined {
+  shardQuery({ stream, bucket, shard, interval, types, reverse }: ShardScope): QueryCommandInput | undefined {
     const low =
       interval.low === undefined
         ? LOWEST_KEY

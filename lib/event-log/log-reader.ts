@@ -59,14 +59,13 @@ export class LogReader {
     // The item holding it is the first keyed at or after it within its run (see docs/storage-format.md).
     const found = await Promise.all(
       entry.shards.map(async (shard) => {
-        const query = this.queries.shardQuery(
+        const query = this.queries.shardQuery({
           stream,
           bucket,
           shard,
-          { low: eventId, high: eventId },
-          undefined,
-          false,
-        );
+          interval: { low: eventId, high: eventId },
+          reverse: false,
+        });
         if (!query) return undefined;
         const output = await this.context.client.send(new QueryCommand({ ...query, Limit: 1 }));
         const item = output.Items?.[0];
@@ -123,7 +122,14 @@ export class LogReader {
         entry.shards.map(async (shard) => {
           let count = 0;
           let startKey: Record<string, AttributeValue> | undefined;
-          const query = this.queries.shardQuery(stream, entry.bucket, shard, interval, types, false);
+          const query = this.queries.shardQuery({
+            stream,
+            bucket: entry.bucket,
+            shard,
+            interval,
+            types,
+            reverse: false,
+          });
           if (!query) return 0;
           do {
             const output = await this.context.client.send(

@@ -112,12 +112,18 @@ export function packEvents(
   for (let index = 0; index < events.length; ) {
     const segment = forwarded.get((events[index] as StoredEvent).id);
     const held = segment ? events.slice(index, index + segment.count) : [];
-    const body = segment ? segmentBody(head, segment) : '';
+    // The cheap checks come first, so a segment that cannot go whole is never encoded.
+    const body =
+      segment !== undefined &&
+      segment.count <= limits.maxEvents &&
+      held.at(-1)?.id === segment.lastId &&
+      held.every((event) => groupOf(event) === groupOf(held[0] as StoredEvent))
+        ? segmentBody(head, segment)
+        : undefined;
     if (
       segment === undefined ||
-      held.at(-1)?.id !== segment.lastId ||
-      !isWorthForwarding(segment.count, Buffer.byteLength(body), limits) ||
-      held.some((event) => groupOf(event) !== groupOf(held[0] as StoredEvent))
+      body === undefined ||
+      !isWorthForwarding(segment.count, Buffer.byteLength(body), limits)
     ) {
       index += 1;
       continue;

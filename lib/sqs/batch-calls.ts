@@ -3,6 +3,7 @@ import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
+  type MessageSystemAttributeName,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -42,24 +43,30 @@ export interface EntryFailure {
   readonly cause?: unknown;
 }
 
+/** What {@link receiveMessages} asks SQS for. */
+export interface ReceiveRequest {
+  /** At most 10. */
+  readonly maxMessages: number;
+  readonly waitTimeSeconds: number;
+  /** How long the messages stay hidden. @default the queue's visibility timeout */
+  readonly visibilityTimeoutSeconds?: number;
+  /** The system attributes each message comes with. @default ['ApproximateReceiveCount'] */
+  readonly systemAttributeNames?: readonly MessageSystemAttributeName[];
+  /** Ends the receive (and its retries) at once, rejecting with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
 /**
- * Receives up to `maxMessages` messages (at most 10), with their receive count and message attributes,
- * hiding them for `visibilityTimeoutSeconds`. Transient errors are retried with the `aws` preset.
+ * Receives up to `maxMessages` messages (at most 10), with their message attributes and the system
+ * attributes asked for (their receive count by default), hiding them for `visibilityTimeoutSeconds`.
+ * Transient errors are retried with the `aws` preset.
  *
  * @example
  * ```ts
  * const messages = await receiveMessages({ sqs, queueUrl }, { maxMessages: 10, waitTimeSeconds: 20, visibilityTimeoutSeconds: 30, signal });
  * ```
  */
-export async function receiveMessages(
-  context: CallContext,
-  request: {
-    maxMessages: number;
-    waitTimeSeconds: number;
-    visibilityTimeoutSeconds: number;
-    signal: AbortSignal;
-  },
-): Promise<Message[]> {
+export async function receiveMessages(context: CallContext, request: ReceiveRequest): Promise<Message[]> {
   const output = await withRetry(
     ({ signal }) =>
       context.sqs.send(
@@ -67,8 +74,10 @@ export async function receiveMessages(
           QueueUrl: context.queueUrl,
           MaxNumberOfMessages: Math.min(MAX_BATCH_ENTRIES, request.maxMessages),
           WaitTimeSeconds: request.waitTimeSeconds,
-          VisibilityTimeout: request.visibilityTimeoutSeconds,
-          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          ...(request.visibilityTimeoutSeconds === undefined
+            ? {}
+            : { VisibilityTimeout: request.visibilityTimeoutSeconds }),
+          MessageSystemAttributeNames: [...(request.systemAttributeNames ?? ['ApproximateReceiveCount'])],
           MessageAttributeNames: ['All'],
         }),
         signal === undefined ? {} : { abortSignal: signal },

@@ -6,11 +6,18 @@ import {
   SqsEventSourceMapping,
   type SqsEventSourceMappingOptions,
 } from '../../lib/local';
+import { injectFaults } from '../../lib/testing/faults';
 import { createQueueWithDeadLetterQueue, sqsClient } from '../support/aws';
 import { sleep } from '../support/fixtures';
 import { waitFor } from '../support/wait-for';
 
 const sqs = sqsClient();
+
+/** Fails the first call it is asked about, and none after. */
+function firstCallOnly(): () => number {
+  let calls = 0;
+  return () => (calls++ === 0 ? 0 : 1);
+}
 const mappings: SqsEventSourceMapping[] = [];
 afterEach(async () => {
   await Promise.all(mappings.splice(0).map((mapping) => mapping.stop()));
@@ -292,6 +299,63 @@ describe('SqsEventSourceMapping against the SQS emulator', () => {
     // Assess
     expect(finished).toBe(true);
     expect(source.stats()).toMatchObject({ invocations: 1, deleted: 1, inFlight: 0 });
+    expect(await messagesLeft(queueUrl)).toBe(0);
+  });
+
+  it('hands each record every system attribute SQS keeps, as Lambda does', async () => {
+    // Prepare
+    const queueUrl = await queue(30);
+    const records: LambdaSqsRecord[] = [];
+    const source = mapping({ queueUrl, handler: (event) => void records.push(...event.Records) });
+    await send(sqs, queueUrl, ['a']);
+
+    // Act
+    await source.start();
+    await waitFor('one delete', () => source.stats().deleted === 1);
+
+    // Assess
+    expect(Object.keys(records[0]?.attributes ?? {})).toEqual(
+      expect.arrayContaining([
+        'ApproximateReceiveCount',
+        'SentTimestamp',
+        'ApproximateFirstReceiveTimestamp',
+      ]),
+    );
+  });
+
+  it('retries a delete that SQS throttled, so the handled messages are not delivered again', async () => {
+    // Prepare
+    const queueUrl = await queue(1);
+    const client = sqsClient();
+    const faults = injectFaults(client, {
+      rate: 0.5,
+      seed: 0,
+      random: firstCallOnly(),
+      kinds: ['throttle'],
+      operations: ['DeleteMessageBatchCommand'],
+      placement: 'per-call',
+    });
+    const seen = recorder();
+    const errors: unknown[] = [];
+    const source = new SqsEventSourceMapping({
+      sqs: client,
+      queueUrl,
+      pollWaitTimeSeconds: 1,
+      onError: (error) => errors.push(error),
+      handler: (event) => void seen.record(event),
+    });
+    mappings.push(source);
+    await send(sqs, queueUrl, ['a', 'b']);
+
+    // Act
+    await source.start();
+    await waitFor('two deletes', () => source.stats().deleted === 2);
+
+    // Assess
+    await sleep(1_500);
+    expect(faults.counts().injected).toBe(1);
+    expect(errors).toEqual([]);
+    expect(seen.deliveries).toHaveLength(2);
     expect(await messagesLeft(queueUrl)).toBe(0);
   });
 });

@@ -12,6 +12,7 @@ export {
   type PatternValues,
   type PutEventsEntry,
 } from './event-bus';
+export type { ModuleExport } from './function-modules';
 export {
   createLambdaContext,
   type LambdaContextOptions,
@@ -19,18 +20,22 @@ export {
   type LocalLambdaContext,
   MAX_FUNCTION_TIMEOUT_MS,
 } from './lambda-context';
-export {
-  type LocalEndpoints,
-  type LocalPipeline,
-  type LocalPipelineOptions,
-  type LocalPipelineResources,
-  type LocalPipelineStats,
-  type LocalWakeStats,
-  type ModuleExport,
-  startLocalPipeline,
-  validateLocalPipelineOptions,
-} from './local-pipeline';
+export type {
+  LambdaSqsEvent,
+  LambdaSqsMessageAttribute,
+  LambdaSqsRecord,
+} from './lambda-sqs-records';
+export { startLocalPipeline } from './local-pipeline';
+export { validateLocalPipelineOptions } from './local-pipeline-options';
+export type {
+  LocalEndpoints,
+  LocalPipeline,
+  LocalPipelineOptions,
+  LocalPipelineResources,
+  LocalPipelineStats,
+} from './local-pipeline-types';
 export { type LocalStages, type LocalStagesOptions, startLocalStages } from './local-stages';
+export { INVOCATION_OUTCOME, settlePartialBatch } from './partial-batch-response';
 export {
   FixedRateSchedule,
   type FixedRateScheduleOptions,
@@ -38,20 +43,15 @@ export {
   type ScheduledEvent,
   type ScheduleStats,
 } from './schedule';
+export { SqsEventSourceMapping, type SqsEventSourceStats } from './sqs-event-source';
 export {
-  INVOCATION_OUTCOME,
   type InvocationResult,
-  type LambdaSqsEvent,
-  type LambdaSqsMessageAttribute,
-  type LambdaSqsRecord,
-  SqsEventSourceMapping,
   type SqsEventSourceMappingOptions,
-  type SqsEventSourceStats,
-  settlePartialBatch,
   validateMappingOptions,
-} from './sqs-event-source';
+} from './sqs-event-source-options';
 export {
   TableStreamSource,
   type TableStreamSourceOptions,
   type TableStreamSourceStats,
 } from './table-stream-source';
+export type { LocalWakeStats } from './wake-on-commit';

@@ -1,21 +1,16 @@
 import { SluiceError, ValidationError } from '../../errors';
 import type { EventLog } from '../../event-log/event-log';
-import { queueDepth } from '../../fetcher/queue-depth';
 import { createStageWorker } from '../../stages/stage-worker';
 import type { ResolvedStages } from '../../stages/types';
 import { PipelineStore } from '../../state/pipeline-store';
-import { isDeliveredAt } from '../../time/position';
-import { awsClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
-import { startEmulators } from '../emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
+import { CleanupStack } from './cleanup-stack';
+import { pipelineBusy, waitUntilQuiet } from './idle-wait';
 import type { LambdaHandler } from './lambda-context';
-import {
-  type LocalEndpoints,
-  type LocalPipeline,
-  type LocalPipelineOptions,
-  startLocalPipeline,
-} from './local-pipeline';
-import { pause } from './pause';
-import type { LambdaSqsEvent } from './sqs-event-source';
+import type { LambdaSqsEvent } from './lambda-sqs-records';
+import { emulatorsUnlessGiven, localClients } from './local-connection';
+import { startLocalPipeline } from './local-pipeline';
+import type { LocalEndpoints, LocalPipeline, LocalPipelineOptions } from './local-pipeline-types';
 
 /** Options of {@link startLocalStages}. */
 export interface LocalStagesOptions {
@@ -82,30 +77,10 @@ export interface LocalStages {
 export async function startLocalStages(options: LocalStagesOptions): Promise<LocalStages> {
   if (!options?.stages || !Array.isArray(options.stages.stages))
     throw new ValidationError('stages must be what defineStages returns', options?.stages);
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const cleanUp = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        console.error('stopping local stages failed', error);
-      }
-    }
-  };
+  const cleanups = new CleanupStack((error) => console.error('stopping local stages failed', error));
   try {
-    const pids: number[] = [];
-    let endpoints = options.endpoints;
-    if (endpoints === undefined) {
-      const emulators = await startEmulators();
-      cleanups.push(() => emulators.stop());
-      pids.push(...emulators.pids);
-      endpoints = emulators.endpoints;
-    }
-    const { dynamodb, sqs } = awsClients({ endpoints });
-    cleanups.push(() => {
-      dynamodb.destroy();
-      sqs.destroy();
-    });
+    const { endpoints, pids } = await emulatorsUnlessGiven(options.endpoints, cleanups);
+    const { dynamodb, sqs } = localClients({ endpoints }, cleanups);
     const eventLogTable = options.eventLogTable ?? 'sluice-events';
     const stateTable = options.stateTable ?? 'sluice-state';
 
@@ -171,63 +146,52 @@ export async function startLocalStages(options: LocalStagesOptions): Promise<Loc
       const stage = options.stages.stages[stageIndex];
       const local = stage ? running[stage.name] : undefined;
       if (!stage || !local) return undefined;
-      const busy: string[] = [];
       const stats = local.stats();
-      if (stats.worker.inFlight > 0) busy.push(`${stats.worker.inFlight} worker invocation(s) running`);
-      if (stats.failed.inFlight > 0)
-        busy.push(`${stats.failed.inFlight} failed-function invocation(s) running`);
-      const [pipeline, state, newest, queued, dead] = await Promise.all([
-        store.getPipeline(stage.pipeline),
-        store.getState(stage.pipeline),
-        eventLog.revrange(stage.stream, {
-          limit: 1,
-          ...(stage.eventTypes ? { types: stage.eventTypes } : {}),
-        }),
-        queueDepth(sqs, local.queueUrl),
-        queueDepth(sqs, local.deadLetterQueueUrl),
-      ]);
-      const latest = newest.events[0];
-      if (!pipeline?.halted && latest && (!state || !isDeliveredAt(state.position, latest.id)))
-        busy.push(`the checkpoint has not passed event ${latest.id}`);
-      if (queued > 0) busy.push(`${queued} message(s) in the queue`);
-      if (dead > 0) busy.push(`${dead} message(s) in the DLQ`);
-      return busy.length > 0 ? `stage ${stage.name}: ${busy.join(', ')}` : undefined;
+      const busy = await pipelineBusy({
+        pipeline: {
+          name: stage.pipeline,
+          stream: stage.stream,
+          ...(stage.eventTypes ? { eventTypes: stage.eventTypes } : {}),
+        },
+        worker: stats.worker,
+        failed: stats.failed,
+        store,
+        eventLog,
+        sqs,
+        queueUrl: local.queueUrl,
+        deadLetterQueueUrl: local.deadLetterQueueUrl,
+        haltedIsDone: true,
+      });
+      return busy === undefined ? undefined : `stage ${stage.name}: ${busy}`;
+    };
+    /** The first stage found busy, in stage order: once a stage is idle it commits nothing more, so a later stage found idle after it has everything it will get. */
+    const firstBusyStage = async (): Promise<string | undefined> => {
+      for (let index = 0; index < options.stages.stages.length; index += 1) {
+        const busy = await stageBusy(index);
+        if (busy !== undefined) return busy;
+      }
+      return undefined;
     };
 
-    let stopped: Promise<void> | undefined;
     return {
       eventLog,
       store,
       stages: running,
       endpoints,
       pids,
-      async waitForIdle(waitOptions = {}) {
-        const timeoutMs = waitOptions.timeoutMs ?? 60_000;
-        const deadline = Date.now() + timeoutMs;
-        let quietSweeps = 0;
-        let busy: string | undefined = 'not checked';
-        while (Date.now() < deadline) {
-          // In stage order: once a stage is idle it commits nothing more, so a later stage found idle
-          // after it has everything it will get.
-          busy = undefined;
-          for (let index = 0; index < options.stages.stages.length && busy === undefined; index += 1)
-            busy = await stageBusy(index);
-          // Twice in a row: a message between a receive and its invocation shows in neither count for a moment.
-          quietSweeps = busy === undefined ? quietSweeps + 1 : 0;
-          if (quietSweeps >= 2) return;
-          await pause(200);
-        }
-        throw new SluiceError(
-          `stages ${options.stages.name} were not idle after ${timeoutMs} ms: ${busy ?? 'they were idle only briefly'}`,
-        );
-      },
-      stop() {
-        stopped ??= cleanUp();
-        return stopped;
-      },
+      waitForIdle: ({ timeoutMs = 60_000 } = {}) =>
+        waitUntilQuiet(
+          firstBusyStage,
+          timeoutMs,
+          (busy) =>
+            new SluiceError(
+              `stages ${options.stages.name} were not idle after ${timeoutMs} ms: ${busy ?? 'they were idle only briefly'}`,
+            ),
+        ),
+      stop: () => cleanups.runAll(),
     };
   } catch (error) {
-    await cleanUp();
+    await cleanups.runAll();
     throw error;
   }
 }

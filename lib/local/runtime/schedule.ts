@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, ValidationError } from '../../errors';
 import { createLambdaContext, type LambdaHandler } from './lambda-context';
+import { OptionProblems } from './option-problems';
 
 /** The event EventBridge sends a function on a schedule. */
 export interface ScheduledEvent {
@@ -123,28 +124,23 @@ export class FixedRateSchedule {
   private active = 0;
 
   constructor(options: FixedRateScheduleOptions) {
-    const problems: string[] = [];
-    for (const key of Object.keys(options ?? {}))
-      if (!OPTION_KEYS.has(key)) problems.push(`unknown option '${key}'`);
-    if (typeof options?.handler !== 'function')
-      problems.push(`handler must be a function (given ${describe(options?.handler)})`);
+    const problems = new OptionProblems();
+    problems.unknownKeys(options, OPTION_KEYS);
+    problems.handler(options?.handler);
     let intervalMs = 60_000;
     if (options?.intervalMs !== undefined) {
-      if (!Number.isInteger(options.intervalMs) || options.intervalMs < 1 || options.intervalMs > 86_400_000)
-        problems.push(`intervalMs must be between 1 and 86400000 (given ${describe(options.intervalMs)})`);
-      else intervalMs = options.intervalMs;
+      if (problems.wholeNumber('intervalMs', options.intervalMs, 1, 86_400_000))
+        intervalMs = options.intervalMs;
     } else if (options?.rate !== undefined) {
       try {
         intervalMs = rateToMilliseconds(options.rate);
       } catch (error) {
-        problems.push((error as Error).message);
+        problems.add((error as Error).message);
       }
     }
     const timeout = options?.functionTimeoutSeconds;
-    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > 900))
-      problems.push(`functionTimeoutSeconds must be between 1 and 900 (given ${describe(timeout)})`);
-    if (problems.length > 0)
-      throw new ValidationError(`invalid schedule options: ${problems.join('; ')}`, options);
+    problems.wholeNumber('functionTimeoutSeconds', timeout, 1, 900);
+    problems.throwIfAny('invalid schedule options', options);
     this.handler = options.handler;
     this.intervalMs = intervalMs;
     this.runOnStart = options.runOnStart ?? false;

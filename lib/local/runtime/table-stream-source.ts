@@ -8,7 +8,8 @@ import {
   type ShardIteratorType,
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import { describe, MissingResourceError, ValidationError } from '../../errors';
+import { describe, MissingResourceError } from '../../errors';
+import { OptionProblems } from './option-problems';
 import { pause } from './pause';
 
 /** Options of a {@link TableStreamSource}. */
@@ -98,18 +99,13 @@ export class TableStreamSource {
   };
 
   constructor(options: TableStreamSourceOptions) {
-    const problems: string[] = [];
-    if (typeof options?.handler !== 'function')
-      problems.push(`handler must be a function (given ${describe(options?.handler)})`);
+    const problems = new OptionProblems();
+    problems.handler(options?.handler);
     if (typeof options?.tableName !== 'string' || options.tableName === '')
-      problems.push(`tableName must be a table name (given ${describe(options?.tableName)})`);
-    for (const key of ['pollIntervalMs', 'shardRefreshMs'] as const) {
-      const value = options?.[key];
-      if (value !== undefined && !(Number.isInteger(value) && value >= 10 && value <= 600_000))
-        problems.push(`${key} must be between 10 and 600000 (given ${describe(value)})`);
-    }
-    if (problems.length > 0)
-      throw new ValidationError(`invalid table stream source options: ${problems.join('; ')}`, options);
+      problems.add(`tableName must be a table name (given ${describe(options?.tableName)})`);
+    for (const key of ['pollIntervalMs', 'shardRefreshMs'] as const)
+      problems.wholeNumber(key, options?.[key], 10, 600_000);
+    problems.throwIfAny('invalid table stream source options', options);
     this.options = options;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.shardRefreshMs = options.shardRefreshMs ?? 10_000;
