@@ -99,12 +99,8 @@ describe('the error hierarchy', () => {
   });
 
   it('says which lease was lost, and whose', () => {
-    const claim = new LeaseLostError({
-      lease: 'failed-event claim',
-      pipeline: 'p',
-      eventId: 'e',
-      reason: 'expired',
-    });
+    const lost = { pipeline: 'p', eventId: 'e', reason: 'expired' };
+    const claim = new LeaseLostError({ lease: 'failed-event claim', ...lost });
     expect(claim).toMatchObject({
       code: 'lease-lost',
       lease: 'failed-event claim',
