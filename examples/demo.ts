@@ -6,7 +6,8 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SingleBar } from 'cli-progress';
 import { type BatchStats, createWorker, EventLog } from '../lib';
 import { eventLogTableDefinition } from '../lib/event-log/table';
-import { assertJavaPresent, JavaMissingError, startEmulators, startLocalPipeline } from '../lib/local';
+import { assertJavaPresent, startEmulators, startLocalPipeline } from '../lib/local';
+import { LocalEnvironmentError } from '../lib/local/errors';
 import { EventIdGenerator } from '../lib/time/event-id';
 import { positionTimeMs } from '../lib/time/position';
 import { TIME_BUCKET_MS } from '../lib/time/time-bucket';
@@ -201,7 +202,7 @@ main()
     process.exitCode = code;
   })
   .catch((error: unknown) => {
-    if (error instanceof JavaMissingError) {
+    if (error instanceof LocalEnvironmentError && error.code === 'java-missing') {
       // The demo needs Java for DynamoDB Local: say how to get it rather than fail.
       console.log(json ? JSON.stringify({ error: error.message }) : error.message);
       return;

@@ -6,7 +6,7 @@
 // repository imports it from the module that defines it.
 
 // Handling events: Lambda workers, failed-event handlers, pull consumers, stages.
-export { ConsumerError, ConsumerStoppedError, EventNotReservedError } from './consumer/errors';
+export { ConsumerError, type ConsumerErrorCode } from './consumer/errors';
 export { PullConsumer } from './consumer/pull-consumer';
 export type {
   ConsumerStats,
@@ -22,15 +22,21 @@ export {
   type BatchCommitOutcome,
   CommitError,
   CommitOutcomeUnknownError,
+  type ConflictDetails,
+  ConflictError,
   CorruptEventError,
-  EventTooLargeError,
+  type DefinitionKind,
   InvalidDefinitionError,
-  InvalidNameError,
-  InvalidPositionError,
+  type LeaseLostDetails,
+  LeaseLostError,
   MissingResourceError,
+  type ResourceKind,
   SluiceError,
-  StreamTimingConflictError,
-  TransactionTooLargeError,
+  type SluiceErrorCode,
+  type StreamTimingValues,
+  type TooLargeDetails,
+  TooLargeError,
+  type ValidationCode,
   ValidationError,
 } from './errors';
 export { EventLog } from './event-log/event-log';
@@ -56,12 +62,12 @@ export type { FailedEvent, FailedHandler, FailedHandlerContext } from './failed/
 export { type HttpJsonSourceOptions, httpJsonSource, type JsonRecord } from './ingest/http-json-source';
 export { type IngestResult, type RunIngestOptions, runIngest } from './ingest/run-ingest';
 export type { IngestEvent, IngestSource, SourcePage } from './ingest/types';
-export { InvalidPipelineError, type PipelineDefinition, type PipelineStart } from './pipeline/definition';
+export type { PipelineDefinition, PipelineStart } from './pipeline/definition';
 export { NonRetryableError, RetriesExhaustedError, RetryableError } from './retry/errors';
 export { RETRY_PRESETS, type RetryPolicy, type RetryPresetName } from './retry/presets';
 export { type WithRetryOptions, withRetry } from './retry/with-retry';
 export { defineStages } from './stages/define-stages';
-export { InvalidStagesError, LaggingConsumerError } from './stages/errors';
+export { LaggingConsumerError } from './stages/errors';
 export { createStageWorker, type StageWorkerOptions } from './stages/stage-worker';
 export type { ResolvedStages, StageDefinition, StageHandler, StagesDefinition } from './stages/types';
 export {

@@ -1,3 +1,4 @@
+import { ConflictError } from '../../lib/errors';
 import { queueDepth } from '../../lib/fetcher/queue-depth';
 import { seededRandom } from '../../test/support/fixtures';
 import { countQueries } from '../../test/support/inject';
@@ -147,7 +148,7 @@ export const ttlExpiry: Scenario = {
 /**
  * Seeks while the fetcher works and producers commit: each seek moves the pipeline to its own
  * checkpoint (read just before), racing the fetcher's checkpoint writes. Every seek must succeed or
- * fail with an error that says why (`SeekConflictError`); nothing may be lost. A seek is a replay:
+ * fail with an error that says why (`ConflictError` with kind `seek-contention`); nothing may be lost. A seek is a replay:
  * events after its position may be handled once more per seek, never more.
  */
 export const seekWhileFetching: Scenario = {
@@ -178,9 +179,8 @@ export const seekWhileFetching: Scenario = {
                 if (state) await pipeline.seek(state.position, `chaos seek ${seek}`);
                 seeks.done += 1;
               } catch (error) {
-                const name = (error as Error).name;
-                if (name !== 'SeekConflictError') throw error;
-                seeks.refused[name] = (seeks.refused[name] ?? 0) + 1;
+                if (!(error instanceof ConflictError && error.kind === 'seek-contention')) throw error;
+                seeks.refused[error.kind] = (seeks.refused[error.kind] ?? 0) + 1;
               }
             }
           })();

@@ -1,4 +1,5 @@
 import { type EventLog, SluiceError } from '../../lib';
+import { ConflictError } from '../../lib/errors';
 import { FETCHER_STEPS, type FetcherStep } from '../../lib/fetcher/types';
 import { type FaultInjector, injectFaults } from '../../lib/testing/faults';
 import { seededRandom } from '../../test/support/fixtures';
@@ -14,14 +15,19 @@ export interface ProducerCounts {
   commits: number;
   /** Commits whose outcome was unknown at first (then checked with get()). */
   unknownOutcomes: number;
-  /** Commits refused with a clear error, by error name: nothing of them was written. */
+  /** Commits refused with a clear error, by code (a conflict with its kind): nothing of them was written. */
   refused: Record<string, number>;
+}
+
+/** How a refused commit is counted: its code, and for a conflict its kind (`conflict:stream-timing`). */
+function refusalOf(error: SluiceError): string {
+  return error instanceof ConflictError ? `${error.code}:${error.kind}` : error.code;
 }
 
 /**
  * Commits events from each of `logs` until `durationMs` has passed: one to ten events per commit,
- * each commit made surely (see {@link commitSurely}). A commit refused with a Sluice error of a name
- * in `refusals` is counted and the producer goes on; any other error fails the scenario.
+ * each commit made surely (see {@link commitSurely}). A commit refused with a Sluice error whose code
+ * (and kind, for a conflict) is in `refusals` is counted and the producer goes on; any other error fails the scenario.
  *
  * @example
  * ```ts
@@ -44,8 +50,9 @@ export function produceLive(
           counts.unknownOutcomes += await commitSurely(log, inputs);
           counts.commits += 1;
         } catch (error) {
-          if (!(error instanceof SluiceError) || !options.refusals?.includes(error.name)) throw error;
-          counts.refused[error.name] = (counts.refused[error.name] ?? 0) + 1;
+          const refusal = error instanceof SluiceError ? refusalOf(error) : undefined;
+          if (refusal === undefined || !options.refusals?.includes(refusal)) throw error;
+          counts.refused[refusal] = (counts.refused[refusal] ?? 0) + 1;
         }
         await pause(20);
       }
@@ -155,7 +162,7 @@ export const producerFaults: Scenario = {
 /**
  * Writers beyond the clock bound: clocks 5 s slow and 5 s fast (the stream's settle window is
  * 1.5 s), and one writer that declares its own longer commit deadline. Their commits must be held to
- * DynamoDB's clock and delivered, or refused with a clear error (`StreamTimingConflictError` for the
+ * DynamoDB's clock and delivered, or refused with a clear error (`ConflictError` with kind `stream-timing` for the
  * declared deadline): no event may be skipped silently.
  */
 export const writerSkew: Scenario = {
@@ -188,7 +195,7 @@ export const writerSkew: Scenario = {
           producers = produceLive(pipeline, logs, {
             durationMs: context.quick ? 4_000 : 10_000,
             random,
-            refusals: ['StreamTimingConflictError', 'CommitError'],
+            refusals: ['conflict:stream-timing', 'commit-refused'],
           });
           return stopFetchers;
         },

@@ -2,12 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type EventLog, parsePosition } from '../../lib';
-import {
-  type BackfillProgress,
-  backfillProgress,
-  InvalidBackfillRequestError,
-  registerBackfill,
-} from '../../lib/backfill';
+import { type BackfillProgress, backfillProgress, registerBackfill } from '../../lib/backfill';
+import { InvalidDefinitionError } from '../../lib/errors';
 import type { PipelineStore } from '../../lib/state/pipeline-store';
 import { formatPosition } from '../../lib/time/position';
 import { parseTime, wholeNumber } from '../arguments';
@@ -107,7 +103,7 @@ async function backfill(context: CliContext, pipeline: string, options: Backfill
       ...(options.id === undefined ? {} : { backfillId: options.id }),
     });
   } catch (error) {
-    if (error instanceof InvalidBackfillRequestError) throw new UsageError(error.problems.join('; '));
+    if (error instanceof InvalidDefinitionError) throw new UsageError(error.problems.join('; '));
     throw error;
   }
   const ids = {

@@ -10,7 +10,8 @@ import {
   startLocalPipeline,
 } from '../../lib/local';
 import { LOCAL_REGION } from '../../lib/local/aws-clients';
-import { importModule, MissingPeerDependencyError } from '../../lib/local/import-module';
+import { LocalEnvironmentError } from '../../lib/local/errors';
+import { importModule } from '../../lib/local/import-module';
 import { SLUICE_VARIABLES } from '../../lib/settings/variables';
 import { wholeNumber } from '../arguments';
 import { type CliContext, runAction } from '../context';
@@ -255,7 +256,7 @@ async function loadDefinition(path: string): Promise<DevDefinition> {
     try {
       loaded = await importModule(path, `the definition ${path}`);
     } catch (error) {
-      if (error instanceof MissingPeerDependencyError) throw error;
+      if (error instanceof LocalEnvironmentError && error.code === 'peer-dependency-missing') throw error;
       throw new Error(`cannot import the definition ${path}: ${(error as Error).message}`, { cause: error });
     }
     const { default: fallback, ...named } = loaded;

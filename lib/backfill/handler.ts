@@ -22,7 +22,7 @@ export interface BackfillHandlerDependencies extends RegisterBackfillOptions {
  * The scheduled fetcher then works it; see {@link registerBackfill}.
  *
  * @throws `ValidationError` for an event of another source or detail type,
- * `InvalidBackfillRequestError` for a malformed detail, `PipelineNotFoundError` for an unknown pipeline.
+ * `InvalidDefinitionError` with definition `backfill request` for a malformed detail, `MissingResourceError` with resource `pipeline` for an unknown pipeline.
  *
  * @example
  * ```ts

@@ -8,7 +8,6 @@ export {
 } from './completion';
 export { BACKFILL_EVENTS, BACKFILL_ID_PATTERN, BACKFILL_NAME_INFIX } from './constants';
 export { type DeployedFetcherRuntime, deployedFetcherRuntime } from './deployed-runtime';
-export { BackfillConflictError, InvalidBackfillRequestError } from './errors';
 export { eventBridgePutEvents } from './eventbridge';
 export {
   type BackfillHandlerDependencies,

@@ -1,7 +1,7 @@
+import { MissingResourceError } from '../errors';
 import type { EventLog } from '../event-log/event-log';
 import { parseBackfillPipelineName } from '../pipeline/backfill-names';
 import { startPosition } from '../pipeline/definition';
-import { PipelineNotFoundError } from '../state/errors';
 import type { PipelineStore } from '../state/pipeline-store';
 import { PIPELINE_STATUS } from '../state/types';
 import { BEFORE_EVERY_EVENT, lastDeliveredBound, type Position, positionTimeMs } from '../time/position';
@@ -23,7 +23,7 @@ const RUNS_READ = 100;
  * that time covered, the events of the range and those sent so far, and the time left at the rate
  * since its first fetcher run.
  *
- * @throws `PipelineNotFoundError` when no backfill pipeline of that name is registered.
+ * @throws `MissingResourceError` with resource `pipeline` when no backfill pipeline of that name is registered.
  *
  * @example
  * ```ts
@@ -43,7 +43,7 @@ export async function backfillProgress(
     store.listRuns(backfillPipeline, RUNS_READ),
   ]);
   if (!names || !definition || !state || !definition.stopAt)
-    throw new PipelineNotFoundError(backfillPipeline);
+    throw new MissingResourceError('pipeline', backfillPipeline);
   const from = startPosition(definition.start, 0);
   const stopAt = definition.stopAt;
   const completed = state.status === PIPELINE_STATUS.completed;

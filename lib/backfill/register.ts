@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { ConflictError, MissingResourceError } from '../errors';
 import { backfillPipelineName, parseBackfillPipelineName } from '../pipeline/backfill-names';
 import type { PipelineDefinition, ResolvedPipeline } from '../pipeline/definition';
 import { startPosition } from '../pipeline/definition';
-import { PipelineNotFoundError } from '../state/errors';
 import type { PipelineStore } from '../state/pipeline-store';
 import { comparePositions, formatPosition, type Position } from '../time/position';
-import { BackfillConflictError } from './errors';
 import { backfillRange, parseBackfillRequest } from './request';
 import type { BackfillRequest, RegisteredBackfill } from './types';
 
@@ -22,9 +21,9 @@ export interface RegisterBackfillOptions {
  * `completed` when it reaches its stop position.
  *
  * Idempotent: a request with a backfill id already registered over the same range returns that
- * backfill; over another range it throws a `BackfillConflictError`.
+ * backfill; over another range it throws a `ConflictError` with kind `backfill-id-taken`.
  *
- * @throws `InvalidBackfillRequestError` for a malformed request, `PipelineNotFoundError` when the
+ * @throws `InvalidDefinitionError` with definition `backfill request` for a malformed request, `MissingResourceError` with resource `pipeline` when the
  * pipeline is not registered or is itself a backfill.
  *
  * @example
@@ -44,7 +43,8 @@ export async function registerBackfill(
   const checked = parseBackfillRequest(request);
   const { from, stopAt } = backfillRange(checked);
   const source = await store.getPipeline(checked.pipeline);
-  if (!source || parseBackfillPipelineName(source.name)) throw new PipelineNotFoundError(checked.pipeline);
+  if (!source || parseBackfillPipelineName(source.name))
+    throw new MissingResourceError('pipeline', checked.pipeline);
   const backfillId = checked.backfillId ?? (options.newId ?? randomId)();
   const name = backfillPipelineName(source.name, backfillId);
   const registered = { pipeline: source.name, backfillId, backfillPipeline: name, from, stopAt };
@@ -53,7 +53,13 @@ export async function registerBackfill(
   if (existing) {
     const reason = conflict(existing, source, from, stopAt);
     if (reason)
-      throw new BackfillConflictError({ pipeline: source.name, backfillId, backfillPipeline: name, reason });
+      throw new ConflictError({
+        kind: 'backfill-id-taken',
+        pipeline: source.name,
+        backfillId,
+        backfillPipeline: name,
+        reason,
+      });
     return { ...registered, created: false };
   }
   await store.putPipeline(backfillDefinition(source, name, from, stopAt));

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { describe } from '../errors';
+import { describe, InvalidDefinitionError } from '../errors';
 import { NAME_PATTERN } from '../event-log/names';
 import {
   comparePositions,
@@ -11,7 +11,6 @@ import {
 import '../validation/english-messages';
 import { describeIssue } from '../validation/issues';
 import { BACKFILL_ID_PATTERN } from './constants';
-import { InvalidBackfillRequestError } from './errors';
 import type { BackfillRequest } from './types';
 
 const POSITION_SHAPE = /^\d{14}(\/.*)?$/;
@@ -43,7 +42,7 @@ const requestSchema = z.strictObject({
 
 /**
  * Checks the detail of a "Backfill Requested" event (or a request made any other way) and returns it,
- * or throws an `InvalidBackfillRequestError` naming every problem and the value given: a missing or
+ * or throws an `InvalidDefinitionError` with definition `backfill request` naming every problem and the value given: a missing or
  * malformed field, an unknown field, or a `from` that lies after `to`.
  *
  * @example
@@ -63,12 +62,13 @@ export function parseBackfillRequest(detail: unknown): BackfillRequest {
         return `unknown field(s) ${issue.keys.map((key) => `'${key}'`).join(', ')}: a request has pipeline, from, to and backfillId`;
       return describeIssue(issue, detail, 'request');
     });
-    throw new InvalidBackfillRequestError(problems, detail);
+    throw new InvalidDefinitionError('backfill request', problems, detail);
   }
   const request = parsed.data;
   const { from, stopAt } = backfillRange(request);
   if (comparePositions(from, stopAt) > 0) {
-    throw new InvalidBackfillRequestError(
+    throw new InvalidDefinitionError(
+      'backfill request',
       [
         `from ${describe(request.from)} lies after to ${describe(request.to)} (positions ${formatPosition(from)} and ${formatPosition(stopAt)})`,
       ],
@@ -110,7 +110,8 @@ export function backfillRange(request: Pick<BackfillRequest, 'from' | 'to'>): {
  */
 export function boundPosition(text: string): Position {
   const problem = boundProblem(text);
-  if (problem) throw new InvalidBackfillRequestError([`${problem} (given ${describe(text)})`], text);
+  if (problem)
+    throw new InvalidDefinitionError('backfill request', [`${problem} (given ${describe(text)})`], text);
   return POSITION_SHAPE.test(text) ? parsePosition(text) : positionAtTime(new Date(text));
 }
 

@@ -1,91 +1,66 @@
-import { SluiceError, ValidationError } from '../errors';
+import { SluiceError } from '../errors';
+
+/** The codes of a `ConsumerError`. */
+export type ConsumerErrorCode = 'consumer-call-failed' | 'consumer-stopped' | 'event-not-reserved';
 
 /**
- * An SQS call of a `PullConsumer` (or its `onFinallyFailed` handler) that failed for good: after the
- * retries of transient errors, or at once for errors no retry can fix. It names the queue, the
- * operation, and the messages and events involved; `cause` is the underlying error (an
- * `AggregateError` when several calls failed).
+ * An error of a `PullConsumer`. `code` says which:
+ *
+ * - `consumer-call-failed`: an SQS call (or the `onFinallyFailed` handler) that failed for good,
+ *   after the retries of transient errors, or at once for errors no retry can fix. `operations`
+ *   names what failed, `messageIds` and `eventIds` the messages and events involved; `cause` is the
+ *   underlying error (an `AggregateError` when several calls failed).
+ * - `consumer-stopped`: `reserve()` was called after `stop()`: a stopped consumer takes no more messages.
+ * - `event-not-reserved`: ids given to `acknowledge()` or `fail()` that this consumer does not
+ *   hold, or that were already settled the other way; `eventIds` lists every id refused. Nothing of
+ *   the call was applied.
  *
  * @example
  * ```ts
  * try {
  *   await consumer.acknowledge(ids);
  * } catch (error) {
- *   if (error instanceof ConsumerError) logger.error('settle failed', { queueUrl: error.queueUrl, eventIds: error.eventIds });
+ *   if (error instanceof ConsumerError && error.code === 'event-not-reserved') console.warn('not reserved here', error.eventIds);
+ *   else if (error instanceof ConsumerError) logger.error('settle failed', { queueUrl: error.queueUrl, eventIds: error.eventIds });
  *   throw error;
  * }
  * ```
  */
 export class ConsumerError extends SluiceError {
+  declare readonly code: ConsumerErrorCode;
   readonly queueUrl: string;
-  /** What failed: `ReceiveMessage`, `DeleteMessageBatch`, `SendMessageBatch`, `onFinallyFailed`... */
+  /** What failed: `ReceiveMessage`, `DeleteMessageBatch`, `SendMessageBatch`, `onFinallyFailed`... (empty for other codes) */
   readonly operations: readonly string[];
   /** The SQS message ids involved. */
   readonly messageIds: readonly string[];
-  /** The ids of the events those messages carry. */
+  /** The ids of the events involved: for `event-not-reserved`, every id the call was refused for. */
   readonly eventIds: readonly string[];
 
   constructor(
     message: string,
     details: {
+      code?: ConsumerErrorCode;
       queueUrl: string;
-      operations: readonly string[];
-      messageIds: readonly string[];
-      eventIds: readonly string[];
+      operations?: readonly string[];
+      messageIds?: readonly string[];
+      eventIds?: readonly string[];
     },
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, { cause: options?.cause, code: details.code ?? 'consumer-call-failed' });
     this.name = 'ConsumerError';
     this.queueUrl = details.queueUrl;
-    this.operations = details.operations;
-    this.messageIds = details.messageIds;
-    this.eventIds = details.eventIds;
+    this.operations = details.operations ?? [];
+    this.messageIds = details.messageIds ?? [];
+    this.eventIds = details.eventIds ?? [];
   }
-}
 
-/**
- * Thrown by `reserve()` once `stop()` was called: a stopped consumer takes no more messages.
- *
- * @example
- * ```ts
- * await consumer.stop();
- * await consumer.reserve(10); // throws ConsumerStoppedError
- * ```
- */
-export class ConsumerStoppedError extends SluiceError {
-  readonly queueUrl: string;
-
-  constructor(queueUrl: string) {
-    super(`the consumer of queue ${queueUrl} is stopped: reserve() takes no more messages after stop()`);
-    this.name = 'ConsumerStoppedError';
-    this.queueUrl = queueUrl;
-  }
-}
-
-/**
- * Ids given to `acknowledge()` or `fail()` that this consumer does not hold, or that were already
- * settled the other way. Nothing of the call was applied.
- *
- * @example
- * ```ts
- * try {
- *   await consumer.acknowledge([id]);
- * } catch (error) {
- *   if (error instanceof EventNotReservedError) console.warn('not reserved here', error.eventIds);
- * }
- * ```
- */
-export class EventNotReservedError extends ValidationError {
-  readonly queueUrl: string;
-  /** Every id the call was refused for. */
-  readonly eventIds: readonly string[];
-
-  constructor(message: string, details: { queueUrl: string; eventIds: readonly string[] }) {
-    super(message, details.eventIds);
-    this.name = 'EventNotReservedError';
-    this.queueUrl = details.queueUrl;
-    this.eventIds = details.eventIds;
+  /** The error `reserve()` throws once `stop()` was called: code `consumer-stopped`. */
+  static stopped(queueUrl: string): ConsumerError {
+    return new ConsumerError(
+      `the consumer of queue ${queueUrl} is stopped: reserve() takes no more messages after stop()`,
+      { code: 'consumer-stopped', queueUrl },
+    );
   }
 }
 

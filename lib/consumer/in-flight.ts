@@ -2,7 +2,7 @@ import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { EnvelopeEvent, EventFailure } from '../messages/envelope';
 import type { BatchEntry } from '../sqs/batch-calls';
 import { SETTLED_MEMORY } from './constants';
-import { EventNotReservedError } from './errors';
+import { ConsumerError } from './errors';
 import type { ConsumerStats } from './types';
 
 /** Where a held event stands: handed out, or settled by `acknowledge()` or `fail()`. */
@@ -116,7 +116,7 @@ export class InFlight {
 
   /**
    * Marks reserved events as acknowledged or failed, and returns the messages all of whose events are
-   * now settled. Changes nothing, and throws an `EventNotReservedError` naming them, when an id is not
+   * now settled. Changes nothing, and throws a `ConsumerError` with code `event-not-reserved` naming them, when an id is not
    * reserved here or was settled the other way.
    */
   settle(
@@ -144,9 +144,13 @@ export class InFlight {
           : []),
         ...conflicts.map(({ id, state }) => `event ${JSON.stringify(id)} ${CONFLICT_TEXT[state]}`),
       ];
-      throw new EventNotReservedError(
+      throw new ConsumerError(
         `${method}() refused on queue ${this.queueUrl}, nothing changed: ${parts.join('; ')}`,
-        { queueUrl: this.queueUrl, eventIds: [...unknown, ...conflicts.map(({ id }) => id)] },
+        {
+          code: 'event-not-reserved',
+          queueUrl: this.queueUrl,
+          eventIds: [...unknown, ...conflicts.map(({ id }) => id)],
+        },
       );
     }
 

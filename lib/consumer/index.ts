@@ -5,7 +5,7 @@ export {
   PULL_CONSUMER_DEFAULTS,
   PULL_CONSUMER_LIMITS,
 } from './constants';
-export { ConsumerError, ConsumerStoppedError, EventNotReservedError } from './errors';
+export { ConsumerError } from './errors';
 export { validatePullConsumerOptions } from './options';
 export { PullConsumer } from './pull-consumer';
 export type {

@@ -4,7 +4,7 @@ import { UNKNOWN_FAILURE_NAME } from '../failed/types';
 import { type EventFailure, toEventFailure } from '../messages/envelope';
 import { type CallContext, reasonOf, receiveMessages } from '../sqs/batch-calls';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS } from './constants';
-import { ConsumerError, ConsumerStoppedError } from './errors';
+import { ConsumerError } from './errors';
 import { Heartbeat } from './heartbeat';
 import { InFlight } from './in-flight';
 import { checkEventIds, checkReserveCount, failOptionProblems, stopOptionProblems } from './inputs';
@@ -136,7 +136,7 @@ export class PullConsumer<TData = unknown> {
    * already reserved.
    *
    * @param maxEvents - how many events are wanted, 1 to 10000.
-   * @throws `ConsumerStoppedError` after `stop()`; `ConsumerError` when SQS refuses the receive and no
+   * @throws `ConsumerError` with code `consumer-stopped` after `stop()`; `ConsumerError` when SQS refuses the receive and no
    * event was reserved yet (once some are, they are returned and the error is logged).
    * @example
    * ```ts
@@ -146,7 +146,7 @@ export class PullConsumer<TData = unknown> {
    */
   async reserve(maxEvents = 10): Promise<ReservedEvent<TData>[]> {
     checkReserveCount(maxEvents);
-    if (this.stopping !== undefined) throw new ConsumerStoppedError(this.settings.queueUrl);
+    if (this.stopping !== undefined) throw ConsumerError.stopped(this.settings.queueUrl);
     const run = this.reserveEvents(maxEvents);
     this.reserving.add(run);
     try {
@@ -161,7 +161,7 @@ export class PullConsumer<TData = unknown> {
    * succeeded (see the class description for the other cases); the promise resolves when the SQS calls
    * this led to are done. Acknowledging an event twice is harmless.
    *
-   * @throws `EventNotReservedError` (a `ValidationError`), changing nothing, when an id is not reserved
+   * @throws `ConsumerError` with code `event-not-reserved`, changing nothing, when an id is not reserved
    * by this consumer or was failed already; `ConsumerError` when SQS refused a call that followed.
    * @example
    * ```ts
@@ -178,7 +178,7 @@ export class PullConsumer<TData = unknown> {
    * attempt was number `maxRedeliveryCount`: such an event goes to the dead-letter queue and to
    * `onFinallyFailed`. Failing an event twice is harmless (the first reason stays).
    *
-   * @throws `EventNotReservedError` (a `ValidationError`), changing nothing, when an id is not reserved
+   * @throws `ConsumerError` with code `event-not-reserved`, changing nothing, when an id is not reserved
    * by this consumer or was acknowledged already, or an option is invalid; `ConsumerError` when SQS
    * refused a call that followed, or `onFinallyFailed` threw.
    * @example
@@ -258,7 +258,7 @@ export class PullConsumer<TData = unknown> {
           signal: this.abort.signal,
         });
       } catch (error) {
-        if (this.abort.signal.aborted) throw new ConsumerStoppedError(this.settings.queueUrl);
+        if (this.abort.signal.aborted) throw ConsumerError.stopped(this.settings.queueUrl);
         const failure = new ConsumerError(
           `ReceiveMessage failed on queue ${this.settings.queueUrl}: ${reasonOf(error).message}`,
           { queueUrl: this.settings.queueUrl, operations: ['ReceiveMessage'], messageIds: [], eventIds: [] },
@@ -278,7 +278,7 @@ export class PullConsumer<TData = unknown> {
     }
     this.heartbeat.schedule();
     // Messages received while stopping are held, so the stop releases them; the caller gets nothing.
-    if (this.abort.signal.aborted) throw new ConsumerStoppedError(this.settings.queueUrl);
+    if (this.abort.signal.aborted) throw ConsumerError.stopped(this.settings.queueUrl);
     return events;
   }
 

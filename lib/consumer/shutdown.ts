@@ -1,5 +1,5 @@
 import { type CallContext, changeVisibility } from '../sqs/batch-calls';
-import { ConsumerStoppedError, toConsumerError } from './errors';
+import { ConsumerError, toConsumerError } from './errors';
 import type { Heartbeat } from './heartbeat';
 import { batchEntryOf, type InFlight } from './in-flight';
 import type { StopResult } from './types';
@@ -28,14 +28,14 @@ export interface ShutdownParts {
  */
 export async function shutDown(parts: ShutdownParts, drain: boolean, timeoutMs: number): Promise<StopResult> {
   const { abort, context, heartbeat, inFlight, reserving, settlement } = parts;
-  if (!drain) abort.abort(new ConsumerStoppedError(context.queueUrl));
+  if (!drain) abort.abort(ConsumerError.stopped(context.queueUrl));
   await Promise.allSettled([...reserving]);
   if (drain) {
     const deadline = Date.now() + timeoutMs;
     while ((inFlight.hasUnsettledEvents() || settlement.running.size > 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadline - Date.now())));
     }
-    abort.abort(new ConsumerStoppedError(context.queueUrl));
+    abort.abort(ConsumerError.stopped(context.queueUrl));
   }
   await heartbeat.stop();
   await Promise.allSettled([...settlement.running]);

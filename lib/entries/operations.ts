@@ -1,7 +1,6 @@
 // `sluice/operations`: what an operator runs against deployed (or local) pipelines: the fetcher run
 // by hand, pipeline state and seeks, backfills, redrives and the failure records. The `sluice` CLI is
 // built on these.
-export { BackfillConflictError, InvalidBackfillRequestError } from '../backfill/errors';
 export { type BackfillProgressOptions, backfillProgress } from '../backfill/progress';
 export { type RegisterBackfillOptions, registerBackfill } from '../backfill/register';
 export type {
@@ -10,13 +9,13 @@ export type {
   BackfillRequest,
   RegisteredBackfill,
 } from '../backfill/types';
+export { ConflictError, LeaseLostError, MissingResourceError } from '../errors';
 export { FAILURE_STATUS, type FailureStatus } from '../failed/constants';
 export {
-  ClaimLostError,
   RedriveError,
-  RedriveFailuresError,
   type RedriveFailuresProgress,
   type RedriveProgress,
+  type RedriveStop,
 } from '../failed/errors';
 export { FailureStore, type FailureStoreOptions } from '../failed/failure-store';
 export type {
@@ -34,7 +33,8 @@ export {
 } from '../failed/redrive-failures';
 export type { RedriveFilter } from '../failed/redrive-filter';
 export { Fetcher, type FetcherOptions, type FetcherRunOptions } from '../fetcher/fetcher';
-export { QueueAccessError, queueDepth } from '../fetcher/queue-depth';
+export { queueDepth } from '../fetcher/queue-depth';
+export { DeliveryError, type DeliveryErrorCode } from '../fetcher/refused-events';
 export {
   type FetcherLogger,
   type FetcherMetrics,
@@ -44,14 +44,6 @@ export {
   type PipelineRunSummary,
   type RunNotifier,
 } from '../fetcher/types';
-export {
-  CheckpointConflictError,
-  CheckpointInFutureError,
-  CheckpointRegressionError,
-  LeaseLostError,
-  PipelineNotFoundError,
-  SeekConflictError,
-} from '../state/errors';
 export { PipelineStore, type PipelineStoreOptions } from '../state/pipeline-store';
 export {
   PIPELINE_STATUS,

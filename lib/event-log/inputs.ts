@@ -1,4 +1,4 @@
-import { describe, InvalidRangeError, type StreamTimingValues, ValidationError } from '../errors';
+import { describe, type StreamTimingValues, ValidationError } from '../errors';
 import { assertEventId, largestEventIdAt, smallestEventIdAt } from '../time/event-id';
 import { MAX_WRITE_SHARDS, TABLE_NAME_PATTERN } from './constants';
 import { unfaithfulJsonValue } from './json-data';
@@ -71,7 +71,7 @@ export function rangeInterval(options: RangeOptions): IdInterval {
   const low = options.from === undefined ? undefined : boundToId(options.from, 'from');
   const high = options.to === undefined ? undefined : boundToId(options.to, 'to');
   if (low !== undefined && high !== undefined && low > high) {
-    throw new InvalidRangeError('from lies after to', {
+    throw ValidationError.invalidRange('from lies after to', {
       from: describeBound(options.from),
       to: describeBound(options.to),
     });
@@ -83,7 +83,10 @@ export function rangeInterval(options: RangeOptions): IdInterval {
   };
   if (options.cursor !== undefined) {
     if (typeof options.cursor !== 'string')
-      throw new InvalidRangeError('cursor must be the string a previous page returned', options.cursor);
+      throw ValidationError.invalidRange(
+        'cursor must be the string a previous page returned',
+        options.cursor,
+      );
     assertEventId(options.cursor);
     interval = options.reverse
       ? { ...interval, high: options.cursor, highExclusive: true }

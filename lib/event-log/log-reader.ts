@@ -1,5 +1,5 @@
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { InvalidRangeError } from '../errors';
+import { ValidationError } from '../errors';
 import { assertEventId, eventIdToEpochMs, largestEventIdAt, runBounds } from '../time/event-id';
 import {
   assertPosition,
@@ -166,7 +166,7 @@ export class LogReader {
         : checkLimit(options.limit, Number.MAX_SAFE_INTEGER);
     const low = maxString(options.from, options.after);
     if (options.from !== undefined && options.to !== undefined && options.from > options.to) {
-      throw new InvalidRangeError('from lies after to', { from: options.from, to: options.to });
+      throw ValidationError.invalidRange('from lies after to', { from: options.from, to: options.to });
     }
     const buckets: string[] = [];
     for await (const entry of this.queries.bucketIndexQuery(

@@ -12,9 +12,8 @@ import {
   type BatchCommitOutcome,
   CommitError,
   CommitOutcomeUnknownError,
-  EventTooLargeError,
   SluiceError,
-  TransactionTooLargeError,
+  TooLargeError,
 } from '../errors';
 import {
   EventIdGenerator,
@@ -211,7 +210,7 @@ export class LogWriter {
     };
   }
 
-  /** Throws `EventTooLargeError` before anything is sent when an event would be over the item limit. */
+  /** Throws `TooLargeError` with what `event` before anything is sent when an event would be over the item limit. */
   private checkSize(event: SerializedEvent): void {
     const { input, json } = event;
     const writeShards = this.context.streams.settingsOf(input.stream).writeShards ?? 1;
@@ -232,7 +231,8 @@ export class LogWriter {
     if (input.partitionKey !== undefined) item[ATTRIBUTES.eventPartitionKey] = { S: input.partitionKey };
     const sizeBytes = itemSizeBytes(item);
     if (sizeBytes > MAX_ITEM_BYTES) {
-      throw new EventTooLargeError({
+      throw new TooLargeError({
+        what: 'event',
         stream: input.stream,
         type: input.type,
         sizeBytes,
@@ -373,13 +373,14 @@ export class LogWriter {
 }
 
 /**
- * Throws `TransactionTooLargeError` before anything is sent when a commit, with `otherWrites` writes of
+ * Throws `TooLargeError` with what `transaction` before anything is sent when a commit, with `otherWrites` writes of
  * the caller's, would pass what one DynamoDB transaction takes.
  */
 export function checkTransactionSize(serialized: readonly SerializedEvent[], otherWrites = 0): void {
   const sizeBytes = serialized.reduce((sum, event) => sum + Buffer.byteLength(event.json) + 200, 0);
   if (serialized.length + otherWrites > MAX_TRANSACTION_ITEMS || sizeBytes > MAX_TRANSACTION_BYTES) {
-    throw new TransactionTooLargeError({
+    throw new TooLargeError({
+      what: 'transaction',
       eventCount: serialized.length + otherWrites,
       sizeBytes,
       maxEvents: MAX_TRANSACTION_ITEMS,

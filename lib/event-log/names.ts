@@ -1,4 +1,4 @@
-import { describe, InvalidNameError, ValidationError } from '../errors';
+import { describe, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from './constants';
 
 /** The rule for stream, event type and pipeline names. */
@@ -8,7 +8,7 @@ export const NAME_RULE =
   'use 1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit (no "#" or "/", which the log uses in its keys)';
 
 /**
- * Throws an `InvalidNameError` stating the rule unless the name is a valid stream name.
+ * Throws a `ValidationError` with code `invalid-name` stating the rule unless the name is a valid stream name.
  *
  * @example
  * ```ts
@@ -18,11 +18,11 @@ export const NAME_RULE =
  */
 export function assertStreamName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name))
-    throw new InvalidNameError('stream', NAME_RULE, name);
+    throw ValidationError.invalidName('stream', NAME_RULE, name);
 }
 
 /**
- * Throws an `InvalidNameError` stating the rule unless the name is a valid event type.
+ * Throws a `ValidationError` with code `invalid-name` stating the rule unless the name is a valid event type.
  *
  * @example
  * ```ts
@@ -31,7 +31,7 @@ export function assertStreamName(name: unknown): asserts name is string {
  */
 export function assertEventType(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name))
-    throw new InvalidNameError('event type', NAME_RULE, name);
+    throw ValidationError.invalidName('event type', NAME_RULE, name);
 }
 
 /**

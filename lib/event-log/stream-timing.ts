@@ -5,7 +5,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { describe, StreamTimingConflictError, type StreamTimingValues, ValidationError } from '../errors';
+import { ConflictError, describe, type StreamTimingValues, ValidationError } from '../errors';
 import { wholeMillisecondsProblem } from '../validation/whole-milliseconds';
 import { ATTRIBUTES, DEFAULT_SETTLE_WINDOW_MS, defaultCommitDeadlineMs } from './constants';
 import { streamTimingKey } from './keys';
@@ -58,7 +58,7 @@ export function streamTimingProblems(where: string, declared: Partial<StreamTimi
 
 /**
  * The timing stored with a stream, stored now (with what was declared, or the defaults) if the stream
- * has none yet. Fails with `StreamTimingConflictError` when something declared differs from what is
+ * has none yet. Fails with `ConflictError` with kind `stream-timing` when something declared differs from what is
  * stored.
  */
 export async function loadStreamTiming(
@@ -98,7 +98,7 @@ export async function loadStreamTiming(
   const differs =
     (declared.settleWindowMs !== undefined && declared.settleWindowMs !== stored.settleWindowMs) ||
     (declared.commitDeadlineMs !== undefined && declared.commitDeadlineMs !== stored.commitDeadlineMs);
-  if (differs) throw new StreamTimingConflictError({ stream, stored, declared });
+  if (differs) throw new ConflictError({ kind: 'stream-timing', stream, stored, declared });
   return withMargins(stored);
 }
 

@@ -67,7 +67,7 @@ export interface EventLogOptions {
    * How far behind now tailing readers (`readAfter`) stay, so that no late commit lands behind them.
    * One setting per stream, stored with the stream by its first writer or reader (with this value, or
    * the default) and used by all of them; an EventLog given a different value for an existing stream
-   * fails with `StreamTimingConflictError`. Leave it out to use each stream's.
+   * fails with `ConflictError` with kind `stream-timing`. Leave it out to use each stream's.
    * @default the stream's; 1500 for a new stream
    */
   readonly settleWindowMs?: number;

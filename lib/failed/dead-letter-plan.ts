@@ -117,7 +117,7 @@ function addEvent(
  *
  * @example
  * ```ts
- * afterMarkFailure(error instanceof ClaimLostError, transact !== undefined); // 'claimLost' when the claim expired
+ * afterMarkFailure(error instanceof LeaseLostError && error.lease === 'failed-event claim', transact !== undefined); // 'claimLost' when the claim expired
  * ```
  */
 export function afterMarkFailure(

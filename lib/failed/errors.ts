@@ -1,34 +1,5 @@
 import { SluiceError } from '../errors';
 
-/**
- * A DLQ consumer lost its claim on an event before it could mark it handled: the claim expired and
- * another consumer took the event, or the claim was released. The event may be handed over twice.
- *
- * @example
- * ```ts
- * try {
- *   await store.markHandled(claim, failure);
- * } catch (error) {
- *   if (error instanceof ClaimLostError) logger.warn('handed over twice?', { eventId: error.eventId });
- *   else throw error;
- * }
- * ```
- */
-export class ClaimLostError extends SluiceError {
-  readonly pipeline: string;
-  readonly eventId: string;
-
-  constructor(details: { pipeline: string; eventId: string; reason: string }, options?: { cause?: unknown }) {
-    super(
-      `claim on failed event ${details.eventId} of pipeline '${details.pipeline}' is lost: ${details.reason}`,
-      options,
-    );
-    this.name = 'ClaimLostError';
-    this.pipeline = details.pipeline;
-    this.eventId = details.eventId;
-  }
-}
-
 /** What a redrive had done when it stopped. */
 export interface RedriveProgress {
   /** DLQ messages read. */
@@ -39,45 +10,6 @@ export interface RedriveProgress {
   readonly kept: number;
   /** Original DLQ messages deleted after their events were re-sent. */
   readonly messagesDeleted: number;
-}
-
-/**
- * A redrive stopped because a queue refused a message. Nothing was lost: a DLQ message is deleted
- * only after every message made from it was accepted, so the messages named in `messageIds` are
- * still in the dead-letter queue, visible again.
- *
- * @example
- * ```ts
- * try {
- *   await redriveDeadLetters({ sqs, deadLetterQueueUrl, queueUrl });
- * } catch (error) {
- *   if (error instanceof RedriveError) console.error(error.queueUrl, error.messageIds, error.progress);
- *   throw error;
- * }
- * ```
- */
-export class RedriveError extends SluiceError {
-  /** The queue that refused the messages. */
-  readonly queueUrl: string;
-  /** The DLQ messages that stay where they were because of it. */
-  readonly messageIds: readonly string[];
-  /** What the redrive had done before it stopped. */
-  readonly progress: RedriveProgress;
-
-  constructor(
-    details: { queueUrl: string; messageIds: readonly string[]; progress: RedriveProgress },
-    options?: { cause?: unknown },
-  ) {
-    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super(
-      `redrive stopped: queue ${details.queueUrl} did not accept the messages made from ${details.messageIds.length} dead-letter message(s), which stay in the dead-letter queue (${details.progress.moved} event(s) moved, ${details.progress.messagesDeleted} message(s) deleted before it)${cause}`,
-      options,
-    );
-    this.name = 'RedriveError';
-    this.queueUrl = details.queueUrl;
-    this.messageIds = details.messageIds;
-    this.progress = details.progress;
-  }
 }
 
 /** What a redrive from failure records had done when it stopped, or did. */
@@ -94,39 +26,73 @@ export interface RedriveFailuresProgress {
   readonly dataOmitted: number;
 }
 
+/** Where a redrive was sending events back from, and what it had done when it stopped. */
+export type RedriveStop =
+  | {
+      source: 'dead-letter queue';
+      queueUrl: string;
+      /** The DLQ messages that stay where they were. */
+      messageIds: readonly string[];
+      progress: RedriveProgress;
+    }
+  | {
+      source: 'failure records';
+      queueUrl: string;
+      /** The events not sent back, or not marked redriven. */
+      eventIds: readonly string[];
+      progress: RedriveFailuresProgress;
+    };
+
 /**
- * A redrive from failure records stopped because the queue refused a message, or a record could not
- * be marked. Nothing is lost: a record is marked redriven only after its event was accepted, so the
- * next run sends what is left (an event sent but not marked goes again with the same redrive
- * identity, and the worker recognises it).
+ * A redrive that stopped part-way; nothing was lost. `source` says which:
+ *
+ * - `dead-letter queue` (`redriveDeadLetters`): queue `queueUrl` refused a message. A DLQ message is
+ *   deleted only after every message made from it was accepted, so those in `messageIds` are still
+ *   in the dead-letter queue, visible again.
+ * - `failure records` (`redriveFailures`): the queue refused an event, or a record could not be
+ *   marked. A record is marked redriven only after its event was accepted, so the next run sends the
+ *   `eventIds` left (an event sent but not marked goes again with the same redrive identity, and the
+ *   worker recognises it).
+ *
+ * `progress` says what the redrive had done before it stopped. Code `redrive-stopped`.
  *
  * @example
  * ```ts
  * try {
- *   await redriveFailures({ store, sqs, pipeline: 'billing', queueUrl });
+ *   await redriveDeadLetters({ sqs, deadLetterQueueUrl, queueUrl });
  * } catch (error) {
- *   if (error instanceof RedriveFailuresError) console.error(error.eventIds, error.progress);
+ *   if (error instanceof RedriveError) console.error(error.source, error.queueUrl, error.messageIds, error.progress.moved);
+ *   throw error;
  * }
  * ```
  */
-export class RedriveFailuresError extends SluiceError {
+export class RedriveError extends SluiceError {
+  declare readonly code: 'redrive-stopped';
+  readonly source: RedriveStop['source'];
+  /** The queue that refused the messages. */
   readonly queueUrl: string;
-  /** The events not sent back, or not marked, because of it. */
+  /** For a `dead-letter queue` redrive: the DLQ messages that stay where they were (else empty). */
+  readonly messageIds: readonly string[];
+  /** For a `failure records` redrive: the events not sent back, or not marked (else empty). */
   readonly eventIds: readonly string[];
-  readonly progress: RedriveFailuresProgress;
+  /** What the redrive had done before it stopped: a `RedriveFailuresProgress` for `failure records`. */
+  readonly progress: RedriveProgress | RedriveFailuresProgress;
 
-  constructor(
-    details: { queueUrl: string; eventIds: readonly string[]; progress: RedriveFailuresProgress },
-    options?: { cause?: unknown },
-  ) {
-    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super(
-      `redrive stopped: ${details.eventIds.length} event(s) were not sent back to queue ${details.queueUrl}, or not marked redriven (${details.progress.moved} moved before it); run it again to send the rest${cause}`,
-      options,
-    );
-    this.name = 'RedriveFailuresError';
+  constructor(details: RedriveStop, options?: { cause?: unknown }) {
+    super(redriveMessage(details, options?.cause), { cause: options?.cause, code: 'redrive-stopped' });
+    this.name = 'RedriveError';
+    this.source = details.source;
     this.queueUrl = details.queueUrl;
-    this.eventIds = details.eventIds;
+    this.messageIds = details.source === 'dead-letter queue' ? details.messageIds : [];
+    this.eventIds = details.source === 'failure records' ? details.eventIds : [];
     this.progress = details.progress;
   }
+}
+
+function redriveMessage(details: RedriveStop, cause: unknown): string {
+  const reason = cause instanceof Error ? `: ${cause.message}` : '';
+  if (details.source === 'dead-letter queue') {
+    return `redrive stopped: queue ${details.queueUrl} did not accept the messages made from ${details.messageIds.length} dead-letter message(s), which stay in the dead-letter queue (${details.progress.moved} event(s) moved, ${details.progress.messagesDeleted} message(s) deleted before it)${reason}`;
+  }
+  return `redrive stopped: ${details.eventIds.length} event(s) were not sent back to queue ${details.queueUrl}, or not marked redriven (${details.progress.moved} moved before it); run it again to send the rest${reason}`;
 }

@@ -11,7 +11,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CommitError, describe, ValidationError } from '../errors';
+import { CommitError, describe, LeaseLostError, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import { type EventFailure, storedEventOf } from '../messages/envelope';
@@ -34,7 +34,6 @@ import {
   MAX_RECORD_JSON_BYTES,
   MIN_FAILURE_RETENTION_SECONDS,
 } from './constants';
-import { ClaimLostError } from './errors';
 import {
   claimKey,
   daysNewestFirst,
@@ -313,7 +312,7 @@ export class FailureStore {
    * Marks a claimed event handled and writes its record as `handled`, in one transaction. From then on
    * the event is never claimed again.
    *
-   * @throws `ClaimLostError` when the claim is no longer held (it expired and another consumer took the
+   * @throws `LeaseLostError` (lease `failed-event claim`) when the claim is no longer held (it expired and another consumer took the
    * event, or it was released); nothing is written then.
    *
    * @example
@@ -381,8 +380,13 @@ export class FailureStore {
         // Through `EventLog.commitWith`, the claim is the first of the other writes.
         (error instanceof CommitError && error.otherWriteReasons[0] === 'ConditionalCheckFailed');
       if (claimRefused) {
-        throw new ClaimLostError(
-          { pipeline: claim.pipeline, eventId: claim.eventId, reason: await this.whyLost(claim) },
+        throw new LeaseLostError(
+          {
+            lease: 'failed-event claim',
+            pipeline: claim.pipeline,
+            eventId: claim.eventId,
+            reason: await this.whyLost(claim),
+          },
           { cause: error },
         );
       }

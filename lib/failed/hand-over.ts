@@ -1,11 +1,10 @@
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { describe, ValidationError } from '../errors';
+import { describe, LeaseLostError, ValidationError } from '../errors';
 import type { EventLog } from '../event-log/event-log';
 import type { EventInput } from '../event-log/types';
 import { withRetry } from '../retry/with-retry';
 import { type Batch, type ClaimedEvent, errorSummary, forEachLimited } from './dead-letter-batch';
 import { afterMarkFailure } from './dead-letter-plan';
-import { ClaimLostError } from './errors';
 import type { FailureStore } from './failure-store';
 import type { FailedEventLogger } from './records';
 import { DEAD_LETTER_STEPS, type DeadLetterStepHook, type FailedEvent, type FailedHandler } from './types';
@@ -104,12 +103,12 @@ async function markHandled(
     );
     return 'done';
   } catch (error) {
-    const next = afterMarkFailure(error instanceof ClaimLostError, transact !== undefined);
+    const next = afterMarkFailure(isClaimLost(error), transact !== undefined);
     if (next === 'claimLost') {
       logger.warn('claim lost while the failed handler ran: the event may have been handed over twice', {
         pipeline: entry.failure.pipeline,
         eventId,
-        error: (error as ClaimLostError).message,
+        error: (error as Error).message,
       });
       return 'done';
     }
@@ -129,4 +128,9 @@ async function markHandled(
     });
     return 'done';
   }
+}
+
+/** Whether marking an event handled failed because its failed-event claim was lost. */
+function isClaimLost(error: unknown): boolean {
+  return error instanceof LeaseLostError && error.lease === 'failed-event claim';
 }

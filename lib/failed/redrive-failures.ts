@@ -4,7 +4,7 @@ import { envelopeBody, failedEvent } from '../messages/envelope';
 import { SendMessagesError } from '../sqs/errors';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import { FAILURE_STATUS, MAX_LIST_LIMIT, MAX_LIST_SPAN_DAYS } from './constants';
-import { RedriveFailuresError, type RedriveFailuresProgress } from './errors';
+import { RedriveError, type RedriveFailuresProgress } from './errors';
 import type { FailureStore } from './failure-store';
 import type { FailureRecord } from './records';
 import { matchesRedriveFilter } from './redrive-filter';
@@ -64,7 +64,7 @@ const DAY_MS = 86_400_000;
  * Records still `pending` are left alone: the failed-event function is handing them over, and sending
  * them back too could give one event both an effect and a hand-over.
  *
- * @throws `ValidationError` naming every bad option; `RedriveFailuresError` when the queue refused a
+ * @throws `ValidationError` naming every bad option; `RedriveError` with source `failure records` when the queue refused a
  * message or a record could not be marked.
  *
  * @example
@@ -164,8 +164,8 @@ async function sendBack(
     }
   }
   if (failure !== undefined) {
-    throw new RedriveFailuresError(
-      { queueUrl: options.queueUrl, eventIds: unmarked, progress: progress() },
+    throw new RedriveError(
+      { source: 'failure records', queueUrl: options.queueUrl, eventIds: unmarked, progress: progress() },
       { cause: failure },
     );
   }

@@ -261,6 +261,7 @@ async function movePlans(run: Run, plans: readonly Plan[]): Promise<void> {
       const stuck = chunk.filter((plan) => !deletable.includes(plan)).map((plan) => plan.messageId);
       throw new RedriveError(
         {
+          source: 'dead-letter queue',
           queueUrl: mainOutcome.error !== undefined ? run.options.queueUrl : run.options.deadLetterQueueUrl,
           messageIds: stuck,
           progress: progress(run),

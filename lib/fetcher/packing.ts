@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SluiceError } from '../errors';
+import { TooLargeError } from '../errors';
 import type { StoredSegment } from '../event-log/segment';
 import type { StoredEvent } from '../event-log/types';
 import { segmentBody } from '../messages/envelope';
@@ -35,23 +35,6 @@ export interface PackedMessage {
   readonly deduplicationId?: string;
 }
 
-/** An event too large for one message, even alone. */
-export class EventTooLargeForMessageError extends SluiceError {
-  readonly eventId: string;
-  readonly sizeBytes: number;
-  readonly limitBytes: number;
-
-  constructor(details: { eventId: string; sizeBytes: number; limitBytes: number }) {
-    super(
-      `event ${details.eventId} takes ${details.sizeBytes} bytes in a message, over the SQS limit of ${details.limitBytes} bytes; it cannot be sent`,
-    );
-    this.name = 'EventTooLargeForMessageError';
-    this.eventId = details.eventId;
-    this.sizeBytes = details.sizeBytes;
-    this.limitBytes = details.limitBytes;
-  }
-}
-
 /**
  * Packs events (in id order) into as few messages as the limits allow, each event keeping its id.
  * On a standard queue consecutive events share a message; on a FIFO queue only events of the same
@@ -85,7 +68,8 @@ export function packEvents(
   const message = (body: string, eventIds: string[], groupId: string): PackedMessage => {
     const sizeBytes = Buffer.byteLength(body);
     if (sizeBytes > SQS_MESSAGE_LIMIT_BYTES)
-      throw new EventTooLargeForMessageError({
+      throw new TooLargeError({
+        what: 'event in message',
         eventId: eventIds[0] as string,
         sizeBytes,
         limitBytes: SQS_MESSAGE_LIMIT_BYTES,

@@ -1,22 +1,11 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { SluiceError } from '../errors';
+import { MissingResourceError } from '../errors';
 import { isTransientError } from '../retry/is-transient';
-
-/** A queue that cannot be used: it does not exist, or access to it is denied. */
-export class QueueAccessError extends SluiceError {
-  readonly queueUrl: string;
-
-  constructor(queueUrl: string, cause: unknown) {
-    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    super(`queue ${queueUrl} cannot be used: ${reason}`, { cause });
-    this.name = 'QueueAccessError';
-    this.queueUrl = queueUrl;
-  }
-}
 
 /**
  * Messages in a queue that a worker has not finished: visible, in flight and delayed (SQS's
- * approximate counts). A queue that cannot be used throws a `QueueAccessError` naming it.
+ * approximate counts). A queue that cannot be used throws a `MissingResourceError` (code
+ * `resource-unusable`) naming it.
  *
  * @example
  * ```ts
@@ -38,7 +27,7 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
   } catch (error) {
     // Transient errors pass through unwrapped, so that a retry recognises them.
     if (isTransientError(error)) throw error;
-    throw new QueueAccessError(queueUrl, error);
+    throw new MissingResourceError('queue', queueUrl, { cause: error, code: 'resource-unusable' });
   }
   return (
     Number(attributes.ApproximateNumberOfMessages ?? 0) +

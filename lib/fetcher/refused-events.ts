@@ -12,44 +12,55 @@ import { messageGroupIdFor } from './packing';
  */
 export const UNREADABLE_EVENT_TYPE = 'sluice.unreadable';
 
+/** The codes of a `DeliveryError`. */
+export type DeliveryErrorCode = 'event-not-deliverable' | 'no-dead-letter-queue';
+
 /**
- * An event the fetcher cannot put on its pipeline's queue: SQS refused the message that holds it
- * alone (its size is over the queue's `MaximumMessageSize`, or it holds characters SQS refuses), or the
- * log cannot read it back. It goes to the dead-letter queue with this error as its last error.
+ * An event the fetcher cannot deliver. `code` says which way:
+ *
+ * - `event-not-deliverable`: the fetcher cannot put event `eventId` on queue `queueUrl`: SQS
+ *   refused the message that holds it alone (its size is over the queue's `MaximumMessageSize`, or
+ *   it holds characters SQS refuses), or the log cannot read it back. It goes to the dead-letter
+ *   queue with this error as its last error.
+ * - `no-dead-letter-queue`: queue `queueUrl`, whose events need a dead-letter queue, has none usable.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await deadLetterQueueOf(sqs, queueUrl);
+ * } catch (error) {
+ *   if (error instanceof DeliveryError && error.code === 'no-dead-letter-queue') console.error(`give ${error.queueUrl} a redrive policy`);
+ * }
+ * ```
  */
-export class EventNotDeliverableError extends SluiceError {
-  readonly eventId: string;
+export class DeliveryError extends SluiceError {
+  declare readonly code: DeliveryErrorCode;
   readonly queueUrl: string;
+  /** For `event-not-deliverable`: the event. */
+  readonly eventId: string | undefined;
 
-  constructor(details: { eventId: string; queueUrl: string; reason: string }, options?: { cause?: unknown }) {
+  constructor(
+    details:
+      | { code: 'event-not-deliverable'; eventId: string; queueUrl: string; reason: string }
+      | { code: 'no-dead-letter-queue'; queueUrl: string; reason: string },
+    options?: { cause?: unknown },
+  ) {
     super(
-      `event ${details.eventId} cannot be put on queue ${details.queueUrl}: ${details.reason}; it goes to the failed-event handler instead`,
-      options,
+      details.code === 'event-not-deliverable'
+        ? `event ${details.eventId} cannot be put on queue ${details.queueUrl}: ${details.reason}; it goes to the failed-event handler instead`
+        : `queue ${details.queueUrl} has no usable dead-letter queue (${details.reason}): an event it cannot take has nowhere to go; give the queue a redrive policy`,
+      { cause: options?.cause, code: details.code },
     );
-    this.name = 'EventNotDeliverableError';
-    this.eventId = details.eventId;
+    this.name = 'DeliveryError';
     this.queueUrl = details.queueUrl;
-  }
-}
-
-/** A queue whose events need a dead-letter queue, and has none. */
-export class NoDeadLetterQueueError extends SluiceError {
-  readonly queueUrl: string;
-
-  constructor(queueUrl: string, reason: string, options?: { cause?: unknown }) {
-    super(
-      `queue ${queueUrl} has no usable dead-letter queue (${reason}): an event it cannot take has nowhere to go; give the queue a redrive policy`,
-      options,
-    );
-    this.name = 'NoDeadLetterQueueError';
-    this.queueUrl = queueUrl;
+    this.eventId = details.code === 'event-not-deliverable' ? details.eventId : undefined;
   }
 }
 
 /**
  * The URL of the dead-letter queue a queue's redrive policy names.
  *
- * @throws `NoDeadLetterQueueError` when the queue has no redrive policy.
+ * @throws `DeliveryError` with code `no-dead-letter-queue` when the queue has no redrive policy.
  *
  * @example
  * ```ts
@@ -61,14 +72,20 @@ export async function deadLetterQueueOf(sqs: SQSClient, queueUrl: string): Promi
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
   );
   const policy = output.Attributes?.RedrivePolicy;
-  if (policy === undefined) throw new NoDeadLetterQueueError(queueUrl, 'it has no redrive policy');
+  if (policy === undefined)
+    throw new DeliveryError({ code: 'no-dead-letter-queue', queueUrl, reason: 'it has no redrive policy' });
   const arn = String((JSON.parse(policy) as { deadLetterTargetArn?: unknown }).deadLetterTargetArn ?? '');
   const match = /^arn:[a-z-]+:sqs:[a-z0-9-]+:(\d+):(.+)$/.exec(arn);
   if (!match)
-    throw new NoDeadLetterQueueError(queueUrl, `its redrive policy names no queue ARN (given ${arn})`);
+    throw new DeliveryError({
+      code: 'no-dead-letter-queue',
+      queueUrl,
+      reason: `its redrive policy names no queue ARN (given ${arn})`,
+    });
   const [, account, name] = match;
   const found = await sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }));
-  if (!found.QueueUrl) throw new NoDeadLetterQueueError(queueUrl, `no URL found for ${arn}`);
+  if (!found.QueueUrl)
+    throw new DeliveryError({ code: 'no-dead-letter-queue', queueUrl, reason: `no URL found for ${arn}` });
   return found.QueueUrl;
 }
 

@@ -1,4 +1,4 @@
-import { CheckpointConflictError, LeaseLostError } from '../state/errors';
+import { ConflictError, LeaseLostError } from '../errors';
 import type { RunRecord } from '../state/types';
 import { formatPosition, positionTimeMs } from '../time/position';
 import { checkpoint, unwritten } from './checkpoints';
@@ -28,9 +28,10 @@ export function fail(context: FetcherContext, item: ActivePipeline, error: Error
   item.done = true;
   item.error = error;
   item.outcome = PIPELINE_OUTCOME.failed;
-  if (error instanceof LeaseLostError || error instanceof CheckpointConflictError) {
+  const checkpointMoved = error instanceof ConflictError && error.kind === 'checkpoint-moved';
+  if (error instanceof LeaseLostError || checkpointMoved) {
     item.leaseLost = true;
-    item.stopReason = error instanceof LeaseLostError ? 'lease lost' : 'checkpoint moved by a seek';
+    item.stopReason = checkpointMoved ? 'checkpoint moved by a seek' : 'lease lost';
     item.outcome = PIPELINE_OUTCOME.finished;
     item.error = undefined;
   } else {

@@ -5,7 +5,7 @@ import type { RunCounts } from '../state/types';
 import { type ActivePipeline, type FetcherContext, hook, type PendingSend, retry } from './context';
 import { type PackedMessage, packEvents } from './packing';
 import { queueDepth } from './queue-depth';
-import { deadLetterEvent, deadLetterQueueOf, EventNotDeliverableError } from './refused-events';
+import { DeliveryError, deadLetterEvent, deadLetterQueueOf } from './refused-events';
 import { FETCHER_STEPS } from './types';
 
 // Sending a plan's messages to the pipeline's queue, in order, and setting aside what SQS refuses.
@@ -104,7 +104,8 @@ async function setAside(
   }
   const [event] = envelope.events;
   if (event === undefined) return;
-  const error = new EventNotDeliverableError({
+  const error = new DeliveryError({
+    code: 'event-not-deliverable',
     eventId: event.id,
     queueUrl: pipeline.queueUrl,
     reason: `SQS refused it: ${reason.code}: ${reason.message}`,

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LeaseLostError } from '../errors';
 import type { EventLog } from '../event-log/event-log';
 import { assertStreamName } from '../event-log/names';
 import type { WithRetryOptions } from '../retry/with-retry';
@@ -6,7 +7,6 @@ import type { SyncStatus } from '../sync/constants';
 import { computeContentHash } from '../sync/content-hash';
 import { DynamoDBContentHashStore } from '../sync/content-hash-store';
 import { DynamoDBSyncStore } from '../sync/dynamodb-sync-store';
-import { SyncLockLostError } from '../sync/errors';
 import { fetchJson } from '../sync/http';
 import { assertRecordKey } from '../sync/keys';
 import { paginateCursor } from '../sync/paginate';
@@ -90,7 +90,7 @@ export interface IngestResult {
  *   (capped); other 4xx fail the run at once.
  *
  * @throws whatever stopped the run (after recording it as failed and releasing the lock):
- * `RetriesExhaustedError`, `HttpStatusError`, `SyncLockLostError`, `ValidationError` for a page or
+ * `RetriesExhaustedError`, `HttpStatusError`, `LeaseLostError` with lease `sync`, `ValidationError` for a page or
  * record the source cannot read.
  *
  * @example
@@ -199,7 +199,8 @@ async function commitChanges<TRecord>(
         } catch (error) {
           // The fence is the second of the other writes: its condition failing means the lock is gone.
           if (fence.length > 0 && cancellationCode(error, 1) === 'ConditionalCheckFailed') {
-            throw new SyncLockLostError({
+            throw new LeaseLostError({
+              lease: 'sync',
               resource: source.name,
               token: ctx.lock.token,
               reason: `a commit of record '${key}' found the lock taken over or expired`,

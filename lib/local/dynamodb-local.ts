@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { EmulatorStartError, JavaMissingError } from './errors';
+import { LocalEnvironmentError } from './errors';
 import { findFreePort } from './free-port';
 import { defaultCacheDirectory, installDynamoDbLocal } from './install-dynamodb-local';
 import { releaseServiceProcess, stopServiceProcess, trackServiceProcess } from './service-process';
@@ -82,7 +82,7 @@ export async function startDynamoDbLocal(
     await waitUntilAnswering(endpoint, child, output, options.startTimeoutMs ?? 60_000);
   } catch (error) {
     await stopServiceProcess(child);
-    throw new EmulatorStartError(
+    throw LocalEnvironmentError.emulatorStart(
       'DynamoDB Local',
       `${(error as Error).message}; its output: ${output().trim() || '(none)'}`,
       {
@@ -95,7 +95,7 @@ export async function startDynamoDbLocal(
 }
 
 /**
- * Throws a `JavaMissingError`, which says how to install Java, unless `java` runs.
+ * Throws a `LocalEnvironmentError` with code `java-missing`, which says how to install Java, unless `java` runs.
  *
  * @example
  * ```ts
@@ -104,7 +104,7 @@ export async function startDynamoDbLocal(
  */
 export function assertJavaPresent(): void {
   const probe = spawnSync('java', ['-version'], { stdio: 'ignore', timeout: 20_000 });
-  if (probe.error || probe.status !== 0) throw new JavaMissingError({ cause: probe.error });
+  if (probe.error || probe.status !== 0) throw LocalEnvironmentError.javaMissing({ cause: probe.error });
 }
 
 async function waitUntilAnswering(

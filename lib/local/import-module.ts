@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SluiceError } from '../errors';
+import { LocalEnvironmentError } from './errors';
 
 /** The version of tsx the local runtime is tested with: the one to install when it is missing. */
 export const TSX_PACKAGE = 'tsx@4.23.15';
@@ -9,21 +9,6 @@ export const FAUXQS_PACKAGE = 'fauxqs@1.9.2';
 
 const TYPESCRIPT = /\.[cm]?tsx?$/;
 
-/** An optional peer dependency that is not installed; the message says what to install. */
-export class MissingPeerDependencyError extends SluiceError {
-  /** The package to install, with its version: `tsx@4.23.15`. */
-  readonly packageName: string;
-
-  constructor(packageName: string, neededFor: string, options?: { cause?: unknown }) {
-    super(
-      `${neededFor} needs the package ${packageName.replace(/@[^@]*$/, '')}, which is not installed: run \`npm i -D ${packageName}\``,
-      options,
-    );
-    this.name = 'MissingPeerDependencyError';
-    this.packageName = packageName;
-  }
-}
-
 /**
  * Imports a module by path (taken from the working directory) or `file:` URL. A TypeScript file is
  * loaded with tsx's `tsImport`, which compiles it as ES module syntax whatever the project's
@@ -31,7 +16,7 @@ export class MissingPeerDependencyError extends SluiceError {
  * an ES module one; other files with Node's own `import()`. tsx is an optional peer dependency,
  * imported only here.
  *
- * @throws `MissingPeerDependencyError` for a TypeScript file when tsx is not installed.
+ * @throws `LocalEnvironmentError` with code `peer-dependency-missing` for a TypeScript file when tsx is not installed.
  *
  * @example
  * ```ts
@@ -51,7 +36,7 @@ export async function importModule(
     tsx = (await import('tsx/esm/api')) as typeof tsx;
   } catch (error) {
     if (isModuleNotFound(error))
-      throw new MissingPeerDependencyError(TSX_PACKAGE, neededFor, { cause: error });
+      throw LocalEnvironmentError.missingPeerDependency(TSX_PACKAGE, neededFor, { cause: error });
     throw error;
   }
   const loaded = (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>;

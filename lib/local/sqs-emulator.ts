@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SLUICE_VARIABLES } from '../settings/variables';
-import { EmulatorStartError } from './errors';
-import { FAUXQS_PACKAGE, MissingPeerDependencyError } from './import-module';
+import { LocalEnvironmentError } from './errors';
+import { FAUXQS_PACKAGE } from './import-module';
 import { releaseServiceProcess, stopServiceProcess, trackServiceProcess } from './service-process';
 
 /** Options for {@link startSqsEmulator}. */
@@ -57,7 +57,7 @@ export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): P
           const parsed = JSON.parse(line) as { port?: number; missing?: string };
           if (parsed.missing)
             reject(
-              new MissingPeerDependencyError(
+              LocalEnvironmentError.missingPeerDependency(
                 FAUXQS_PACKAGE,
                 'The SQS emulator (the local runtime, sluice dev)',
               ),
@@ -81,7 +81,9 @@ export async function startSqsEmulator(options: StartSqsEmulatorOptions = {}): P
     };
   } catch (error) {
     await stopServiceProcess(child);
-    if (error instanceof MissingPeerDependencyError) throw error;
-    throw new EmulatorStartError('the SQS emulator (fauxqs)', (error as Error).message, { cause: error });
+    if (error instanceof LocalEnvironmentError && error.code === 'peer-dependency-missing') throw error;
+    throw LocalEnvironmentError.emulatorStart('the SQS emulator (fauxqs)', (error as Error).message, {
+      cause: error,
+    });
   }
 }

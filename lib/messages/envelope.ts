@@ -133,10 +133,14 @@ const compressedEnvelopeSchema = z.object({
 
 /** A message body that is not a Sluice envelope: foreign, truncated or corrupt. */
 export class MalformedMessageError extends SluiceError {
+  declare readonly code: 'malformed-message';
   readonly messageId: string | undefined;
 
   constructor(reason: string, messageId: string | undefined, options?: { cause?: unknown }) {
-    super(`message ${messageId ?? '(no id)'} is not a Sluice message: ${reason}`, options);
+    super(`message ${messageId ?? '(no id)'} is not a Sluice message: ${reason}`, {
+      cause: options?.cause,
+      code: 'malformed-message',
+    });
     this.name = 'MalformedMessageError';
     this.messageId = messageId;
   }

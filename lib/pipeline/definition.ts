@@ -163,16 +163,8 @@ export interface ResolvedPipeline {
   readonly halted?: { readonly at: number; readonly reason: string };
 }
 
-/** A pipeline definition that breaks the rules; `problems` lists each, with the value given. */
-export class InvalidPipelineError extends InvalidDefinitionError {
-  constructor(problems: readonly string[], value: unknown) {
-    super('pipeline definition', problems, value);
-    this.name = 'InvalidPipelineError';
-  }
-}
-
 /**
- * Checks a pipeline definition and fills in its defaults, or throws an `InvalidPipelineError` listing
+ * Checks a pipeline definition and fills in its defaults, or throws an `InvalidDefinitionError` listing
  * every problem with the value given.
  *
  * @example
@@ -184,7 +176,7 @@ export function resolvePipeline(definition: unknown): ResolvedPipeline {
   const parsed = definitionSchema.safeParse(definition);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => describeIssue(issue, definition, 'definition'));
-    throw new InvalidPipelineError(problems, definition);
+    throw new InvalidDefinitionError('pipeline', problems, definition);
   }
   const value = parsed.data;
   const queueIsFifo = value.queueUrl.endsWith('.fifo');

@@ -19,11 +19,12 @@ import { describe, SluiceError, ValidationError } from '../errors';
  * ```
  */
 export class RetryableError extends SluiceError {
+  declare readonly code: 'retryable';
   /** The least time to wait before the next attempt, in milliseconds, when the failure said so. */
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(message, { cause: options?.cause, code: 'retryable' });
     this.name = 'RetryableError';
     const retryAfterMs = options?.retryAfterMs;
     if (retryAfterMs !== undefined && !(Number.isFinite(retryAfterMs) && retryAfterMs >= 0)) {
@@ -51,8 +52,10 @@ export class RetryableError extends SluiceError {
  * ```
  */
 export class NonRetryableError extends SluiceError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  declare readonly code: 'non-retryable' | 'http-status';
+
+  constructor(message: string, options?: { cause?: unknown; code?: 'non-retryable' | 'http-status' }) {
+    super(message, { cause: options?.cause, code: options?.code ?? 'non-retryable' });
     this.name = 'NonRetryableError';
   }
 }
@@ -78,6 +81,7 @@ export type RetriesExhaustedReason = 'attempts' | 'deadline';
  * ```
  */
 export class RetriesExhaustedError extends SluiceError {
+  declare readonly code: 'retries-exhausted';
   /** The name of the operation, when `withRetry` was given one. */
   readonly operationName: string | undefined;
   /** How many attempts were made (0 when the deadline had passed before the first). */
@@ -97,7 +101,10 @@ export class RetriesExhaustedError extends SluiceError {
     /** For a deadline: the time left before it when `withRetry` gave up (negative once past). */
     remainingMs?: number;
   }) {
-    super(exhaustedMessage(details), details.attempts === 0 ? undefined : { cause: details.lastError });
+    super(exhaustedMessage(details), {
+      cause: details.attempts === 0 ? undefined : details.lastError,
+      code: 'retries-exhausted',
+    });
     this.name = 'RetriesExhaustedError';
     this.operationName = details.name;
     this.attempts = details.attempts;

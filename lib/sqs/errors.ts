@@ -1,24 +1,4 @@
-import { SluiceError, ValidationError } from '../errors';
-
-/** A message whose body and attributes exceed what SQS accepts in one message. */
-export class MessageTooLargeError extends ValidationError {
-  /** The caller's id of the message. */
-  readonly messageId: string;
-  /** The message's size as SQS counts it: body plus message attributes. */
-  readonly sizeBytes: number;
-  readonly limitBytes: number;
-
-  constructor(details: { messageId: string; sizeBytes: number; limitBytes: number }) {
-    super(
-      `message ${JSON.stringify(details.messageId)} is ${details.sizeBytes} bytes (body plus message attributes), over the SQS limit of ${details.limitBytes} bytes; store large payloads elsewhere (S3) and send a reference`,
-      details,
-    );
-    this.name = 'MessageTooLargeError';
-    this.messageId = details.messageId;
-    this.sizeBytes = details.sizeBytes;
-    this.limitBytes = details.limitBytes;
-  }
-}
+import { SluiceError } from '../errors';
 
 /** Why SQS did not accept one message. */
 export interface SendFailureReason {
@@ -45,6 +25,7 @@ export interface SendFailureReason {
  * ```
  */
 export class SendMessagesError extends SluiceError {
+  declare readonly code: 'messages-not-accepted';
   readonly queueUrl: string;
   /** Ids SQS accepted, in input order: always a prefix of the input. */
   readonly acceptedIds: readonly string[];
@@ -77,7 +58,7 @@ export class SendMessagesError extends SluiceError {
       : '';
     super(
       `${notAccepted} message(s) not accepted by queue ${details.queueUrl} (${details.failed.length} failed, ${details.unsentIds.length} not sent after the failure, ${details.acceptedIds.length} accepted before it)${firstFailure}`,
-      options,
+      { cause: options?.cause, code: 'messages-not-accepted' },
     );
     this.name = 'SendMessagesError';
     this.queueUrl = details.queueUrl;

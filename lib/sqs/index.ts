@@ -7,7 +7,7 @@ export {
   SEND_DEFAULTS,
   SQS_BILLING_CHUNK_BYTES,
 } from './constants';
-export { MessageTooLargeError, type SendFailureReason, SendMessagesError } from './errors';
+export { type SendFailureReason, SendMessagesError } from './errors';
 export { billedRequestsFor, type MessagePayload, messagePayloadBytes } from './message-size';
 export {
   type OutgoingMessage,

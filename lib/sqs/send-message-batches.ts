@@ -41,7 +41,7 @@ interface Run {
  * Sends messages to one queue with SendMessageBatch, in order, and checks the outcome of every entry.
  *
  * - Validates everything first and sends nothing if any message or option is invalid: duplicate ids
- *   and bad `delaySeconds` throw a `ValidationError`, a message over 1 MiB a `MessageTooLargeError`.
+ *   and bad `delaySeconds` throw a `ValidationError`, a message over 1 MiB a `TooLargeError` (what `message`).
  * - Splits the messages in order into calls of at most 10 entries and 1 MiB of payload, and makes the
  *   calls one after another: a call starts only once every entry of the previous one was accepted.
  * - Sends again, alone and with exponential backoff, the entries SQS failed on its side
@@ -59,7 +59,7 @@ interface Run {
  * A whole call that failed on the network may have landed anyway, so its retry can enqueue messages
  * twice; on FIFO queues a `deduplicationId` (or content-based deduplication) prevents that.
  *
- * @throws `ValidationError` or `MessageTooLargeError` before anything is sent; `SendMessagesError`
+ * @throws `ValidationError` or `TooLargeError` (what `message`) before anything is sent; `SendMessagesError`
  * when a message was not accepted and `throwOnFailure` is set.
  *
  * @example

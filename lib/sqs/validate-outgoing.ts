@@ -1,6 +1,5 @@
-import { describe, ValidationError } from '../errors';
+import { describe, TooLargeError, ValidationError } from '../errors';
 import { MAX_DELAY_SECONDS, MAX_MESSAGE_ATTRIBUTES, MAX_MESSAGE_BYTES } from './constants';
-import { MessageTooLargeError } from './errors';
 import { messagePayloadBytes } from './message-size';
 import type { OutgoingMessage } from './send-types';
 
@@ -10,7 +9,7 @@ const FIFO_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 /**
  * Checks every message before anything is sent, and returns each message's payload size.
  *
- * @throws `ValidationError` naming the first bad message, or `MessageTooLargeError`.
+ * @throws `ValidationError` naming the first bad message, or a `TooLargeError` (what `message`).
  */
 export function validateOutgoingMessages(messages: readonly OutgoingMessage[]): number[] {
   if (!Array.isArray(messages))
@@ -73,7 +72,8 @@ export function validateOutgoingMessages(messages: readonly OutgoingMessage[]): 
     }
     const size = messagePayloadBytes(message);
     if (size > MAX_MESSAGE_BYTES)
-      throw new MessageTooLargeError({
+      throw new TooLargeError({
+        what: 'message',
         messageId: message.id,
         sizeBytes: size,
         limitBytes: MAX_MESSAGE_BYTES,

@@ -1,12 +1,11 @@
 import * as z from 'zod/mini';
-import { describe } from '../errors';
+import { describe, InvalidDefinitionError } from '../errors';
 import { NAME_PATTERN } from '../event-log/names';
 import type { PipelineStart } from '../pipeline/definition';
 import { MAX_REDELIVERY_COUNT_RANGE } from '../settings/redelivery';
 import '../validation/english-messages';
 import { describeIssue } from '../validation/issues';
 import { ON_STAGE_ERROR, STAGE_DEFAULTS } from './constants';
-import { InvalidStagesError } from './errors';
 import { stagePipelineName, stageStreamName } from './names';
 import type { ResolvedStage, ResolvedStages, StageHandler, StagesDefinition } from './types';
 
@@ -68,7 +67,7 @@ const stagesSchema = z.strictObject({
  * which the next stage reads. Each stage is a pipeline of its own (`<name>.<stage>`), with its own
  * queue, worker settings and failed handler.
  *
- * @throws `InvalidStagesError` listing every problem with the value given (duplicate stage names,
+ * @throws `InvalidDefinitionError` with definition `stages` listing every problem with the value given (duplicate stage names,
  * streams that feed back into the chain, names too long once joined, bad settings).
  *
  * @example
@@ -88,7 +87,7 @@ export function defineStages(definition: StagesDefinition): ResolvedStages {
   const parsed = stagesSchema.safeParse(definition);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => describeIssue(issue, definition, 'definition'));
-    throw new InvalidStagesError(problems, definition);
+    throw new InvalidDefinitionError('stages', problems, definition);
   }
   const value = parsed.data;
   const problems: string[] = [];
@@ -143,14 +142,14 @@ export function defineStages(definition: StagesDefinition): ResolvedStages {
     } as ResolvedStage);
     if (outputStream !== undefined) input = outputStream;
   });
-  if (problems.length > 0) throw new InvalidStagesError(problems, definition);
+  if (problems.length > 0) throw new InvalidDefinitionError('stages', problems, definition);
   return { name: value.name, source: definition.source, stages };
 }
 
 /**
  * One stage of a checked definition, by name.
  *
- * @throws `InvalidStagesError` naming the stages there are, when there is none of that name.
+ * @throws `InvalidDefinitionError` with definition `stages` naming the stages there are, when there is none of that name.
  *
  * @example
  * ```ts
@@ -160,7 +159,8 @@ export function defineStages(definition: StagesDefinition): ResolvedStages {
 export function stageOf(stages: ResolvedStages, stageName: string): ResolvedStage {
   const stage = stages.stages.find((candidate) => candidate.name === stageName);
   if (!stage)
-    throw new InvalidStagesError(
+    throw new InvalidDefinitionError(
+      'stages',
       [
         `no stage named ${describe(stageName)} in ${stages.name} (its stages: ${stages.stages.map((s) => s.name).join(', ')})`,
       ],

@@ -1,18 +1,11 @@
-import { InvalidDefinitionError, SluiceError } from '../errors';
-
-/** A stages definition that breaks the rules; `problems` lists each, with the value given. */
-export class InvalidStagesError extends InvalidDefinitionError {
-  constructor(problems: readonly string[], value: unknown) {
-    super('stages definition', problems, value);
-    this.name = 'InvalidStagesError';
-  }
-}
+import { SluiceError } from '../errors';
 
 /**
  * A commit refused by `guardedCommit` because the slowest consumer of the stream is too far behind:
  * the producer should slow down and try again later.
  */
 export class LaggingConsumerError extends SluiceError {
+  declare readonly code: 'consumer-lagging';
   readonly stream: string;
   /** The slowest consumer pipeline of the stream. */
   readonly pipeline: string;
@@ -23,6 +16,7 @@ export class LaggingConsumerError extends SluiceError {
   constructor(details: { stream: string; pipeline: string; lagMs: number; maxLagMs: number }) {
     super(
       `stream ${details.stream}: consumer ${details.pipeline} is ${details.lagMs} ms behind, more than the ${details.maxLagMs} ms allowed; commit refused`,
+      { code: 'consumer-lagging' },
     );
     this.name = 'LaggingConsumerError';
     this.stream = details.stream;

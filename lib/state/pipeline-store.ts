@@ -10,6 +10,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { ConflictError, LeaseLostError, MissingResourceError } from '../errors';
 import { assertTableName } from '../event-log/names';
 import {
   type PipelineDefinition,
@@ -29,14 +30,6 @@ import {
 } from '../time/position';
 import { type ServerClock, serverClockOf } from '../time/server-clock';
 import { assertWholeMilliseconds } from '../validation/whole-milliseconds';
-import {
-  CheckpointConflictError,
-  CheckpointInFutureError,
-  CheckpointRegressionError,
-  LeaseLostError,
-  PipelineNotFoundError,
-  SeekConflictError,
-} from './errors';
 import {
   acquireLease,
   LEASE_HELD,
@@ -64,7 +57,7 @@ const RUN_RETENTION_SECONDS = 30 * 24 * 3600;
 
 /**
  * How many times a seek reads the checkpoint and writes over it before giving up with a
- * `SeekConflictError`: each attempt fails only when a checkpoint write or another seek landed between
+ * `ConflictError` (kind `seek-contention`): each attempt fails only when a checkpoint write or another seek landed between
  * its read and its write, which a fetcher does at most once a page.
  */
 export const SEEK_MAX_ATTEMPTS = 8;
@@ -193,7 +186,7 @@ export class PipelineStore {
    * and the halt outlives the pipeline's re-registration. `getPipeline` and `listPipelines` report it
    * as `enabled: false` with `halted: { at, reason }`. Halting a halted pipeline keeps its first reason.
    *
-   * @throws `PipelineNotFoundError` when no pipeline of that name is registered.
+   * @throws `MissingResourceError` (resource `pipeline`) when no pipeline of that name is registered.
    *
    * @example
    * ```ts
@@ -213,7 +206,7 @@ export class PipelineStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new PipelineNotFoundError(name);
+      if (error instanceof ConditionalCheckFailedException) throw new MissingResourceError('pipeline', name);
       throw error;
     }
   }
@@ -221,7 +214,7 @@ export class PipelineStore {
   /**
    * Lifts a halt set by {@link haltPipeline}; the pipeline carries on from its checkpoint.
    *
-   * @throws `PipelineNotFoundError` when no pipeline of that name is registered.
+   * @throws `MissingResourceError` (resource `pipeline`) when no pipeline of that name is registered.
    *
    * @example
    * ```ts
@@ -239,7 +232,7 @@ export class PipelineStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new PipelineNotFoundError(name);
+      if (error instanceof ConditionalCheckFailedException) throw new MissingResourceError('pipeline', name);
       throw error;
     }
   }
@@ -313,7 +306,7 @@ export class PipelineStore {
       itemMustExist: true,
     });
     if (!result.taken) {
-      if (!result.item) throw new PipelineNotFoundError(pipeline);
+      if (!result.item) throw new MissingResourceError('pipeline', pipeline);
       return undefined;
     }
     const state = parseState(result.item);
@@ -342,9 +335,9 @@ export class PipelineStore {
    * `sendPlan` is stored with it (the messages about to be sent past `position`), or cleared when
    * left out.
    *
-   * @throws `LeaseLostError` (another fetcher took over, or the lease expired), `CheckpointConflictError`
-   * (the checkpoint was moved by a seek), `CheckpointRegressionError` (the position is behind the one read),
-   * `CheckpointInFutureError` (the position lies after DynamoDB's clock: the writer's clock runs fast).
+   * @throws `LeaseLostError` (another fetcher took over, or the lease expired), `ConflictError` (kind `checkpoint-moved`)
+   * (the checkpoint was moved by a seek), `ConflictError` (kind `checkpoint-regression`) (the position is behind the one read),
+   * `ConflictError` (kind `checkpoint-in-future`) (the position lies after DynamoDB's clock: the writer's clock runs fast).
    *
    * @example
    * ```ts
@@ -363,11 +356,12 @@ export class PipelineStore {
     },
   ): Promise<number> {
     if (comparePositions(write.position, write.previous) < 0) {
-      throw new CheckpointRegressionError(
-        lease.pipeline,
-        formatPosition(write.previous),
-        formatPosition(write.position),
-      );
+      throw new ConflictError({
+        kind: 'checkpoint-regression',
+        pipeline: lease.pipeline,
+        from: formatPosition(write.previous),
+        position: formatPosition(write.position),
+      });
     }
     const latest = this.serverClock.bounds()?.latest;
     if (
@@ -375,7 +369,8 @@ export class PipelineStore {
       positionTimeMs(write.position) > latest &&
       comparePositions(write.position, write.previous) > 0
     ) {
-      throw new CheckpointInFutureError({
+      throw new ConflictError({
+        kind: 'checkpoint-in-future',
         pipeline: lease.pipeline,
         position: formatPosition(write.position),
         positionTimeMs: positionTimeMs(write.position),
@@ -425,7 +420,8 @@ export class PipelineStore {
         current.leaseOwner === lease.owner &&
         current.leaseExpiresAt > now
       ) {
-        throw new CheckpointConflictError({
+        throw new ConflictError({
+          kind: 'checkpoint-moved',
           pipeline: lease.pipeline,
           expectedVersion: write.expectedVersion,
           actualVersion: current.version,
@@ -457,7 +453,7 @@ export class PipelineStore {
    * the position it really moved from. When a fetcher (or another seek) writes in between, the seek
    * reads again and retries, up to {@link SEEK_MAX_ATTEMPTS} times with short, jittered waits.
    *
-   * @throws `PipelineNotFoundError` when no pipeline of that name is registered; `SeekConflictError`
+   * @throws `MissingResourceError` (resource `pipeline`) when no pipeline of that name is registered; `ConflictError` (kind `seek-contention`)
    * when the checkpoint changed under every attempt (nothing was written: seek again, or stop the
    * pipeline's fetcher first).
    *
@@ -483,7 +479,10 @@ export class PipelineStore {
       });
     } catch (error) {
       if (error instanceof RetriesExhaustedError)
-        throw new SeekConflictError({ pipeline, attempts: error.attempts }, { cause: error.lastError });
+        throw new ConflictError(
+          { kind: 'seek-contention', pipeline, attempts: error.attempts },
+          { cause: error.lastError },
+        );
       throw error;
     }
     return (await this.getState(pipeline)) as PipelineState;
@@ -497,7 +496,7 @@ export class PipelineStore {
     options: { stopAt?: Position | null; reason?: string },
   ): Promise<void> {
     const current = await this.getState(pipeline);
-    if (!current) throw new PipelineNotFoundError(pipeline);
+    if (!current) throw new MissingResourceError('pipeline', pipeline);
     const now = this.clock();
     const sets = [
       '#position = :position',
@@ -663,6 +662,7 @@ export class PipelineStore {
   ): LeaseLostError {
     if (!item)
       return new LeaseLostError({
+        lease: 'fetcher',
         pipeline: lease.pipeline,
         token: lease.token,
         reason: 'the pipeline state is gone',
@@ -671,7 +671,7 @@ export class PipelineStore {
       takenOver: 'another fetcher took the pipeline over',
       lease: 'lease',
     });
-    return new LeaseLostError({ pipeline: lease.pipeline, token: lease.token, ...lost });
+    return new LeaseLostError({ lease: 'fetcher', pipeline: lease.pipeline, token: lease.token, ...lost });
   }
 
   /** Where a pipeline's lease lives. */

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { MissingResourceError } from '../errors';
+import { MissingResourceError, type ResourceKind } from '../errors';
 
 /**
  * `client.send`, except that DynamoDB's `ResourceNotFoundException` (which names no table) becomes a
@@ -15,7 +15,7 @@ import { MissingResourceError } from '../errors';
 export function sendNamingTable(
   client: DynamoDBClient,
   tableName: string,
-  kind: string,
+  kind: ResourceKind,
 ): DynamoDBClient['send'] {
   const send = (command: unknown, options?: unknown) =>
     (client.send as (command: unknown, options?: unknown) => Promise<unknown>)

@@ -8,6 +8,7 @@ import {
   type TransactWriteItem,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { ConflictError, LeaseLostError } from '../errors';
 import { assertTableName } from '../event-log/names';
 import {
   acquireLease,
@@ -21,7 +22,6 @@ import {
 } from '../state/fenced-lease';
 import { assertWholeMilliseconds } from '../validation/whole-milliseconds';
 import { SYNC_LEASE_RANGE, SYNC_RUN_RETENTION_SECONDS } from './constants';
-import { CursorConflictError, SyncLockLostError } from './errors';
 import { assertResourceName, stateKey } from './keys';
 import type { SavedCursor, SyncLock, SyncRunRecord, SyncRunTracker, SyncStateStore } from './types';
 
@@ -94,7 +94,7 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
   /**
    * Extends a lock this owner still holds.
    *
-   * @throws `SyncLockLostError` when the lock expired, was released or was taken over.
+   * @throws `LeaseLostError` (lease `sync`) when the lock expired, was released or was taken over.
    * @example
    * ```ts
    * lock = await store.renewLock(lock, 60_000);
@@ -152,7 +152,7 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
    * Saves the cursor (`undefined`: back to the beginning) if `lock` is current and the cursor is at
    * `expectedVersion` (0 when none was saved), renewing the lock in the same write.
    *
-   * @throws `SyncLockLostError` (the lock expired or was taken over), `CursorConflictError` (the cursor
+   * @throws `LeaseLostError` (lease `sync`) (the lock expired or was taken over), `ConflictError` (kind `cursor-moved`) (the cursor
    * was reset while this run held the lock).
    * @example
    * ```ts
@@ -194,7 +194,8 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const item = error.Item;
       if (item && holdsLease(lock, item, now)) {
-        throw new CursorConflictError({
+        throw new ConflictError({
+          kind: 'cursor-moved',
           resource: lock.resource,
           expectedVersion: save.expectedVersion,
           actualVersion: Number(item.cursorVersion?.N ?? 0),
@@ -206,7 +207,7 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
 
   /**
    * Moves a resource's cursor by hand (back to the beginning when `cursor` is left out), whoever holds
-   * the lock: a run in progress finds its next save refused with `CursorConflictError` and stops.
+   * the lock: a run in progress finds its next save refused with `ConflictError` (kind `cursor-moved`) and stops.
    *
    * @example
    * ```ts
@@ -292,14 +293,25 @@ function lockLost(
   lock: SyncLock,
   item: Record<string, AttributeValue> | undefined,
   now: number,
-): SyncLockLostError {
+): LeaseLostError {
   if (!item)
-    return new SyncLockLostError({ resource: lock.resource, token: lock.token, reason: 'its state is gone' });
+    return new LeaseLostError({
+      lease: 'sync',
+      resource: lock.resource,
+      token: lock.token,
+      reason: 'its state is gone',
+    });
   const { currentToken, reason } = leaseLostReason(lock, item, now, {
     takenOver: 'another run took the resource over',
     lease: 'lock',
   });
-  return new SyncLockLostError({ resource: lock.resource, token: lock.token, currentToken, reason });
+  return new LeaseLostError({
+    lease: 'sync',
+    resource: lock.resource,
+    token: lock.token,
+    currentToken,
+    reason,
+  });
 }
 
 function runsPartitionKey(resource: string): string {

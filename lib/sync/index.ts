@@ -1,3 +1,4 @@
+export { ConflictError, LeaseLostError } from '../errors';
 export {
   type BatchTimeoutResult,
   type ProcessBatchWithTimeoutOptions,
@@ -14,7 +15,7 @@ export {
 export { canonicalJson, computeContentHash } from './content-hash';
 export { DynamoDBContentHashStore, type DynamoDBContentHashStoreOptions } from './content-hash-store';
 export { DynamoDBSyncStore, type DynamoDBSyncStoreOptions } from './dynamodb-sync-store';
-export { CursorConflictError, HttpStatusError, PaginationError, SyncLockLostError } from './errors';
+export { HttpStatusError, PaginationError } from './errors';
 export { type FetchJsonOptions, fetchJson } from './http';
 export { assertRecordKey, assertResourceName } from './keys';
 export {

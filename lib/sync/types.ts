@@ -30,7 +30,7 @@ export interface SavedCursor {
 export interface SyncStateStore {
   /** Takes the lock if it is free or expired (or already this owner's), raising its token; `undefined` when held. */
   acquireLock(resource: string, owner: string, durationMs: number): Promise<SyncLock | undefined>;
-  /** Extends a lock this owner still holds; throws `SyncLockLostError` if it does not. */
+  /** Extends a lock this owner still holds; throws `LeaseLostError` with lease `sync` if it does not. */
   renewLock(lock: SyncLock, durationMs: number): Promise<SyncLock>;
   /** Gives the lock up; does nothing if it was already lost. */
   releaseLock(lock: SyncLock): Promise<void>;
@@ -39,7 +39,7 @@ export interface SyncStateStore {
   /**
    * Saves a cursor if `lock` is still current and the cursor is still at `expectedVersion`, renewing
    * the lock in the same write; resolves to the new version.
-   * @throws `SyncLockLostError`, `CursorConflictError`
+   * @throws `LeaseLostError` with lease `sync`, `ConflictError` with kind `cursor-moved`
    */
   saveCursor(
     lock: SyncLock,

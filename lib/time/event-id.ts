@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { InvalidEventIdError, InvalidRangeError } from '../errors';
+import { ValidationError } from '../errors';
 import { type Instant, toEpochMs } from './time-bucket';
 
 const EVENT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -63,7 +63,10 @@ export class EventIdGenerator {
       this.sequence = 0;
     }
     if (this.lastMs > MAX_TIMESTAMP_MS || this.lastMs < 0) {
-      throw new InvalidRangeError('event id clock is outside the 48-bit millisecond range', this.lastMs);
+      throw ValidationError.invalidRange(
+        'event id clock is outside the 48-bit millisecond range',
+        this.lastMs,
+      );
     }
     return formatEventId(this.lastMs, this.sequence, this.randomBytes(8));
   }
@@ -92,7 +95,7 @@ export function isEventId(value: unknown): value is string {
 }
 
 /**
- * Throws an `InvalidEventIdError` naming the value unless it is a Sluice event id.
+ * Throws a `ValidationError` with code `invalid-event-id` naming the value unless it is a Sluice event id.
  *
  * @example
  * ```ts
@@ -100,7 +103,7 @@ export function isEventId(value: unknown): value is string {
  * ```
  */
 export function assertEventId(value: unknown): asserts value is string {
-  if (!isEventId(value)) throw new InvalidEventIdError(value);
+  if (!isEventId(value)) throw ValidationError.invalidEventId(value);
 }
 
 /**
@@ -160,7 +163,7 @@ const ONES_RANDOM = new Uint8Array(8).fill(0xff);
 function checkedMs(instant: Instant): number {
   const ms = toEpochMs(instant);
   if (ms < 0 || ms > MAX_TIMESTAMP_MS) {
-    throw new InvalidRangeError('event ids hold times from 1970 to the year 10889', ms);
+    throw ValidationError.invalidRange('event ids hold times from 1970 to the year 10889', ms);
   }
   return ms;
 }
@@ -205,7 +208,7 @@ export const MAX_RUN_LENGTH = 256;
 export function runIds(base: string, count: number): string[] {
   assertEventId(base);
   if (!Number.isInteger(count) || count < 1 || count > MAX_RUN_LENGTH) {
-    throw new InvalidRangeError(`a run holds 1 to ${MAX_RUN_LENGTH} ids`, count);
+    throw ValidationError.invalidRange(`a run holds 1 to ${MAX_RUN_LENGTH} ids`, count);
   }
   const prefix = base.slice(0, -2);
   return Array.from({ length: count }, (_, index) => prefix + hexByte(index));

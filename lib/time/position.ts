@@ -1,4 +1,4 @@
-import { InvalidPositionError } from '../errors';
+import { ValidationError } from '../errors';
 import { eventIdToEpochMs, isEventId, largestEventIdAt } from './event-id';
 import { type Instant, isTimeBucket, timeBucketOf, timeBucketStartMs, toEpochMs } from './time-bucket';
 
@@ -31,7 +31,7 @@ export interface Position {
  */
 export function positionAtBucketStart(bucket: string): Position {
   if (!isTimeBucket(bucket))
-    throw new InvalidPositionError('timeBucket must be yyyyMMddHH0000 in UTC', bucket);
+    throw ValidationError.invalidPosition('timeBucket must be yyyyMMddHH0000 in UTC', bucket);
   return { timeBucket: bucket };
 }
 
@@ -44,7 +44,8 @@ export function positionAtBucketStart(bucket: string): Position {
  * ```
  */
 export function positionAfterEvent(eventId: string): Position {
-  if (!isEventId(eventId)) throw new InvalidPositionError('eventId must be a Sluice event id', eventId);
+  if (!isEventId(eventId))
+    throw ValidationError.invalidPosition('eventId must be a Sluice event id', eventId);
   return { timeBucket: timeBucketOf(eventIdToEpochMs(eventId)), eventId };
 }
 
@@ -65,7 +66,7 @@ export function positionAtTime(instant: Instant): Position {
 }
 
 /**
- * Throws an `InvalidPositionError` naming the value unless it is a well-formed position.
+ * Throws a `ValidationError` with code `invalid-position` naming the value unless it is a well-formed position.
  *
  * @example
  * ```ts
@@ -74,16 +75,16 @@ export function positionAtTime(instant: Instant): Position {
  */
 export function assertPosition(value: unknown): asserts value is Position {
   if (typeof value !== 'object' || value === null) {
-    throw new InvalidPositionError('a position is an object { timeBucket, eventId? }', value);
+    throw ValidationError.invalidPosition('a position is an object { timeBucket, eventId? }', value);
   }
   const { timeBucket, eventId } = value as Record<string, unknown>;
   if (!isTimeBucket(timeBucket)) {
-    throw new InvalidPositionError('timeBucket must be yyyyMMddHH0000 in UTC', value);
+    throw ValidationError.invalidPosition('timeBucket must be yyyyMMddHH0000 in UTC', value);
   }
   if (eventId === undefined) return;
-  if (!isEventId(eventId)) throw new InvalidPositionError('eventId must be a Sluice event id', value);
+  if (!isEventId(eventId)) throw ValidationError.invalidPosition('eventId must be a Sluice event id', value);
   if (timeBucketOf(eventIdToEpochMs(eventId)) !== timeBucket) {
-    throw new InvalidPositionError(
+    throw ValidationError.invalidPosition(
       `eventId belongs to bucket ${timeBucketOf(eventIdToEpochMs(eventId))}, not ${timeBucket}`,
       value,
     );
@@ -163,9 +164,10 @@ export function formatPosition(position: Position): string {
  * ```
  */
 export function parsePosition(text: string): Position {
-  if (typeof text !== 'string') throw new InvalidPositionError('expected yyyyMMddHH0000[/eventId]', text);
+  if (typeof text !== 'string')
+    throw ValidationError.invalidPosition('expected yyyyMMddHH0000[/eventId]', text);
   const [timeBucket, eventId, ...rest] = text.split('/');
-  if (rest.length > 0) throw new InvalidPositionError('expected yyyyMMddHH0000[/eventId]', text);
+  if (rest.length > 0) throw ValidationError.invalidPosition('expected yyyyMMddHH0000[/eventId]', text);
   const position: Position =
     eventId === undefined ? { timeBucket: timeBucket ?? '' } : { timeBucket: timeBucket ?? '', eventId };
   assertPosition(position);

@@ -1,4 +1,4 @@
-import { InvalidRangeError, InvalidTimeBucketError } from '../errors';
+import { ValidationError } from '../errors';
 
 /** The length of one time bucket: an hour, in milliseconds. */
 export const TIME_BUCKET_MS = 3_600_000;
@@ -21,7 +21,7 @@ export function timeBucketOf(instant: Instant): string {
   const date = new Date(ms);
   const year = date.getUTCFullYear();
   if (year < 1970 || year > 9999) {
-    throw new InvalidRangeError('time buckets cover the years 1970 to 9999', date.toISOString());
+    throw ValidationError.invalidRange('time buckets cover the years 1970 to 9999', date.toISOString());
   }
   return (
     String(year).padStart(4, '0') +
@@ -46,7 +46,7 @@ export function isTimeBucket(value: unknown): value is string {
 }
 
 /**
- * Throws an `InvalidTimeBucketError` naming the value unless it is a well-formed time bucket.
+ * Throws a `ValidationError` with code `invalid-time-bucket` naming the value unless it is a well-formed time bucket.
  *
  * @example
  * ```ts
@@ -54,7 +54,7 @@ export function isTimeBucket(value: unknown): value is string {
  * ```
  */
 export function assertTimeBucket(value: unknown): asserts value is string {
-  if (!isTimeBucket(value)) throw new InvalidTimeBucketError(value);
+  if (!isTimeBucket(value)) throw ValidationError.invalidTimeBucket(value);
 }
 
 /**
@@ -67,7 +67,7 @@ export function assertTimeBucket(value: unknown): asserts value is string {
  */
 export function timeBucketStartMs(bucket: string): number {
   const ms = parseBucket(bucket);
-  if (ms === undefined) throw new InvalidTimeBucketError(bucket);
+  if (ms === undefined) throw ValidationError.invalidTimeBucket(bucket);
   return ms;
 }
 
@@ -109,7 +109,7 @@ export function previousTimeBucket(bucket: string): string {
 
 /**
  * Every time bucket from the one holding `from` to the one holding `to`, both included, oldest first.
- * Throws an `InvalidRangeError` when `from` lies after `to`.
+ * Throws a `ValidationError` with code `invalid-range` when `from` lies after `to`.
  *
  * @example
  * ```ts
@@ -121,7 +121,7 @@ export function* timeBucketsBetween(from: Instant | string, to: Instant | string
   const fromMs = bucketFloorMs(from);
   const toMs = bucketFloorMs(to);
   if (fromMs > toMs) {
-    throw new InvalidRangeError('from lies after to', { from: display(from), to: display(to) });
+    throw ValidationError.invalidRange('from lies after to', { from: display(from), to: display(to) });
   }
   for (let ms = fromMs; ms <= toMs; ms += TIME_BUCKET_MS) yield timeBucketOf(ms);
 }
@@ -136,7 +136,7 @@ function bucketFloorMs(value: Instant | string): number {
 export function toEpochMs(instant: Instant): number {
   const ms = instant instanceof Date ? instant.getTime() : instant;
   if (typeof ms !== 'number' || !Number.isSafeInteger(ms)) {
-    throw new InvalidRangeError(
+    throw ValidationError.invalidRange(
       'an instant must be a valid Date or whole milliseconds since the epoch',
       display(instant),
     );

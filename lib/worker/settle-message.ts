@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { CommitError, SluiceError, ValidationError } from '../errors';
+import { CommitError, ConflictError, SluiceError, ValidationError } from '../errors';
 import type { EventInput } from '../event-log/types';
 import { summarizeError } from '../failed/truncate';
 import { type EventFailure, failedEvent } from '../messages/envelope';
@@ -203,10 +203,12 @@ function countSucceeded<TData>(
 
 /**
  * Whether a failed commit of outputs is the outputs' own fault, so that retrying cannot help: too
- * many or too large for one transaction, or refused by validation (Sluice's or DynamoDB's).
+ * many or too large for one transaction, or refused by validation (Sluice's or DynamoDB's), or
+ * declaring a stream timing the output stream does not have.
  */
 function isOutputsProblem(error: unknown): boolean {
   if (error instanceof ValidationError) return true;
+  if (error instanceof ConflictError && error.kind === 'stream-timing') return true;
   if (error instanceof CommitError) {
     const cause = (error as { cause?: { name?: unknown } }).cause;
     return cause?.name === 'ValidationException' || error.reasons.includes('ValidationError');

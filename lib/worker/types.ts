@@ -20,7 +20,7 @@ export interface HandlerContext {
    * (PipeProc's ackCommit): both land or neither, and only if that event succeeds. In a per-event
    * handler `forEventId` may be left out. One event's outputs must fit in one DynamoDB transaction
    * (99 events and 4 MB); an event whose outputs do not goes to the failed handler with a
-   * `TransactionTooLargeError`. A message's events may have any number of outputs between them.
+   * `TooLargeError` with what `transaction`. A message's events may have any number of outputs between them.
    */
   commit(events: EventInput | readonly EventInput[], forEventId?: string): void;
 }

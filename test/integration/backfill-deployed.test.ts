@@ -4,10 +4,10 @@ import {
   announceCompletedBackfills,
   BACKFILL_EVENTS,
   type BackfillBusEntry,
-  InvalidBackfillRequestError,
   registerBackfill,
   runRequestedBackfill,
 } from '../../lib/backfill';
+import { InvalidDefinitionError } from '../../lib/errors';
 import { eventIdToEpochMs } from '../../lib/time/event-id';
 import { uniqueName } from '../support/aws';
 import { commitOneByOne, steppingIdGenerator } from '../support/fixtures';
@@ -111,7 +111,10 @@ describe('runRequestedBackfill', () => {
     );
 
     // Assess
-    await expect(attempt).rejects.toThrow(InvalidBackfillRequestError);
+    await expect(attempt).rejects.toMatchObject({
+      constructor: InvalidDefinitionError,
+      definition: 'backfill request',
+    });
     await expect(attempt).rejects.toThrow(/from/);
     expect(await fixture.store.getPipeline(`${pipeline}.backfill.backwards`)).toBeUndefined();
   });

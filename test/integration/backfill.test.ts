@@ -4,17 +4,15 @@ import {
   BACKFILL_EVENTS,
   type BackfillBusEntry,
   type BackfillCompletedDetail,
-  BackfillConflictError,
   backfillProgress,
   emitCompletedBackfills,
   handleBackfillRequested,
-  InvalidBackfillRequestError,
   parseBackfillRequest,
   registerBackfill,
 } from '../../lib/backfill';
 import { attachBackfills } from '../../lib/backfill/local';
+import { ConflictError, InvalidDefinitionError, MissingResourceError } from '../../lib/errors';
 import { type BusEvent, LocalEventBus } from '../../lib/local';
-import { PipelineNotFoundError } from '../../lib/state/errors';
 import { eventIdToEpochMs } from '../../lib/time/event-id';
 import { formatPosition } from '../../lib/time/position';
 import { createQueueWithDeadLetterQueue, uniqueName } from '../support/aws';
@@ -199,13 +197,13 @@ describe('registerBackfill', () => {
         to: timeOf(ids[3]),
         backfillId: 'x',
       }),
-    ).rejects.toThrow(BackfillConflictError);
+    ).rejects.toMatchObject({ constructor: ConflictError, kind: 'backfill-id-taken' });
   });
 
   it('fails when the pipeline is not registered', async () => {
     await expect(
       registerBackfill(fixture.store, { pipeline: 'ghost', from: timeOf(ids[0]), to: timeOf(ids[3]) }),
-    ).rejects.toThrow(PipelineNotFoundError);
+    ).rejects.toMatchObject({ constructor: MissingResourceError, resource: 'pipeline' });
   });
 });
 
@@ -213,7 +211,9 @@ describe('parseBackfillRequest', () => {
   it('fails when from lies after to, naming both', () => {
     const request = { pipeline: 'billing', from: '2024-05-02T00:00:00Z', to: '2024-05-01T00:00:00Z' };
 
-    expect(() => parseBackfillRequest(request)).toThrow(InvalidBackfillRequestError);
+    expect(() => parseBackfillRequest(request)).toThrow(
+      expect.objectContaining({ constructor: InvalidDefinitionError, definition: 'backfill request' }),
+    );
     expect(() => parseBackfillRequest(request)).toThrow(
       'from "2024-05-02T00:00:00Z" lies after to "2024-05-01T00:00:00Z"',
     );

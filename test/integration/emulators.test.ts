@@ -7,7 +7,8 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertJavaPresent, EmulatorStartError, JavaMissingError, startDynamoDbLocal } from '../../lib/local';
+import { assertJavaPresent, startDynamoDbLocal } from '../../lib/local';
+import { LocalEnvironmentError } from '../../lib/local/errors';
 import { createQueueWithDeadLetterQueue, createStreamTable, dynamodbClient, sqsClient } from '../support/aws';
 import { waitFor } from '../support/wait-for';
 
@@ -67,7 +68,10 @@ describe('local AWS', () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       const start = startDynamoDbLocal({ port, fastStart: true, startTimeoutMs: 30_000 });
-      await expect(start).rejects.toThrow(EmulatorStartError);
+      await expect(start).rejects.toMatchObject({
+        constructor: LocalEnvironmentError,
+        code: 'emulator-start-failed',
+      });
     } finally {
       blocker.close();
     }
@@ -77,7 +81,9 @@ describe('local AWS', () => {
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
-      expect(() => assertJavaPresent()).toThrow(JavaMissingError);
+      expect(() => assertJavaPresent()).toThrow(
+        expect.objectContaining({ constructor: LocalEnvironmentError, code: 'java-missing' }),
+      );
       expect(() => assertJavaPresent()).toThrow(/apt-get install -y openjdk-17-jre-headless/);
     } finally {
       process.env.PATH = path;

@@ -7,8 +7,8 @@ import {
   CommitOutcomeUnknownError,
   CorruptEventError,
   EventLogWriter,
-  EventTooLargeError,
 } from '../../lib';
+import { TooLargeError } from '../../lib/errors';
 import { injectFaults } from '../../lib/testing/faults';
 import { EventIdGenerator, eventIdToEpochMs } from '../../lib/time/event-id';
 import { TIME_BUCKET_MS, timeBucketOf, timeBucketStartMs } from '../../lib/time/time-bucket';
@@ -71,7 +71,7 @@ describe('EventLog commit', () => {
     const reader = eventLogFor(dynamodb, table.name);
     expect((await reader.get(stream, first as string))?.type).toBe('order.placed');
     expect((await reader.get(stream, second as string))?.type).toBe('order.paid');
-    expect(refused).toBeInstanceOf(EventTooLargeError);
+    expect(refused).toMatchObject({ constructor: TooLargeError, what: 'event' });
     expect(await reader.count(stream)).toBe(2);
   });
 
@@ -195,7 +195,10 @@ describe('EventLog commit', () => {
       'not-attempted',
       'not-attempted',
     ]);
-    expect((outcomes[5] as { error: Error }).error).toBeInstanceOf(EventTooLargeError);
+    expect((outcomes[5] as { error: Error }).error).toMatchObject({
+      constructor: TooLargeError,
+      what: 'event',
+    });
     expect((error as Error).message).toMatch(
       /5 of 8 events committed, 1 failed \(nothing written\) at event 5, 0 of unknown outcome at none, 2 not attempted; event 5: event of type 'row' .* over the limit/,
     );

@@ -2,9 +2,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../lib';
+import { LeaseLostError } from '../../lib/errors';
 import { UNKNOWN_FAILURE_MESSAGE } from '../../lib/failed/constants';
 import { handleDeadLetters } from '../../lib/failed/dlq-consumer';
-import { ClaimLostError } from '../../lib/failed/errors';
 import { createFailedEventFunction } from '../../lib/failed/failed-event-function';
 import { FailureStore } from '../../lib/failed/failure-store';
 import type { FailedEventLogger, SqsRecordLike } from '../../lib/failed/records';
@@ -482,7 +482,10 @@ describe('claims', () => {
       lastError: { name: 'Error', message: 'boom', at: failedAt },
       failedAt,
     };
-    await expect(clocked.markHandled(first.claim, failure)).rejects.toThrow(ClaimLostError);
+    await expect(clocked.markHandled(first.claim, failure)).rejects.toMatchObject({
+      constructor: LeaseLostError,
+      lease: 'failed-event claim',
+    });
     await expect(clocked.markHandled(first.claim, failure)).rejects.toThrow(
       /the claim expired and another consumer took/,
     );

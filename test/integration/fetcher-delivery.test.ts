@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EventInput, InvalidPipelineError, positionAfterEvent, positionAtTime } from '../../lib';
+import { type EventInput, positionAfterEvent, positionAtTime } from '../../lib';
+import { InvalidDefinitionError } from '../../lib/errors';
 import { queueDepth } from '../../lib/fetcher/queue-depth';
 import { PIPELINE_OUTCOME } from '../../lib/fetcher/types';
 import { eventIdToEpochMs } from '../../lib/time/event-id';
@@ -247,7 +248,7 @@ describe('fetcher on a standard queue', () => {
         queueUrl: 'not a url',
         bufferSize: 0,
       } as never),
-    ).rejects.toThrow(InvalidPipelineError);
+    ).rejects.toMatchObject({ constructor: InvalidDefinitionError, definition: 'pipeline' });
     await expect(
       fixture.store.putPipeline({ name: 'x', stream: 'y', queueUrl: fixture.queue.queueUrl, bufferSize: 0 }),
     ).rejects.toThrow(/bufferSize: .* \(given 0\)/);

@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventInput, type Position, positionAfterEvent } from '../../lib';
+import { ConflictError, LeaseLostError, MissingResourceError } from '../../lib/errors';
 import { FETCHER_STEPS, PIPELINE_OUTCOME } from '../../lib/fetcher/types';
-import {
-  CheckpointConflictError,
-  CheckpointRegressionError,
-  LeaseLostError,
-  PipelineNotFoundError,
-} from '../../lib/state/errors';
 import { injectFaults, throttleSomeCalls } from '../../lib/testing/faults';
 import { comparePositions } from '../../lib/time/position';
 import { createQueueWithDeadLetterQueue, dynamodbClient, sqsClient } from '../support/aws';
@@ -73,7 +68,7 @@ describe('leases and checkpoints', () => {
       previous: lease.state.position,
       leaseDurationMs: 5_000,
     });
-    await expect(back).rejects.toThrow(CheckpointRegressionError);
+    await expect(back).rejects.toMatchObject({ constructor: ConflictError, kind: 'checkpoint-regression' });
     await fixture.store.seek('fenced', positionAfterEvent(ids[2] as string), { reason: 'test' });
     const overSeek = fixture.store.writeCheckpoint(lease, {
       position: positionAfterEvent(ids[20] as string),
@@ -81,7 +76,7 @@ describe('leases and checkpoints', () => {
       previous: lease.state.position,
       leaseDurationMs: 5_000,
     });
-    await expect(overSeek).rejects.toThrow(CheckpointConflictError);
+    await expect(overSeek).rejects.toMatchObject({ constructor: ConflictError, kind: 'checkpoint-moved' });
     expect((await fixture.store.getState('fenced'))?.position).toEqual(positionAfterEvent(ids[2] as string));
     await fixture.store.releaseLease(lease);
   });
@@ -115,7 +110,10 @@ describe('leases and checkpoints', () => {
   });
 
   it('fails when the pipeline does not exist', async () => {
-    await expect(fixture.store.acquireLease('nobody', 'a', 1_000)).rejects.toThrow(PipelineNotFoundError);
+    await expect(fixture.store.acquireLease('nobody', 'a', 1_000)).rejects.toMatchObject({
+      constructor: MissingResourceError,
+      resource: 'pipeline',
+    });
   });
 });
 

@@ -75,7 +75,7 @@ describe('events SQS refuses', () => {
       });
       expect(handedOver.map((failure) => failure.event.id)).toEqual([tooLarge]);
       expect(handedOver[0]?.lastError).toMatchObject({
-        name: 'EventNotDeliverableError',
+        name: 'DeliveryError',
         message: expect.stringMatching(/cannot be put on queue .*16384/),
       });
       expect(handedOver[0]?.event.data).toEqual({ n: 20, text: incompressibleText(20_000) });

@@ -1,9 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog, type StoredEvent } from '../../lib';
+import { LeaseLostError } from '../../lib/errors';
 import { httpJsonSource, type IngestSource, type JsonRecord, runIngest } from '../../lib/ingest';
 import { RetriesExhaustedError } from '../../lib/retry';
-import { DynamoDBSyncStore, HttpStatusError, SyncLockLostError } from '../../lib/sync';
+import { DynamoDBSyncStore, HttpStatusError } from '../../lib/sync';
 import { createStreamTable, dynamodbClient, uniqueName } from '../support/aws';
 import { customers, type PagedApi, startPagedApi } from '../support/paged-api';
 
@@ -310,7 +311,7 @@ describe('runIngest against a paged HTTP API', () => {
 
     // Assess: B took over at A's saved cursor (page 2); A's later commit of the change was refused by
     // the fence, and the cursor B left (back to the start, the sweep being complete) stands.
-    await expect(runA).rejects.toThrow(SyncLockLostError);
+    await expect(runA).rejects.toMatchObject({ constructor: LeaseLostError, lease: 'sync' });
     await expect(runA).rejects.toThrow(/a commit of record 'c-015' found the lock taken over or expired/);
     expect(runB).toMatchObject({ status: 'complete', cursor: undefined });
     expect(runB.counts).toMatchObject({ pages: 1, created: 10, unchanged: 0 });
@@ -320,7 +321,7 @@ describe('runIngest against a paged HTTP API', () => {
     const runs = await store.listRuns(source.name);
     expect(runs.map((run) => [run.owner, run.status, run.error?.name])).toEqual(
       expect.arrayContaining([
-        ['run-a', 'failed', 'SyncLockLostError'],
+        ['run-a', 'failed', 'LeaseLostError'],
         ['run-b', 'finished', undefined],
       ]),
     );

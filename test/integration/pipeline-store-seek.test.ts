@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Position, positionAtTime } from '../../lib';
-import { CheckpointConflictError, SeekConflictError } from '../../lib/state/errors';
+import { ConflictError } from '../../lib/errors';
 import { PipelineStore, SEEK_MAX_ATTEMPTS } from '../../lib/state/pipeline-store';
 import type { Lease } from '../../lib/state/types';
 import { formatPosition } from '../../lib/time/position';
@@ -83,7 +83,10 @@ describe('PipelineStore.seek on a working pipeline', () => {
     expect(seeks).toHaveLength(1);
     expect(seeks[0]).toMatchObject({ from: formatPosition(racedTo as Position), to: formatPosition(at(-5)) });
     // The fetcher's next write meets the seek and stops it, as documented.
-    await expect(fetcher.checkpoint()).rejects.toThrow(CheckpointConflictError);
+    await expect(fetcher.checkpoint()).rejects.toMatchObject({
+      constructor: ConflictError,
+      kind: 'checkpoint-moved',
+    });
   });
 
   it('lands both of two concurrent seeks, one after the other', async () => {
@@ -108,7 +111,7 @@ describe('PipelineStore.seek on a working pipeline', () => {
     expect(last?.from).toBe(first?.to);
   });
 
-  it('fails with a SeekConflictError that says what to do when the checkpoint changes under every attempt', async () => {
+  it('fails with a ConflictError (seek-contention) that says what to do when the checkpoint changes under every attempt', async () => {
     // Prepare
     await fixture.store.putPipeline(fixture.pipeline({ name: 'busy', stream: fixture.stream }));
     const fetcher = await workingFetcher('busy');
@@ -122,7 +125,7 @@ describe('PipelineStore.seek on a working pipeline', () => {
     const seek = seeker.seek('busy', at(-5));
 
     // Assess
-    await expect(seek).rejects.toThrow(SeekConflictError);
+    await expect(seek).rejects.toMatchObject({ constructor: ConflictError, kind: 'seek-contention' });
     await expect(seek).rejects.toThrow(
       new RegExp(
         `seek of pipeline 'busy' did not land: .* each of ${SEEK_MAX_ATTEMPTS} attempts .* nothing was changed\\. Seek again, or disable the pipeline`,

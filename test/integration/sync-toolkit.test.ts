@@ -1,12 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitOutcomeUnknownError, EventLog } from '../../lib';
+import { ConflictError, LeaseLostError } from '../../lib/errors';
 import {
-  CursorConflictError,
   computeContentHash,
   DynamoDBContentHashStore,
   DynamoDBSyncStore,
-  SyncLockLostError,
   type SyncRunRecord,
   upsertWithHash,
   withSyncRun,
@@ -234,7 +233,7 @@ describe('DynamoDBSyncStore', () => {
     const stale = store.saveCursor(a!, { cursor: 'p-6', expectedVersion: 1, leaseDurationMs: 5_000 });
 
     // Assess
-    await expect(stale).rejects.toThrow(SyncLockLostError);
+    await expect(stale).rejects.toMatchObject({ constructor: LeaseLostError, lease: 'sync' });
     await expect(stale).rejects.toThrow(/another run took the resource over \(current token 2\)/);
     expect(b?.token).toBe((a?.token ?? 0) + 1);
     expect(await store.loadCursor(resource)).toMatchObject({ cursor: 'p-9', version: 2, token: b?.token });
@@ -248,7 +247,7 @@ describe('DynamoDBSyncStore', () => {
     await store.resetCursor(resource, 'from-here');
     const save = store.saveCursor(lock!, { cursor: 'p-2', expectedVersion: 0, leaseDurationMs: 60_000 });
 
-    await expect(save).rejects.toThrow(CursorConflictError);
+    await expect(save).rejects.toMatchObject({ constructor: ConflictError, kind: 'cursor-moved' });
     expect(await store.loadCursor(resource)).toMatchObject({ cursor: 'from-here', version: 1 });
   });
 });

@@ -7,9 +7,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, type _Record as StreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { MissingResourceError } from '../../lib/errors';
 import { eventLogTableDefinition } from '../../lib/event-log/table';
 import { pause } from '../../lib/local/runtime/pause';
-import { TableHasNoStreamError, TableStreamSource } from '../../lib/local/runtime/table-stream-source';
+import { TableStreamSource } from '../../lib/local/runtime/table-stream-source';
 import { dynamodbClient, uniqueName } from '../support/aws';
 
 const KEYS_ONLY = { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' } as const;
@@ -173,7 +174,7 @@ describe('TableStreamSource', () => {
     await put(dynamodb, tableName, 'after-stream');
 
     // Assess
-    expect(errors[0]).toBeInstanceOf(TableHasNoStreamError);
+    expect(errors[0]).toMatchObject({ constructor: MissingResourceError, resource: 'table stream' });
     expect(errors[0]).toMatchObject({ tableName });
     expect(await until(() => seen.includes('after-stream'))).toBe(true);
   });

@@ -236,8 +236,8 @@ describe('outputs beyond one transaction', () => {
       (await drainQueue(sqs, queue.deadLetterQueueUrl)).flatMap((message) => message.envelope.events),
     );
     expect(dead.map((event) => [event.id, event.attempts, event.lastError?.name])).toEqual([
-      [sent[3]!.id, 1, 'TransactionTooLargeError'],
-      [sent[5]!.id, 1, 'InvalidNameError'],
+      [sent[3]!.id, 1, 'TooLargeError'],
+      [sent[5]!.id, 1, 'ValidationError'],
     ]);
   });
 });

@@ -56,7 +56,7 @@ const cases: readonly { readonly input: string; readonly attempt: () => unknown;
       input: 'an event over the 400 KB item limit',
       attempt: () => log.commit({ stream: 'orders', type: 'big', data: 'x'.repeat(500_000) }),
       error:
-        "EventTooLargeError: event of type 'big' on stream 'orders' is 500078 bytes stored, over the limit of 409600",
+        "TooLargeError: event of type 'big' on stream 'orders' is 500078 bytes stored, over the limit of 409600",
     },
     {
       input: 'a stream name with a space',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidEventIdError } from '../../lib/errors';
+import { ValidationError } from '../../lib/errors';
 import {
   EventIdGenerator,
   eventIdToEpochMs,
@@ -76,7 +76,9 @@ describe('event ids', () => {
     '',
   ])('fails when the id is %j', (id) => {
     expect(isEventId(id)).toBe(false);
-    expect(() => eventIdToEpochMs(id)).toThrow(InvalidEventIdError);
+    expect(() => eventIdToEpochMs(id)).toThrow(
+      expect.objectContaining({ constructor: ValidationError, code: 'invalid-event-id' }),
+    );
     expect(() => eventIdToEpochMs(id)).toThrow(`given ${JSON.stringify(id)}`);
   });
 });

@@ -1,12 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidPipelineError,
-  type PipelineDefinition,
-  type PipelineStart,
-  parsePosition,
-  positionAtTime,
-} from '../../lib';
+import { type PipelineDefinition, type PipelineStart, parsePosition, positionAtTime } from '../../lib';
+import { InvalidDefinitionError } from '../../lib/errors';
 import { resolvePipeline, startPosition } from '../../lib/pipeline/definition';
 import { EventIdGenerator, largestEventIdAt } from '../../lib/time/event-id';
 
@@ -25,14 +20,16 @@ function definition(overrides: Record<string, unknown> = {}): Record<string, unk
 
 const idAt = (iso: string) => new EventIdGenerator({ now: () => Date.parse(iso) }).next();
 
-function rejection(value: unknown): InvalidPipelineError {
+function rejection(value: unknown): InvalidDefinitionError {
   try {
     resolvePipeline(value);
   } catch (error) {
-    if (error instanceof InvalidPipelineError) return error;
-    throw new Error(`expected an InvalidPipelineError, got ${String(error)}`, { cause: error });
+    if (error instanceof InvalidDefinitionError && error.definition === 'pipeline') return error;
+    throw new Error(`expected an InvalidDefinitionError of a pipeline definition, got ${String(error)}`, {
+      cause: error,
+    });
   }
-  throw new Error('expected resolvePipeline to throw an InvalidPipelineError');
+  throw new Error('expected resolvePipeline to throw an InvalidDefinitionError of a pipeline definition');
 }
 
 describe('resolvePipeline', () => {
@@ -259,7 +256,7 @@ describe('resolvePipeline', () => {
     const error = rejection(value);
 
     // Assess
-    expect(error.name).toBe('InvalidPipelineError');
+    expect(error).toMatchObject({ name: 'InvalidDefinitionError', definition: 'pipeline' });
     expect(error.value).toBe(value);
     expect(error.problems).toHaveLength(1);
     const [problem] = error.problems as [string];
@@ -335,7 +332,9 @@ describe('resolvePipeline', () => {
     const act = () => resolvePipeline(definition(overrides));
 
     // Assess
-    expect(act).toThrow(InvalidPipelineError);
+    expect(act).toThrow(
+      expect.objectContaining({ constructor: InvalidDefinitionError, definition: 'pipeline' }),
+    );
     expect(act).toThrow(`${field}.time: `);
     expect(act).toThrow('(given "1969-12-31T23:00:00Z")');
   });

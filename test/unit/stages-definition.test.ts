@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HandlerContext, WorkerEvent } from '../../lib';
-import { defineStages, InvalidStagesError, NonRetryableError, type StagesDefinition } from '../../lib';
+import { defineStages, NonRetryableError, type StagesDefinition } from '../../lib';
+import { InvalidDefinitionError } from '../../lib/errors';
 import { stageOf } from '../../lib/stages/define-stages';
 import { stageEventHandler } from '../../lib/stages/stage-handler';
 
@@ -19,14 +20,16 @@ function stages(overrides: Partial<StagesDefinition> = {}): StagesDefinition {
   };
 }
 
-function rejection(definition: unknown): InvalidStagesError {
+function rejection(definition: unknown): InvalidDefinitionError {
   try {
     defineStages(definition as StagesDefinition);
   } catch (error) {
-    if (error instanceof InvalidStagesError) return error;
-    throw new Error(`expected an InvalidStagesError, got ${String(error)}`, { cause: error });
+    if (error instanceof InvalidDefinitionError && error.definition === 'stages') return error;
+    throw new Error(`expected an InvalidDefinitionError of a stages definition, got ${String(error)}`, {
+      cause: error,
+    });
   }
-  throw new Error('expected defineStages to throw an InvalidStagesError');
+  throw new Error('expected defineStages to throw an InvalidDefinitionError of a stages definition');
 }
 
 const event = (overrides: Partial<WorkerEvent> = {}): WorkerEvent =>

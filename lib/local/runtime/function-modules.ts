@@ -1,5 +1,6 @@
 import { describe, SluiceError, ValidationError } from '../../errors';
-import { importModule, MissingPeerDependencyError } from '../import-module';
+import { LocalEnvironmentError } from '../errors';
+import { importModule } from '../import-module';
 import type { LambdaHandler } from './lambda-context';
 
 /** A module file and the name of its export, loaded as Lambda would load it. */
@@ -30,7 +31,7 @@ export async function importHandler<TEvent>(
   try {
     loaded = await importModule(module.path, `${option} ${module.path}`);
   } catch (error) {
-    if (error instanceof MissingPeerDependencyError) throw error;
+    if (error instanceof LocalEnvironmentError && error.code === 'peer-dependency-missing') throw error;
     throw new SluiceError(`${option}: could not import ${module.path}: ${(error as Error).message}`, {
       cause: error,
     });

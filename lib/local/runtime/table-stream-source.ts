@@ -8,7 +8,7 @@ import {
   type ShardIteratorType,
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import { describe, SluiceError } from '../../errors';
+import { describe, MissingResourceError } from '../../errors';
 import { OptionProblems } from './option-problems';
 import { pause } from './pause';
 
@@ -185,7 +185,7 @@ export class TableStreamSource {
       new DescribeTableCommand({ TableName: this.options.tableName }),
     );
     const arn = Table?.StreamSpecification?.StreamEnabled ? Table.LatestStreamArn : undefined;
-    if (arn === undefined) throw new TableHasNoStreamError(this.options.tableName);
+    if (arn === undefined) throw new MissingResourceError('table stream', this.options.tableName);
     if (arn !== this.streamArn) {
       // Another stream (the table was made again): every shard of it is new to us.
       if (this.attachedOnce) this.counters.reattached += 1;
@@ -299,16 +299,8 @@ function errorName(error: unknown): string | undefined {
 /** The table, its stream or a shard is gone: look the stream up again. */
 function isMissing(error: unknown): boolean {
   const name = errorName(error);
-  return name === 'ResourceNotFoundException' || error instanceof TableHasNoStreamError;
-}
-
-/** The table has no stream (yet, or any more): commits to it cannot wake its readers. */
-export class TableHasNoStreamError extends SluiceError {
-  readonly tableName: string;
-
-  constructor(tableName: string) {
-    super(`table ${tableName} has no stream: commits cannot wake its readers`);
-    this.name = 'TableHasNoStreamError';
-    this.tableName = tableName;
-  }
+  return (
+    name === 'ResourceNotFoundException' ||
+    (error instanceof MissingResourceError && error.resource === 'table stream')
+  );
 }
