@@ -1,9 +1,6 @@
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { TableKey } from './keys';
+import { conditionally, type Item, refusal, type StateTable, updateItem } from './state-table';
 
 // The fenced lease that a pipeline's fetcher and a sync resource's run hold on their item of the
 // state table: `leaseOwner`, `leaseExpiresAt` and a fencing `leaseToken` that every taking raises.
@@ -69,10 +66,8 @@ export function leaseLostReason(
 }
 
 /** Where a lease lives: the state table's item, and the `send` that reaches it. */
-export interface LeaseItem {
-  readonly send: DynamoDBClient['send'];
-  readonly tableName: string;
-  readonly key: Record<string, AttributeValue>;
+export interface LeaseItem extends StateTable {
+  readonly key: TableKey;
 }
 
 /**
@@ -91,35 +86,25 @@ export async function acquireLease(
   durationMs: number,
   now: number,
   options: { readonly itemMustExist: boolean },
-): Promise<
-  | { readonly taken: true; readonly item: Record<string, AttributeValue> }
-  | { readonly taken: false; readonly item?: Record<string, AttributeValue> }
-> {
-  try {
-    const output = await at.send(
-      new UpdateItemCommand({
-        TableName: at.tableName,
-        Key: at.key,
-        UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expiresAt ADD leaseToken :one',
-        ConditionExpression: options.itemMustExist
-          ? 'attribute_exists(pk) AND (leaseExpiresAt <= :now OR leaseOwner = :owner)'
-          : 'attribute_not_exists(pk) OR leaseExpiresAt <= :now OR leaseOwner = :owner',
-        ExpressionAttributeValues: {
-          ':owner': { S: owner },
-          ':expiresAt': { N: String(now + durationMs) },
-          ':now': { N: String(now) },
-          ':one': { N: '1' },
-        },
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return { taken: true, item: output.Attributes ?? {} };
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException)
-      return { taken: false, ...(error.Item ? { item: error.Item } : {}) };
-    throw error;
-  }
+): Promise<{ readonly taken: true; readonly item: Item } | { readonly taken: false; readonly item?: Item }> {
+  const outcome = await conditionally(
+    updateItem(at, at.key, {
+      UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expiresAt ADD leaseToken :one',
+      ConditionExpression: options.itemMustExist
+        ? 'attribute_exists(pk) AND (leaseExpiresAt <= :now OR leaseOwner = :owner)'
+        : 'attribute_not_exists(pk) OR leaseExpiresAt <= :now OR leaseOwner = :owner',
+      ExpressionAttributeValues: {
+        ':owner': { S: owner },
+        ':expiresAt': { N: String(now + durationMs) },
+        ':now': { N: String(now) },
+        ':one': { N: '1' },
+      },
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }),
+  );
+  if (outcome.landed) return { taken: true, item: outcome.value ?? {} };
+  return { taken: false, ...(outcome.item ? { item: outcome.item } : {}) };
 }
 
 /**
@@ -137,26 +122,18 @@ export async function renewLease(
   lease: HeldLease,
   durationMs: number,
   now: number,
-): Promise<{ readonly item: Record<string, AttributeValue> | undefined } | undefined> {
-  try {
-    await at.send(
-      new UpdateItemCommand({
-        TableName: at.tableName,
-        Key: at.key,
-        UpdateExpression: 'SET leaseExpiresAt = :expiresAt',
-        ConditionExpression: LEASE_HELD,
-        ExpressionAttributeValues: {
-          ...leaseHeldValues(lease, now),
-          ':expiresAt': { N: String(now + durationMs) },
-        },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return undefined;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return { item: error.Item };
-    throw error;
-  }
+): Promise<{ readonly item: Item | undefined } | undefined> {
+  return refusal(
+    updateItem(at, at.key, {
+      UpdateExpression: 'SET leaseExpiresAt = :expiresAt',
+      ConditionExpression: LEASE_HELD,
+      ExpressionAttributeValues: {
+        ...leaseHeldValues(lease, now),
+        ':expiresAt': { N: String(now + durationMs) },
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }),
+  );
 }
 
 /**
@@ -169,21 +146,15 @@ export async function renewLease(
  * ```
  */
 export async function releaseLease(at: LeaseItem, lease: HeldLease): Promise<void> {
-  try {
-    await at.send(
-      new UpdateItemCommand({
-        TableName: at.tableName,
-        Key: at.key,
-        UpdateExpression: 'SET leaseExpiresAt = :zero REMOVE leaseOwner',
-        ConditionExpression: 'leaseToken = :token AND leaseOwner = :owner',
-        ExpressionAttributeValues: {
-          ':zero': { N: '0' },
-          ':token': { N: String(lease.token) },
-          ':owner': { S: lease.owner },
-        },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+  await refusal(
+    updateItem(at, at.key, {
+      UpdateExpression: 'SET leaseExpiresAt = :zero REMOVE leaseOwner',
+      ConditionExpression: 'leaseToken = :token AND leaseOwner = :owner',
+      ExpressionAttributeValues: {
+        ':zero': { N: '0' },
+        ':token': { N: String(lease.token) },
+        ':owner': { S: lease.owner },
+      },
+    }),
+  );
 }

@@ -1,14 +1,10 @@
-import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  GetItemCommand,
-  type TransactWriteItem,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { assertTableName } from '../event-log/names';
 import { batchGetItems } from '../state/batch-get';
+import { attributeKey, contentHashKey, recordKeyOfContentHash } from '../state/keys';
+import { conditionally, getItem, type StateTable, updateItem } from '../state/state-table';
 import { UPSERT_ACTION, type UpsertAction } from './constants';
-import { assertRecordKey, assertResourceName, hashKey } from './keys';
+import { assertRecordKey, assertResourceName } from './keys';
 
 /** Options of a {@link DynamoDBContentHashStore}. */
 export interface DynamoDBContentHashStoreOptions {
@@ -33,13 +29,14 @@ export interface DynamoDBContentHashStoreOptions {
  */
 export class DynamoDBContentHashStore {
   readonly tableName: string;
-  private readonly client: DynamoDBClient;
+  private readonly table: StateTable;
   private readonly clock: () => number;
 
   constructor(options: DynamoDBContentHashStoreOptions) {
     assertTableName(options?.tableName);
     this.tableName = options.tableName;
-    this.client = options.client ?? new DynamoDBClient({});
+    const client = options.client ?? new DynamoDBClient({});
+    this.table = { tableName: this.tableName, send: client.send.bind(client) };
     this.clock = options.clock ?? Date.now;
   }
 
@@ -54,10 +51,7 @@ export class DynamoDBContentHashStore {
   async getHash(resource: string, key: string): Promise<string | undefined> {
     assertResourceName(resource);
     assertRecordKey(key);
-    const output = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: hashKey(resource, key), ConsistentRead: true }),
-    );
-    return output.Item?.hash?.S;
+    return (await getItem(this.table, contentHashKey(resource, key)))?.hash?.S;
   }
 
   /**
@@ -75,15 +69,14 @@ export class DynamoDBContentHashStore {
     for (const key of keys) assertRecordKey(key);
     const found = new Map<string, string>();
     const items = await batchGetItems({
-      send: this.client.send.bind(this.client),
-      tableName: this.tableName,
-      keys: [...new Set(keys)].map((key) => hashKey(resource, key)),
+      ...this.table,
+      keys: [...new Set(keys)].map((key) => attributeKey(contentHashKey(resource, key))),
       what: 'content hashes',
       projection: { expression: 'pk, #hash', names: { '#hash': 'hash' } },
     });
     for (const item of items) {
       const hash = item.hash?.S;
-      if (hash !== undefined) found.set(recordKeyOf(resource, item.pk?.S ?? ''), hash);
+      if (hash !== undefined) found.set(recordKeyOfContentHash(resource, item.pk?.S ?? ''), hash);
     }
     return found;
   }
@@ -106,27 +99,20 @@ export class DynamoDBContentHashStore {
   ): Promise<{ action: UpsertAction; previousHash?: string }> {
     assertResourceName(resource);
     assertRecordKey(key);
-    try {
-      const output = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: hashKey(resource, key),
-          UpdateExpression: 'SET #hash = :hash, updatedAt = :now',
-          ConditionExpression: 'attribute_not_exists(pk) OR #hash <> :hash',
-          ExpressionAttributeNames: { '#hash': 'hash' },
-          ExpressionAttributeValues: { ':hash': { S: hash }, ':now': { N: String(this.clock()) } },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      const previousHash = output.Attributes?.hash?.S;
-      return previousHash === undefined
-        ? { action: UPSERT_ACTION.created }
-        : { action: UPSERT_ACTION.updated, previousHash };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
-        return { action: UPSERT_ACTION.unchanged, previousHash: hash };
-      throw error;
-    }
+    const outcome = await conditionally(
+      updateItem(this.table, contentHashKey(resource, key), {
+        UpdateExpression: 'SET #hash = :hash, updatedAt = :now',
+        ConditionExpression: 'attribute_not_exists(pk) OR #hash <> :hash',
+        ExpressionAttributeNames: { '#hash': 'hash' },
+        ExpressionAttributeValues: { ':hash': { S: hash }, ':now': { N: String(this.clock()) } },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    if (!outcome.landed) return { action: UPSERT_ACTION.unchanged, previousHash: hash };
+    const previousHash = outcome.value?.hash?.S;
+    return previousHash === undefined
+      ? { action: UPSERT_ACTION.created }
+      : { action: UPSERT_ACTION.updated, previousHash };
   }
 
   /**
@@ -151,7 +137,11 @@ export class DynamoDBContentHashStore {
     return {
       Put: {
         TableName: this.tableName,
-        Item: { ...hashKey(resource, key), hash: { S: hash }, updatedAt: { N: String(this.clock()) } },
+        Item: {
+          ...attributeKey(contentHashKey(resource, key)),
+          hash: { S: hash },
+          updatedAt: { N: String(this.clock()) },
+        },
         ConditionExpression: expected === undefined ? 'attribute_not_exists(pk)' : '#hash = :expected',
         ...(expected === undefined
           ? {}
@@ -162,8 +152,4 @@ export class DynamoDBContentHashStore {
       },
     };
   }
-}
-
-function recordKeyOf(resource: string, partitionKey: string): string {
-  return partitionKey.slice(`sync#${resource}#record#`.length);
 }

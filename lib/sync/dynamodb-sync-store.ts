@@ -1,13 +1,4 @@
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  type TransactWriteItem,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { ConflictError, LeaseLostError } from '../errors';
 import { assertTableName } from '../event-log/names';
 import {
@@ -20,9 +11,13 @@ import {
   releaseLease,
   renewLease,
 } from '../state/fenced-lease';
+import { attributeKey, syncRunsPartition, syncStateKey } from '../state/keys';
+import { runRecordItem, runRecords } from '../state/pipeline-runs';
+import { getItem, type Item, newestFirst, putItem, type StateTable, updateItem } from '../state/state-table';
+import { writeVersionUnderLease } from '../state/versioned-write';
 import { assertWholeMilliseconds } from '../validation/whole-milliseconds';
 import { SYNC_LEASE_RANGE, SYNC_RUN_RETENTION_SECONDS } from './constants';
-import { assertResourceName, stateKey } from './keys';
+import { assertResourceName } from './keys';
 import type { SavedCursor, SyncLock, SyncRunRecord, SyncRunTracker, SyncStateStore } from './types';
 
 /** Options of a {@link DynamoDBSyncStore}. */
@@ -57,13 +52,14 @@ export interface DynamoDBSyncStoreOptions {
  */
 export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
   readonly tableName: string;
-  private readonly client: DynamoDBClient;
+  private readonly table: StateTable;
   private readonly clock: () => number;
 
   constructor(options: DynamoDBSyncStoreOptions) {
     assertTableName(options?.tableName);
     this.tableName = options.tableName;
-    this.client = options.client ?? new DynamoDBClient({});
+    const client = options.client ?? new DynamoDBClient({});
+    this.table = { tableName: this.tableName, send: client.send.bind(client) };
     this.clock = options.clock ?? Date.now;
   }
 
@@ -122,7 +118,7 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
 
   /** Where a resource's lock lives. */
   private lockItem(resource: string): LeaseItem {
-    return { send: this.client.send.bind(this.client), tableName: this.tableName, key: stateKey(resource) };
+    return { ...this.table, key: syncStateKey(resource) };
   }
 
   /**
@@ -135,10 +131,7 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
    */
   async loadCursor(resource: string): Promise<SavedCursor | undefined> {
     assertResourceName(resource);
-    const output = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: stateKey(resource), ConsistentRead: true }),
-    );
-    const item = output.Item;
+    const item = await getItem(this.table, syncStateKey(resource));
     if (!item || item.cursorVersion?.N === undefined) return undefined;
     return {
       cursor: item.cursor?.S,
@@ -152,7 +145,7 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
    * Saves the cursor (`undefined`: back to the beginning) if `lock` is current and the cursor is at
    * `expectedVersion` (0 when none was saved), renewing the lock in the same write.
    *
-   * @throws `LeaseLostError` (lease `sync`) (the lock expired or was taken over), `ConflictError` (kind `cursor-moved`) (the cursor
+   * @throws `LeaseLostError` (lease `sync`: the lock expired or was taken over), `ConflictError` (kind `cursor-moved`: the cursor
    * was reset while this run held the lock).
    * @example
    * ```ts
@@ -165,44 +158,32 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
   ): Promise<number> {
     checkLeaseDuration(save.leaseDurationMs);
     const now = this.clock();
-    const versionCondition =
-      save.expectedVersion === 0 ? 'attribute_not_exists(cursorVersion)' : 'cursorVersion = :version';
-    const sets = 'cursorToken = :token, cursorSavedAt = :now, leaseExpiresAt = :expiresAt';
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: stateKey(lock.resource),
-          UpdateExpression:
-            save.cursor === undefined
-              ? `SET ${sets} REMOVE #cursor ADD cursorVersion :one`
-              : `SET #cursor = :cursor, ${sets} ADD cursorVersion :one`,
-          ConditionExpression: `${versionCondition} AND ${LEASE_HELD}`,
-          ExpressionAttributeNames: { '#cursor': 'cursor' },
-          ExpressionAttributeValues: {
-            ...leaseHeldValues(lock, now),
-            ':expiresAt': { N: String(now + save.leaseDurationMs) },
-            ':one': { N: '1' },
-            ...(save.expectedVersion === 0 ? {} : { ':version': { N: String(save.expectedVersion) } }),
-            ...(save.cursor === undefined ? {} : { ':cursor': { S: save.cursor } }),
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return save.expectedVersion + 1;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const item = error.Item;
-      if (item && holdsLease(lock, item, now)) {
-        throw new ConflictError({
-          kind: 'cursor-moved',
-          resource: lock.resource,
-          expectedVersion: save.expectedVersion,
-          actualVersion: Number(item.cursorVersion?.N ?? 0),
-        });
-      }
-      throw lockLost(lock, item, now);
+    const found = await writeVersionUnderLease(this.lockItem(lock.resource), lock, {
+      versionAttribute: 'cursorVersion',
+      expectedVersion: save.expectedVersion,
+      absentAtZero: true,
+      sets: [
+        ...(save.cursor === undefined ? [] : ['#cursor = :cursor']),
+        'cursorToken = :token',
+        'cursorSavedAt = :now',
+      ],
+      removes: save.cursor === undefined ? ['#cursor'] : [],
+      names: { '#cursor': 'cursor' },
+      values: save.cursor === undefined ? {} : { ':cursor': { S: save.cursor } },
+      leaseDurationMs: save.leaseDurationMs,
+      now,
+    });
+    if (!found) return save.expectedVersion + 1;
+    const item = found.item;
+    if (item && holdsLease(lock, item, now)) {
+      throw new ConflictError({
+        kind: 'cursor-moved',
+        resource: lock.resource,
+        expectedVersion: save.expectedVersion,
+        actualVersion: Number(item.cursorVersion?.N ?? 0),
+      });
     }
+    throw lockLost(lock, item, now);
   }
 
   /**
@@ -216,23 +197,19 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
    */
   async resetCursor(resource: string, cursor?: string): Promise<void> {
     assertResourceName(resource);
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: stateKey(resource),
-        UpdateExpression:
-          cursor === undefined
-            ? 'SET cursorToken = :zero, cursorSavedAt = :now REMOVE #cursor ADD cursorVersion :one'
-            : 'SET #cursor = :cursor, cursorToken = :zero, cursorSavedAt = :now ADD cursorVersion :one',
-        ExpressionAttributeNames: { '#cursor': 'cursor' },
-        ExpressionAttributeValues: {
-          ':zero': { N: '0' },
-          ':now': { N: String(this.clock()) },
-          ':one': { N: '1' },
-          ...(cursor === undefined ? {} : { ':cursor': { S: cursor } }),
-        },
-      }),
-    );
+    await updateItem(this.table, syncStateKey(resource), {
+      UpdateExpression:
+        cursor === undefined
+          ? 'SET cursorToken = :zero, cursorSavedAt = :now REMOVE #cursor ADD cursorVersion :one'
+          : 'SET #cursor = :cursor, cursorToken = :zero, cursorSavedAt = :now ADD cursorVersion :one',
+      ExpressionAttributeNames: { '#cursor': 'cursor' },
+      ExpressionAttributeValues: {
+        ':zero': { N: '0' },
+        ':now': { N: String(this.clock()) },
+        ':one': { N: '1' },
+        ...(cursor === undefined ? {} : { ':cursor': { S: cursor } }),
+      },
+    });
   }
 
   /**
@@ -248,7 +225,7 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
     return {
       ConditionCheck: {
         TableName: this.tableName,
-        Key: stateKey(lock.resource),
+        Key: attributeKey(syncStateKey(lock.resource)),
         ConditionExpression: LEASE_HELD,
         ExpressionAttributeValues: leaseHeldValues(lock, this.clock()),
       },
@@ -257,12 +234,12 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
 
   /** Records the start of a run. */
   async startRun(run: SyncRunRecord): Promise<void> {
-    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(run) }));
+    await putItem(this.table, runItem(run));
   }
 
   /** Records how a run ended (over its start record). */
   async endRun(run: SyncRunRecord): Promise<void> {
-    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: runItem(run) }));
+    await putItem(this.table, runItem(run));
   }
 
   /**
@@ -275,25 +252,11 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
    */
   async listRuns(resource: string, limit = 20): Promise<SyncRunRecord[]> {
     assertResourceName(resource);
-    const output = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: runsPartitionKey(resource) } },
-        ScanIndexForward: false,
-        Limit: limit,
-        ConsistentRead: true,
-      }),
-    );
-    return (output.Items ?? []).map((item) => JSON.parse(item.record?.S ?? '{}') as SyncRunRecord);
+    return runRecords<SyncRunRecord>(await newestFirst(this.table, syncRunsPartition(resource), limit));
   }
 }
 
-function lockLost(
-  lock: SyncLock,
-  item: Record<string, AttributeValue> | undefined,
-  now: number,
-): LeaseLostError {
+function lockLost(lock: SyncLock, item: Item | undefined, now: number): LeaseLostError {
   if (!item)
     return new LeaseLostError({
       lease: 'sync',
@@ -314,18 +277,8 @@ function lockLost(
   });
 }
 
-function runsPartitionKey(resource: string): string {
-  return `sync#${resource}#runs`;
-}
-
-function runItem(run: SyncRunRecord): Record<string, AttributeValue> {
-  return {
-    pk: { S: runsPartitionKey(run.resource) },
-    sk: { S: `${new Date(run.startedAt).toISOString()}#${run.runId}` },
-    status: { S: run.status },
-    record: { S: JSON.stringify(run) },
-    expiresAt: { N: String(Math.floor(run.startedAt / 1000) + SYNC_RUN_RETENTION_SECONDS) },
-  };
+function runItem(run: SyncRunRecord): Item {
+  return runRecordItem(syncRunsPartition(run.resource), run, SYNC_RUN_RETENTION_SECONDS);
 }
 
 function checkLeaseDuration(durationMs: number): void {

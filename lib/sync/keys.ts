@@ -1,4 +1,3 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { describe, ValidationError } from '../errors';
 import { MAX_RECORD_KEY_BYTES, RESOURCE_NAME_PATTERN, RESOURCE_NAME_RULE } from './constants';
 
@@ -35,14 +34,4 @@ export function assertRecordKey(key: unknown): asserts key is string {
       key,
     );
   }
-}
-
-/** The item holding a resource's lock and cursor. */
-export function stateKey(resource: string): Record<string, AttributeValue> {
-  return { pk: { S: `sync#${resource}` }, sk: { S: 'state' } };
-}
-
-/** The item holding the content hash of one record of a resource: one partition per record. */
-export function hashKey(resource: string, recordKey: string): Record<string, AttributeValue> {
-  return { pk: { S: `sync#${resource}#record#${recordKey}` }, sk: { S: 'hash' } };
 }
