@@ -47,13 +47,17 @@ export function holdsLease(lease: HeldLease, item: Record<string, AttributeValue
   );
 }
 
-/** Why `lease` is no longer held, from the item a refused write found; words for the holder's kind. */
+/**
+ * Why `lease` is no longer held, from the item a refused write found (`undefined`: the item is gone);
+ * words for the holder's kind.
+ */
 export function leaseLostReason(
   lease: HeldLease,
-  item: Record<string, AttributeValue>,
+  item: Record<string, AttributeValue> | undefined,
   now: number,
-  words: { readonly takenOver: string; readonly lease: string },
-): { readonly currentToken: number; readonly currentOwner?: string; readonly reason: string } {
+  words: { readonly gone: string; readonly takenOver: string; readonly lease: string },
+): { readonly currentToken?: number; readonly currentOwner?: string; readonly reason: string } {
+  if (!item) return { reason: words.gone };
   const currentToken = Number(item.leaseToken?.N ?? 0);
   const currentOwner = item.leaseOwner?.S;
   const reason =

@@ -55,14 +55,8 @@ export async function releasePipelineLease(table: PipelineTable, lease: Lease): 
 
 /** The `LeaseLostError` of a write refused to `lease`, from the state item it found (if any). */
 export function pipelineLeaseLost(lease: Lease, item: Item | undefined, now: number): LeaseLostError {
-  if (!item)
-    return new LeaseLostError({
-      lease: 'fetcher',
-      pipeline: lease.pipeline,
-      token: lease.token,
-      reason: 'the pipeline state is gone',
-    });
   const lost = leaseLostReason(lease, item, now, {
+    gone: 'the pipeline state is gone',
     takenOver: 'another fetcher took the pipeline over',
     lease: 'lease',
   });

@@ -257,24 +257,12 @@ export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
 }
 
 function lockLost(lock: SyncLock, item: Item | undefined, now: number): LeaseLostError {
-  if (!item)
-    return new LeaseLostError({
-      lease: 'sync',
-      resource: lock.resource,
-      token: lock.token,
-      reason: 'its state is gone',
-    });
-  const { currentToken, reason } = leaseLostReason(lock, item, now, {
+  const lost = leaseLostReason(lock, item, now, {
+    gone: 'its state is gone',
     takenOver: 'another run took the resource over',
     lease: 'lock',
   });
-  return new LeaseLostError({
-    lease: 'sync',
-    resource: lock.resource,
-    token: lock.token,
-    currentToken,
-    reason,
-  });
+  return new LeaseLostError({ lease: 'sync', resource: lock.resource, token: lock.token, ...lost });
 }
 
 function runItem(run: SyncRunRecord): Item {
