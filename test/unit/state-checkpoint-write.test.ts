@@ -1,17 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { positionAfterEvent, positionAtTime } from '../../lib';
 import { ConflictError } from '../../lib/errors';
 import { checkpointMoveError, refusedCheckpoint } from '../../lib/state/checkpoint-write';
 import { PIPELINE_STATUS, type PipelineState } from '../../lib/state/types';
 import { EventIdGenerator } from '../../lib/time/event-id';
-import {
-  comparePositions,
-  formatPosition,
-  type Position,
-  positionAfterEvent,
-  positionAtTime,
-  positionTimeMs,
-} from '../../lib/time/position';
+import { comparePositions, formatPosition, type Position, positionTimeMs } from '../../lib/time/position';
 
 const START_MS = Date.parse('2024-05-01T12:30:00.000Z');
 const idAt = (ms: number) => new EventIdGenerator({ now: () => ms }).next();
@@ -24,15 +18,18 @@ const anyPosition: fc.Arbitrary<Position> = fc
   .tuple(fc.integer({ min: 3_600_000, max: Date.UTC(9000, 0, 1) }), fc.constantFrom('time', 'event'))
   .map(([ms, how]) => (how === 'time' ? positionAtTime(ms) : positionAfterEvent(idAt(ms))));
 
+/** Checks that `refused` is a `ConflictError` of pipeline `billing` with these fields. */
+function expectConflict(refused: ConflictError | undefined, fields: Partial<ConflictError>): void {
+  expect(refused).toBeInstanceOf(ConflictError);
+  expect(refused).toMatchObject({ code: 'conflict', pipeline: 'billing', ...fields });
+}
+
 describe('checkpointMoveError', () => {
   it('refuses a checkpoint that moves backwards with kind checkpoint-regression, naming both positions', () => {
     const refused = checkpointMoveError('billing', { position: earlier, previous: later }, undefined);
 
-    expect(refused).toBeInstanceOf(ConflictError);
-    expect(refused).toMatchObject({
-      code: 'conflict',
+    expectConflict(refused, {
       kind: 'checkpoint-regression',
-      pipeline: 'billing',
       from: formatPosition(later),
       position: formatPosition(earlier),
     });
@@ -53,11 +50,8 @@ describe('checkpointMoveError', () => {
 
     const refused = checkpointMoveError('billing', { position: later, previous: earlier }, serverLatestMs);
 
-    expect(refused).toBeInstanceOf(ConflictError);
-    expect(refused).toMatchObject({
-      code: 'conflict',
+    expectConflict(refused, {
       kind: 'checkpoint-in-future',
-      pipeline: 'billing',
       position: formatPosition(later),
       serverTimeMs: serverLatestMs,
     });
