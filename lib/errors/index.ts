@@ -34,6 +34,12 @@
  * `NonRetryableError`, which handlers throw) or where its fields are its own (the commit errors).
  * `docs/errors.md` lists every class, code and field, and the classes each replaced.
  *
+ * This folder holds the shared classes, a module a family: `base.ts` (`SluiceError` and the codes),
+ * `validation.ts` (`ValidationError`, `InvalidDefinitionError`), `too-large.ts`, `conflict.ts`,
+ * `lease-lost.ts`, `missing-resource.ts` and `event-log.ts` (the commit errors and
+ * `CorruptEventError`); `describe.ts` renders values for messages. The errors of one area live in
+ * that area's `errors.ts` (or beside the code that throws them).
+ *
  * @example
  * ```ts
  * import { TooLargeError } from 'sluice';
