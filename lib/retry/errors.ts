@@ -63,6 +63,19 @@ export class NonRetryableError extends SluiceError {
 /** Why `withRetry` gave up: every attempt was used, or the next one could not start before the deadline. */
 export type RetriesExhaustedReason = 'attempts' | 'deadline';
 
+/** What `withRetry` knew when it gave up, for the `RetriesExhaustedError` that reports it. */
+export interface RetriesExhaustedDetails {
+  /** The name of the operation, when `withRetry` was given one. */
+  name?: string | undefined;
+  attempts: number;
+  lastError: unknown;
+  reason: RetriesExhaustedReason;
+  /** For a deadline: the wait before the next attempt, in milliseconds. */
+  delayMs?: number;
+  /** For a deadline: the time left before it when `withRetry` gave up (negative once past). */
+  remainingMs?: number;
+}
+
 /**
  * Thrown by `withRetry` when it gives up on an operation whose failures were all worth retrying: its
  * attempts ran out, or its deadline left no room for another. The last failure is `lastError`, and
@@ -91,16 +104,7 @@ export class RetriesExhaustedError extends SluiceError {
   /** Whether the attempts ran out or the deadline stopped the next one. */
   readonly reason: RetriesExhaustedReason;
 
-  constructor(details: {
-    name?: string | undefined;
-    attempts: number;
-    lastError: unknown;
-    reason: RetriesExhaustedReason;
-    /** For a deadline: the wait before the next attempt, in milliseconds. */
-    delayMs?: number;
-    /** For a deadline: the time left before it when `withRetry` gave up (negative once past). */
-    remainingMs?: number;
-  }) {
+  constructor(details: RetriesExhaustedDetails) {
     super(exhaustedMessage(details), {
       cause: details.attempts === 0 ? undefined : details.lastError,
       code: 'retries-exhausted',
@@ -113,14 +117,7 @@ export class RetriesExhaustedError extends SluiceError {
   }
 }
 
-function exhaustedMessage(details: {
-  name?: string | undefined;
-  attempts: number;
-  lastError: unknown;
-  reason: RetriesExhaustedReason;
-  delayMs?: number;
-  remainingMs?: number;
-}): string {
+function exhaustedMessage(details: RetriesExhaustedDetails): string {
   const operation = details.name === undefined ? 'operation' : `operation '${details.name}'`;
   const remainingMs = details.remainingMs ?? 0;
   if (details.attempts === 0) {
