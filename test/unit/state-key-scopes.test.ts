@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type PipelineFunctionRole, stateKeyPatterns } from '../../infra/key-scopes';
 import { backfillPipelineName } from '../../lib/pipeline/backfill-names';
-import {
-  backfillCompletedKey,
-  claimKey,
-  countersKey,
-  failureRecordKey,
-  malformedRecordKey,
-  markerItemKey,
-  pipelineRunsPartition,
-  pipelineStateKey,
-  registryKey,
-  seeksPartition,
-} from '../../lib/state/keys';
+import * as keys from '../../lib/state/keys';
 import { EventIdGenerator } from '../../lib/time/event-id';
 import { markerKey } from '../../lib/worker/marker-store';
 import { iamLike } from '../support/iam';
@@ -26,22 +15,22 @@ function partitionsOf(pipeline: string): Record<PipelineFunctionRole, string[]> 
   const backfill = backfillPipelineName(pipeline, 'b1');
   return {
     fetcher: [
-      registryKey(pipeline).pk,
-      pipelineStateKey(pipeline).pk,
-      pipelineRunsPartition(pipeline),
-      seeksPartition(pipeline),
-      pipelineStateKey(backfill).pk,
-      pipelineRunsPartition(backfill),
-      seeksPartition(backfill),
-      backfillCompletedKey(backfill).pk,
+      keys.registryKey(pipeline).pk,
+      keys.pipelineStateKey(pipeline).pk,
+      keys.pipelineRunsPartition(pipeline),
+      keys.seeksPartition(pipeline),
+      keys.pipelineStateKey(backfill).pk,
+      keys.pipelineRunsPartition(backfill),
+      keys.seeksPartition(backfill),
+      keys.backfillCompletedKey(backfill).pk,
     ],
-    worker: [markerItemKey(pipeline, messageName).pk, countersKey(pipeline).pk],
+    worker: [keys.markerItemKey(pipeline, messageName).pk, keys.countersKey(pipeline).pk],
     failedHandler: [
-      claimKey(pipeline, eventId).pk,
-      claimKey(pipeline, eventId, 'r1').pk,
-      failureRecordKey(pipeline, AT, eventId).pk,
-      malformedRecordKey(pipeline, AT, 'message-1').pk,
-      markerItemKey(pipeline, messageName).pk,
+      keys.claimKey(pipeline, eventId).pk,
+      keys.claimKey(pipeline, eventId, 'r1').pk,
+      keys.failureRecordKey(pipeline, AT, eventId).pk,
+      keys.malformedRecordKey(pipeline, AT, 'message-1').pk,
+      keys.markerItemKey(pipeline, messageName).pk,
     ],
   };
 }
@@ -75,8 +64,8 @@ describe('state-table key patterns of IAM conditions', () => {
   it.each(ROLES)('matches none of another pipeline’s keys for the %s but the shared registry', (role) => {
     const patterns = stateKeyPatterns('billing', role);
     for (const other of ['shipping', 'billing2', 'bill']) {
-      const keys = partitionsOf(other)[role].filter((key) => key !== registryKey(other).pk);
-      for (const key of keys) expect(allowed(patterns, key), key).toBe(false);
+      const others = partitionsOf(other)[role].filter((key) => key !== keys.registryKey(other).pk);
+      for (const key of others) expect(allowed(patterns, key), key).toBe(false);
     }
   });
 });
