@@ -1,4 +1,15 @@
 import { BACKFILL_NAME_INFIX } from '../lib/backfill/constants';
+import {
+  backfillPartition,
+  claimsPartition,
+  countersPartition,
+  failuresPartition,
+  malformedPartition,
+  markerPartition,
+  pipelinePartition,
+  pipelineRecordsPartition,
+  REGISTRY_PARTITION,
+} from '../lib/state/keys';
 
 /**
  * The functions of one pipeline, by the state-table keys each of them reads and writes.
@@ -12,15 +23,16 @@ import { BACKFILL_NAME_INFIX } from '../lib/backfill/constants';
  */
 export type PipelineFunctionRole = 'fetcher' | 'worker' | 'failedHandler';
 
-/** The partition holding every pipeline's definition: one item per pipeline, sort key its name. */
-export const REGISTRY_PARTITION = 'pipelines';
+/** What IAM's `StringLike` takes for any run of characters, given to a key builder for a part it leaves open. */
+const ANY = '*';
 
 /**
  * The partition keys of the state table a function of `pipeline` may touch, as IAM `StringLike`
  * patterns for the `dynamodb:LeadingKeys` condition. Pipeline names hold no `#`, `*` or `?`
  * (`NAME_PATTERN`), so `marker#billing#*` matches billing's markers and nobody else's; and no pipeline
  * of a user's may be named like a backfill (`<name>.backfill.<id>`), so the backfill patterns match only
- * this pipeline's backfills.
+ * this pipeline's backfills. The patterns are the state table's own partition keys (`lib/state/keys.ts`),
+ * built with `*` for the part left open, so they follow any change of the key layout.
  *
  * The registry partition is shared by every pipeline (one item each, keyed by name in the sort key,
  * which IAM cannot condition on): a fetcher may rewrite another pipeline's definition. It runs only
@@ -32,24 +44,24 @@ export const REGISTRY_PARTITION = 'pipelines';
  * ```
  */
 export function stateKeyPatterns(pipeline: string, role: PipelineFunctionRole): string[] {
-  const backfills = `${pipeline}${BACKFILL_NAME_INFIX}*`;
+  const backfills = `${pipeline}${BACKFILL_NAME_INFIX}${ANY}`;
   switch (role) {
     case 'fetcher':
       return [
         REGISTRY_PARTITION,
-        `pipeline#${pipeline}`,
-        `pipeline#${pipeline}#*`,
-        `pipeline#${backfills}`,
-        `backfill#${backfills}`,
+        pipelinePartition(pipeline),
+        pipelineRecordsPartition(pipeline, ANY),
+        pipelinePartition(backfills),
+        backfillPartition(backfills),
       ];
     case 'worker':
-      return [`marker#${pipeline}#*`, `counters#${pipeline}`];
+      return [markerPartition(pipeline, ANY), countersPartition(pipeline)];
     case 'failedHandler':
       return [
-        `failed#${pipeline}`,
-        `failures#${pipeline}#*`,
-        `malformed#${pipeline}#*`,
-        `marker#${pipeline}#*`,
+        claimsPartition(pipeline),
+        failuresPartition(pipeline, ANY),
+        malformedPartition(pipeline, ANY),
+        markerPartition(pipeline, ANY),
       ];
   }
 }

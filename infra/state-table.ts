@@ -4,7 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
-import { type PipelineFunctionRole, REGISTRY_PARTITION, stateKeyPatterns } from './key-scopes';
+import { REGISTRY_PARTITION, STATE_TABLE_ATTRIBUTES } from '../lib/state/keys';
+import { type PipelineFunctionRole, stateKeyPatterns } from './key-scopes';
 
 /**
  * What each of Sluice's functions calls on the state table, by function. Transactions (`Put` and
@@ -91,10 +92,10 @@ export class PipelineStateTable extends Construct {
       );
     if (props.encryptionKey) this.encryptionKey = props.encryptionKey;
     this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: STATE_TABLE_ATTRIBUTES.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATE_TABLE_ATTRIBUTES.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: STATE_TABLE_ATTRIBUTES.timeToLive,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
       ...(props.encryptionKey
         ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
@@ -153,7 +154,12 @@ export class PipelineStateTable extends Construct {
       conditions: {
         'ForAllValues:StringEquals': {
           'dynamodb:LeadingKeys': [REGISTRY_PARTITION],
-          'dynamodb:Attributes': ['pk', 'sk', 'haltedAt', 'haltReason'],
+          'dynamodb:Attributes': [
+            STATE_TABLE_ATTRIBUTES.partitionKey,
+            STATE_TABLE_ATTRIBUTES.sortKey,
+            'haltedAt',
+            'haltReason',
+          ],
         },
       },
     });

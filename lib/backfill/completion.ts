@@ -8,6 +8,7 @@ import {
 import { SluiceError } from '../errors';
 import { parseBackfillPipelineName } from '../pipeline/backfill-names';
 import { startPosition } from '../pipeline/definition';
+import { attributeKey, backfillCompletedKey } from '../state/keys';
 import type { PipelineStore } from '../state/pipeline-store';
 import { PIPELINE_STATUS } from '../state/types';
 import { formatPosition } from '../time/position';
@@ -56,7 +57,7 @@ export async function emitBackfillCompleted(
 ): Promise<BackfillCompletedDetail | undefined> {
   const names = parseBackfillPipelineName(backfillPipeline);
   if (!names) return undefined;
-  const key = markerKey(backfillPipeline);
+  const key = attributeKey(backfillCompletedKey(backfillPipeline));
   const marker = await options.client.send(
     new GetItemCommand({ TableName: store.tableName, Key: key, ConsistentRead: true }),
   );
@@ -140,8 +141,4 @@ export async function emitCompletedBackfills(
   }
   if (firstError !== undefined) throw firstError;
   return emitted;
-}
-
-function markerKey(backfillPipeline: string) {
-  return { pk: { S: `backfill#${backfillPipeline}` }, sk: { S: 'completed' } };
 }

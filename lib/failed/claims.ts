@@ -1,15 +1,42 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import {
+  giveUpLease,
+  heldCondition,
+  heldValues,
+  type LeaseItem,
+  type LeaseLayout,
+  leaseNames,
+  takeLease,
+} from '../state/fenced-lease';
 import { attributeKey, claimKey, isKeyTime } from '../state/keys';
-import { conditionally, getItem, type Item, refusal, updateItem } from '../state/state-table';
+import { getItem, type Item } from '../state/state-table';
 import { assertEventId } from '../time/event-id';
 import { assertWholeMilliseconds } from '../validation/whole-milliseconds';
 import { CLAIM_DURATION_RANGE, CLAIM_STATUS } from './constants';
 import { checkPipeline, type FailureTable, failureExpiresAt } from './failure-items';
 import type { Claim, ClaimResult } from './records';
 
-// The claim on a failed event: one item per event, taken when free or expired unhandled, held by a
-// random token, released or marked handled only by its holder.
+// The claim on a failed event: one item per event, a fenced lease (`lib/state/fenced-lease.ts`)
+// taken when free or expired unhandled, held by a random token, released or marked handled only by
+// its holder.
+
+/**
+ * How a claim sits on its item: a random `claimToken` names the holder, `claimExpiresAt` its expiry,
+ * and `status` must be `claimed` for it to be taken or held, so a handled event is never taken again.
+ * A holder past its expiry may still mark the event handled until another consumer takes it.
+ */
+export const CLAIM_LAYOUT: LeaseLayout = {
+  token: { attribute: 'claimToken', kind: 'random' },
+  expiresAt: 'claimExpiresAt',
+  standing: {
+    condition: '#status = :claimed',
+    set: '#status = :claimed',
+    names: { '#status': 'status' },
+    values: { ':claimed': { S: CLAIM_STATUS.claimed } },
+  },
+  heldUntilExpiry: false,
+};
 
 /**
  * What a refused claim found: the event was handled already, or another consumer holds it.
@@ -26,7 +53,7 @@ export function refusedClaim(item: Item): Exclude<ClaimResult, { status: 'claime
       ? { status: 'handled' }
       : { status: 'handled', handledAt: Number(handledAt) };
   }
-  return { status: 'busy', claimExpiresAt: Number(item.claimExpiresAt?.N ?? 0) };
+  return { status: 'busy', claimExpiresAt: Number(item[CLAIM_LAYOUT.expiresAt]?.N ?? 0) };
 }
 
 /**
@@ -40,7 +67,7 @@ export function refusedClaim(item: Item): Exclude<ClaimResult, { status: 'claime
 export function claimLostReason(item: Item | undefined): string {
   if (!item) return 'its claim item is gone';
   if (item.status?.S === CLAIM_STATUS.handled) return 'another consumer handled it';
-  if (item.claimToken?.S === undefined) return 'the claim was released';
+  if (item[CLAIM_LAYOUT.token.attribute]?.S === undefined) return 'the claim was released';
   return 'the claim expired and another consumer took the event';
 }
 
@@ -58,26 +85,22 @@ export async function claimEvent(
   const now = table.clock();
   const failedAt = isKeyTime(options.failedAt) ? Math.floor(options.failedAt) : now;
   const token = randomUUID();
-  const outcome = await conditionally(
-    updateItem(table, claimKey(pipeline, eventId, options.redrive), {
-      UpdateExpression:
-        'SET #status = :claimed, claimToken = :token, claimExpiresAt = :until, claimedAt = :now, failedAt = if_not_exists(failedAt, :failedAt), expiresAt = :ttl ADD claims :one',
-      ConditionExpression: 'attribute_not_exists(pk) OR (#status = :claimed AND claimExpiresAt <= :now)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':claimed': { S: CLAIM_STATUS.claimed },
-        ':token': { S: token },
-        ':until': { N: String(now + durationMs) },
-        ':now': { N: String(now) },
+  const taking = await takeLease(claimItem(table, pipeline, eventId, options.redrive), CLAIM_LAYOUT, {
+    token,
+    now,
+    until: now + durationMs,
+    itemMustExist: false,
+    also: {
+      set: ['claimedAt = :now', 'failedAt = if_not_exists(failedAt, :failedAt)', 'expiresAt = :ttl'],
+      add: ['claims :one'],
+      values: {
         ':failedAt': { N: String(failedAt) },
         ':ttl': { N: String(failureExpiresAt(table, now)) },
         ':one': { N: '1' },
       },
-      ReturnValues: 'ALL_NEW',
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    }),
-  );
-  if (!outcome.landed) return refusedClaim(outcome.item ?? {});
+    },
+  });
+  if (!taking.taken) return refusedClaim(taking.item ?? {});
   return {
     status: 'claimed',
     claim: {
@@ -85,7 +108,7 @@ export async function claimEvent(
       eventId,
       token,
       expiresAt: now + durationMs,
-      failedAt: Number(outcome.value?.failedAt?.N ?? failedAt),
+      failedAt: Number(taking.item.failedAt?.N ?? failedAt),
       ...(options.redrive === undefined ? {} : { redrive: options.redrive }),
     },
   };
@@ -93,13 +116,10 @@ export async function claimEvent(
 
 /** Gives a claim up before it expires; false, changing nothing, if it was no longer held. */
 export async function releaseClaim(table: FailureTable, claim: Claim): Promise<boolean> {
-  const refused = await refusal(
-    updateItem(table, claimKey(claim.pipeline, claim.eventId, claim.redrive), {
-      UpdateExpression: 'SET claimExpiresAt = :zero REMOVE claimToken',
-      ConditionExpression: CLAIM_HELD,
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':zero': { N: '0' }, ...claimHeldValues(claim) },
-    }),
+  const refused = await giveUpLease(
+    claimItem(table, claim.pipeline, claim.eventId, claim.redrive),
+    CLAIM_LAYOUT,
+    claim,
   );
   return !refused;
 }
@@ -110,13 +130,12 @@ export function handledClaimWrite(table: FailureTable, claim: Claim, now: number
     Update: {
       TableName: table.tableName,
       Key: attributeKey(claimKey(claim.pipeline, claim.eventId, claim.redrive)),
-      UpdateExpression:
-        'SET #status = :handled, handledAt = :now, expiresAt = :ttl REMOVE claimToken, claimExpiresAt',
-      ConditionExpression: CLAIM_HELD,
-      ExpressionAttributeNames: { '#status': 'status' },
+      UpdateExpression: `SET #status = :handled, handledAt = :now, expiresAt = :ttl REMOVE ${CLAIM_LAYOUT.token.attribute}, ${CLAIM_LAYOUT.expiresAt}`,
+      ConditionExpression: heldCondition(CLAIM_LAYOUT),
+      ...leaseNames(CLAIM_LAYOUT),
       ExpressionAttributeValues: {
         ':handled': { S: CLAIM_STATUS.handled },
-        ...claimHeldValues(claim),
+        ...heldValues(CLAIM_LAYOUT, claim, now),
         ':now': { N: String(now) },
         ':ttl': { N: String(failureExpiresAt(table, now)) },
       },
@@ -132,9 +151,12 @@ export async function whyClaimLost(table: FailureTable, claim: Claim): Promise<s
   return claimLostReason(item);
 }
 
-/** The condition that proves a write is made by the holder of a claim, with {@link claimHeldValues}. */
-const CLAIM_HELD = 'claimToken = :token AND #status = :claimed';
-
-function claimHeldValues(claim: Claim): Item {
-  return { ':token': { S: claim.token }, ':claimed': { S: CLAIM_STATUS.claimed } };
+/** Where the claim on an event lives. */
+function claimItem(
+  table: FailureTable,
+  pipeline: string,
+  eventId: string,
+  redrive: string | undefined,
+): LeaseItem {
+  return { send: table.send, tableName: table.tableName, key: claimKey(pipeline, eventId, redrive) };
 }

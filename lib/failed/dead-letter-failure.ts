@@ -1,6 +1,6 @@
 import { type EnvelopeEvent, storedEventOf } from '../messages/envelope';
+import { isKeyTime } from '../state/keys';
 import { UNKNOWN_FAILURE_MESSAGE } from './constants';
-import { isKeyTime } from './keys';
 import type { SqsRecordLike } from './records';
 import { shortenFailure } from './truncate';
 import { type FailedEvent, UNKNOWN_FAILURE_NAME } from './types';

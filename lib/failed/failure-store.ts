@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, ValidationError } from '../errors';
 import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { failuresPartition, malformedPartition } from '../state/keys';
-import { openStateTable } from '../state/state-table';
+import { type Item, openStateTable } from '../state/state-table';
 import { MarkerStore } from '../worker/marker-store';
 import { claimEvent, releaseClaim } from './claims';
 import {
@@ -235,14 +235,8 @@ export class FailureStore {
    * ```
    */
   async listFailures(pipeline: string, options: ListRecordsOptions = {}): Promise<FailurePage> {
-    const { items, cursor } = await listDays(
-      this.table,
-      (day) => failuresPartition(pipeline, day),
-      pipeline,
-      options,
-      parseFailure,
-    );
-    return cursor === undefined ? { failures: items } : { failures: items, cursor };
+    const { items, cursor } = await this.listDays(failuresPartition, pipeline, options, parseFailure);
+    return { failures: items, ...withCursor(cursor) };
   }
 
   /**
@@ -267,13 +261,22 @@ export class FailureStore {
    * ```
    */
   async listMalformed(pipeline: string, options: ListRecordsOptions = {}): Promise<MalformedPage> {
-    const { items, cursor } = await listDays(
-      this.table,
-      (day) => malformedPartition(pipeline, day),
-      pipeline,
-      options,
-      parseMalformed,
-    );
-    return cursor === undefined ? { records: items } : { records: items, cursor };
+    const { items, cursor } = await this.listDays(malformedPartition, pipeline, options, parseMalformed);
+    return { records: items, ...withCursor(cursor) };
   }
+
+  /** A page of `pipeline`'s records kept in the day partitions `partition` names. */
+  private listDays<T>(
+    partition: (pipeline: string, day: string) => string,
+    pipeline: string,
+    options: ListRecordsOptions,
+    parse: (item: Item) => T,
+  ): Promise<{ items: T[]; cursor?: string }> {
+    return listDays(this.table, (day) => partition(pipeline, day), pipeline, options, parse);
+  }
+}
+
+/** The `cursor` field of a page: absent on the last page. */
+function withCursor(cursor: string | undefined): { cursor?: string } {
+  return cursor === undefined ? {} : { cursor };
 }

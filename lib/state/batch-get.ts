@@ -64,21 +64,19 @@ export async function batchGetItems(
         }
       : {}),
   };
-  for (let start = 0; start < unique.length; start += MAX_BATCH_GET_KEYS) {
-    const chunk = unique.slice(start, start + MAX_BATCH_GET_KEYS);
-    await untilProcessed(
-      chunk,
-      options,
-      { verb: 'read', left: 'keys', noneLost: 'none is taken as missing' },
-      async (pending) => {
-        const output = await options.send(
-          new BatchGetItemCommand({ RequestItems: { [tableName]: { ...request, Keys: [...pending] } } }),
-        );
-        found.push(...(output.Responses?.[tableName] ?? []));
-        return output.UnprocessedKeys?.[tableName]?.Keys ?? [];
-      },
-    );
-  }
+  await inChunksUntilProcessed(
+    unique,
+    MAX_BATCH_GET_KEYS,
+    options,
+    { verb: 'read', left: 'keys', noneLost: 'none is taken as missing' },
+    async (pending) => {
+      const output = await options.send(
+        new BatchGetItemCommand({ RequestItems: { [tableName]: { ...request, Keys: [...pending] } } }),
+      );
+      found.push(...(output.Responses?.[tableName] ?? []));
+      return output.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    },
+  );
   return found;
 }
 
@@ -93,12 +91,28 @@ interface UnprocessedWording {
 }
 
 /**
+ * Calls `call` with `all`, `chunkSize` at a time, one chunk after another, each until DynamoDB
+ * leaves nothing of it unprocessed (see {@link untilProcessed}). Shared by the batch reads and
+ * writes of the state table.
+ */
+export async function inChunksUntilProcessed<T>(
+  all: readonly T[],
+  chunkSize: number,
+  options: Pick<BatchGetItemsOptions, 'tableName' | 'what' | 'retry'>,
+  wording: UnprocessedWording,
+  call: (pending: readonly T[]) => Promise<readonly T[]>,
+): Promise<void> {
+  for (let start = 0; start < all.length; start += chunkSize)
+    await untilProcessed(all.slice(start, start + chunkSize), options, wording, call);
+}
+
+/**
  * Calls `call` with a batch until DynamoDB leaves nothing of it unprocessed, each time with only
  * what it left, backing off through `withRetry`. Throws a `RetryableError` naming how many are
  * left when the retries run out; an error of the call itself comes out as it was (the SDK has
- * retried it already). Shared by the batch reads and writes of the state table.
+ * retried it already).
  */
-export async function untilProcessed<T>(
+async function untilProcessed<T>(
   chunk: readonly T[],
   options: Pick<BatchGetItemsOptions, 'tableName' | 'what' | 'retry'>,
   wording: UnprocessedWording,

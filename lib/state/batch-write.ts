@@ -1,5 +1,5 @@
 import { type AttributeValue, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import { type BatchGetItemsOptions, untilProcessed } from './batch-get';
+import { type BatchGetItemsOptions, inChunksUntilProcessed } from './batch-get';
 
 /** The most puts one BatchWriteItem call may hold. */
 export const MAX_BATCH_WRITE_ITEMS = 25;
@@ -32,22 +32,18 @@ export interface BatchPutItemsOptions
  */
 export async function batchPutItems(options: BatchPutItemsOptions): Promise<void> {
   const { tableName } = options;
-  for (let start = 0; start < options.items.length; start += MAX_BATCH_WRITE_ITEMS) {
-    const chunk = options.items
-      .slice(start, start + MAX_BATCH_WRITE_ITEMS)
-      .map((Item) => ({ PutRequest: { Item } }));
-    await untilProcessed(
-      chunk,
-      options,
-      { verb: 'write', left: 'items', noneLost: 'none is taken as written' },
-      async (pending) => {
-        const output = await options.send(
-          new BatchWriteItemCommand({ RequestItems: { [tableName]: [...pending] } }),
-        );
-        return (output.UnprocessedItems?.[tableName] ?? []).flatMap((request) =>
-          request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : [],
-        );
-      },
-    );
-  }
+  await inChunksUntilProcessed(
+    options.items.map((Item) => ({ PutRequest: { Item } })),
+    MAX_BATCH_WRITE_ITEMS,
+    options,
+    { verb: 'write', left: 'items', noneLost: 'none is taken as written' },
+    async (pending) => {
+      const output = await options.send(
+        new BatchWriteItemCommand({ RequestItems: { [tableName]: [...pending] } }),
+      );
+      return (output.UnprocessedItems?.[tableName] ?? []).flatMap((request) =>
+        request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : [],
+      );
+    },
+  );
 }

@@ -83,14 +83,19 @@ export function pipelineOfStateKey(partitionKey: string): string {
   return partitionKey.startsWith(prefix) ? partitionKey.slice(prefix.length) : partitionKey;
 }
 
+/** The partition of a pipeline's records of one kind (`runs`, `seeks`; `*` in IAM patterns: every kind). */
+export function pipelineRecordsPartition(pipeline: string, kind: string): string {
+  return `${pipelinePartition(pipeline)}#${kind}`;
+}
+
 /** The partition of a pipeline's fetcher run records. */
 export function pipelineRunsPartition(pipeline: string): string {
-  return `${pipelinePartition(pipeline)}#runs`;
+  return pipelineRecordsPartition(pipeline, 'runs');
 }
 
 /** The partition of a pipeline's seek records. */
 export function seeksPartition(pipeline: string): string {
-  return `${pipelinePartition(pipeline)}#seeks`;
+  return pipelineRecordsPartition(pipeline, 'seeks');
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   PutItemCommand,
   type PutItemCommandInput,
   QueryCommand,
+  type QueryCommandInput,
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
@@ -108,14 +109,7 @@ export async function transactWrite(
  */
 export async function newestFirst(table: StateTable, partitionKey: string, limit: number): Promise<Item[]> {
   const output = await table.send(
-    new QueryCommand({
-      TableName: table.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: partitionKey } },
-      ScanIndexForward: false,
-      Limit: limit,
-      ConsistentRead: true,
-    }),
+    partitionQuery(table, partitionKey, { ScanIndexForward: false, Limit: limit }),
   );
   return output.Items ?? [];
 }
@@ -131,15 +125,7 @@ export async function newestFirst(table: StateTable, partitionKey: string, limit
 export async function* partitionPages(table: StateTable, partitionKey: string): AsyncGenerator<Item[]> {
   let startKey: Item | undefined;
   do {
-    const output = await table.send(
-      new QueryCommand({
-        TableName: table.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: partitionKey } },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
+    const output = await table.send(partitionQuery(table, partitionKey, { ExclusiveStartKey: startKey }));
     yield output.Items ?? [];
     startKey = output.LastEvaluatedKey;
   } while (startKey);
@@ -199,4 +185,19 @@ export function firstActionRefused(error: unknown): boolean {
     error instanceof TransactionCanceledException &&
     error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
   );
+}
+
+/** A consistent query of the items of one partition, in the order and from the place `page` says. */
+function partitionQuery(
+  table: StateTable,
+  partitionKey: string,
+  page: Pick<QueryCommandInput, 'ScanIndexForward' | 'Limit' | 'ExclusiveStartKey'>,
+): QueryCommand {
+  return new QueryCommand({
+    TableName: table.tableName,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': { S: partitionKey } },
+    ConsistentRead: true,
+    ...page,
+  });
 }

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type HeldLease, LEASE_HELD, type LeaseItem, leaseHeldValues } from './fenced-lease';
+import { type HeldLease, LEASE_HELD, LEASE_LAYOUT, type LeaseItem, leaseHeldValues } from './fenced-lease';
 import { type Item, refusal, updateItem } from './state-table';
 
 // The one versioned write of the state table: "write if the stored version is what I read, and I
@@ -58,7 +58,7 @@ export async function writeVersionUnderLease(
       : {};
   return refusal(
     updateItem(at, at.key, {
-      UpdateExpression: `SET ${[...write.sets, 'leaseExpiresAt = :expiresAt'].join(', ')} ADD ${version} :one${removes}`,
+      UpdateExpression: `SET ${[...write.sets, `${LEASE_LAYOUT.expiresAt} = :expiresAt`].join(', ')} ADD ${version} :one${removes}`,
       ConditionExpression: `${atVersion} AND ${LEASE_HELD}`,
       ...names,
       ExpressionAttributeValues: {

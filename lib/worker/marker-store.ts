@@ -3,6 +3,7 @@ import { type AttributeValue, DynamoDBClient, type TransactWriteItem } from '@aw
 import type { Envelope } from '../messages/envelope';
 import { batchGetItems } from '../state/batch-get';
 import { batchPutItems } from '../state/batch-write';
+import { attributeKey, expiresAfter, markerItemKey, messageNameOfMarker } from '../state/keys';
 import { sendNamingTable } from '../state/send-naming-table';
 
 /** How long markers are kept: longer than SQS keeps a message (14 days at most). */
@@ -64,8 +65,7 @@ export class MarkerStore {
       keys: [...new Set(keys)].map((key) => markerKeyAttributes(pipeline, key)),
       what: 'idempotency markers',
     });
-    for (const item of items)
-      found.set((item.pk?.S ?? '').slice(`marker#${pipeline}#`.length), parseMarker(item));
+    for (const item of items) found.set(messageNameOfMarker(pipeline, item.pk?.S ?? ''), parseMarker(item));
     return found;
   }
 
@@ -83,7 +83,7 @@ export class MarkerStore {
       failures: { S: JSON.stringify(marker.failures) },
       version: { N: String((read?.version ?? 0) + 1) },
       updatedAt: { N: String(this.clock()) },
-      expiresAt: { N: String(Math.floor(this.clock() / 1000) + this.retentionSeconds) },
+      expiresAt: { N: String(expiresAfter(this.clock(), this.retentionSeconds)) },
     };
     // A done message is skipped whole on redelivery, so its marker needs no list of event ids: leaving
     // it out keeps the write at one write unit instead of about three for a packed message.
@@ -182,7 +182,7 @@ export function markerKeyOf(envelope: Pick<Envelope, 'pipeline' | 'epoch' | 'red
 }
 
 function markerKeyAttributes(pipeline: string, key: string): Record<string, AttributeValue> {
-  return { pk: { S: `marker#${pipeline}#${key}` }, sk: { S: '-' } };
+  return attributeKey(markerItemKey(pipeline, key));
 }
 
 function parseMarker(item: Record<string, AttributeValue>): MessageMarker {

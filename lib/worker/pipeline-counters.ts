@@ -1,4 +1,5 @@
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { attributeKey, countersKey } from '../state/keys';
 import type { BatchStats } from './types';
 
 /** A pipeline's running totals, as its workers add them up in the state table. */
@@ -13,8 +14,6 @@ export interface PipelineCounters {
   /** When a worker last added to them, in epoch milliseconds. */
   readonly updatedAt: number;
 }
-
-const key = (pipeline: string) => ({ pk: { S: `counters#${pipeline}` }, sk: { S: 'total' } });
 
 /**
  * Adds one batch's counts to its pipeline's totals in the state table: one `UpdateItem` with `ADD`,
@@ -36,7 +35,7 @@ export async function addBatchCounters(
   await client.send(
     new UpdateItemCommand({
       TableName: tableName,
-      Key: key(pipeline),
+      Key: attributeKey(countersKey(pipeline)),
       UpdateExpression:
         'ADD handled :handled, failed :failed, deadLettered :dead, latencyMsTotal :latency SET updatedAt = :now',
       ExpressionAttributeValues: {
@@ -64,7 +63,11 @@ export async function readPipelineCounters(
   pipeline: string,
 ): Promise<PipelineCounters | undefined> {
   const { Item: item } = await client.send(
-    new GetItemCommand({ TableName: tableName, Key: key(pipeline), ConsistentRead: true }),
+    new GetItemCommand({
+      TableName: tableName,
+      Key: attributeKey(countersKey(pipeline)),
+      ConsistentRead: true,
+    }),
   );
   if (!item) return undefined;
   const number = (name: string) => Number(item[name]?.N ?? 0);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib';
+import { decodeListCursor, encodeListCursor } from '../../lib/failed/list-cursor';
+import { truncateUtf8 } from '../../lib/failed/truncate';
 import {
   claimKey,
   dayOf,
@@ -9,9 +11,7 @@ import {
   MAX_KEY_TIME_MS,
   malformedRecordKey,
   sortKeyRange,
-} from '../../lib/failed/keys';
-import { decodeListCursor, encodeListCursor } from '../../lib/failed/list-cursor';
-import { truncateUtf8 } from '../../lib/failed/truncate';
+} from '../../lib/state/keys';
 import { EventIdGenerator } from '../../lib/time/event-id';
 
 const AT = Date.parse('2024-05-01T12:30:00.000Z');
