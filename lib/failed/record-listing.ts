@@ -72,7 +72,7 @@ export async function listDays<T>(
 }
 
 /**
- * The checked range and limit of a listing: `to` defaults to now and `from` to 7 days before it.
+ * The checked range and limit of a listing: `to` defaults to now and `from` to `DEFAULT_LIST_SPAN_DAYS` (30) days before it.
  *
  * @example
  * ```ts
