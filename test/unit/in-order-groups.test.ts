@@ -34,29 +34,29 @@ describe('groupInOrder', () => {
   });
 
   it('keeps every item once, in order, and every group of two or more within the limits', () => {
+    const cases = fc.record({
+      sizes: fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 80 }),
+      maxWeight: fc.integer({ min: 1, max: 40 }),
+      maxItems: fc.integer({ min: 1, max: 12 }),
+    });
     fc.assert(
-      fc.property(
-        fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 80 }),
-        fc.integer({ min: 1, max: 40 }),
-        fc.integer({ min: 1, max: 12 }),
-        (sizes, maxWeight, maxItems) => {
-          const groups = groupInOrder(sizes, bySize, { maxWeight, maxItems });
-          expect(groups.flat()).toEqual(sizes);
-          for (const group of groups) {
-            expect(group.length).toBeGreaterThan(0);
-            expect(group.length).toBeLessThanOrEqual(maxItems);
-            if (group.length > 1)
-              expect(group.reduce((sum, size) => sum + size, 0)).toBeLessThanOrEqual(maxWeight);
-          }
-          // No group could have taken the first item of the next one.
-          for (let i = 1; i < groups.length; i += 1) {
-            const before = groups[i - 1] as number[];
-            const first = (groups[i] as number[])[0] as number;
-            const weight = before.reduce((sum, size) => sum + size, 0);
-            expect(before.length >= maxItems || weight + first > maxWeight).toBe(true);
-          }
-        },
-      ),
+      fc.property(cases, ({ sizes, maxWeight, maxItems }) => {
+        const groups = groupInOrder(sizes, bySize, { maxWeight, maxItems });
+        expect(groups.flat()).toEqual(sizes);
+        for (const group of groups) {
+          expect(group.length).toBeGreaterThan(0);
+          expect(group.length).toBeLessThanOrEqual(maxItems);
+          if (group.length > 1)
+            expect(group.reduce((sum, size) => sum + size, 0)).toBeLessThanOrEqual(maxWeight);
+        }
+        // No group could have taken the first item of the next one.
+        for (let i = 1; i < groups.length; i += 1) {
+          const before = groups[i - 1] as number[];
+          const first = (groups[i] as number[])[0] as number;
+          const weight = before.reduce((sum, size) => sum + size, 0);
+          expect(before.length >= maxItems || weight + first > maxWeight).toBe(true);
+        }
+      }),
     );
   });
 });

@@ -26,15 +26,10 @@ describe('tableNameProblem', () => {
   });
 
   it('is the problem assertTableName throws, as a ValidationError carrying the value', () => {
-    let thrown: unknown;
-    try {
-      assertTableName('ab');
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ValidationError);
-    expect((thrown as ValidationError).message).toBe(tableNameProblem('ab'));
-    expect((thrown as ValidationError).value).toBe('ab');
+    expect(() => assertTableName('ab')).toThrow(ValidationError);
+    expect(() => assertTableName('ab')).toThrow(
+      expect.objectContaining({ message: tableNameProblem('ab'), value: 'ab' }),
+    );
     expect(() => assertTableName('sluice-state')).not.toThrow();
   });
 
