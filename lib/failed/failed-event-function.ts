@@ -159,20 +159,16 @@ function readSettings<TData>(options: FailedEventFunctionOptions<TData>): {
 
   const tableVariable = FAILED_EVENT_ENVIRONMENT.stateTable;
   const store = givenOrOnTable(options.store, env, problems, {
-    option: 'store',
     kind: FailureStore,
-    described: 'a FailureStore',
+    mismatch: 'store must be a FailureStore',
     variable: tableVariable,
     unsetProblem: `${tableVariable} must be set to the name of the state table, or the store option given (neither is)`,
-    open: (table) => new FailureStore({ tableName: table }),
   });
   const eventLogVariable = FAILED_EVENT_ENVIRONMENT.eventLogTable;
   const eventLog = givenOrOnTable(options.eventLog, env, problems, {
-    option: 'eventLog',
     kind: EventLog,
-    described: 'an EventLog',
+    mismatch: 'eventLog must be an EventLog',
     variable: eventLogVariable,
-    open: (table) => new EventLog({ tableName: table }),
   });
 
   if (problems.length > 0 || pipeline === undefined || store === undefined) {
@@ -188,7 +184,7 @@ function readSettings<TData>(options: FailedEventFunctionOptions<TData>): {
 }
 
 /**
- * The instance given as an option, or, when none is, one opened on the table an environment variable
+ * The instance given as an option, or, when none is, one of `kind` on the table an environment variable
  * names. A value of another kind, or a bad table name, adds a problem; so does an unset variable when
  * `unsetProblem` says it must be set. Nothing is opened once there is any problem, since the settings
  * are then refused whole.
@@ -198,17 +194,16 @@ function givenOrOnTable<T>(
   env: Environment,
   problems: string[],
   spec: {
-    readonly option: string;
-    readonly kind: abstract new (...args: never[]) => T;
-    readonly described: string;
+    readonly kind: new (options: { readonly tableName: string }) => T;
+    /** The problem with a given value of another kind, to finish with the value. */
+    readonly mismatch: string;
     readonly variable: string;
     readonly unsetProblem?: string;
-    readonly open: (tableName: string) => T;
   },
 ): T | undefined {
   if (given !== undefined) {
     if (given instanceof spec.kind) return given;
-    problems.push(`${spec.option} must be ${spec.described} (given ${describe(given)})`);
+    problems.push(`${spec.mismatch} (given ${describe(given)})`);
     return undefined;
   }
   const table = readVariable(env, spec.variable, tableName(), problems);
@@ -216,5 +211,5 @@ function givenOrOnTable<T>(
     if (spec.unsetProblem !== undefined) problems.push(spec.unsetProblem);
     return undefined;
   }
-  return table !== undefined && problems.length === 0 ? spec.open(table) : undefined;
+  return table !== undefined && problems.length === 0 ? new spec.kind({ tableName: table }) : undefined;
 }
