@@ -10,6 +10,7 @@ import {
 } from '../time/position';
 import '../validation/english-messages';
 import { describeIssue } from '../validation/issues';
+import { parseDefinition } from '../validation/parse-definition';
 import { BACKFILL_ID_PATTERN } from './constants';
 import type { BackfillRequest } from './types';
 
@@ -55,16 +56,11 @@ const requestSchema = z.strictObject({
  * ```
  */
 export function parseBackfillRequest(detail: unknown): BackfillRequest {
-  const parsed = requestSchema.safeParse(detail);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      if (issue.code === 'unrecognized_keys')
-        return `unknown field(s) ${issue.keys.map((key) => `'${key}'`).join(', ')}: a request has pipeline, from, to and backfillId`;
-      return describeIssue(issue, detail, 'request');
-    });
-    throw new InvalidDefinitionError('backfill request', problems, detail);
-  }
-  const request = parsed.data;
+  const request = parseDefinition(requestSchema, detail, 'backfill request', (issue) => {
+    if (issue.code === 'unrecognized_keys')
+      return `unknown field(s) ${issue.keys.map((key) => `'${key}'`).join(', ')}: a request has pipeline, from, to and backfillId`;
+    return describeIssue(issue, detail, 'request');
+  });
   const { from, stopAt } = backfillRange(request);
   if (comparePositions(from, stopAt) > 0) {
     throw new InvalidDefinitionError(

@@ -1,9 +1,9 @@
 import { describe, type StreamTimingValues, ValidationError } from '../errors';
 import { assertEventId, largestEventIdAt, smallestEventIdAt } from '../time/event-id';
-import { MAX_WRITE_SHARDS, TABLE_NAME_PATTERN } from './constants';
+import { MAX_WRITE_SHARDS } from './constants';
 import { unfaithfulJsonValue } from './json-data';
 import type { IdInterval } from './log-queries';
-import { assertEventType, assertStreamName } from './names';
+import { assertEventType, assertStreamName, tableNameProblem } from './names';
 import { streamTimingProblems } from './stream-timing';
 import type { EventInput, EventLogOptions, RangeBound, RangeOptions, StreamSettings } from './types';
 
@@ -165,11 +165,8 @@ export function validateEventLogOptions(options: EventLogOptions): string[] {
   const problems: string[] = [];
   if (typeof options !== 'object' || options === null)
     return [`options must be an object (given ${describe(options)})`];
-  if (typeof options.tableName !== 'string' || !TABLE_NAME_PATTERN.test(options.tableName)) {
-    problems.push(
-      `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options.tableName)})`,
-    );
-  }
+  const tableProblem = tableNameProblem(options.tableName);
+  if (tableProblem !== undefined) problems.push(tableProblem);
   const declared = declaredTimingOf(options);
   problems.push(...streamTimingProblems('', declared));
   const settings: [string, StreamSettings | undefined][] = [

@@ -35,6 +35,20 @@ export function assertEventType(name: unknown): asserts name is string {
 }
 
 /**
+ * What is wrong with a DynamoDB table name given to a store, or `undefined` when it is 3 to 255
+ * letters, digits, `_`, `-` or `.`: the one wording of the rule, for checks that gather problems.
+ *
+ * @example
+ * ```ts
+ * tableNameProblem('state table'); // "tableName must be 3 to 255 letters, ... (given \"state table\")"
+ * ```
+ */
+export function tableNameProblem(tableName: unknown): string | undefined {
+  if (typeof tableName === 'string' && TABLE_NAME_PATTERN.test(tableName)) return undefined;
+  return `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(tableName)})`;
+}
+
+/**
  * Checks a DynamoDB table name given to a store: 3 to 255 letters, digits, `_`, `-` or `.`.
  *
  * @throws `ValidationError` naming the value given.
@@ -45,9 +59,6 @@ export function assertEventType(name: unknown): asserts name is string {
  * ```
  */
 export function assertTableName(tableName: unknown): asserts tableName is string {
-  if (typeof tableName !== 'string' || !TABLE_NAME_PATTERN.test(tableName))
-    throw new ValidationError(
-      `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(tableName)})`,
-      tableName,
-    );
+  const problem = tableNameProblem(tableName);
+  if (problem !== undefined) throw new ValidationError(problem, tableName);
 }

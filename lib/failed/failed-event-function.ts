@@ -4,7 +4,7 @@ import middy, { type MiddyfiedHandler } from '@middy/core';
 import { describe, ValidationError } from '../errors';
 import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
-import { readVariable, tableName } from '../settings/read-variable';
+import { type Environment, readVariable, tableName } from '../settings/read-variable';
 import { FAILED_EVENT_ENVIRONMENT } from '../settings/variables';
 import { CLAIM_DURATION_RANGE } from './constants';
 import { handleDeadLetters } from './dlq-consumer';
@@ -157,29 +157,19 @@ function readSettings<TData>(options: FailedEventFunctionOptions<TData>): {
     problems.push(`${source} ${describe(pipeline)} is not a pipeline name: ${NAME_RULE}`);
   }
 
-  let store = options.store;
   const tableVariable = FAILED_EVENT_ENVIRONMENT.stateTable;
-  if (store !== undefined && !(store instanceof FailureStore)) {
-    problems.push(`store must be a FailureStore (given ${describe(store)})`);
-  } else if (store === undefined) {
-    const table = readVariable(env, tableVariable, tableName(), problems);
-    if (env[tableVariable] === undefined) {
-      problems.push(
-        `${tableVariable} must be set to the name of the state table, or the store option given (neither is)`,
-      );
-    } else if (table !== undefined && problems.length === 0) {
-      store = new FailureStore({ tableName: table });
-    }
-  }
-
-  let eventLog = options.eventLog;
+  const store = givenOrOnTable(options.store, env, problems, {
+    kind: FailureStore,
+    mismatch: 'store must be a FailureStore',
+    variable: tableVariable,
+    unsetProblem: `${tableVariable} must be set to the name of the state table, or the store option given (neither is)`,
+  });
   const eventLogVariable = FAILED_EVENT_ENVIRONMENT.eventLogTable;
-  if (eventLog !== undefined && !(eventLog instanceof EventLog)) {
-    problems.push(`eventLog must be an EventLog (given ${describe(eventLog)})`);
-  } else if (eventLog === undefined) {
-    const table = readVariable(env, eventLogVariable, tableName(), problems);
-    if (table !== undefined && problems.length === 0) eventLog = new EventLog({ tableName: table });
-  }
+  const eventLog = givenOrOnTable(options.eventLog, env, problems, {
+    kind: EventLog,
+    mismatch: 'eventLog must be an EventLog',
+    variable: eventLogVariable,
+  });
 
   if (problems.length > 0 || pipeline === undefined || store === undefined) {
     const given = {
@@ -191,4 +181,35 @@ function readSettings<TData>(options: FailedEventFunctionOptions<TData>): {
     throw new ValidationError(`invalid failed-event function settings: ${problems.join('; ')}`, given);
   }
   return { pipeline, store, ...(eventLog ? { eventLog } : {}) };
+}
+
+/**
+ * The instance given as an option, or, when none is, one of `kind` on the table an environment variable
+ * names. A value of another kind, or a bad table name, adds a problem; so does an unset variable when
+ * `unsetProblem` says it must be set. Nothing is opened once there is any problem, since the settings
+ * are then refused whole.
+ */
+function givenOrOnTable<T>(
+  given: unknown,
+  env: Environment,
+  problems: string[],
+  spec: {
+    readonly kind: new (options: { readonly tableName: string }) => T;
+    /** The problem with a given value of another kind, to finish with the value. */
+    readonly mismatch: string;
+    readonly variable: string;
+    readonly unsetProblem?: string;
+  },
+): T | undefined {
+  if (given !== undefined) {
+    if (given instanceof spec.kind) return given;
+    problems.push(`${spec.mismatch} (given ${describe(given)})`);
+    return undefined;
+  }
+  const table = readVariable(env, spec.variable, tableName(), problems);
+  if (env[spec.variable] === undefined) {
+    if (spec.unsetProblem !== undefined) problems.push(spec.unsetProblem);
+    return undefined;
+  }
+  return table !== undefined && problems.length === 0 ? new spec.kind({ tableName: table }) : undefined;
 }

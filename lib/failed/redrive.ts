@@ -9,7 +9,7 @@ import {
   parseEnvelope,
 } from '../messages/envelope';
 import { changeVisibility, deleteMessages } from '../sqs/batch-calls';
-import { MAX_BATCH_ENTRIES } from '../sqs/constants';
+import { MAX_BATCH_ENTRIES, MAX_VISIBILITY_TIMEOUT_SECONDS } from '../sqs/constants';
 import { SendMessagesError } from '../sqs/errors';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import { RedriveError, type RedriveProgress } from './errors';
@@ -351,7 +351,13 @@ function checkOptions(options: RedriveOptions): void {
   }
   checkRedriveBase(options, problems);
   checkWhole(options.maxMessages, 'maxMessages', 1, Number.MAX_SAFE_INTEGER, problems);
-  checkWhole(options.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds', 1, 43_200, problems);
+  checkWhole(
+    options.visibilityTimeoutSeconds,
+    'visibilityTimeoutSeconds',
+    1,
+    MAX_VISIBILITY_TIMEOUT_SECONDS,
+    problems,
+  );
   checkWhole(options.waitTimeSeconds, 'waitTimeSeconds', 0, 20, problems);
   finishRedriveCheck(options, problems);
 }

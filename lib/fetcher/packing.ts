@@ -4,14 +4,13 @@ import type { StoredSegment } from '../event-log/segment';
 import type { StoredEvent } from '../event-log/types';
 import { segmentBody } from '../messages/envelope';
 import { packEnvelopes } from '../messages/pack';
+import { MAX_MESSAGE_BYTES } from '../sqs/constants';
 import { runBounds } from '../time/event-id';
 
 /** SQS bills every 64 KiB of a message as one request; packing stays just under that by default. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 65_000;
 /** The most events one message holds by default. */
 export const DEFAULT_MAX_EVENTS_PER_MESSAGE = 100;
-/** SQS's own limit on a message. */
-export const SQS_MESSAGE_LIMIT_BYTES = 1_048_576;
 
 /** How events are packed into messages. */
 export interface PackingOptions {
@@ -67,12 +66,12 @@ export function packEvents(
   const messages: PackedMessage[] = [];
   const message = (body: string, eventIds: string[], groupId: string): PackedMessage => {
     const sizeBytes = Buffer.byteLength(body);
-    if (sizeBytes > SQS_MESSAGE_LIMIT_BYTES)
+    if (sizeBytes > MAX_MESSAGE_BYTES)
       throw new TooLargeError({
         what: 'event in message',
         eventId: eventIds[0] as string,
         sizeBytes,
-        limitBytes: SQS_MESSAGE_LIMIT_BYTES,
+        limitBytes: MAX_MESSAGE_BYTES,
       });
     return {
       id: eventIds[0] as string,

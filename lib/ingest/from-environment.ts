@@ -4,6 +4,7 @@ import { EventLog } from '../event-log/event-log';
 import { NAME_PATTERN, NAME_RULE } from '../event-log/names';
 import { RETRY_PRESETS, type RetryPresetName } from '../retry/presets';
 import {
+  type Environment,
   matching,
   milliseconds,
   readVariable,
@@ -34,8 +35,6 @@ export interface IngestEnvironment {
   readonly retryPreset?: RetryPresetName;
   readonly leaseDurationMs?: number;
 }
-
-type Environment = Readonly<Record<string, string | undefined>>;
 
 const FIELD_PATTERN = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
 

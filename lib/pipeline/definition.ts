@@ -1,5 +1,4 @@
 import * as z from 'zod/mini';
-import { InvalidDefinitionError } from '../errors';
 import { NAME_PATTERN } from '../event-log/names';
 import { isEventId } from '../time/event-id';
 import {
@@ -11,7 +10,7 @@ import {
 } from '../time/position';
 import { isTimeBucket } from '../time/time-bucket';
 import '../validation/english-messages';
-import { describeIssue } from '../validation/issues';
+import { parseDefinition } from '../validation/parse-definition';
 
 const NAME = NAME_PATTERN;
 const NAME_RULE = '1 to 128 letters, digits, dots, underscores or hyphens, starting with a letter or digit';
@@ -173,12 +172,7 @@ export interface ResolvedPipeline {
  * ```
  */
 export function resolvePipeline(definition: unknown): ResolvedPipeline {
-  const parsed = definitionSchema.safeParse(definition);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => describeIssue(issue, definition, 'definition'));
-    throw new InvalidDefinitionError('pipeline', problems, definition);
-  }
-  const value = parsed.data;
+  const value = parseDefinition(definitionSchema, definition, 'pipeline');
   const queueIsFifo = value.queueUrl.endsWith('.fifo');
   return {
     name: value.name,

@@ -1,3 +1,4 @@
+export { MAX_VISIBILITY_TIMEOUT_SECONDS } from '../sqs/constants';
 export { FETCHER_SETTINGS } from './fetcher-settings';
 export {
   type Environment,
@@ -25,8 +26,4 @@ export {
   type SluiceVariable,
   WORKER_ENVIRONMENT,
 } from './variables';
-export {
-  MAX_VISIBILITY_TIMEOUT_SECONDS,
-  VISIBILITY_TIMEOUT_FACTOR,
-  visibilityTimeoutSecondsFor,
-} from './visibility';
+export { VISIBILITY_TIMEOUT_FACTOR, visibilityTimeoutSecondsFor } from './visibility';

@@ -1,12 +1,11 @@
+import { MAX_VISIBILITY_TIMEOUT_SECONDS } from '../sqs/constants';
+
 /**
  * A queue's visibility timeout is this many times the timeout of the function that consumes it, as
  * AWS advises for a Lambda SQS event source: a message does not come back while it is still handled,
  * even when the function is retried after throttling.
  */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
-
-/** SQS's longest visibility timeout: 12 hours. */
-export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 
 /**
  * The visibility timeout, in seconds, of a queue whose consumer times out after `timeoutSeconds`:

@@ -11,6 +11,8 @@ export const MAX_MESSAGE_BYTES = 1_048_576;
 export const SQS_BILLING_CHUNK_BYTES = 65_536;
 /** The longest delay SQS allows on one message, in seconds (15 minutes). */
 export const MAX_DELAY_SECONDS = 900;
+/** The longest visibility timeout SQS allows, in seconds (12 hours). */
+export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 /** The most message attributes SQS allows on one message. */
 export const MAX_MESSAGE_ATTRIBUTES = 10;
 

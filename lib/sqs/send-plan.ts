@@ -1,4 +1,5 @@
 import type { BatchResultErrorEntry } from '@aws-sdk/client-sqs';
+import { groupInOrder } from '../collections/in-order-groups';
 import { exponentialDelay } from '../retry/backoff';
 import { MAX_BATCH_ENTRIES, MAX_BATCH_PAYLOAD_BYTES } from './constants';
 import type { SendFailureReason } from './errors';
@@ -33,23 +34,11 @@ export interface RetryPlan {
  * ```
  */
 export function splitIntoBatches(sizes: readonly number[]): number[][] {
-  const batches: number[][] = [];
-  let current: number[] = [];
-  let currentBytes = 0;
-  sizes.forEach((size, index) => {
-    if (
-      current.length > 0 &&
-      (current.length >= MAX_BATCH_ENTRIES || currentBytes + size > MAX_BATCH_PAYLOAD_BYTES)
-    ) {
-      batches.push(current);
-      current = [];
-      currentBytes = 0;
-    }
-    current.push(index);
-    currentBytes += size;
-  });
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return groupInOrder(
+    sizes.map((_, index) => index),
+    (index) => sizes[index] as number,
+    { maxItems: MAX_BATCH_ENTRIES, maxWeight: MAX_BATCH_PAYLOAD_BYTES },
+  );
 }
 
 /**

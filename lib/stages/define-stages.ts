@@ -4,7 +4,7 @@ import { NAME_PATTERN } from '../event-log/names';
 import type { PipelineStart } from '../pipeline/definition';
 import { MAX_REDELIVERY_COUNT_RANGE } from '../settings/redelivery';
 import '../validation/english-messages';
-import { describeIssue } from '../validation/issues';
+import { parseDefinition } from '../validation/parse-definition';
 import { ON_STAGE_ERROR, STAGE_DEFAULTS } from './constants';
 import { stagePipelineName, stageStreamName } from './names';
 import type { ResolvedStage, ResolvedStages, StageHandler, StagesDefinition } from './types';
@@ -84,12 +84,7 @@ const stagesSchema = z.strictObject({
  * ```
  */
 export function defineStages(definition: StagesDefinition): ResolvedStages {
-  const parsed = stagesSchema.safeParse(definition);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => describeIssue(issue, definition, 'definition'));
-    throw new InvalidDefinitionError('stages', problems, definition);
-  }
-  const value = parsed.data;
+  const value = parseDefinition(stagesSchema, definition, 'stages');
   const problems: string[] = [];
   const seen = new Set<string>();
   // Streams already in the chain: a stage writing to one of them would feed itself.

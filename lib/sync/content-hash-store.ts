@@ -1,10 +1,10 @@
-import { DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { assertTableName } from '../event-log/names';
+import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { batchGetItems } from '../state/batch-get';
 import { attributeKey, contentHashKey, recordKeyOfContentHash } from '../state/keys';
-import { conditionally, getItem, type StateTable, updateItem } from '../state/state-table';
+import { conditionally, getItem, updateItem } from '../state/state-table';
 import { UPSERT_ACTION, type UpsertAction } from './constants';
 import { assertRecordKey, assertResourceName } from './keys';
+import { StateTableStore } from './state-table-store';
 
 /** Options of a {@link DynamoDBContentHashStore}. */
 export interface DynamoDBContentHashStoreOptions {
@@ -27,17 +27,9 @@ export interface DynamoDBContentHashStoreOptions {
  * const { action } = await hashes.putIfChanged('crm-customers', 'cus_1', computeContentHash(customer));
  * ```
  */
-export class DynamoDBContentHashStore {
-  readonly tableName: string;
-  private readonly table: StateTable;
-  private readonly clock: () => number;
-
+export class DynamoDBContentHashStore extends StateTableStore {
   constructor(options: DynamoDBContentHashStoreOptions) {
-    assertTableName(options?.tableName);
-    this.tableName = options.tableName;
-    const client = options.client ?? new DynamoDBClient({});
-    this.table = { tableName: this.tableName, send: client.send.bind(client) };
-    this.clock = options.clock ?? Date.now;
+    super(options);
   }
 
   /**

@@ -1,6 +1,5 @@
-import { DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { ConflictError, LeaseLostError } from '../errors';
-import { assertTableName } from '../event-log/names';
 import {
   acquireLease,
   holdsLease,
@@ -13,11 +12,12 @@ import {
 } from '../state/fenced-lease';
 import { attributeKey, syncRunsPartition, syncStateKey } from '../state/keys';
 import { runRecordItem, runRecords } from '../state/pipeline-runs';
-import { getItem, type Item, newestFirst, putItem, type StateTable, updateItem } from '../state/state-table';
+import { getItem, type Item, newestFirst, putItem, updateItem } from '../state/state-table';
 import { writeVersionUnderLease } from '../state/versioned-write';
 import { assertWholeMilliseconds } from '../validation/whole-milliseconds';
 import { SYNC_LEASE_RANGE, SYNC_RUN_RETENTION_SECONDS } from './constants';
 import { assertResourceName } from './keys';
+import { StateTableStore } from './state-table-store';
 import type { SavedCursor, SyncLock, SyncRunRecord, SyncRunTracker, SyncStateStore } from './types';
 
 /** Options of a {@link DynamoDBSyncStore}. */
@@ -50,17 +50,9 @@ export interface DynamoDBSyncStoreOptions {
  * }
  * ```
  */
-export class DynamoDBSyncStore implements SyncStateStore, SyncRunTracker {
-  readonly tableName: string;
-  private readonly table: StateTable;
-  private readonly clock: () => number;
-
+export class DynamoDBSyncStore extends StateTableStore implements SyncStateStore, SyncRunTracker {
   constructor(options: DynamoDBSyncStoreOptions) {
-    assertTableName(options?.tableName);
-    this.tableName = options.tableName;
-    const client = options.client ?? new DynamoDBClient({});
-    this.table = { tableName: this.tableName, send: client.send.bind(client) };
-    this.clock = options.clock ?? Date.now;
+    super(options);
   }
 
   /**

@@ -1,9 +1,6 @@
 import { describe, ValidationError } from '../errors';
 import { exponentialDelay } from '../retry/backoff';
-
-/** SQS's limits on a visibility timeout and a message delay, in seconds. */
-export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
-export const MAX_DELAY_SECONDS = 900;
+import { MAX_DELAY_SECONDS } from '../sqs/constants';
 
 /** How long a failed event waits before its next attempt. */
 export interface BackoffPolicy {

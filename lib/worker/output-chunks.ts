@@ -1,3 +1,4 @@
+import { groupInOrder } from '../collections/in-order-groups';
 import { MAX_TRANSACTION_ITEMS } from '../event-log/constants';
 
 /** The most output events one chunk holds: a transaction's actions, less the marker's. */
@@ -17,19 +18,5 @@ export const MAX_OUTPUTS_PER_CHUNK = MAX_TRANSACTION_ITEMS - 1;
  * ```
  */
 export function planChunks<T>(events: readonly T[], outputCount: (event: T) => number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let used = 0;
-  for (const event of events) {
-    const count = outputCount(event);
-    if (current.length > 0 && used + count > MAX_OUTPUTS_PER_CHUNK) {
-      chunks.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(event);
-    used += count;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return groupInOrder(events, outputCount, { maxWeight: MAX_OUTPUTS_PER_CHUNK });
 }

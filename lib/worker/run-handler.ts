@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors';
 import { summarizeError } from '../failed/truncate';
 import { NonRetryableError, RetryableError } from '../retry/errors';
+import { MAX_VISIBILITY_TIMEOUT_SECONDS } from '../sqs/constants';
 import {
   addOutputs,
   type BatchDependencies,
@@ -191,7 +192,7 @@ export function failureOf(thrown: unknown): Extract<EventResult, { kind: 'failed
     retryable: true,
     ...(retryAfterMs === undefined
       ? {}
-      : { retryAfterSeconds: Math.min(43_200, Math.ceil(retryAfterMs / 1000)) }),
+      : { retryAfterSeconds: Math.min(MAX_VISIBILITY_TIMEOUT_SECONDS, Math.ceil(retryAfterMs / 1000)) }),
   };
 }
 

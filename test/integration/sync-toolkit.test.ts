@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitOutcomeUnknownError, EventLog } from '../../lib';
-import { ConflictError, LeaseLostError } from '../../lib/errors';
+import { ConflictError, LeaseLostError, MissingResourceError } from '../../lib/errors';
 import {
   computeContentHash,
   DynamoDBContentHashStore,
@@ -249,5 +249,23 @@ describe('DynamoDBSyncStore', () => {
 
     await expect(save).rejects.toMatchObject({ constructor: ConflictError, kind: 'cursor-moved' });
     expect(await store.loadCursor(resource)).toMatchObject({ cursor: 'from-here', version: 1 });
+  });
+});
+
+describe('the sync stores on a table that does not exist', () => {
+  it('fail with a MissingResourceError naming the state table, as every store of it does', async () => {
+    // Prepare
+    const missing = uniqueName('no-such-state');
+    const store = new DynamoDBSyncStore({ tableName: missing, client });
+    const hashStore = new DynamoDBContentHashStore({ tableName: missing, client });
+    const named = { constructor: MissingResourceError, resource: 'state table', tableName: missing };
+
+    // Act and assess
+    await expect(store.acquireLock('res', 'run-a', 5_000)).rejects.toMatchObject(named);
+    await expect(store.loadCursor('res')).rejects.toMatchObject(named);
+    await expect(hashStore.getHash('res', 'r-1')).rejects.toMatchObject(named);
+    await expect(hashStore.putIfChanged('res', 'r-1', computeContentHash({ a: 1 }))).rejects.toMatchObject(
+      named,
+    );
   });
 });

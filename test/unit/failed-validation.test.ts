@@ -133,4 +133,43 @@ describe('createFailedEventFunction', () => {
     expect(error.message).toMatch(/SLUICE_PIPELINE "billing#1" is not a pipeline name/);
     expect(error.message).toMatch(/SLUICE_STATE_TABLE must be a DynamoDB table name.*\(given "x"\)/);
   });
+
+  it('fails when the store or the event log given is of another kind, naming each', () => {
+    const error = errorOf(() =>
+      createFailedEventFunction({
+        failedHandler,
+        pipeline: 'billing',
+        store: { tableName: 'sluice-state' } as never,
+        eventLog: 'events' as never,
+        env: {},
+      }),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/store must be a FailureStore \(given \{/);
+    expect(error.message).toMatch(/eventLog must be an EventLog \(given "events"\)/);
+    expect(error.message).not.toMatch(/SLUICE_STATE_TABLE|SLUICE_EVENT_LOG_TABLE/);
+  });
+
+  it('reads the event log table when it is set, and fails naming it when it is bad', () => {
+    const env = {
+      [FAILED_EVENT_ENVIRONMENT.pipeline]: 'billing',
+      [FAILED_EVENT_ENVIRONMENT.stateTable]: 'sluice-state',
+    };
+    expect(
+      typeof createFailedEventFunction({
+        failedHandler,
+        env: { ...env, [FAILED_EVENT_ENVIRONMENT.eventLogTable]: 'events' },
+      }),
+    ).toBe('function');
+    const error = errorOf(() =>
+      createFailedEventFunction({
+        failedHandler,
+        env: { ...env, [FAILED_EVENT_ENVIRONMENT.eventLogTable]: 'x' },
+      }),
+    );
+    expect(error.message).toMatch(
+      new RegExp(`${FAILED_EVENT_ENVIRONMENT.eventLogTable} must be a DynamoDB table name.*\\(given "x"\\)`),
+    );
+    expect(error.message).not.toMatch(/must be set/);
+  });
 });

@@ -9,7 +9,6 @@ import {
   type PackedMessage,
   type PackingOptions,
   packEvents,
-  SQS_MESSAGE_LIMIT_BYTES,
 } from '../../lib/fetcher/packing';
 import {
   bodyOfSerialized,
@@ -17,6 +16,7 @@ import {
   parseEnvelope,
   serializeEnvelopeEvent,
 } from '../../lib/messages/envelope';
+import { MAX_MESSAGE_BYTES } from '../../lib/sqs/constants';
 import { EventIdGenerator, eventIdToTime } from '../../lib/time/event-id';
 import { incompressibleText } from '../support/order-events';
 
@@ -232,7 +232,7 @@ describe('packEvents', () => {
           expect(message.eventIds.length).toBeLessThanOrEqual(options.maxEventsPerMessage);
           if (message.eventIds.length > 1)
             expect(bodyBytes(message)).toBeLessThanOrEqual(options.maxMessageBytes);
-          expect(bodyBytes(message)).toBeLessThanOrEqual(SQS_MESSAGE_LIMIT_BYTES);
+          expect(bodyBytes(message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
         }
       }),
     );
@@ -418,7 +418,7 @@ describe('packEvents', () => {
     const small = make();
     const probe = make({ data: '' });
     const spare =
-      SQS_MESSAGE_LIMIT_BYTES -
+      MAX_MESSAGE_BYTES -
       plainOverheadBytes(PIPELINE, STREAM) -
       Buffer.byteLength(serializeEnvelopeEvent(probe));
     const atLimit = { ...probe, data: incompressibleText(spare) };
@@ -428,7 +428,7 @@ describe('packEvents', () => {
 
     // Assess
     expect(messages.map((message) => message.eventIds)).toEqual([[small.id], [atLimit.id]]);
-    expect(bodyBytes(messages[1] as PackedMessage)).toBe(SQS_MESSAGE_LIMIT_BYTES);
+    expect(bodyBytes(messages[1] as PackedMessage)).toBe(MAX_MESSAGE_BYTES);
   });
 
   it('fails when an event is one byte over the SQS limit, naming its id, size and the limit', () => {
@@ -437,7 +437,7 @@ describe('packEvents', () => {
     const small = make();
     const probe = make({ data: '' });
     const spare =
-      SQS_MESSAGE_LIMIT_BYTES -
+      MAX_MESSAGE_BYTES -
       plainOverheadBytes(PIPELINE, STREAM) -
       Buffer.byteLength(serializeEnvelopeEvent(probe));
     const overLimit = { ...probe, data: incompressibleText(spare + 1) };
@@ -450,12 +450,12 @@ describe('packEvents', () => {
     expect(error).toMatchObject({
       name: 'TooLargeError',
       eventId: overLimit.id,
-      sizeBytes: SQS_MESSAGE_LIMIT_BYTES + 1,
-      limitBytes: SQS_MESSAGE_LIMIT_BYTES,
+      sizeBytes: MAX_MESSAGE_BYTES + 1,
+      limitBytes: MAX_MESSAGE_BYTES,
     });
     expect((error as Error).message).toContain(overLimit.id);
-    expect((error as Error).message).toContain(`${SQS_MESSAGE_LIMIT_BYTES + 1} bytes`);
-    expect((error as Error).message).toContain(`${SQS_MESSAGE_LIMIT_BYTES} bytes`);
+    expect((error as Error).message).toContain(`${MAX_MESSAGE_BYTES + 1} bytes`);
+    expect((error as Error).message).toContain(`${MAX_MESSAGE_BYTES} bytes`);
   });
 
   it('sends an event over 1 MiB of plain UTF-8 that fits once compressed, and it reads back', () => {
@@ -464,14 +464,14 @@ describe('packEvents', () => {
     const euros = make({ data: '€'.repeat(350_000), partitionKey: 'customer-1' });
     expect(
       plainOverheadBytes(PIPELINE, STREAM) + Buffer.byteLength(serializeEnvelopeEvent(euros)),
-    ).toBeGreaterThan(SQS_MESSAGE_LIMIT_BYTES);
+    ).toBeGreaterThan(MAX_MESSAGE_BYTES);
 
     // Act
     const messages = packEvents(PIPELINE, STREAM, [euros], { fifo: true });
 
     // Assess
     expect(messages.map((message) => message.eventIds)).toEqual([[euros.id]]);
-    expect(bodyBytes(messages[0] as PackedMessage)).toBeLessThan(SQS_MESSAGE_LIMIT_BYTES);
+    expect(bodyBytes(messages[0] as PackedMessage)).toBeLessThan(MAX_MESSAGE_BYTES);
     expect(parseEnvelope((messages[0] as PackedMessage).body).events).toEqual([envelopeEventOf(euros)]);
   });
 });
