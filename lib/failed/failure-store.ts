@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, ValidationError } from '../errors';
-import { TABLE_NAME_PATTERN } from '../event-log/constants';
+import { tableNameProblem } from '../event-log/names';
 import { failuresPartition, malformedPartition } from '../state/keys';
 import { type Item, openStateTable } from '../state/state-table';
 import { MarkerStore } from '../worker/marker-store';
@@ -80,11 +80,8 @@ export class FailureStore {
 
   constructor(options: FailureStoreOptions) {
     const problems: string[] = [];
-    if (typeof options?.tableName !== 'string' || !TABLE_NAME_PATTERN.test(options.tableName)) {
-      problems.push(
-        `tableName must be 3 to 255 letters, digits, '_', '-' or '.' (given ${describe(options?.tableName)})`,
-      );
-    }
+    const tableProblem = tableNameProblem(options?.tableName);
+    if (tableProblem !== undefined) problems.push(tableProblem);
     const retentionSeconds = options?.retentionSeconds ?? DEFAULT_FAILURE_RETENTION_SECONDS;
     if (
       !Number.isInteger(retentionSeconds) ||
