@@ -3,7 +3,8 @@
 // bench/results.svg. `-- --cpu-prof` also writes a CPU profile of each system's process to
 // bench/profiles/ (ignored by git). `-- --storage-cost-only` runs only the storage-cost runs (each
 // payload and producer through `sluice`, end to end) and prints their tables, writing nothing;
-// `-- --systems=sluice,raw` runs only the systems named and prints their figures, writing nothing.
+// `-- --systems=sluice,raw` runs only the systems named and prints their figures (with their calls
+// by operation), writing nothing.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -104,6 +105,8 @@ async function main(): Promise<void> {
       log(
         `${name}: ${result.eventsPerSecond} events/s, ${result.awsRequestsPer1000Events.total} billed requests per 1,000 events, $${result.usdPerMillionEvents} per million, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, peak RSS ${Math.round(result.peakRssBytes / 1048576)} MiB`,
       );
+      // Run alone, a system's calls are printed by operation, since nothing else is written.
+      if (onlySystems) log(`${name}: ${callsLine(report)}; ${result.notes.join('; ')}`);
     }
 
     if (onlySystems) return;
@@ -173,6 +176,16 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([dynamodbLocal.stop(), sqsEmulator.stop()]);
   }
+}
+
+/** Round trips per 1,000 events by operation, with the billed units of each in brackets. */
+function callsLine(report: SystemReport): string {
+  const per1000 = (count: number) => Math.round((count * 100_000) / report.events) / 100;
+  const operations = Object.entries(report.counts).map(
+    ([operation, count]) =>
+      `${operation} ${per1000(count.calls)} (${per1000(count.sqsRequests + count.readUnits + count.writeUnits)})`,
+  );
+  return `calls per 1,000 events (billed): ${operations.join(', ')}`;
 }
 
 function summarise(report: SystemReport): SystemResult {
