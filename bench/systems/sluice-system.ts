@@ -29,7 +29,8 @@ export interface SluiceVariant {
  * Sluice as a user runs it: the real fetcher, worker and failed-event function under the local
  * runtime (a fetcher schedule and Lambda's SQS event source rules), with default settings except
  * what `variant` names. Every client of the runtime is metered from the moment the worker is built,
- * which is after the tables, queues and pipeline record are set up and before the fetcher first runs.
+ * which is after the tables, queues and pipeline record are set up and before the fetcher first runs;
+ * the clock starts when the set-up has ended, which is when the fetcher's first run starts.
  * The worker has clients of its own, as it would in a Lambda function of its own, metered apart, so
  * that the report splits the bill into the pump's part and the handling's part.
  *
@@ -48,7 +49,6 @@ export async function runSluice(
   workerMeter.attach(workerClients.sqs);
   workerMeter.attach(workerClients.dynamodb);
   const tracker = new HandledTracker({ backlog: config.events });
-  let startedAt = 0;
   const options: LocalPipelineOptions = {
     endpoints: config.endpoints,
     eventLogTable: config.eventLogTable,
@@ -71,7 +71,6 @@ export async function runSluice(
       // function use.
       meter.attach(resources.sqs);
       meter.attach(resources.dynamodb);
-      startedAt = performance.now();
       const worker = createWorker<BenchEventData>({
         pipeline: resources.pipeline,
         stateTable: resources.stateTable,
@@ -88,6 +87,10 @@ export async function runSluice(
     onError: (error, details) => console.error(`${details.function}:`, error),
   };
   const local = await startLocalPipeline(options);
+  // The clock starts once the runtime is set up, as every other system's does after its own set-up:
+  // the last step of the set-up starts the fetcher's first run, so nothing of the pipeline's work is
+  // left out, and starting the table stream's reader (which comes after the worker is built) is.
+  const startedAt = performance.now();
   const producerClient = new DynamoDBClient(localClientConfig(config.endpoints.dynamodb));
   try {
     await tracker.backlogHandled;
