@@ -1,22 +1,15 @@
-import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EventLog, type EventLogOptions, type Position } from '../lib';
 import { FailureStore } from '../lib/failed/failure-store';
 import { type RedriveFailuresResult, redriveFailures } from '../lib/failed/redrive-failures';
 import { Fetcher, type FetcherOptions } from '../lib/fetcher/fetcher';
 import { queueDepth } from '../lib/fetcher/queue-depth';
 import type { SqsEventSourceMapping } from '../lib/local';
-// The deployed wiring's own rules, from the one place that states them.
-import { maxReceiveCountFor, VISIBILITY_TIMEOUT_FACTOR } from '../lib/settings';
 import { PipelineStore } from '../lib/state/pipeline-store';
 import { type FaultInjector, injectFaults } from '../lib/testing/faults';
 import { seededRandom } from '../test/support/fixtures';
-import {
-  createQueueWithDeadLetterQueue,
-  createStreamTable,
-  type QueueWithDeadLetterQueue,
-  uniqueName,
-} from '../test/support/resources';
+import { type QueueWithDeadLetterQueue, uniqueName } from '../test/support/resources';
 import { CheckpointWatcher } from './checkpoint-watcher';
 import { awsClients } from './environment';
 import type { ChaosInput } from './event-kinds';
@@ -28,9 +21,9 @@ import type { Observations, ObservedHandOver } from './invariants';
 import { readEffects, readHandedOver, readSourceKeys } from './logged-effects';
 import { pause } from './pause';
 import type { ChaosActivity, ChaosPipelineOptions } from './pipeline-options';
+import { createPipelineResources, dropPipelineResources } from './pipeline-resources';
 import { whereAre } from './queue-contents';
 import { ScenarioHandler } from './scenario-handler';
-import { CHAOS_TIMING, DEFAULT_MAX_REDELIVERY_COUNT, EVENT_SOURCE_BATCH_SIZE } from './settings';
 import { expireByTtl } from './ttl-expiry';
 
 /**
@@ -107,24 +100,8 @@ export class ChaosPipeline {
   /** Creates the tables, the queues and the pipeline record, and commits the history. */
   static async create(options: ChaosPipelineOptions): Promise<ChaosPipeline> {
     const clean = awsClients(options.endpoints);
-    const visibility =
-      options.visibilityTimeoutSeconds ??
-      VISIBILITY_TIMEOUT_FACTOR * (options.workerTimeoutSeconds ?? CHAOS_TIMING.workerTimeoutSeconds);
-    const [events, state, queue] = await Promise.all([
-      createStreamTable(clean.dynamodb, `${options.prefix}-events`),
-      createStreamTable(clean.dynamodb, `${options.prefix}-state`),
-      createQueueWithDeadLetterQueue(clean.sqs, {
-        prefix: options.prefix,
-        visibilityTimeoutSeconds: visibility,
-        deadLetterVisibilityTimeoutSeconds: 3,
-        maxReceiveCount: maxReceiveCountFor(
-          options.maxRedeliveryCount ?? DEFAULT_MAX_REDELIVERY_COUNT,
-          options.pipeline?.fifo ? EVENT_SOURCE_BATCH_SIZE : 1,
-        ),
-        ...(options.pipeline?.fifo ? { fifo: true } : {}),
-      }),
-    ]);
-    const pipeline = new ChaosPipeline(options, clean, { events: events.name, state: state.name }, queue);
+    const { tables, queue } = await createPipelineResources(clean, options);
+    const pipeline = new ChaosPipeline(options, clean, tables, queue);
     await pipeline.store.putPipeline({
       name: pipeline.name,
       stream: pipeline.stream,
@@ -408,11 +385,6 @@ export class ChaosPipeline {
 
   /** Deletes the tables and queues. */
   async drop(): Promise<void> {
-    await Promise.allSettled([
-      this.clean.dynamodb.send(new DeleteTableCommand({ TableName: this.tables.events })),
-      this.clean.dynamodb.send(new DeleteTableCommand({ TableName: this.tables.state })),
-      this.clean.sqs.send(new DeleteQueueCommand({ QueueUrl: this.queue.queueUrl })),
-      this.clean.sqs.send(new DeleteQueueCommand({ QueueUrl: this.queue.deadLetterQueueUrl })),
-    ]);
+    await dropPipelineResources(this.clean, { tables: this.tables, queue: this.queue });
   }
 }
