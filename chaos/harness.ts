@@ -1,165 +1,30 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  DeleteTableCommand,
-  type DynamoDBClient,
-  paginateScan,
-} from '@aws-sdk/client-dynamodb';
-import {
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
-import {
-  CommitError,
-  CommitOutcomeUnknownError,
-  createWorker,
-  EventLog,
-  type EventLogOptions,
-  NonRetryableError,
-  type PipelineDefinition,
-  type Position,
-  parsePosition,
-  positionAfterEvent,
-  type StandardSchema,
-  type WorkerEvent,
-} from '../lib';
-import { ATTRIBUTES } from '../lib/event-log/constants';
-import { handleDeadLetters } from '../lib/failed/dlq-consumer';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { EventLog, type EventLogOptions, type Position } from '../lib';
 import { FailureStore } from '../lib/failed/failure-store';
 import { type RedriveFailuresResult, redriveFailures } from '../lib/failed/redrive-failures';
-import type { DeadLetterStepHook } from '../lib/failed/types';
 import { Fetcher, type FetcherOptions } from '../lib/fetcher/fetcher';
 import { queueDepth } from '../lib/fetcher/queue-depth';
-import { type LambdaSqsEvent, SqsEventSourceMapping } from '../lib/local';
-import { parseEnvelope } from '../lib/messages/envelope';
-// The deployed wiring's own rules, from the one place that states them.
-import { maxReceiveCountFor, VISIBILITY_TIMEOUT_FACTOR } from '../lib/settings';
+import type { SqsEventSourceMapping } from '../lib/local';
 import { PipelineStore } from '../lib/state/pipeline-store';
-import { type FaultCounts, type FaultInjector, type FaultPlan, injectFaults } from '../lib/testing/faults';
-import { EventIdGenerator } from '../lib/time/event-id';
-import { comparePositions, formatPosition } from '../lib/time/position';
-import type { WorkerStepHook } from '../lib/worker/types';
+import { type FaultInjector, injectFaults } from '../lib/testing/faults';
 import { seededRandom } from '../test/support/fixtures';
-import {
-  createQueueWithDeadLetterQueue,
-  createStreamTable,
-  type QueueWithDeadLetterQueue,
-  uniqueName,
-} from '../test/support/resources';
-import { awsClients, type ChaosEndpoints } from './environment';
-import type { HandlerFailures, Observations, ObservedCheckpoint, ObservedHandOver } from './invariants';
-
-/**
- * The time scale of the scenarios. The worker's function timeout is a user's setting (30 s by
- * default); here it is 5 s, so that a crashed batch comes back within a scenario. Everything the
- * deployed wiring derives from it is derived the same way: the queue's visibility timeout is
- * `VISIBILITY_TIMEOUT_FACTOR` times it, and the worker's deadline margin keeps its default share of it
- * (5 s of 30 s). Every other setting is the default a user gets: packing (up to 100 events per
- * message), page size, `bufferSize`, `maxRedeliveryCount`, backoff, and the queue's `maxReceiveCount`
- * from `maxReceiveCountFor`.
- */
-export const CHAOS_TIMING = {
-  workerTimeoutSeconds: 5,
-  /** The worker's default deadline margin (5,000 ms) for its default timeout (30 s). */
-  deadlineMarginShare: 5_000 / 30_000,
-} as const;
-
-/** The worker's default `maxRedeliveryCount`, which the deployed construct also uses. */
-const DEFAULT_MAX_REDELIVERY_COUNT = 5;
-/** The event source's batch size as deployed (and Lambda's FIFO maximum). */
-const EVENT_SOURCE_BATCH_SIZE = 10;
-
-/** What a scenario's events carry: their number, and how the handler treats them. */
-export interface ChaosData {
-  readonly n: number;
-  readonly kind?: EventKind;
-}
-
-/** How the scenario handler treats an event. */
-export const EVENT_KINDS = {
-  /** Always throws: retried, then given to the failed handler. */
-  poison: 'poison',
-  /** Throws `NonRetryableError`: to the failed handler at once. */
-  nonRetryable: 'non-retryable',
-  /** Fails its schema: to the failed handler at once, the handler never runs. */
-  invalid: 'invalid',
-  /** Throws on its first attempt only. */
-  flaky: 'flaky',
-  /** Runs past the function timeout on its first attempt. */
-  hang: 'hang',
-} as const;
-export type EventKind = (typeof EVENT_KINDS)[keyof typeof EVENT_KINDS];
-
-/** Options of {@link ChaosPipeline.create}. */
-export interface ChaosPipelineOptions {
-  readonly endpoints: ChaosEndpoints;
-  readonly seed: number;
-  /** Names the tables and queues. */
-  readonly prefix: string;
-  /** Events committed before the pipeline starts, their ids spread over the past hours. @default 0 */
-  readonly history?: number;
-  /** @default 3 */
-  readonly historyHours?: number;
-  /** Marks some events for the handler to fail or stall. @default none */
-  readonly kindOf?: (n: number, random: () => number) => EventKind | undefined;
-  /** Gives event `n` the partition key `key-(n % partitionKeys)`; FIFO scenarios check order per key. @default none */
-  readonly partitionKeys?: number;
-  /** Outputs the handler returns per event (one effect and the rest parts of it). @default 1 */
-  readonly outputsPerEvent?: number;
-  /** The source stream's retention (DynamoDB TTL), for its producers and the fetchers. @default kept for ever */
-  readonly retentionSeconds?: number;
-  /** Called with each part's clients once they are made (to count or slow their requests). */
-  readonly instrument?: (part: string, clients: { dynamodb: DynamoDBClient; sqs: SQSClient }) => void;
-  /** Faults on every client of the pipeline (fetcher, worker, DLQ consumer, event sources); not on the checker's. */
-  readonly faults?: Omit<FaultPlan, 'seed'>;
-  /**
-   * Pipeline settings over the defaults (only `start: 'earliest'` is set). A scenario sets one only
-   * where it is about that setting, and says so in its description.
-   */
-  readonly pipeline?: Partial<Omit<PipelineDefinition, 'name' | 'stream' | 'queueUrl'>>;
-  /** @default the worker's default (5) */
-  readonly maxRedeliveryCount?: number;
-  /** The worker's function timeout. @default CHAOS_TIMING.workerTimeoutSeconds */
-  readonly workerTimeoutSeconds?: number;
-  /** @default VISIBILITY_TIMEOUT_FACTOR × the worker's timeout, as deployed */
-  readonly visibilityTimeoutSeconds?: number;
-  readonly workerOnStep?: WorkerStepHook;
-  readonly deadLetterOnStep?: DeadLetterStepHook;
-  /** How long the failed-handler claims last. @default 10000 */
-  readonly claimDurationMs?: number;
-  /** @default 4 */
-  readonly maximumConcurrency?: number;
-}
-
-/** Counts of the moving parts, for the report. */
-export interface ChaosActivity {
-  readonly fetcherRuns: number;
-  readonly fetcherErrors: number;
-  /** Fetcher runs that found their lease taken over (their checkpoint write refused by the fencing token). */
-  readonly fetcherLeasesLost: number;
-  /** Why fetcher runs stopped, counted. */
-  readonly fetcherStopReasons: Readonly<Record<string, number>>;
-  readonly workerInvocations: number;
-  readonly workerFailedBatches: number;
-  readonly workerTimeouts: number;
-  readonly deadLetterInvocations: number;
-  readonly duplicatesSkipped: number;
-  readonly faults: FaultCounts;
-}
-
-const SCHEMAS: Readonly<Record<string, StandardSchema>> = {
-  order: {
-    '~standard': {
-      validate: (value: unknown) =>
-        (value as ChaosData | undefined)?.kind === EVENT_KINDS.invalid
-          ? { issues: [{ message: 'amount must be positive', path: ['amount'] }] }
-          : { value },
-    },
-  },
-};
+import { type QueueWithDeadLetterQueue, uniqueName } from '../test/support/resources';
+import { CheckpointWatcher } from './checkpoint-watcher';
+import { awsClients } from './environment';
+import type { ChaosInput } from './event-kinds';
+import { chaosEventSources } from './event-sources';
+import { totalFaultCounts } from './fault-totals';
+import { FetcherRuns } from './fetcher-runs';
+import { commitHistory } from './history';
+import type { Observations, ObservedHandOver } from './invariants';
+import { readEffects, readHandedOver, readSourceKeys } from './logged-effects';
+import { pause } from './pause';
+import type { ChaosActivity, ChaosPipelineOptions } from './pipeline-options';
+import { createPipelineResources, dropPipelineResources } from './pipeline-resources';
+import { whereAre } from './queue-contents';
+import { ScenarioHandler } from './scenario-handler';
+import { expireByTtl } from './ttl-expiry';
 
 /**
  * One pipeline under fault injection, with real parts on the emulators: its own event and state
@@ -198,29 +63,13 @@ export class ChaosPipeline {
   private readonly injectors: FaultInjector[] = [];
   /** Every failure the failed handler was called with, repeats kept (raw calls). */
   private readonly failedHandlerCalls: ObservedHandOver[] = [];
-  private readonly handlerFailures = new Map<string, HandlerFailures>();
-  /** The handler's failed runs of the worker invocation in progress, settled when it returns. */
-  private readonly invocation = new AsyncLocalStorage<{ id: string; message: string }[]>();
+  private readonly handler: ScenarioHandler;
   private readonly redriven = new Set<string>();
-  private seeking = 0;
-  private readonly seekTargets: string[] = [];
-  /** The ranges fetcher runs reported expired (events they can no longer read). */
-  private readonly expiredRanges: { from: Position; to: Position }[] = [];
+  private readonly checkpointWatcher: CheckpointWatcher;
+  private readonly fetcherRuns = new FetcherRuns();
   /** The next event number a live producer takes (the history takes the first ones). */
   private nextNumber = 0;
-  private seekSettling = false;
-  /** Poison events succeed once the handler is fixed (a redrive scenario). */
-  private fixed = false;
-  private readonly handlerSuccesses = new Map<string, number>();
-  private readonly checkpoints: ObservedCheckpoint[] = [];
-  private readonly attempts = new Map<string, number>();
   private mappings: SqsEventSourceMapping[] = [];
-  private watching = false;
-  private watcher?: Promise<void>;
-  private fetcherRuns = 0;
-  private fetcherErrors = 0;
-  private fetcherLeasesLost = 0;
-  private readonly fetcherStopReasons: Record<string, number> = {};
   private duplicatesSkipped = 0;
   private fetcherCount = 0;
 
@@ -240,29 +89,19 @@ export class ChaosPipeline {
     this.failedEffectsStream = `${options.prefix}-failed-effects`;
     this.store = new PipelineStore({ tableName: tables.state, client: clean.dynamodb });
     this.eventLog = new EventLog({ tableName: tables.events, client: clean.dynamodb });
+    this.handler = new ScenarioHandler({
+      effectsStream: this.effectsStream,
+      outputsPerEvent: options.outputsPerEvent,
+      faulty: options.faults !== undefined,
+    });
+    this.checkpointWatcher = new CheckpointWatcher(this.store, this.name);
   }
 
   /** Creates the tables, the queues and the pipeline record, and commits the history. */
   static async create(options: ChaosPipelineOptions): Promise<ChaosPipeline> {
     const clean = awsClients(options.endpoints);
-    const visibility =
-      options.visibilityTimeoutSeconds ??
-      VISIBILITY_TIMEOUT_FACTOR * (options.workerTimeoutSeconds ?? CHAOS_TIMING.workerTimeoutSeconds);
-    const [events, state, queue] = await Promise.all([
-      createStreamTable(clean.dynamodb, `${options.prefix}-events`),
-      createStreamTable(clean.dynamodb, `${options.prefix}-state`),
-      createQueueWithDeadLetterQueue(clean.sqs, {
-        prefix: options.prefix,
-        visibilityTimeoutSeconds: visibility,
-        deadLetterVisibilityTimeoutSeconds: 3,
-        maxReceiveCount: maxReceiveCountFor(
-          options.maxRedeliveryCount ?? DEFAULT_MAX_REDELIVERY_COUNT,
-          options.pipeline?.fifo ? EVENT_SOURCE_BATCH_SIZE : 1,
-        ),
-        ...(options.pipeline?.fifo ? { fifo: true } : {}),
-      }),
-    ]);
-    const pipeline = new ChaosPipeline(options, clean, { events: events.name, state: state.name }, queue);
+    const { tables, queue } = await createPipelineResources(clean, options);
+    const pipeline = new ChaosPipeline(options, clean, tables, queue);
     await pipeline.store.putPipeline({
       name: pipeline.name,
       stream: pipeline.stream,
@@ -270,7 +109,19 @@ export class ChaosPipeline {
       start: 'earliest',
       ...options.pipeline,
     });
-    await pipeline.commitHistory(options.history ?? 0, options.historyHours ?? 3);
+    pipeline.nextNumber = options.history ?? 0;
+    await commitHistory({
+      count: pipeline.nextNumber,
+      hours: options.historyHours ?? 3,
+      input: (n) => pipeline.input(n),
+      logWith: (idGenerator) =>
+        new EventLog({
+          tableName: pipeline.tables.events,
+          client: clean.dynamodb,
+          ...pipeline.streamSettings(),
+          idGenerator,
+        }),
+    });
     return pipeline;
   }
 
@@ -292,16 +143,13 @@ export class ChaosPipeline {
   }
 
   /** The next `count` events of the source stream, numbered after every event made before. */
-  nextInputs(count: number): ReturnType<ChaosPipeline['input']>[] {
+  nextInputs(count: number): ChaosInput[] {
     return Array.from({ length: count }, () => this.input(this.nextNumber++));
   }
 
   /** Whether a fetcher run reported the event inside a range it could no longer read. */
   reportedExpired(id: string): boolean {
-    const at = positionAfterEvent(id);
-    return this.expiredRanges.some(
-      (range) => comparePositions(at, range.from) > 0 && comparePositions(at, range.to) <= 0,
-    );
+    return this.fetcherRuns.reportedExpired(id);
   }
 
   private streamSettings(): Pick<EventLogOptions, 'streams'> {
@@ -310,7 +158,7 @@ export class ChaosPipeline {
   }
 
   /** The events of the source stream: `{ stream, type, data }` for event `n`. */
-  input(n: number): { stream: string; type: string; data: ChaosData; partitionKey?: string } {
+  input(n: number): ChaosInput {
     const kind = this.options.kindOf?.(n, seededRandom(this.options.seed * 7_919 + n));
     const keys = this.options.partitionKeys;
     return {
@@ -323,7 +171,7 @@ export class ChaosPipeline {
 
   /** From now on, poison events succeed: the fix a redrive follows. */
   fixHandler(): void {
-    this.fixed = true;
+    this.handler.fix();
   }
 
   /** Marks events as sent back by a redrive: they may have been handed over before their effect. */
@@ -333,8 +181,8 @@ export class ChaosPipeline {
 
   /** What the harness saw of one event (for the report of an event that did not settle). */
   describeEvent(id: string): string {
-    const failures = this.handlerFailures.get(id);
-    const successes = this.handlerSuccesses.get(id) ?? 0;
+    const failures = this.handler.failures.get(id);
+    const successes = this.handler.successes.get(id) ?? 0;
     const calls = this.failedHandlerCalls.filter((call) => call.id === id).length;
     return `${id}: ${successes} successful run(s), ${failures?.count ?? 0} failed (last: ${failures?.lastError ?? 'none'}), ${calls} failed-handler call(s)`;
   }
@@ -345,46 +193,7 @@ export class ChaosPipeline {
    * moves those messages, so call it only once the scenario has stopped.
    */
   async whereAre(ids: readonly string[]): Promise<Record<string, unknown>> {
-    const wanted = new Set(ids);
-    const where: Record<string, unknown> = {};
-    for (const [name, url] of [
-      ['queue', this.queue.queueUrl],
-      ['deadLetterQueue', this.queue.deadLetterQueueUrl],
-    ] as const) {
-      const { Attributes = {} } = await this.clean.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: [
-            'ApproximateNumberOfMessages',
-            'ApproximateNumberOfMessagesNotVisible',
-            'ApproximateNumberOfMessagesDelayed',
-          ],
-        }),
-      );
-      const carrying: string[] = [];
-      for (let round = 0; round < 5; round += 1) {
-        const { Messages = [] } = await this.clean.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: url,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 0,
-            VisibilityTimeout: 30,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-          }),
-        );
-        if (Messages.length === 0) break;
-        for (const message of Messages) {
-          const text = readableBody(message.Body ?? '');
-          const found = [...wanted].filter((id) => text.includes(id));
-          if (found.length > 0)
-            carrying.push(
-              `${found.length} lost event(s), received ${message.Attributes?.ApproximateReceiveCount} time(s): ${message.Body?.slice(0, 200)}`,
-            );
-        }
-      }
-      where[name] = { ...Attributes, carrying };
-    }
-    return where;
+    return whereAre(this.clean.sqs, this.queue, ids);
   }
 
   /** Every event handed to the failed handler so far. */
@@ -398,105 +207,26 @@ export class ChaosPipeline {
    * (a seek is a replay).
    */
   async seek(position: Position, reason: string): Promise<void> {
-    this.seeking += 1;
-    try {
-      // Counted before it lands: a seek that fails after writing still replayed.
-      this.seekTargets.push(formatPosition(position));
-      await this.store.seek(this.name, position, { reason });
-    } finally {
-      this.seeking -= 1;
-      this.seekSettling = true;
-    }
+    await this.checkpointWatcher.seek(position, reason);
   }
 
   /** Starts the worker and the dead-letter consumer behind their event sources, and the checkpoint watcher. */
   async start(): Promise<void> {
-    const workerClients = this.clients('worker');
-    const timeoutSeconds = this.options.workerTimeoutSeconds ?? CHAOS_TIMING.workerTimeoutSeconds;
-    const worker = createWorker<ChaosData>(
-      {
-        pipeline: this.name,
-        stateTable: this.tables.state,
-        queueUrl: this.queue.queueUrl,
-        deadLetterQueueUrl: this.queue.deadLetterQueueUrl,
-        sqs: workerClients.sqs,
-        dynamodb: workerClients.dynamodb,
-        eventLog: new EventLog({ tableName: this.tables.events, client: workerClients.dynamodb }),
-        ...(this.options.maxRedeliveryCount ? { maxRedeliveryCount: this.options.maxRedeliveryCount } : {}),
-        deadlineMarginMs: Math.round(timeoutSeconds * 1_000 * CHAOS_TIMING.deadlineMarginShare),
-        schemas: SCHEMAS,
-        random: seededRandom(this.options.seed),
-        ...(this.options.workerOnStep ? { onStep: this.options.workerOnStep } : {}),
-        handle: (event) => this.handle(event, timeoutSeconds),
+    this.mappings = chaosEventSources({
+      pipeline: this.name,
+      tables: this.tables,
+      queue: this.queue,
+      options: this.options,
+      failedEffectsStream: this.failedEffectsStream,
+      handler: this.handler,
+      clients: (part) => this.clients(part),
+      onHandOver: (call) => this.failedHandlerCalls.push(call),
+      onDuplicatesSkipped: (count) => {
+        this.duplicatesSkipped += count;
       },
-      {},
-    );
-    const deadLetterClients = this.clients('dead-letters');
-    const failures = new FailureStore({ tableName: this.tables.state, client: deadLetterClients.dynamodb });
-    const mappingClients = this.clients('event-source');
-    this.mappings = [
-      new SqsEventSourceMapping({
-        sqs: mappingClients.sqs,
-        queueUrl: this.queue.queueUrl,
-        queueArn: this.queue.queueArn,
-        functionName: 'chaos-worker',
-        functionTimeoutSeconds: timeoutSeconds,
-        batchSize: EVENT_SOURCE_BATCH_SIZE,
-        maximumConcurrency: this.options.maximumConcurrency ?? 4,
-        pollWaitTimeSeconds: 1,
-        onError: () => {},
-        handler: async (event: LambdaSqsEvent, context) => {
-          const failed: { id: string; message: string }[] = [];
-          const outcome = await this.invocation.run(failed, () => worker.processEvent(event, context));
-          // The invocation returned: the worker could record these failed runs. Under injected
-          // faults a run's record can itself fail (it then spends no attempt): no lower bound there.
-          for (const { id, message } of this.options.faults ? [] : failed) {
-            const before = this.handlerFailures.get(id) as HandlerFailures;
-            this.handlerFailures.set(id, {
-              ...before,
-              settled: (before.settled ?? 0) + 1,
-              lastSettledError: message,
-            });
-          }
-          this.duplicatesSkipped += outcome.stats.duplicatesSkipped;
-          return { batchItemFailures: outcome.batchItemFailures };
-        },
-      }),
-      new SqsEventSourceMapping({
-        sqs: mappingClients.sqs,
-        queueUrl: this.queue.deadLetterQueueUrl,
-        queueArn: this.queue.deadLetterQueueArn,
-        functionName: 'chaos-failed',
-        functionTimeoutSeconds: 30,
-        maximumConcurrency: 2,
-        pollWaitTimeSeconds: 1,
-        onError: () => {},
-        handler: async (event: LambdaSqsEvent) => {
-          const result = await handleDeadLetters<ChaosData>(event.Records, {
-            pipeline: this.name,
-            store: failures,
-            claimDurationMs: this.options.claimDurationMs ?? 10_000,
-            ...(this.options.deadLetterOnStep ? { onStep: this.options.deadLetterOnStep } : {}),
-            eventLog: new EventLog({ tableName: this.tables.events, client: deadLetterClients.dynamodb }),
-            // The failed handler's effect goes through context.commit, with the failure's mark.
-            failedHandler: (handed, context) => {
-              for (const { event, attempts, lastError } of handed) {
-                this.failedHandlerCalls.push({ id: event.id, attempts, lastError: lastError.message });
-                context.commit(event.id, {
-                  stream: this.failedEffectsStream,
-                  type: 'failed-effect',
-                  data: { source: event.id },
-                });
-              }
-            },
-          });
-          return { batchItemFailures: result.batchItemFailures };
-        },
-      }),
-    ];
+    });
     await Promise.all(this.mappings.map((mapping) => mapping.start()));
-    this.watching = true;
-    this.watcher = this.watchCheckpoints();
+    this.checkpointWatcher.start();
   }
 
   /**
@@ -526,23 +256,7 @@ export class ChaosPipeline {
 
   /** Runs one fetcher run, counting it and any error it ended with (a crash included). */
   async runFetcher(fetcher: Fetcher, budgetMs = 2_000): Promise<void> {
-    this.fetcherRuns += 1;
-    try {
-      const summary = await fetcher.run({ budgetMs });
-      const ended = Object.values(summary.pipelines);
-      if (ended.some((pipeline) => pipeline.error)) this.fetcherErrors += 1;
-      if (ended.some((pipeline) => pipeline.stopReason === 'lease lost')) this.fetcherLeasesLost += 1;
-      for (const { expired } of ended)
-        if (expired)
-          this.expiredRanges.push({ from: parsePosition(expired.from), to: parsePosition(expired.to) });
-      for (const { stopReason = 'none', outcome } of ended) {
-        const reason = outcome === 'locked' ? 'locked' : stopReason;
-        this.fetcherStopReasons[reason] = (this.fetcherStopReasons[reason] ?? 0) + 1;
-      }
-    } catch {
-      this.fetcherErrors += 1;
-      this.fetcherStopReasons.crashed = (this.fetcherStopReasons.crashed ?? 0) + 1;
-    }
+    await this.fetcherRuns.run(fetcher, budgetMs);
   }
 
   /**
@@ -553,17 +267,7 @@ export class ChaosPipeline {
     make: (run: number) => Fetcher = () => this.fetcher(),
     budgetMs = 2_000,
   ): () => Promise<void> {
-    let running = true;
-    const loop = (async () => {
-      for (let run = 0; running; run += 1) {
-        await this.runFetcher(make(run), budgetMs);
-        await pause(50);
-      }
-    })();
-    return async () => {
-      running = false;
-      await loop;
-    };
+    return this.fetcherRuns.loop(make, budgetMs);
   }
 
   /** The ids of the source stream (of one type, when given), read back from the log. */
@@ -579,27 +283,7 @@ export class ChaosPipeline {
    * Local never does). Resolves to the number of items deleted.
    */
   async expireByTtl(): Promise<number> {
-    const now = Math.floor(Date.now() / 1000);
-    let deleted = 0;
-    for await (const page of paginateScan(
-      { client: this.clean.dynamodb },
-      {
-        TableName: this.tables.events,
-        FilterExpression: '#expiresAt < :now',
-        ExpressionAttributeNames: { '#expiresAt': ATTRIBUTES.expiresAt },
-        ExpressionAttributeValues: { ':now': { N: String(now) } },
-      },
-    )) {
-      for (const item of page.Items ?? []) {
-        const key: Record<string, AttributeValue> = {
-          [ATTRIBUTES.partitionKey]: item[ATTRIBUTES.partitionKey] as AttributeValue,
-          [ATTRIBUTES.sortKey]: item[ATTRIBUTES.sortKey] as AttributeValue,
-        };
-        await this.clean.dynamodb.send(new DeleteItemCommand({ TableName: this.tables.events, Key: key }));
-        deleted += 1;
-      }
-    }
-    return deleted;
+    return expireByTtl(this.clean.dynamodb, this.tables.events);
   }
 
   /**
@@ -630,8 +314,8 @@ export class ChaosPipeline {
       const handed = new Set(this.handedOverIds());
       const accounted = ids.every((id) =>
         this.redriven.has(id)
-          ? this.handlerSuccesses.has(id)
-          : this.handlerSuccesses.has(id) || handed.has(id) || this.reportedExpired(id),
+          ? this.handler.successes.has(id)
+          : this.handler.successes.has(id) || handed.has(id) || this.reportedExpired(id),
       );
       const busy = this.mappings.some((mapping) => mapping.stats().inFlight > 0);
       const empty =
@@ -649,42 +333,33 @@ export class ChaosPipeline {
   /** Stops the event sources (waiting for their invocations) and the watcher. */
   async stop(): Promise<void> {
     await Promise.all(this.mappings.map((mapping) => mapping.stop()));
-    this.watching = false;
-    await this.watcher;
+    await this.checkpointWatcher.stop();
   }
 
   /** What the invariants are checked on, read back through clients without faults. */
   async observations(committed?: readonly string[]): Promise<Observations> {
-    const effects: string[] = [];
-    const parts: string[] = [];
-    for await (const event of this.eventLog.events<{ source: string; part?: number }>(this.effectsStream)) {
-      if (event.data.part) parts.push(`${event.data.source}#${event.data.part}`);
-      else effects.push(event.data.source);
-    }
-    const handedOver: string[] = [];
-    for await (const event of this.eventLog.events<{ source: string }>(this.failedEffectsStream))
-      handedOver.push(event.data.source);
+    const { effects, parts } = await readEffects(this.eventLog, this.effectsStream);
+    const handedOver = await readHandedOver(this.eventLog, this.failedEffectsStream);
     const ids = committed ?? (await this.committedIds());
-    const partitionKeys = new Map<string, string>();
-    const numbers: string[] = [];
-    for await (const event of this.eventLog.events<ChaosData>(this.stream)) {
-      if (event.partitionKey && this.options.pipeline?.fifo) partitionKeys.set(event.id, event.partitionKey);
-      if (event.type === 'order') numbers.push(String(event.data.n));
-    }
+    const { partitionKeys, producerKeys } = await readSourceKeys(
+      this.eventLog,
+      this.stream,
+      Boolean(this.options.pipeline?.fifo),
+    );
     return {
       committed: ids,
       effects,
       ...(this.options.outputsPerEvent ? { outputs: { parts, perEvent: this.options.outputsPerEvent } } : {}),
       handedOver,
       failedHandlerCalls: [...this.failedHandlerCalls],
-      handlerSuccesses: new Map(this.handlerSuccesses),
-      handlerFailures: new Map(this.handlerFailures),
-      checkpoints: [...this.checkpoints],
+      handlerSuccesses: new Map(this.handler.successes),
+      handlerFailures: new Map(this.handler.failures),
+      checkpoints: [...this.checkpointWatcher.checkpoints],
       ...(partitionKeys.size > 0 ? { partitionKeys } : {}),
       redriven: new Set(this.redriven),
-      seekTargets: [...this.seekTargets],
+      seekTargets: [...this.checkpointWatcher.seekTargets],
       reportedExpired: new Set(ids.filter((id) => this.reportedExpired(id))),
-      producerKeys: numbers,
+      producerKeys,
     };
   }
 
@@ -697,184 +372,19 @@ export class ChaosPipeline {
   /** Counts of the moving parts. */
   activity(): ChaosActivity {
     const [worker, failed] = this.mappings.map((mapping) => mapping.stats());
-    const faults = this.injectors.map((injector) => injector.counts());
     return {
-      fetcherRuns: this.fetcherRuns,
-      fetcherErrors: this.fetcherErrors,
-      fetcherLeasesLost: this.fetcherLeasesLost,
-      fetcherStopReasons: { ...this.fetcherStopReasons },
+      ...this.fetcherRuns.counts(),
       workerInvocations: worker?.invocations ?? 0,
       workerFailedBatches: worker?.failedBatches ?? 0,
       workerTimeouts: worker?.timeouts ?? 0,
       deadLetterInvocations: failed?.invocations ?? 0,
       duplicatesSkipped: this.duplicatesSkipped,
-      faults: {
-        requests: faults.reduce((sum, counts) => sum + counts.requests, 0),
-        injected: faults.reduce((sum, counts) => sum + counts.injected, 0),
-        byKind: {
-          throttle: faults.reduce((sum, counts) => sum + counts.byKind.throttle, 0),
-          'server-error': faults.reduce((sum, counts) => sum + counts.byKind['server-error'], 0),
-          timeout: faults.reduce((sum, counts) => sum + counts.byKind.timeout, 0),
-        },
-        byOperation: faults.reduce<Record<string, number>>((sum, counts) => {
-          for (const [operation, count] of Object.entries(counts.byOperation))
-            sum[operation] = (sum[operation] ?? 0) + count;
-          return sum;
-        }, {}),
-      },
+      faults: totalFaultCounts(this.injectors.map((injector) => injector.counts())),
     };
   }
 
   /** Deletes the tables and queues. */
   async drop(): Promise<void> {
-    await Promise.allSettled([
-      this.clean.dynamodb.send(new DeleteTableCommand({ TableName: this.tables.events })),
-      this.clean.dynamodb.send(new DeleteTableCommand({ TableName: this.tables.state })),
-      this.clean.sqs.send(new DeleteQueueCommand({ QueueUrl: this.queue.queueUrl })),
-      this.clean.sqs.send(new DeleteQueueCommand({ QueueUrl: this.queue.deadLetterQueueUrl })),
-    ]);
-  }
-
-  private async handle(event: WorkerEvent<ChaosData>, timeoutSeconds: number) {
-    try {
-      return await this.runHandler(event, timeoutSeconds);
-    } catch (error) {
-      const message = (error as Error).message;
-      const before = this.handlerFailures.get(event.id);
-      this.handlerFailures.set(event.id, {
-        settled: 0,
-        ...before,
-        count: (before?.count ?? 0) + 1,
-        lastError: message,
-      });
-      this.invocation.getStore()?.push({ id: event.id, message });
-      throw error;
-    }
-  }
-
-  private async runHandler(event: WorkerEvent<ChaosData>, timeoutSeconds: number) {
-    const attempt = (this.attempts.get(event.id) ?? 0) + 1;
-    this.attempts.set(event.id, attempt);
-    switch (this.fixed && event.data.kind === EVENT_KINDS.poison ? undefined : event.data.kind) {
-      case EVENT_KINDS.poison:
-        throw new Error(`order ${event.data.n} is poison (attempt ${event.attempt})`);
-      case EVENT_KINDS.nonRetryable:
-        throw new NonRetryableError(`order ${event.data.n} needs a manual review`);
-      case EVENT_KINDS.flaky:
-        if (event.attempt === 1) throw new Error(`order ${event.data.n}: the payment service timed out`);
-        break;
-      case EVENT_KINDS.hang:
-        if (attempt === 1) await pause(timeoutSeconds * 1_000 + 1_000);
-        break;
-      default:
-        break;
-    }
-    this.handlerSuccesses.set(event.id, (this.handlerSuccesses.get(event.id) ?? 0) + 1);
-    const effect = { stream: this.effectsStream, type: 'effect', data: { source: event.id } };
-    const outputs = this.options.outputsPerEvent ?? 1;
-    if (outputs === 1) return effect;
-    return [
-      effect,
-      ...Array.from({ length: outputs - 1 }, (_, index) => ({
-        ...effect,
-        data: { source: event.id, part: index + 1 },
-      })),
-    ];
-  }
-
-  private async commitHistory(count: number, hours: number): Promise<void> {
-    if (count === 0) return;
-    const from = Date.now() - hours * 3_600_000;
-    const step = Math.floor((hours * 3_600_000 - 60_000) / count);
-    this.nextNumber = count;
-    for (let start = 0; start < count; start += 100) {
-      const inputs = Array.from({ length: Math.min(100, count - start) }, (_, offset) =>
-        this.input(start + offset),
-      );
-      // Each attempt takes the batch's own times again: a re-commit must not push the ids of the
-      // events behind it later (past the end of the history, into the future).
-      await commitSurely(() => {
-        let clock = from + start * step;
-        return new EventLog({
-          tableName: this.tables.events,
-          client: this.clean.dynamodb,
-          ...this.streamSettings(),
-          idGenerator: new EventIdGenerator({ now: () => (clock += step) }),
-        });
-      }, inputs);
-    }
-  }
-
-  private async watchCheckpoints(): Promise<void> {
-    while (this.watching) {
-      try {
-        const state = await this.store.getState(this.name);
-        const last = this.checkpoints.at(-1);
-        if (state && (!last || last.version !== state.version)) {
-          const afterSeek = this.seeking > 0 || this.seekSettling;
-          this.seekSettling = false;
-          this.checkpoints.push({
-            version: state.version,
-            position: formatPosition(state.position),
-            ...(afterSeek ? { afterSeek } : {}),
-          });
-        }
-      } catch {
-        // The checker's own client has no faults; a failed read is only a missed sample.
-      }
-      await pause(25);
-    }
-  }
-}
-
-/**
- * Commits events as a careful producer does: when the outcome is unknown (a lost response, a commit
- * past its deadline), it checks each id with `get()` and commits again only the events that did not
- * land, as `CommitOutcomeUnknownError` advises; a `CommitError` wrote nothing (a commit is atomic),
- * so it commits them all again (a slow emulator can miss the deadline while indexing a bucket).
- * Resolves to how many outcomes were unknown. Given a function, it takes a new log from it for each
- * attempt (a producer whose ids must not move on between attempts).
- *
- * @example
- * ```ts
- * const unknown = await commitSurely(eventLog, [pipeline.input(1), pipeline.input(2)]);
- * ```
- */
-export async function commitSurely(
-  logOrFactory: EventLog | (() => EventLog),
-  inputs: readonly ReturnType<ChaosPipeline['input']>[],
-  attempts = 5,
-): Promise<number> {
-  let pending = [...inputs];
-  let unknown = 0;
-  for (let attempt = 1; pending.length > 0; attempt += 1) {
-    const log = typeof logOrFactory === 'function' ? logOrFactory() : logOrFactory;
-    try {
-      await log.commit(pending);
-      return unknown;
-    } catch (error) {
-      if (error instanceof CommitError && attempt < attempts) continue;
-      if (!(error instanceof CommitOutcomeUnknownError) || attempt >= attempts) throw error;
-      unknown += 1;
-      const landed = await Promise.all(
-        error.eventIds.map(async (id) => (await log.get(pending[0]?.stream ?? '', id)) !== undefined),
-      );
-      pending = pending.filter((_, index) => !landed[index]);
-    }
-  }
-  return unknown;
-}
-
-/** Resolves after `ms` milliseconds. */
-export function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A body with its events readable, compressed or not: the envelope as JSON, or the body as it is. */
-function readableBody(body: string): string {
-  try {
-    return JSON.stringify(parseEnvelope(body));
-  } catch {
-    return body;
+    await dropPipelineResources(this.clean, { tables: this.tables, queue: this.queue });
   }
 }

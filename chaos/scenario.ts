@@ -1,6 +1,7 @@
 import type { ChaosEndpoints } from './environment';
-import { type ChaosActivity, ChaosPipeline, type ChaosPipelineOptions } from './harness';
+import { ChaosPipeline } from './harness';
 import { checkInvariants, type InvariantCounts } from './invariants';
+import type { ChaosActivity, ChaosPipelineOptions } from './pipeline-options';
 
 /** What every scenario is given. */
 export interface ScenarioContext {

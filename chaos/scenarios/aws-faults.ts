@@ -1,4 +1,4 @@
-import { EVENT_KINDS } from '../harness';
+import { EVENT_KINDS } from '../event-kinds';
 import { runPipelineScenario, type Scenario } from '../scenario';
 
 const kindOf = (_n: number, random: () => number) => {

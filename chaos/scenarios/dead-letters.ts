@@ -1,5 +1,5 @@
 import { DEAD_LETTER_STEPS } from '../../lib/failed/types';
-import { EVENT_KINDS } from '../harness';
+import { EVENT_KINDS } from '../event-kinds';
 import { runPipelineScenario, type Scenario } from '../scenario';
 
 const deadLetterKinds = (n: number) => (n % 11 === 4 ? EVENT_KINDS.nonRetryable : undefined);

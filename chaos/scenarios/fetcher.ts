@@ -1,5 +1,5 @@
 import { FETCHER_STEPS, type FetcherStep } from '../../lib/fetcher/types';
-import { pause } from '../harness';
+import { pause } from '../pause';
 import { runPipelineScenario, type Scenario } from '../scenario';
 
 /**

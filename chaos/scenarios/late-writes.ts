@@ -2,7 +2,7 @@ import { CommitOutcomeUnknownError } from '../../lib';
 import { seededRandom } from '../../test/support/fixtures';
 import { delayRequests } from '../../test/support/inject';
 import { awsClients } from '../environment';
-import { pause } from '../harness';
+import { pause } from '../pause';
 import { runPipelineScenario, type Scenario } from '../scenario';
 
 const WRITES = ['PutItemCommand', 'TransactWriteItemsCommand'];

@@ -2,9 +2,11 @@ import { ConflictError } from '../../lib/errors';
 import { queueDepth } from '../../lib/fetcher/queue-depth';
 import { seededRandom } from '../../test/support/fixtures';
 import { countQueries } from '../../test/support/inject';
+import { commitSurely } from '../commit-surely';
 import { awsClients } from '../environment';
+import { EVENT_KINDS } from '../event-kinds';
 import { groupBatchReceives, startFifoBatchingSqs } from '../fifo-batches';
-import { commitSurely, EVENT_KINDS, pause } from '../harness';
+import { pause } from '../pause';
 import { runPipelineScenario, type Scenario } from '../scenario';
 import { produceLive } from './producers';
 

@@ -3,8 +3,10 @@ import { ConflictError } from '../../lib/errors';
 import { FETCHER_STEPS, type FetcherStep } from '../../lib/fetcher/types';
 import { type FaultInjector, injectFaults } from '../../lib/testing/faults';
 import { seededRandom } from '../../test/support/fixtures';
+import { commitSurely } from '../commit-surely';
 import { awsClients } from '../environment';
-import { type ChaosPipeline, commitSurely, pause } from '../harness';
+import type { ChaosPipeline } from '../harness';
+import { pause } from '../pause';
 import { runPipelineScenario, type Scenario } from '../scenario';
 
 const WRITES = ['PutItemCommand', 'TransactWriteItemsCommand'];

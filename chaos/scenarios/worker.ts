@@ -1,5 +1,5 @@
 import { WORKER_STEPS, type WorkerStep } from '../../lib/worker/types';
-import { EVENT_KINDS } from '../harness';
+import { EVENT_KINDS } from '../event-kinds';
 import { runPipelineScenario, type Scenario } from '../scenario';
 
 /**
