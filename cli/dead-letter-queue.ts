@@ -1,8 +1,10 @@
-import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ValidationError } from '../lib/errors';
+import { findDeadLetterQueue } from '../lib/sqs/redrive-policy';
 
 /**
  * The URL of a queue's dead-letter queue, read from its redrive policy (`deadLetterTargetArn`), or
- * `undefined` when the queue has none.
+ * `undefined` when the queue has none. A policy that names no queue throws a `ValidationError`.
  *
  * @example
  * ```ts
@@ -10,32 +12,10 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@
  * ```
  */
 export async function deadLetterQueueUrlOf(sqs: SQSClient, queueUrl: string): Promise<string | undefined> {
-  const output = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
-  );
-  const policy = output.Attributes?.RedrivePolicy;
-  if (!policy) return undefined;
-  let targetArn: unknown;
-  try {
-    targetArn = (JSON.parse(policy) as { deadLetterTargetArn?: unknown }).deadLetterTargetArn;
-  } catch (error) {
-    throw new Error(`the redrive policy of queue ${queueUrl} is not JSON (given ${policy})`, {
-      cause: error,
-    });
-  }
-  // arn:aws:sqs:<region>:<account>:<name>
-  const parts = typeof targetArn === 'string' ? targetArn.split(':') : [];
-  const name = parts[5];
-  if (parts.length !== 6 || !name) {
-    throw new Error(
-      `the redrive policy of queue ${queueUrl} names no dead-letter queue ARN (given ${policy})`,
-    );
-  }
-  const account = parts[4];
-  const found = await sqs.send(
-    new GetQueueUrlCommand({ QueueName: name, ...(account ? { QueueOwnerAWSAccountId: account } : {}) }),
-  );
-  return found.QueueUrl;
+  const lookup = await findDeadLetterQueue(sqs, queueUrl);
+  if (lookup.found) return lookup.url;
+  if (lookup.kind === 'no-policy') return undefined;
+  throw new ValidationError(`queue ${queueUrl}: ${lookup.reason}`, queueUrl);
 }
 
 /** Messages waiting in a queue (not yet received): SQS's approximate count. */

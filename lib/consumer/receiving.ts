@@ -1,6 +1,7 @@
-import { GetQueueAttributesCommand, type Message } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { MalformedMessageError, parseEnvelope, storedEventOf } from '../messages/envelope';
 import { type CallContext, deleteMessages, type EntryFailure } from '../sqs/batch-calls';
+import { readRedrivePolicy } from '../sqs/redrive-policy';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import type { HeldEvent, HeldMessage, InFlight } from './in-flight';
 import type { PullConsumerSettings } from './options';
@@ -174,10 +175,7 @@ export class Receiver<TData> {
   async checkQueue(): Promise<void> {
     const { logger, queueUrl, maxRedeliveryCount, deadLetterQueueUrl } = this.settings;
     try {
-      const output = await this.settings.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
-      );
-      const policy = output.Attributes?.RedrivePolicy;
+      const policy = await readRedrivePolicy(this.settings.sqs, queueUrl);
       if (policy === undefined) {
         if (deadLetterQueueUrl === undefined)
           logger.warn(
@@ -186,8 +184,8 @@ export class Receiver<TData> {
           );
         return;
       }
-      const maxReceiveCount = Number((JSON.parse(policy) as { maxReceiveCount?: unknown }).maxReceiveCount);
-      if (Number.isFinite(maxReceiveCount) && maxReceiveCount < maxRedeliveryCount)
+      const { maxReceiveCount } = policy;
+      if (maxReceiveCount !== undefined && maxReceiveCount < maxRedeliveryCount)
         logger.warn(
           `the queue's redrive maxReceiveCount (${maxReceiveCount}) is below maxRedeliveryCount (${maxRedeliveryCount}): SQS will move a message that keeps failing before the consumer gives up on it, without its last error and without calling onFinallyFailed`,
           { queueUrl },

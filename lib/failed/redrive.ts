@@ -1,4 +1,4 @@
-import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { describe } from '../errors';
 import {
   type Envelope,
@@ -8,7 +8,7 @@ import {
   MalformedMessageError,
   parseEnvelope,
 } from '../messages/envelope';
-import { changeVisibility, deleteMessages } from '../sqs/batch-calls';
+import { changeVisibility, deleteMessages, receiveMessages } from '../sqs/batch-calls';
 import { MAX_BATCH_ENTRIES, MAX_VISIBILITY_TIMEOUT_SECONDS } from '../sqs/constants';
 import { SendMessagesError } from '../sqs/errors';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
@@ -177,16 +177,16 @@ async function receive(run: Run): Promise<Message[]> {
     options.maxMessages === undefined
       ? MAX_BATCH_ENTRIES
       : Math.min(MAX_BATCH_ENTRIES, options.maxMessages - run.examined);
-  const output = await options.sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: options.deadLetterQueueUrl,
-      MaxNumberOfMessages: wanted,
-      VisibilityTimeout: options.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds,
-      WaitTimeSeconds: options.waitTimeSeconds ?? DEFAULTS.waitTimeSeconds,
-      MessageSystemAttributeNames: ['MessageGroupId'],
-    }),
+  const messages = await receiveMessages(
+    { sqs: options.sqs, queueUrl: options.deadLetterQueueUrl },
+    {
+      maxMessages: wanted,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds,
+      waitTimeSeconds: options.waitTimeSeconds ?? DEFAULTS.waitTimeSeconds,
+      systemAttributeNames: ['MessageGroupId'],
+    },
   );
-  return (output.Messages ?? []).filter((message) => message.MessageId && message.ReceiptHandle);
+  return messages.filter((message) => message.MessageId && message.ReceiptHandle);
 }
 
 /** Counts one DLQ message and splits its events; returns what to send, if anything is to move. */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SluiceError } from '../errors';
 import { type EnvelopeEvent, envelopeBody, failedEvent, toEventFailure } from '../messages/envelope';
 import { SendMessagesError } from '../sqs/errors';
+import { findDeadLetterQueue } from '../sqs/redrive-policy';
 import { type OutgoingMessage, sendMessageBatches } from '../sqs/send-message-batches';
 import { messageGroupIdFor } from './packing';
 
@@ -68,25 +69,10 @@ export class DeliveryError extends SluiceError {
  * ```
  */
 export async function deadLetterQueueOf(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const output = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
-  );
-  const policy = output.Attributes?.RedrivePolicy;
-  if (policy === undefined)
-    throw new DeliveryError({ code: 'no-dead-letter-queue', queueUrl, reason: 'it has no redrive policy' });
-  const arn = String((JSON.parse(policy) as { deadLetterTargetArn?: unknown }).deadLetterTargetArn ?? '');
-  const match = /^arn:[a-z-]+:sqs:[a-z0-9-]+:(\d+):(.+)$/.exec(arn);
-  if (!match)
-    throw new DeliveryError({
-      code: 'no-dead-letter-queue',
-      queueUrl,
-      reason: `its redrive policy names no queue ARN (given ${arn})`,
-    });
-  const [, account, name] = match;
-  const found = await sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }));
-  if (!found.QueueUrl)
-    throw new DeliveryError({ code: 'no-dead-letter-queue', queueUrl, reason: `no URL found for ${arn}` });
-  return found.QueueUrl;
+  const lookup = await findDeadLetterQueue(sqs, queueUrl);
+  if (!lookup.found)
+    throw new DeliveryError({ code: 'no-dead-letter-queue', queueUrl, reason: lookup.reason });
+  return lookup.url;
 }
 
 /** What {@link deadLetterEvent} sends, and where it came from. */
