@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { startDynamoDbLocal, startSqsEmulator } from '../lib/local';
+import { LOW_LATENCY_STREAM_TIMING } from '../lib/settings/latency';
 import { measureBundles } from './bundles';
 import { costPerMillionEvents, requestsPer1000Events } from './cost/cost-model';
 import { type StorageCostRun, storageCostRun } from './cost/end-to-end';
@@ -26,7 +27,6 @@ import { loadHistory, PRODUCERS, type Producer } from './support/history';
 import { compressionRatios, PAYLOADS, type Payload } from './support/payloads';
 import { spawnSystem } from './support/spawn-system';
 import type { SystemReport } from './support/system-process';
-import { LOW_LATENCY_TIMING } from './systems/sluice-system';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
           events: SETTINGS.events,
           hours: SETTINGS.hours,
           // The stream keeps the timing of its first commit; the system's writers and readers use the same.
-          ...(name === 'sluice-low-latency' ? { streamTiming: LOW_LATENCY_TIMING } : {}),
+          ...(name === 'sluice-low-latency' ? { streamTiming: LOW_LATENCY_STREAM_TIMING } : {}),
         });
       log(`${name}: running`);
       const report = await spawnSystem(
@@ -304,11 +304,13 @@ main().catch((error: unknown) => {
 function idleCosts(): BenchResults['idleUsdPerPipelineMonth'] {
   const economy = idleCostPerPipelineMonth('economy');
   const balanced = idleCostPerPipelineMonth('balanced');
+  const low = idleCostPerPipelineMonth('low');
   const parts = ({ total: _total, from: _from, ...rest }: IdleCost) => rest;
   return {
     scheduleOnly: economy.total,
     economy: economy.total,
     balanced: balanced.total,
-    parts: { economy: parts(economy), balanced: parts(balanced) },
+    low: low.total,
+    parts: { economy: parts(economy), balanced: parts(balanced), low: parts(low) },
   };
 }

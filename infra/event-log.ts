@@ -4,9 +4,16 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import type { StreamTimingValues } from '../lib/errors';
 import { ATTRIBUTES, TABLE_NAME_PATTERN } from '../lib/event-log/constants';
 import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
+import {
+  resolveStreamTiming,
+  storeStreamTimingRequest,
+  streamTimingProblems,
+} from '../lib/event-log/stream-timing';
 import { EVENT_LOG_TTL_ATTRIBUTE } from '../lib/event-log/table';
 import { WAKE_ROUTES_VARIABLE, type WakeRoute } from '../lib/wake/wake-routes';
 import { streamKeyPatterns, streamTimingKeyPattern } from './key-scopes';
@@ -49,6 +56,20 @@ export interface EventLogGrantOptions {
    * @default every stream of the log (still only the log's own items: events, bucket index, timing)
    */
   readonly streams?: readonly string[];
+}
+
+/** A stream's timing, declared on the log and stored with the stream at deploy. */
+export interface StreamTimingDeclaration {
+  /** How far behind now tailing readers of the stream stay (see `docs/late-writes.md`). */
+  readonly settleWindow: Duration;
+  /**
+   * How long a commit to the stream may take from taking its ids to DynamoDB's answer; below
+   * `settleWindow`, the rest being the room for the clocks' uncertainty.
+   * @default two thirds of `settleWindow`
+   */
+  readonly commitDeadline?: Duration;
+  /** Who declares it, named when another declaration of the stream differs. @default 'EventLog.declareStreamTiming' */
+  readonly declaredBy?: string;
 }
 
 const REMOVAL_POLICIES: readonly string[] = Object.values(RemovalPolicy);
@@ -120,6 +141,10 @@ export class EventLog extends Construct {
 
   private readonly encryptionKey?: kms.IKey;
   private readonly wakeRoutes: WakeOnCommitRoute[] = [];
+  private readonly streamTimings = new Map<
+    string,
+    { readonly timing: StreamTimingValues; readonly declaredBy: string; readonly stored: Construct }
+  >();
   private waker?: SluiceFunction;
 
   /**
@@ -273,6 +298,75 @@ export class EventLog extends Construct {
     });
     this.waker = waker;
     return waker;
+  }
+
+  /**
+   * Stores `stream`'s settle window and commit deadline with the stream at deploy, before its first
+   * commit: every writer and reader of the stream then uses them (a stream has one timing; see
+   * `docs/late-writes.md`). The deploy fails, on the returned resource, when the stream already has a
+   * different timing (a stream's timing cannot be changed in place). Make what must not run before
+   * the timing is stored depend on the returned construct: a writer or reader that comes first stores
+   * the defaults. `EventPipeline` declares its stream's timing with `latency: 'low'`.
+   *
+   * @throws `Error` naming the value when the stream name or the timing is invalid, or when another
+   * declaration of the stream in this app differs.
+   *
+   * @example
+   * ```ts
+   * // Writers off AWS, with clocks less well kept: a longer window
+   * const timing = log.declareStreamTiming('orders', { settleWindow: Duration.seconds(5) });
+   * producerFunction.node.addDependency(timing);
+   * ```
+   */
+  public declareStreamTiming(stream: string, declaration: StreamTimingDeclaration): Construct {
+    const declaredBy = declaration.declaredBy ?? 'EventLog.declareStreamTiming';
+    const where = `EventLog.declareStreamTiming('${stream}') at ${this.node.path}`;
+    if (typeof stream !== 'string' || !NAME_PATTERN.test(stream))
+      throw new Error(`${where}: the stream name must ${NAME_RULE} (given ${JSON.stringify(stream)})`);
+    const declared = {
+      settleWindowMs: declaration.settleWindow.toMilliseconds(),
+      ...(declaration.commitDeadline === undefined
+        ? {}
+        : { commitDeadlineMs: declaration.commitDeadline.toMilliseconds() }),
+    };
+    const problems = streamTimingProblems('', declared);
+    if (problems.length > 0) throw new Error(`${where}: ${problems.join('; ')}`);
+    const { settleWindowMs, commitDeadlineMs } = resolveStreamTiming(declared);
+    const timing = { settleWindowMs, commitDeadlineMs };
+    const earlier = this.streamTimings.get(stream);
+    if (earlier) {
+      const same =
+        earlier.timing.settleWindowMs === timing.settleWindowMs &&
+        earlier.timing.commitDeadlineMs === timing.commitDeadlineMs;
+      if (same) return earlier.stored;
+      throw new Error(
+        `${where}: ${declaredBy} declares a ${timing.settleWindowMs} ms settle window and a ${timing.commitDeadlineMs} ms commit deadline, but ${earlier.declaredBy} declared ${earlier.timing.settleWindowMs} ms and ${earlier.timing.commitDeadlineMs} ms; a stream has one timing, shared by every writer and reader`,
+      );
+    }
+    const store: cr.AwsSdkCall = {
+      service: 'DynamoDB',
+      action: 'PutItem',
+      parameters: storeStreamTimingRequest(this.table.tableName, stream, timing),
+      physicalResourceId: cr.PhysicalResourceId.of(`stream-timing-${stream}`),
+    };
+    const stored = new cr.AwsCustomResource(this, `StreamTiming-${stream}`, {
+      onCreate: store,
+      onUpdate: store,
+      // Nothing on delete: the timing stays with the stream's events, as the table does.
+      installLatestAwsSdk: false,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['dynamodb:PutItem'],
+          resources: [this.table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [streamTimingKeyPattern(stream)] },
+          },
+        }),
+      ]),
+    });
+    this.encryptionKey?.grant(stored, ...KEY_ACTIONS).applyBefore(stored);
+    this.streamTimings.set(stream, { timing, declaredBy, stored });
+    return stored;
   }
 
   /** The streams of a grant, checked; `[undefined]` stands for every stream. */

@@ -3,6 +3,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { PipelineStart } from '../lib/pipeline/definition';
+import type { PipelineLatency } from '../lib/settings/latency';
 import { maxReceiveCountFor } from '../lib/settings/redelivery';
 import type { EventLog } from './event-log';
 import type { PipelineMonitoringThresholds } from './pipeline-monitoring';
@@ -10,9 +11,7 @@ import type { PipelineStateTable } from './state-table';
 
 // The properties of an `EventPipeline`, as its users set them.
 
-/** The `latency` settings of an {@link EventPipeline}. */
-export const PIPELINE_LATENCY = { balanced: 'balanced', economy: 'economy' } as const;
-export type PipelineLatency = (typeof PIPELINE_LATENCY)[keyof typeof PIPELINE_LATENCY];
+export { PIPELINE_LATENCY, type PipelineLatency } from '../lib/settings/latency';
 
 /** Properties of an {@link EventPipeline}. */
 export interface EventPipelineProps {
@@ -89,6 +88,11 @@ export interface EventPipelineProps {
    * - `'balanced'`: commits wake the fetcher through the event log's table stream; a woken run leaves
    *   once idle, so a pipeline without traffic runs its fetcher only on the safety-net schedule
    *   (`fetchEvery`, 15 minutes by default). Commit to handler in about the settle window (1.5 s);
+   * - `'low'`: woken as with `'balanced'`, and the pipeline's stream gets a 300 ms settle window and a
+   *   200 ms commit deadline (stored with the stream at deploy, see {@link EventLog.declareStreamTiming}),
+   *   read every 200 ms: commit to handler in about half a second. Every writer of the stream must then
+   *   have its commits acknowledged within 200 ms of taking their ids (a slower one fails with
+   *   `CommitOutcomeUnknownError`), and the stream keeps that timing for every pipeline reading it;
    * - `'economy'`: the schedule alone (`fetchEvery`, every minute by default), each run tailing the log
    *   until its timeout: no waker, and the fetcher's whole minute billed whether events flow or not.
    * @default 'balanced'

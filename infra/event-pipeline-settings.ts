@@ -2,6 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import { BACKFILL_NAME_INFIX } from '../lib/backfill/constants';
 import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
 import { type PipelineDefinition, resolvePipeline } from '../lib/pipeline/definition';
+import { LATENCY_PROFILES, type LatencyProfile, latencyProblem } from '../lib/settings/latency';
 import { DEFAULT_MAX_REDELIVERY_COUNT, maxRedeliveryCountProblem } from '../lib/settings/redelivery';
 import { type EventPipelineProps, PIPELINE_LATENCY, type PipelineLatency } from './event-pipeline-props';
 import { alarmThresholdProblems } from './pipeline-monitoring';
@@ -18,6 +19,8 @@ export interface ResolvedProps {
   readonly commitsOutputs: boolean;
   readonly fetchEvery: Duration;
   readonly latency: PipelineLatency;
+  /** What `latency` turns on. */
+  readonly latencyProfile: LatencyProfile;
   /** The definition the fetcher registers, but for its queue URL. */
   readonly definition: Omit<PipelineDefinition, 'queueUrl'>;
 }
@@ -85,8 +88,8 @@ export function resolveProps(id: string, props: EventPipelineProps, path: string
   )
     problems.push(`maxConcurrency must be a whole number from 2 to 1000 ${given(maxConcurrency)}`);
   const latency = props.latency ?? PIPELINE_LATENCY.balanced;
-  if (!Object.values<string>(PIPELINE_LATENCY).includes(latency))
-    problems.push(`latency must be 'balanced' or 'economy' ${given(latency)}`);
+  const badLatency = latencyProblem(latency);
+  if (badLatency) problems.push(badLatency);
   const fetchEvery = props.fetchEvery ?? Duration.minutes(latency === PIPELINE_LATENCY.economy ? 1 : 15);
   if (fetchEvery.toSeconds() < 60 || fetchEvery.toSeconds() % 60 !== 0)
     problems.push(
@@ -141,6 +144,7 @@ export function resolveProps(id: string, props: EventPipelineProps, path: string
     commitsOutputs: props.commitsOutputs ?? true,
     fetchEvery,
     latency,
+    latencyProfile: LATENCY_PROFILES[latency],
     definition,
   };
 }

@@ -127,12 +127,16 @@ export class EventPipeline extends Construct {
     // The fetcher and the backfill function share their settings: the definition they register, and
     // this pipeline's name, so that they work it and its backfills and nothing else.
     const definition: PipelineDefinition = { ...settings.definition, queueUrl: this.queue.queueUrl };
+    const { latencyProfile } = settings;
     const fetcherEnvironment = {
       [FETCHER_ENVIRONMENT.eventLogTable]: eventLogTableName,
       [FETCHER_ENVIRONMENT.stateTable]: stateTableName,
       [FETCHER_ENVIRONMENT.pipelines]: settings.pipelineName,
       [FETCHER_ENVIRONMENT.pipelineDefinitions]: Stack.of(this).toJsonString([definition]),
       [FETCHER_ENVIRONMENT.eventBusName]: eventBus.eventBusName,
+      ...(latencyProfile.pollIntervalMs === undefined
+        ? {}
+        : { [FETCHER_ENVIRONMENT.pollIntervalMs]: String(latencyProfile.pollIntervalMs) }),
     };
     const fetcher = new SluiceFunction(this, 'Fetcher', {
       entry: FUNCTIONS.fetcher,
@@ -146,6 +150,16 @@ export class EventPipeline extends Construct {
       timeout: props.backfillTimeout ?? Duration.minutes(5),
       environment: fetcherEnvironment,
     });
+    if (latencyProfile.streamTiming) {
+      // Stored before either function runs, so neither stores the defaults first.
+      const timing = props.eventLog.declareStreamTiming(props.stream, {
+        settleWindow: Duration.millis(latencyProfile.streamTiming.settleWindowMs),
+        commitDeadline: Duration.millis(latencyProfile.streamTiming.commitDeadlineMs),
+        declaredBy: `pipeline ${settings.pipelineName} (latency: '${settings.latency}')`,
+      });
+      fetcher.function.node.addDependency(timing);
+      backfill.function.node.addDependency(timing);
+    }
     for (const { role } of [fetcher, backfill]) {
       props.eventLog.grantRead(role, { streams: [props.stream] });
       this.stateTable.grantFor(role, 'fetcher', settings.pipelineName);
@@ -210,7 +224,7 @@ export class EventPipeline extends Construct {
       new SqsEventSource(this.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
-    const wakesOnCommit = settings.latency === PIPELINE_LATENCY.balanced;
+    const { wakesOnCommit } = latencyProfile;
     if (wakesOnCommit)
       props.eventLog.wakeOnCommit({
         stream: props.stream,
@@ -263,7 +277,7 @@ export class EventPipeline extends Construct {
       },
       tables: { eventLog: props.eventLog.table, state: this.stateTable.table },
       ...(props.alarmThresholds ? { thresholds: props.alarmThresholds } : {}),
-      wakesOnCommit: settings.latency === PIPELINE_LATENCY.balanced,
+      wakesOnCommit,
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
     });
   }

@@ -116,7 +116,10 @@ export const handler = createWorker<{ orderId: string; amount: number }>({
 });
 `;
 
-/** The README's stack (see "Deploying to AWS"), with an unsafe queue of the app's own on demand. */
+/**
+ * The README's stack (see "Deploying to AWS") and a `latency: 'low'` pipeline, with an unsafe queue of
+ * the app's own on demand.
+ */
 const README_APP = `import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -133,6 +136,13 @@ new EventPipeline(stack, 'Billing', {
   maxRedeliveryCount: 5,
   maxConcurrency: 10,
   alarmTopic: new Topic(stack, 'Pager'),
+});
+// And one that stores its stream's short timing at deploy, through a custom resource.
+new EventPipeline(stack, 'Shipping', {
+  eventLog,
+  stream: 'shipments',
+  entry: 'src/billing-worker.ts',
+  latency: 'low',
 });
 // A stack of the app's own with a queue that has no dead-letter queue and no alarm: the guardrails
 // must refuse it.

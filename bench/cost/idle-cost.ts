@@ -3,6 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { EventLog, EventPipeline, type PipelineLatency } from '../../infra';
 import { EXAMPLE_WORKER_ENTRY } from '../../infra/example-app';
 import { DEFAULT_SETTLE_WINDOW_MS } from '../../lib/event-log/constants';
+import { FETCHER_SETTINGS } from '../../lib/settings/fetcher-settings';
+import { FETCHER_ENVIRONMENT } from '../../lib/settings/variables';
 import { PRICES } from './prices';
 
 /** What an idle pipeline costs in a month of 30 days, by part, in US dollars. */
@@ -21,6 +23,10 @@ export interface IdleCost {
     readonly runsPerMonth: number;
     readonly busySecondsPerRun: number;
     readonly memoryMb: number;
+    /** How often a run reads the live edge. */
+    readonly pollIntervalMs: number;
+    /** The stream's settle window: stored at deploy by `latency: 'low'`, else the default. */
+    readonly settleWindowMs: number;
   };
 }
 
@@ -29,7 +35,8 @@ const MINUTES_PER_MONTH = 30 * 24 * 60;
 const FETCHER_SAFETY_MARGIN_SECONDS = 5;
 /**
  * Assumptions, each an estimate rather than a measurement:
- * - an idle poll of the live edge costs 2 consistent read units (the bucket index and one query);
+ * - an idle poll of the live edge costs 2 consistent read units (the bucket index and one query), and a
+ *   run polls at the fetcher's interval (1 s, or 200 ms with `latency: 'low'`);
  * - a run writes 5 units (lease, run record start and end, checkpoint, release), plus an idle
  *   checkpoint every 30 s while it tails;
  * - a woken or safety-net run spends 1 s beyond its waiting in start-up and those writes;
@@ -65,7 +72,14 @@ export function idleCostPerPipelineMonth(latency: PipelineLatency): IdleCost {
   const template = Template.fromStack(stack);
   const [fetcherFunction] = Object.entries(template.findResources('AWS::Lambda::Function'))
     .filter(([id]) => id.startsWith('IdleFetcher'))
-    .map(([, resource]) => resource.Properties as { MemorySize: number; Timeout: number });
+    .map(
+      ([, resource]) =>
+        resource.Properties as {
+          MemorySize: number;
+          Timeout: number;
+          Environment: { Variables: Record<string, unknown> };
+        },
+    );
   const [schedule] = Object.values(template.findResources('AWS::Events::Rule'))
     .map((rule) => rule.Properties as { ScheduleExpression?: string; Targets: { Input?: string }[] })
     .filter((rule) => rule.ScheduleExpression !== undefined);
@@ -78,17 +92,26 @@ export function idleCostPerPipelineMonth(latency: PipelineLatency): IdleCost {
   const untilIdleMs =
     input === undefined ? undefined : (JSON.parse(input) as { untilIdleMs?: number }).untilIdleMs;
 
+  const pollVariable = fetcherFunction.Environment.Variables[FETCHER_ENVIRONMENT.pollIntervalMs];
+  const pollIntervalMs =
+    pollVariable === undefined ? FETCHER_SETTINGS.pollIntervalMs.default : Number(pollVariable);
+  // A declared stream timing is in the custom resource that stores it at deploy.
+  const storedWindow = /\\"settleWindowMs\\":\{\\"N\\":\\"(\d+)\\"/.exec(
+    JSON.stringify(template.findResources('Custom::AWS')),
+  )?.[1];
+  const settleWindowMs = storedWindow === undefined ? DEFAULT_SETTLE_WINDOW_MS : Number(storedWindow);
+
   const runsPerMonth = MINUTES_PER_MONTH / everyMinutes;
   // A run that leaves once idle waits for the settle window to pass its start, then untilIdleMs; one
   // that tails reads until its timeout.
   const busySecondsPerRun =
     untilIdleMs === undefined
       ? fetcherFunction.Timeout - FETCHER_SAFETY_MARGIN_SECONDS
-      : (DEFAULT_SETTLE_WINDOW_MS + untilIdleMs) / 1000 + RUN_OVERHEAD_SECONDS;
+      : (settleWindowMs + untilIdleMs) / 1000 + RUN_OVERHEAD_SECONDS;
   const gbSeconds = runsPerMonth * busySecondsPerRun * (fetcherFunction.MemorySize / 1024);
   const fetcherLambda =
     gbSeconds * LAMBDA_ARM_USD_PER_GB_SECOND + (runsPerMonth * PRICES.lambdaPerMillionRequests) / 1e6;
-  const readUnits = runsPerMonth * busySecondsPerRun * READ_UNITS_PER_POLL;
+  const readUnits = runsPerMonth * busySecondsPerRun * (1000 / pollIntervalMs) * READ_UNITS_PER_POLL;
   const writeUnits =
     runsPerMonth * (WRITE_UNITS_PER_RUN + Math.floor(busySecondsPerRun / IDLE_CHECKPOINT_SECONDS));
   const fetcherDynamoDb =
@@ -102,6 +125,12 @@ export function idleCostPerPipelineMonth(latency: PipelineLatency): IdleCost {
     fetcherDynamoDb: round(fetcherDynamoDb),
     sqsPollers: round(sqsPollers),
     waker: 0,
-    from: { runsPerMonth, busySecondsPerRun, memoryMb: fetcherFunction.MemorySize },
+    from: {
+      runsPerMonth,
+      busySecondsPerRun,
+      memoryMb: fetcherFunction.MemorySize,
+      pollIntervalMs,
+      settleWindowMs,
+    },
   };
 }

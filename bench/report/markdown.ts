@@ -1,3 +1,4 @@
+import type { PipelineLatency } from '../../lib/settings/latency';
 import { PRODUCERS } from '../support/history';
 import { PAYLOADS } from '../support/payloads';
 import type { BenchResults, StorageCostResults, SystemResult } from './results';
@@ -239,9 +240,13 @@ function gib(bytes: number): string {
 function idleCostLines(results: BenchResults): string[] {
   const idle = results.idleUsdPerPipelineMonth;
   if (!idle) return [];
-  const row = (name: 'economy' | 'balanced', label: string) => {
+  const row = (name: PipelineLatency, label: string) => {
     const parts = idle.parts[name];
-    return `| ${label} | $${idle[name]} | $${parts.fetcherLambda} | $${parts.fetcherDynamoDb} | $${parts.sqsPollers} | $${parts.waker} |`;
+    const total = idle[name];
+    if (!parts || total === undefined) return [];
+    return [
+      `| ${label} | $${total} | $${parts.fetcherLambda} | $${parts.fetcherDynamoDb} | $${parts.sqsPollers} | $${parts.waker} |`,
+    ];
   };
   return [
     '## Idle cost per pipeline per month (modelled)',
@@ -250,8 +255,9 @@ function idleCostLines(results: BenchResults): string[] {
     '',
     '| latency | total | fetcher Lambda | fetcher DynamoDB | SQS pollers (queue + DLQ) | waker |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    row('economy', '`economy` (schedule only, as before)'),
-    row('balanced', '`balanced` (wake on commit, the default)'),
+    ...row('economy', '`economy` (schedule only, as before)'),
+    ...row('balanced', '`balanced` (wake on commit, the default)'),
+    ...row('low', '`low` (wake on commit, a 300 ms settle window read every 200 ms)'),
     '',
   ];
 }

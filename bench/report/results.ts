@@ -1,3 +1,4 @@
+import type { PipelineLatency } from '../../lib/settings/latency';
 import type { CostPerMillionEvents, RequestsPer1000Events } from '../cost/cost-model';
 import type { StorageCostRun } from '../cost/end-to-end';
 import type { Producer } from '../support/history';
@@ -83,7 +84,9 @@ export interface BenchResults {
     readonly scheduleOnly: number;
     readonly economy: number;
     readonly balanced: number;
-    readonly parts: Readonly<Record<'economy' | 'balanced', Readonly<Record<string, number>>>>;
+    /** Absent from runs before `latency: 'low'`. */
+    readonly low?: number;
+    readonly parts: Readonly<Partial<Record<PipelineLatency, Readonly<Record<string, number>>>>>;
   };
   /** Absent from runs before issue 17's measurements. */
   readonly storageCost?: StorageCostResults;

@@ -1,8 +1,14 @@
-// Sluice tuned for live latency: a 300 ms settle window (so a 200 ms commit deadline, leaving 100 ms
-// of tolerated clock skew between writers and the fetcher) and a live edge read every 200 ms.
+// Sluice as `latency: 'low'` deploys it: a 300 ms settle window (so a 200 ms commit deadline, leaving
+// 100 ms for the uncertainty of the clocks) and a live edge read every 200 ms.
+import { LATENCY_PROFILES } from '../../lib/settings/latency';
 import { runSystemProcess } from '../support/system-process';
-import { LOW_LATENCY_TIMING, runSluice } from './sluice-system';
+import { runSluice } from './sluice-system';
+
+const { streamTiming, pollIntervalMs } = LATENCY_PROFILES.low;
 
 runSystemProcess((config) =>
-  runSluice(config, { settleWindowMs: LOW_LATENCY_TIMING.settleWindowMs, fetcherPollIntervalMs: 200 }),
+  runSluice(config, {
+    ...(streamTiming ? { settleWindowMs: streamTiming.settleWindowMs } : {}),
+    ...(pollIntervalMs === undefined ? {} : { fetcherPollIntervalMs: pollIntervalMs }),
+  }),
 );

@@ -12,9 +12,6 @@ import { produceLive } from '../support/live-producer';
 import type { SystemConfig, SystemReport } from '../support/system-process';
 import { waitFor } from '../support/wait-for';
 
-/** The stream timing of `sluice-low-latency`: a 300 ms settle window, so a 200 ms commit deadline. */
-export const LOW_LATENCY_TIMING = { settleWindowMs: 300, commitDeadlineMs: 200 } as const;
-
 /** What differs between the Sluice systems; everything else is the local runtime's default. */
 export interface SluiceVariant {
   /** @default the pipeline default (100, packed up to just under 64 KB) */
@@ -113,12 +110,7 @@ export async function runSluice(
     const producer = new EventLog({
       tableName: config.eventLogTable,
       client: producerClient,
-      ...(variant.settleWindowMs === undefined
-        ? {}
-        : {
-            settleWindowMs: variant.settleWindowMs,
-            commitDeadlineMs: Math.floor((variant.settleWindowMs * 2) / 3),
-          }),
+      ...(variant.settleWindowMs === undefined ? {} : { settleWindowMs: variant.settleWindowMs }),
     });
     const sent = await produceLive(config.live, (n) => producer.commit(benchEvent(n)));
     await tracker.liveHandled(sent, 30_000);

@@ -52,6 +52,7 @@ const PASSED_THROUGH = [
   'maxRedeliveryCount',
   'fetcherIntervalMs',
   'wakeOnCommit',
+  'latency',
   'fetcherTimeoutSeconds',
   'fetcherPollIntervalMs',
   'settleWindowMs',

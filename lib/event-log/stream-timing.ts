@@ -4,6 +4,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { ConflictError, describe, type StreamTimingValues, ValidationError } from '../errors';
 import { wholeMillisecondsProblem } from '../validation/whole-milliseconds';
@@ -67,10 +68,8 @@ export async function loadStreamTiming(
   stream: string,
   declared: Partial<StreamTimingValues>,
 ): Promise<StreamTiming> {
-  const { pk, sk } = streamTimingKey(stream);
-  const key = { [ATTRIBUTES.partitionKey]: { S: pk }, [ATTRIBUTES.sortKey]: { S: sk } };
   const found = await client.send(
-    new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+    new GetItemCommand({ TableName: tableName, Key: timingItemKey(stream), ConsistentRead: true }),
   );
   let stored = found.Item ? parseTiming(stream, found.Item) : undefined;
   if (!stored) {
@@ -79,11 +78,7 @@ export async function loadStreamTiming(
       await client.send(
         new PutItemCommand({
           TableName: tableName,
-          Item: {
-            ...key,
-            [ATTRIBUTES.settleWindowMs]: { N: String(created.settleWindowMs) },
-            [ATTRIBUTES.commitDeadlineMs]: { N: String(created.commitDeadlineMs) },
-          },
+          Item: timingItem(stream, created),
           ConditionExpression: `attribute_not_exists(${ATTRIBUTES.partitionKey})`,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -100,6 +95,47 @@ export async function loadStreamTiming(
     (declared.commitDeadlineMs !== undefined && declared.commitDeadlineMs !== stored.commitDeadlineMs);
   if (differs) throw new ConflictError({ kind: 'stream-timing', stream, stored, declared });
   return withMargins(stored);
+}
+
+/**
+ * The `PutItem` that stores `timing` with `stream` unless the stream already has a different one: it
+ * succeeds when the stream has no timing or this one, and fails with `ConditionalCheckFailedException`
+ * otherwise. `EventLog.declareStreamTiming` (in `infra/`) sends it at deploy, before any function of
+ * the stack can store the defaults.
+ *
+ * @example
+ * ```ts
+ * await client.send(new PutItemCommand(storeStreamTimingRequest('events', 'orders', { settleWindowMs: 300, commitDeadlineMs: 200 })));
+ * ```
+ */
+export function storeStreamTimingRequest(
+  tableName: string,
+  stream: string,
+  timing: StreamTimingValues,
+): PutItemCommandInput {
+  const { partitionKey, settleWindowMs, commitDeadlineMs } = ATTRIBUTES;
+  return {
+    TableName: tableName,
+    Item: timingItem(stream, timing),
+    ConditionExpression: `attribute_not_exists(${partitionKey}) OR (${settleWindowMs} = :settleWindowMs AND ${commitDeadlineMs} = :commitDeadlineMs)`,
+    ExpressionAttributeValues: {
+      ':settleWindowMs': { N: String(timing.settleWindowMs) },
+      ':commitDeadlineMs': { N: String(timing.commitDeadlineMs) },
+    },
+  };
+}
+
+function timingItemKey(stream: string): Record<string, AttributeValue> {
+  const { pk, sk } = streamTimingKey(stream);
+  return { [ATTRIBUTES.partitionKey]: { S: pk }, [ATTRIBUTES.sortKey]: { S: sk } };
+}
+
+function timingItem(stream: string, timing: StreamTimingValues): Record<string, AttributeValue> {
+  return {
+    ...timingItemKey(stream),
+    [ATTRIBUTES.settleWindowMs]: { N: String(timing.settleWindowMs) },
+    [ATTRIBUTES.commitDeadlineMs]: { N: String(timing.commitDeadlineMs) },
+  };
 }
 
 function parseTiming(stream: string, item: Record<string, AttributeValue>): StreamTimingValues {

@@ -1,8 +1,9 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { createWorker } from '../../lib';
-import { startLocalPipeline } from '../../lib/local';
+import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../lib/local';
 import { pause } from '../../lib/local/runtime/pause';
-import { uniqueName } from '../support/aws';
+import { dynamodbClient, uniqueName } from '../support/aws';
 
 /** Far longer than the bound below: a delivery within the bound can only come from a wake-up. */
 const TIMER_MS = 60_000;
@@ -18,11 +19,19 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
   return condition();
 }
 
+/** Whether the run the schedule starts with has ended, once idle: after it, only a wake-up runs the fetcher. */
+function firstRunOver(local: LocalPipeline): Promise<boolean> {
+  return until(() => {
+    const { invocations, running } = local.stats().fetcher;
+    return invocations === 1 && !running;
+  }, 20_000);
+}
+
 /** A local pipeline on fresh tables whose fetcher timer is far off, handing each event to `handle`. */
 function startWokenPipeline(
   stream: string,
   handle: (event: { id: string; data: { n: number } }) => void,
-  options: { fetcherTimeoutSeconds?: number } = {},
+  options: Partial<LocalPipelineOptions> = {},
 ) {
   return startLocalPipeline({
     endpoints: { dynamodb: inject('dynamodbEndpoint'), sqs: inject('sqsEndpoint') },
@@ -57,11 +66,7 @@ describe('startLocalPipeline waking on commit', () => {
     });
     try {
       // The run the schedule starts with leaves once idle; after it, only a wake-up runs the fetcher.
-      const firstRunOver = await until(() => {
-        const { invocations, running } = local.stats().fetcher;
-        return invocations === 1 && !running;
-      }, 20_000);
-      expect(firstRunOver).toBe(true);
+      expect(await firstRunOver(local)).toBe(true);
 
       // Act
       const committed = await local.eventLog.commit({ stream, type: 'order', data: { n: 1 } });
@@ -95,6 +100,49 @@ describe('startLocalPipeline waking on commit', () => {
       // Assess
       expect(delivered).toBe(true);
       expect(local.stats().fetcher.invocations).toBe(1);
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it("takes latency: 'low' as deployed: the stream stores a 300 ms window and a 200 ms deadline, and commits wake the fetcher", async () => {
+    // Prepare
+    const handled: string[] = [];
+    const stream = uniqueName('orders');
+    const local = await startWokenPipeline(stream, (event) => handled.push(event.id), { latency: 'low' });
+    try {
+      expect(await firstRunOver(local)).toBe(true);
+
+      // Act
+      const committed = await local.eventLog.commit({ stream, type: 'order', data: { n: 1 } });
+      const delivered = await until(() => handled.includes(committed), DELIVERY_BOUND_MS);
+
+      // Assess: delivered by a wake-up, under the stream's stored timing
+      expect(delivered).toBe(true);
+      expect(local.stats().fetcher.invocations).toBe(1);
+      expect(local.stats().wake?.wokenRuns).toBeGreaterThanOrEqual(1);
+      const { Item } = await dynamodbClient().send(
+        new GetItemCommand({
+          TableName: local.eventLog.tableName,
+          Key: { pk: { S: `t#${stream}` }, sk: { S: 'timing' } },
+          ConsistentRead: true,
+        }),
+      );
+      expect(Item?.settleWindowMs?.N).toBe('300');
+      expect(Item?.commitDeadlineMs?.N).toBe('200');
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it("runs the schedule alone with latency: 'economy'", async () => {
+    const stream = uniqueName('orders');
+    const local = await startWokenPipeline(stream, () => {}, {
+      latency: 'economy',
+      fetcherTimeoutSeconds: 2,
+    });
+    try {
+      expect(local.stats().wake).toBeUndefined();
     } finally {
       await local.stop();
     }

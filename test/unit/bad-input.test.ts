@@ -254,6 +254,16 @@ const cases: readonly { readonly input: string; readonly attempt: () => unknown;
         }),
       error: 'workerTimeoutSeconds must be between 1 and 900 (given 0)',
     },
+    {
+      input: 'a local pipeline with a latency that does not exist',
+      attempt: () =>
+        validateLocalPipelineOptions({
+          pipeline: { name: 'billing', stream: 'orders' },
+          worker: () => {},
+          latency: 'instant' as never,
+        }),
+      error: `latency must be 'balanced', 'low' or 'economy' (given "instant")`,
+    },
   ];
 
 describe('bad input is refused with an error naming the problem and the value', () => {

@@ -8,11 +8,23 @@ describe('the idle cost model', () => {
     // Act
     const economy = idleCostPerPipelineMonth('economy');
     const balanced = idleCostPerPipelineMonth('balanced');
+    const low = idleCostPerPipelineMonth('low');
 
-    // Assess: a run a minute tailing 55 s, against a run every 15 minutes that leaves once idle
-    expect(economy.from).toEqual({ runsPerMonth: 43_200, busySecondsPerRun: 55, memoryMb: 256 });
-    expect(balanced.from).toEqual({ runsPerMonth: 2_880, busySecondsPerRun: 3.5, memoryMb: 256 });
-    for (const cost of [economy, balanced])
+    // Assess: a run a minute tailing 55 s, against a run every 15 minutes that leaves once idle; with
+    // `low`, the window stored at deploy is shorter and the live edge is read five times as often
+    const settled = { pollIntervalMs: 1_000, settleWindowMs: 1_500 };
+    expect(economy.from).toEqual({ runsPerMonth: 43_200, busySecondsPerRun: 55, memoryMb: 256, ...settled });
+    expect(balanced.from).toEqual({ runsPerMonth: 2_880, busySecondsPerRun: 3.5, memoryMb: 256, ...settled });
+    expect(low.from).toEqual({
+      runsPerMonth: 2_880,
+      busySecondsPerRun: 2.3,
+      memoryMb: 256,
+      pollIntervalMs: 200,
+      settleWindowMs: 300,
+    });
+    expect(low.fetcherDynamoDb).toBeGreaterThan(balanced.fetcherDynamoDb);
+    expect(low.fetcherLambda).toBeLessThan(balanced.fetcherLambda);
+    for (const cost of [economy, balanced, low])
       expect(cost.total).toBeCloseTo(
         cost.fetcherLambda + cost.fetcherDynamoDb + cost.sqsPollers + cost.waker,
         2,

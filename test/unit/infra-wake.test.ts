@@ -145,7 +145,94 @@ describe('latency: economy', () => {
 
   it('refuses a latency it does not know, naming it', () => {
     expect(() => stackWith({ Billing: { latency: 'instant' as never } })).toThrow(
-      /latency must be 'balanced' or 'economy' \(given "instant"\)/,
+      /latency must be 'balanced', 'low' or 'economy' \(given "instant"\)/,
+    );
+  });
+});
+
+describe('latency: low', () => {
+  const customResources = (template: Template) => template.findResources('Custom::AWS');
+
+  it('wakes on commit, reads every 200 ms, and stores a 300/200 ms timing with the stream before its fetcher runs', () => {
+    // Prepare / Act
+    const { stack, eventLog, pipelines, template } = stackWith({ Billing: { latency: 'low' } });
+
+    // Assess: woken as balanced is
+    expect(wakerOf(template)).toHaveLength(1);
+    const fetcherId = logicalId(stack, pipelines.Billing?.fetcherFunction as never);
+    const fetcher = template.findResources('AWS::Lambda::Function')[fetcherId];
+    expect(fetcher?.Properties.Environment.Variables.SLUICE_POLL_INTERVAL_MS).toBe('200');
+    // The timing, stored by one custom resource, which the fetcher and the backfill function wait for
+    const stored = Object.entries(customResources(template));
+    expect(stored).toHaveLength(1);
+    const [storedId, resource] = stored[0] as [string, { Properties: { Create: unknown; Update: unknown } }];
+    const call = JSON.stringify(resource.Properties.Create);
+    expect(call).toContain('\\"action\\":\\"PutItem\\"');
+    expect(call).toContain(
+      '\\"Item\\":{\\"pk\\":{\\"S\\":\\"t#orders\\"},\\"sk\\":{\\"S\\":\\"timing\\"},\\"settleWindowMs\\":{\\"N\\":\\"300\\"},\\"commitDeadlineMs\\":{\\"N\\":\\"200\\"}}',
+    );
+    expect(resource.Properties.Update).toEqual(resource.Properties.Create);
+    expect(call).toContain(logicalId(stack, eventLog.table));
+    const backfillId = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) =>
+      id.startsWith('BillingBackfill'),
+    );
+    for (const id of [fetcherId, backfillId as string])
+      expect(template.toJSON().Resources[id].DependsOn).toContain(storedId);
+    // Its function may put that one item and nothing else
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes('AWS679f53fac'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      {
+        Action: 'dynamodb:PutItem',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [logicalId(stack, eventLog.table), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['t#orders'] } },
+      },
+    ]);
+  });
+
+  it('stores the timing once for every low pipeline of a stream, and not at all for balanced ones', () => {
+    const { template } = stackWith({
+      Billing: { latency: 'low' },
+      Shipping: { latency: 'low' },
+      Audit: { stream: 'audit' },
+    });
+
+    expect(Object.keys(customResources(template))).toHaveLength(1);
+    const audit = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('AuditFetcher'),
+    );
+    expect(audit?.[1].Properties.Environment.Variables.SLUICE_POLL_INTERVAL_MS).toBeUndefined();
+  });
+
+  it('refuses a second, different declaration of a stream’s timing, naming both', () => {
+    const { eventLog } = stackWith({ Billing: { latency: 'low' } });
+
+    expect(() =>
+      eventLog.declareStreamTiming('orders', {
+        settleWindow: Duration.seconds(5),
+        declaredBy: 'the producers',
+      }),
+    ).toThrow(
+      "EventLog.declareStreamTiming('orders') at Test/EventLog: the producers declares a 5000 ms settle window and a 3333 ms commit deadline, but pipeline Billing (latency: 'low') declared 300 ms and 200 ms; a stream has one timing, shared by every writer and reader",
+    );
+  });
+
+  it('refuses a timing or a stream name that cannot be, naming the value', () => {
+    const { eventLog } = stackWith({});
+
+    expect(() =>
+      eventLog.declareStreamTiming('orders', {
+        settleWindow: Duration.millis(300),
+        commitDeadline: Duration.millis(300),
+      }),
+    ).toThrow('commitDeadlineMs (300) must be below settleWindowMs (300)');
+    expect(() => eventLog.declareStreamTiming('a#b', { settleWindow: Duration.seconds(2) })).toThrow(
+      'the stream name must use 1 to 128 letters',
+    );
+    expect(() => eventLog.declareStreamTiming('slow', { settleWindow: Duration.millis(1) })).toThrow(
+      'settleWindowMs must be',
     );
   });
 });

@@ -1,4 +1,5 @@
 import { describe, ValidationError } from '../../errors';
+import { latencyProblem } from '../../settings/latency';
 import { MAX_FIFO_BATCH_SIZE, maxRedeliveryCountProblem } from '../../settings/redelivery';
 import type { LocalPipelineOptions } from './local-pipeline-types';
 import { OptionProblems } from './option-problems';
@@ -49,6 +50,10 @@ export function validateLocalPipelineOptions(options: LocalPipelineOptions): voi
   problems.wholeNumber('fetcherIntervalMs', options.fetcherIntervalMs, 10, 86_400_000);
   problems.wholeNumber('fetcherTimeoutSeconds', options.fetcherTimeoutSeconds, 1, 900);
   problems.wholeNumber('fetcherPollIntervalMs', options.fetcherPollIntervalMs, 10, 60_000);
+  if (options.latency !== undefined) {
+    const badLatency = latencyProblem(options.latency);
+    if (badLatency) problems.add(badLatency);
+  }
   if (options.wakeOnCommit !== undefined && typeof options.wakeOnCommit !== 'boolean')
     problems.add(`wakeOnCommit must be true or false (given ${describe(options.wakeOnCommit)})`);
   problems.throwIfAny('invalid local pipeline options', options);

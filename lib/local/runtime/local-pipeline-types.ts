@@ -5,6 +5,7 @@ import type { FailureStore } from '../../failed/failure-store';
 import type { FailedHandler } from '../../failed/types';
 import type { FetcherRunSummary } from '../../fetcher/types';
 import type { PipelineDefinition } from '../../pipeline/definition';
+import type { PipelineLatency } from '../../settings/latency';
 import type { PipelineStore } from '../../state/pipeline-store';
 import type { LocalEventBus } from './event-bus';
 import type { ModuleExport } from './function-modules';
@@ -101,6 +102,14 @@ export interface LocalPipelineOptions {
    * @default true, and false with `endpoints: 'aws'` (where the table's stream is the deployment's)
    */
   readonly wakeOnCommit?: boolean;
+  /**
+   * As `EventPipeline`'s `latency`, and from the same profiles: `'balanced'` wakes on commit; `'low'`
+   * also declares the stream's timing (a 300 ms settle window, a 200 ms commit deadline) and reads
+   * the live edge every 200 ms; `'economy'` runs on the schedule alone. `wakeOnCommit`,
+   * `settleWindowMs` and `fetcherPollIntervalMs`, when given, win over what it sets.
+   * @default the settings of `wakeOnCommit`, `settleWindowMs` and `fetcherPollIntervalMs` alone
+   */
+  readonly latency?: PipelineLatency;
   /** The fetcher's timeout: each run works until its start plus this. @default 60 */
   readonly fetcherTimeoutSeconds?: number;
   /** How often the fetcher reads the live edge once caught up. @default 1000 */

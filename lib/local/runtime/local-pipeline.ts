@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SluiceError } from '../../errors';
 import { EventLog } from '../../event-log/event-log';
 import { FailureStore } from '../../failed/failure-store';
+import { LATENCY_PROFILES, type LatencyProfile } from '../../settings/latency';
 import { DEFAULT_MAX_REDELIVERY_COUNT, maxReceiveCountFor } from '../../settings/redelivery';
 import { visibilityTimeoutSecondsFor } from '../../settings/visibility';
 import { PipelineStore } from '../../state/pipeline-store';
@@ -70,8 +71,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const cleanups = new CleanupStack((error) => onError(error, { function: 'stop' }));
   try {
     const connection = await connect(options, cleanups);
-    const wakeOnCommit = options.wakeOnCommit ?? !connection.onAws;
-    const provisioned = await provision(options, connection, wakeOnCommit);
+    const profile = options.latency === undefined ? undefined : LATENCY_PROFILES[options.latency];
+    const wakeOnCommit = options.wakeOnCommit ?? profile?.wakesOnCommit ?? !connection.onAws;
+    const provisioned = await provision(options, connection, wakeOnCommit, profile);
     const functions = await loadFunctions(
       options,
       provisioned.resources,
@@ -79,7 +81,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       { ...connection, maxRedeliveryCount: provisioned.maxRedeliveryCount },
       cleanups,
     );
-    return await run(options, connection, provisioned, functions, { wakeOnCommit, onError, cleanups });
+    return await run(options, connection, provisioned, functions, {
+      wakeOnCommit,
+      pollIntervalMs: options.fetcherPollIntervalMs ?? profile?.pollIntervalMs ?? 1_000,
+      onError,
+      cleanups,
+    });
   } catch (error) {
     await cleanups.runAll();
     throw error;
@@ -107,6 +114,7 @@ async function provision(
   options: LocalPipelineOptions,
   { dynamodb, sqs }: Connection,
   wakeOnCommit: boolean,
+  profile: LatencyProfile | undefined,
 ): Promise<Provisioned> {
   const eventLogTable = options.eventLogTable ?? 'sluice-events';
   const stateTable = options.stateTable ?? 'sluice-state';
@@ -127,13 +135,10 @@ async function provision(
   const eventLog = new EventLog({
     tableName: eventLogTable,
     client: dynamodb,
-    // A shorter settle window needs a shorter commit deadline: two thirds of it, leaving a third for clock skew.
+    // A settle window given alone gets a commit deadline of two thirds of it.
     ...(options.settleWindowMs !== undefined
-      ? {
-          settleWindowMs: options.settleWindowMs,
-          commitDeadlineMs: Math.max(1, Math.floor((options.settleWindowMs * 2) / 3)),
-        }
-      : {}),
+      ? { settleWindowMs: options.settleWindowMs }
+      : (profile?.streamTiming ?? {})),
   });
   const store = new PipelineStore({ tableName: stateTable, client: dynamodb });
   const failures = new FailureStore({ tableName: stateTable, client: dynamodb });
@@ -163,7 +168,12 @@ async function run(
   connection: Connection,
   { resources, store, failures }: Provisioned,
   functions: LocalFunctions,
-  settings: { readonly wakeOnCommit: boolean; readonly onError: OnError; readonly cleanups: CleanupStack },
+  settings: {
+    readonly wakeOnCommit: boolean;
+    readonly pollIntervalMs: number;
+    readonly onError: OnError;
+    readonly cleanups: CleanupStack;
+  },
 ): Promise<LocalPipeline> {
   const { onError, cleanups } = settings;
   const { eventLog, sqs } = resources;
@@ -173,7 +183,7 @@ async function run(
     eventLog,
     sqs,
     pipeline: options.pipeline.name,
-    pollIntervalMs: options.fetcherPollIntervalMs ?? 1_000,
+    pollIntervalMs: settings.pollIntervalMs,
     timeoutMs: (options.fetcherTimeoutSeconds ?? 60) * 1000,
     untilIdle: settings.wakeOnCommit,
   });
