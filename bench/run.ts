@@ -31,9 +31,24 @@ import type { SystemReport } from './support/system-process';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const BENCH_DIRECTORY = import.meta.dirname;
-const SYSTEMS = ['sluice', 'sluice-1', 'sluice-low-latency', 'naive', 'powertools', 'raw'] as const;
+const SYSTEMS = [
+  'sluice',
+  'sluice-1',
+  'sluice-low-latency',
+  'sluice-economy',
+  'naive',
+  'powertools',
+  'raw',
+] as const;
 /** Systems that read the event log; `raw` sends its events itself. */
-const READS_THE_LOG = new Set<string>(['sluice', 'sluice-1', 'sluice-low-latency', 'naive', 'powertools']);
+const READS_THE_LOG = new Set<string>([
+  'sluice',
+  'sluice-1',
+  'sluice-low-latency',
+  'sluice-economy',
+  'naive',
+  'powertools',
+]);
 
 const quick = process.argv.includes('--quick');
 const cpuProfile = process.argv.includes('--cpu-prof');

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createWorker, EventLog } from '../../lib';
 import { type LocalPipelineOptions, startLocalPipeline } from '../../lib/local';
 import { awsClients } from '../../lib/local/aws-clients';
+import { PIPELINE_LATENCY, type PipelineLatency } from '../../lib/settings/latency';
 import { eventIdToEpochMs } from '../../lib/time/event-id';
 import { mergeCounts, splitEventSourceCalls } from '../cost/end-to-end';
 import { RequestMeter } from '../meter/request-meter';
@@ -16,10 +17,8 @@ import { waitFor } from '../support/wait-for';
 export interface SluiceVariant {
   /** @default the pipeline default (100, packed up to just under 64 KB) */
   readonly maxEventsPerMessage?: number;
-  /** @default the event log default (1500 ms) */
-  readonly settleWindowMs?: number;
-  /** @default the local runtime default (1000 ms) */
-  readonly fetcherPollIntervalMs?: number;
+  /** As `EventPipeline`'s. @default 'balanced' (wake on commit, the default settle window and poll) */
+  readonly latency?: PipelineLatency;
 }
 
 /**
@@ -59,10 +58,7 @@ export async function runSluice(
         ? {}
         : { maxEventsPerMessage: variant.maxEventsPerMessage }),
     },
-    ...(variant.settleWindowMs === undefined ? {} : { settleWindowMs: variant.settleWindowMs }),
-    ...(variant.fetcherPollIntervalMs === undefined
-      ? {}
-      : { fetcherPollIntervalMs: variant.fetcherPollIntervalMs }),
+    latency: variant.latency ?? PIPELINE_LATENCY.balanced,
     workerFactory: (resources) => {
       // These two clients are the ones the fetcher, the event source mappings and the failed-event
       // function use.
@@ -106,12 +102,9 @@ export async function runSluice(
     workerMeter.pause();
     const { pump, eventSource } = splitEventSourceCalls(runtimeCounts);
 
-    // Live: a producer of its own commits one event at a time while the pipeline runs.
-    const producer = new EventLog({
-      tableName: config.eventLogTable,
-      client: producerClient,
-      ...(variant.settleWindowMs === undefined ? {} : { settleWindowMs: variant.settleWindowMs }),
-    });
+    // Live: a producer of its own commits one event at a time while the pipeline runs, under the
+    // stream's stored timing.
+    const producer = new EventLog({ tableName: config.eventLogTable, client: producerClient });
     const sent = await produceLive(config.live, (n) => producer.commit(benchEvent(n)));
     await tracker.liveHandled(sent, 30_000);
     const latenciesMs = tracker.latenciesMs();
