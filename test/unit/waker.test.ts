@@ -1,5 +1,7 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
-import type { WakeRoute } from '../../lib/wake/wake-routes';
+import { lambdaWake } from '../../lib/wake/lambda-wake';
+import { type WakeRoute, wokenRunOptionsOf } from '../../lib/wake/wake-routes';
 import { type LogStreamRecord, Waker } from '../../lib/wake/waker';
 
 const ID_A = '01930000-0000-7000-8000-000000000001';
@@ -91,5 +93,42 @@ describe('Waker', () => {
     expect(() => new Waker({ routes: [], wake: async () => {}, minIntervalMs: -5 })).toThrow(
       'minIntervalMs must be 0 or more milliseconds (given -5)',
     );
+  });
+});
+
+describe('lambdaWake', () => {
+  it('invokes the route’s fetcher asynchronously with the id to read through, as the fetcher reads it back', async () => {
+    // Prepare: no Lambda emulator here, so the request is caught at the end of the SDK's own stack
+    const client = new LambdaClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    const sent: { FunctionName?: string; InvocationType?: string; Payload?: Uint8Array }[] = [];
+    client.middlewareStack.add(
+      (_next, context) => async (args) => {
+        if (context.commandName === 'InvokeCommand') sent.push(args.input as (typeof sent)[number]);
+        return { output: { StatusCode: 202, $metadata: {} }, response: {} };
+      },
+      { step: 'initialize', name: 'captureInvoke' },
+    );
+
+    // Act
+    await lambdaWake(client)(route('orders', 'billing'), ID_B);
+    await lambdaWake(client)(route('orders', 'billing'));
+
+    // Assess
+    expect(sent.map(({ FunctionName, InvocationType }) => ({ FunctionName, InvocationType }))).toEqual([
+      { FunctionName: 'billing-fetcher', InvocationType: 'Event' },
+      { FunctionName: 'billing-fetcher', InvocationType: 'Event' },
+    ]);
+    const events = sent.map((input) => JSON.parse(new TextDecoder().decode(input.Payload)));
+    expect(events[0]).toEqual({
+      source: 'sluice.wake',
+      pipeline: 'billing',
+      untilIdleMs: 1_000,
+      readThrough: ID_B,
+    });
+    expect(wokenRunOptionsOf(events[0])).toEqual({ untilIdleMs: 1_000, readThrough: ID_B });
+    expect(wokenRunOptionsOf(events[1])).toEqual({ untilIdleMs: 1_000 });
   });
 });
