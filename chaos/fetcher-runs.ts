@@ -1,5 +1,5 @@
 import { type Position, parsePosition, positionAfterEvent } from '../lib';
-import type { Fetcher } from '../lib/fetcher/fetcher';
+import type { Fetcher, FetcherRunOptions } from '../lib/fetcher/fetcher';
 import type { FetcherRunSummary } from '../lib/fetcher/types';
 import { comparePositions } from '../lib/time/position';
 import { pause } from './pause';
@@ -34,10 +34,14 @@ export class FetcherRuns {
   private readonly expiredRanges: { from: Position; to: Position }[] = [];
 
   /** Runs one fetcher run, counting it and any error it ended with (a crash included). */
-  async run(fetcher: Fetcher, budgetMs: number): Promise<void> {
+  async run(
+    fetcher: Fetcher,
+    budgetMs: number,
+    options: Omit<FetcherRunOptions, 'budgetMs'> = {},
+  ): Promise<void> {
     this.runs += 1;
     try {
-      this.ended(await fetcher.run({ budgetMs }));
+      this.ended(await fetcher.run({ ...options, budgetMs }));
     } catch {
       this.crashed();
     }

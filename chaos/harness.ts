@@ -3,7 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { EventLog, type EventLogOptions, type Position } from '../lib';
 import { FailureStore } from '../lib/failed/failure-store';
 import { type RedriveFailuresResult, redriveFailures } from '../lib/failed/redrive-failures';
-import { Fetcher, type FetcherOptions } from '../lib/fetcher/fetcher';
+import { Fetcher, type FetcherOptions, type FetcherRunOptions } from '../lib/fetcher/fetcher';
 import { queueDepth } from '../lib/fetcher/queue-depth';
 import type { SqsEventSourceMapping } from '../lib/local';
 import { PipelineStore } from '../lib/state/pipeline-store';
@@ -255,8 +255,12 @@ export class ChaosPipeline {
   }
 
   /** Runs one fetcher run, counting it and any error it ended with (a crash included). */
-  async runFetcher(fetcher: Fetcher, budgetMs = 2_000): Promise<void> {
-    await this.fetcherRuns.run(fetcher, budgetMs);
+  async runFetcher(
+    fetcher: Fetcher,
+    budgetMs = 2_000,
+    options: Omit<FetcherRunOptions, 'budgetMs'> = {},
+  ): Promise<void> {
+    await this.fetcherRuns.run(fetcher, budgetMs, options);
   }
 
   /**

@@ -2,10 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import { announceCompletedBackfills } from '../lib/backfill/announce';
 import { deployedFetcherRuntime } from '../lib/backfill/deployed-runtime';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lib/metrics/names';
+import { lambdaHandOff } from '../lib/wake/lambda-wake';
 import { wokenRunOptionsOf } from '../lib/wake/wake-routes';
 
 /** Time kept back from the Lambda timeout, so that the run ends before the function is stopped. */
@@ -13,8 +15,15 @@ const SAFETY_MARGIN_MS = 5_000;
 
 const logger = new Logger({ serviceName: SERVICE_NAMES.fetcher });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAMES.fetcher });
+// Lambda names the function in its environment: a run that must end with events still to read
+// invokes this function again for them.
+const self = process.env.AWS_LAMBDA_FUNCTION_NAME;
 // Built at cold start: a bad environment fails the function's initialization, naming every problem.
-const { fetcher, store, completion } = deployedFetcherRuntime(process.env, { logger, metrics });
+const { fetcher, store, completion } = deployedFetcherRuntime(
+  process.env,
+  { logger, metrics },
+  self ? { handOff: lambdaHandOff(new LambdaClient({}), self) } : {},
+);
 
 /**
  * The fetcher Lambda, run on a schedule or woken by a commit: registers the pipelines it is deployed

@@ -225,13 +225,26 @@ export class EventPipeline extends Construct {
     );
 
     const { wakesOnCommit } = latencyProfile;
-    if (wakesOnCommit)
+    if (wakesOnCommit) {
       props.eventLog.wakeOnCommit({
         stream: props.stream,
         pipeline: settings.pipelineName,
         fetcher: fetcher.function,
         untilIdleMs: WOKEN_RUN_UNTIL_IDLE_MS,
       });
+      // A woken run that must end with events still settling invokes its own function for them
+      // (`handOff`). In a policy of its own: in the role's default policy, the function's ARN would
+      // make the function depend on itself.
+      new iam.Policy(this, 'FetcherHandOff', {
+        roles: [fetcher.role],
+        statements: [
+          new iam.PolicyStatement({
+            actions: ['lambda:InvokeFunction'],
+            resources: [fetcher.function.functionArn],
+          }),
+        ],
+      });
+    }
     this.fetchSchedule = new events.Rule(this, 'FetchSchedule', {
       description: `Runs the Sluice fetcher of pipeline ${settings.pipelineName}${wakesOnCommit ? ' (the safety net under wake-ups)' : ''}`,
       schedule: events.Schedule.rate(settings.fetchEvery),

@@ -1,4 +1,7 @@
 import { FETCHER_STEPS, type FetcherStep } from '../../lib/fetcher/types';
+import { isDeliveredAt } from '../../lib/time/position';
+import { seededRandom } from '../../test/support/fixtures';
+import { commitSurely } from '../commit-surely';
 import { pause } from '../pause';
 import { runPipelineScenario, type Scenario } from '../scenario';
 
@@ -98,6 +101,79 @@ export const leaseExpiry: Scenario = {
           };
         },
         notes: () => ({ stalls }),
+      },
+    );
+  },
+};
+
+/**
+ * Runs woken on commit, as the waker starts them on AWS, and nothing else: no schedule behind them.
+ * In each round a producer commits a burst (a few commits, 30 to 600 ms apart) and a run starts
+ * within 250 ms of every commit, whether another run holds the lease or not; each run leaves once
+ * idle (300 ms, shorter than the settle window), or at a deadline drawn by the seed (300 ms to
+ * 2.5 s), handing the events it found past its position over to a new run. Runs that find the lease
+ * held leave their events to the holder. The round ends when every run has ended: a round whose
+ * events a run left behind ends the scenario, with no run to deliver them, so they count as lost.
+ */
+export const wokenFetchers: Scenario = {
+  name: 'woken-fetchers',
+  description: 'a run woken for every commit, racing the run that holds the lease; hand-overs at deadlines',
+  quick: true,
+  run: (context) => {
+    const random = seededRandom(context.seed);
+    const counts = { rounds: 0, commits: 0, woken: 0, handedOver: 0, leftToHolder: 0 };
+    let producing: Promise<void> | undefined;
+    return runPipelineScenario(
+      context,
+      { prefix: 'woken', history: context.quick ? 200 : 1_000 },
+      {
+        start: async (pipeline) => {
+          const running = new Set<Promise<void>>();
+          const wake = (readThrough?: string) => {
+            counts.woken += 1;
+            const fetcher = pipeline.fetcher({
+              handOff: async (_pipeline, through) => {
+                counts.handedOver += 1;
+                wake(through);
+              },
+            });
+            const budgetMs = 300 + Math.floor(random() * 2_200);
+            const run: Promise<void> = fetcher
+              .run({ budgetMs, untilIdleMs: 300, ...(readThrough ? { readThrough } : {}) })
+              .then((summary) => {
+                for (const ended of Object.values(summary.pipelines))
+                  if (ended.stopReason === 'left to the fetcher holding the lease') counts.leftToHolder += 1;
+              })
+              .finally(() => running.delete(run));
+            running.add(run);
+          };
+          const allEnded = async () => {
+            while (running.size > 0) await Promise.all([...running]);
+          };
+          producing = (async () => {
+            wake();
+            for (let round = 0; round < (context.quick ? 6 : 20); round += 1) {
+              counts.rounds += 1;
+              for (let commit = 1 + Math.floor(random() * 4); commit > 0; commit -= 1) {
+                await commitSurely(pipeline.eventLog, pipeline.nextInputs(1 + Math.floor(random() * 5)));
+                counts.commits += 1;
+                await pause(Math.floor(random() * 250));
+                wake();
+                await pause(30 + Math.floor(random() * 570));
+              }
+              await allEnded();
+              const newest = (await pipeline.committedIds()).reduce((a, b) => (a > b ? a : b), '');
+              const state = await pipeline.store.getState(pipeline.name);
+              if (!state || !isDeliveredAt(state.position, newest)) return;
+            }
+          })();
+          return allEnded;
+        },
+        committed: async (pipeline) => {
+          await producing;
+          return pipeline.committedIds();
+        },
+        notes: () => counts,
       },
     );
   },

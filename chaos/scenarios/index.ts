@@ -1,7 +1,7 @@
 import type { Scenario } from '../scenario';
 import { awsFaults, awsFaultsPerCall } from './aws-faults';
 import { deadLetterCrashAfterHandler, deadLetterCrashBeforeHandler } from './dead-letters';
-import { fetcherCrashes, fetcherRace, leaseExpiry } from './fetcher';
+import { fetcherCrashes, fetcherRace, leaseExpiry, wokenFetchers } from './fetcher';
 import { lateWrites } from './late-writes';
 import {
   fifoBackpressure,
@@ -22,6 +22,7 @@ export const SCENARIOS: readonly Scenario[] = [
   workerCrashes,
   fetcherRace,
   leaseExpiry,
+  wokenFetchers,
   awsFaults,
   awsFaultsPerCall,
   producerFaults,

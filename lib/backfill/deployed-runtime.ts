@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { FetcherOptions } from '../fetcher/fetcher';
 import { type FetcherRuntime, fetcherRuntimeFromEnvironment } from '../fetcher/from-environment';
 import { powertoolsFetcherMetrics } from '../fetcher/powertools-metrics';
 import type { EmitBackfillCompletedOptions } from './completion';
@@ -25,10 +26,12 @@ export interface DeployedFetcherRuntime extends FetcherRuntime {
 export function deployedFetcherRuntime(
   env: Readonly<Record<string, string | undefined>>,
   observability: { readonly logger: Logger; readonly metrics: Metrics },
+  extra: Pick<FetcherOptions, 'handOff'> = {},
 ): DeployedFetcherRuntime {
   const runtime = fetcherRuntimeFromEnvironment(env, {
     logger: observability.logger,
     metrics: powertoolsFetcherMetrics(observability.metrics),
+    ...extra,
   });
   const { eventBusName } = runtime.settings;
   if (eventBusName === undefined) return runtime;

@@ -171,6 +171,20 @@ export class EventLog extends EventLogWriter implements EventSource {
   }
 
   /**
+   * The id of the first event committed after `position`, settled or not, or `undefined` when there
+   * is none: what a tailing reader about to stop looks for, so as not to leave behind an event that
+   * is still settling. Reads are strongly consistent.
+   *
+   * @example
+   * ```ts
+   * const pending = await log.firstCommittedAfter('orders', checkpoint);
+   * ```
+   */
+  firstCommittedAfter(stream: string, position: Position): Promise<string | undefined> {
+    return this.reader.firstCommittedAfter(stream, position);
+  }
+
+  /**
    * Events after a position, in id order, up to the settled horizon: the fetcher's read.
    *
    * @example

@@ -27,6 +27,10 @@ import {
   type ReadBudget,
 } from './log-queries';
 import type { LogContext } from './log-streams';
+
+/** How far past this machine's clock `firstCommittedAfter` looks: further than any writer's ids lead. */
+const COMMITTED_ID_LEAD_MS = 60_000;
+
 import { assertStreamName } from './names';
 import { decodeSegment, type StoredSegment, segmentEventCount } from './segment';
 import type { ListTimeBucketsOptions, RangeOptions, RangePage, StoredEvent } from './types';
@@ -191,6 +195,22 @@ export class LogReader {
         ? this.context.clock()
         : Math.min(this.context.clock(), Math.floor(earliest + timing.readerMarginMs));
     return largestEventIdAt(now - timing.settleWindowMs);
+  }
+
+  async firstCommittedAfter(stream: string, position: Position): Promise<string | undefined> {
+    assertStreamName(stream);
+    assertPosition(position);
+    const low = lastDeliveredBound(position);
+    // Ids never lead DynamoDB's clock by much (writers hold them to it); a minute is far past any.
+    const high = largestEventIdAt(this.context.clock() + COMMITTED_ID_LEAD_MS);
+    if (low >= high) return undefined;
+    for await (const step of this.queries.scanSteps(
+      stream,
+      low === BEFORE_EVERY_EVENT ? { high } : { low, lowExclusive: true, high },
+      { types: undefined, reverse: false, pageSize: 1 },
+    ))
+      if (step.event) return step.event.id;
+    return undefined;
   }
 
   async readAfter<TData = unknown>(

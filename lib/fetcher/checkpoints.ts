@@ -1,3 +1,4 @@
+import { parseBackfillPipelineName } from '../pipeline/backfill-names';
 import type { ResolvedPipeline } from '../pipeline/definition';
 import { type Lease, PIPELINE_STATUS } from '../state/types';
 import { formatPosition } from '../time/position';
@@ -22,11 +23,20 @@ import {
 export async function beginPipeline(
   context: FetcherContext,
   pipeline: ResolvedPipeline,
+  options: { readonly leavesOnceIdle: boolean } = { leavesOnceIdle: false },
 ): Promise<ActivePipeline | PipelineRunSummary> {
   if (!pipeline.enabled) return skippedSummary(pipeline.name, PIPELINE_OUTCOME.disabled);
+  // A run that leaves once idle looks for unread events before it leaves (`hand-over.ts`); a
+  // backfill ends at its stopAt instead.
+  const looksBeforeLeaving =
+    options.leavesOnceIdle &&
+    context.source.firstCommittedAfter !== undefined &&
+    parseBackfillPipelineName(pipeline.name) === undefined;
   let lease: Lease | undefined;
   try {
-    lease = await context.store.acquireLease(pipeline.name, context.owner, context.leaseDurationMs);
+    lease = await context.store.acquireLease(pipeline.name, context.owner, context.leaseDurationMs, {
+      looksBeforeLeaving,
+    });
   } catch (error) {
     context.logger.error('could not take the lease', {
       pipeline: pipeline.name,
@@ -59,6 +69,7 @@ export async function beginPipeline(
     done: false,
     outcome: PIPELINE_OUTCOME.finished,
     leaseLost: false,
+    looksBeforeLeaving,
     // A plan of another epoch names messages a seek has since replaced; a seek clears it anyway.
     ...(lease.state.sendPlan && lease.state.sendPlan.epoch === lease.state.epoch
       ? { storedPlan: lease.state.sendPlan, leftBehind: lease.state.sendPlan }

@@ -23,6 +23,8 @@ export interface FetcherContext {
   readonly logger: FetcherLogger;
   readonly notifier?: RunNotifier;
   readonly onStep?: FetcherStepHook;
+  /** Starts another run for a pipeline this run leaves with events still to read (see `FetcherOptions.handOff`). */
+  readonly handOff?: (pipeline: string, readThrough: string) => Promise<void>;
   readonly clock: () => number;
   readonly sleep: (ms: number) => Promise<void>;
 }
@@ -58,6 +60,20 @@ export interface ActivePipeline {
   leftBehind?: SendPlan;
   /** The queue's dead-letter queue, once an event needed it. */
   deadLetterQueueUrl?: string;
+  /**
+   * An event committed past the position that the run found when about to leave: it stays until it
+   * has read through it.
+   */
+  readThrough?: string;
+  /**
+   * Whether the run looks for events committed past the position before it gives the lease up, and
+   * hands them over when it must end (a run that leaves once idle; its lease says so).
+   */
+  readonly looksBeforeLeaving: boolean;
+  /** The lease was given up during the run (on leaving once idle), so the end of the run does not. */
+  released?: boolean;
+  /** The id another run was started to read through, as the run ended with events still to read. */
+  handedOff?: string;
   /** Events after `from` up to `to` had passed the stream's retention when this run read them. */
   expired?: PositionRange;
 }

@@ -9,6 +9,7 @@ import { createSqsClient } from '../sqs/client';
 import type { PipelineStore } from '../state/pipeline-store';
 import { beginPipeline } from './checkpoints';
 import { type ActivePipeline, type FetcherContext, retry, SimulatedCrash } from './context';
+import { LOCKED_LEASE_ACTION, lockedLeaseAction } from './hand-over';
 import { checkFetcherOptions, checkRunOptions } from './options';
 import { finish, recordPipelineRuns } from './run-end';
 import { step } from './step';
@@ -64,6 +65,13 @@ export interface FetcherOptions {
   readonly notifier?: RunNotifier;
   /** Named crash points for tests; see {@link FetcherStepHook}. */
   readonly onStep?: FetcherStepHook;
+  /**
+   * Starts another run for `pipeline`, to read through `readThrough`: called when a run must end (its
+   * deadline, an error) while events it has not read are committed past its position, which a run
+   * woken for them may have left to it. The fetcher Lambda invokes itself asynchronously. Without it,
+   * those events wait for the next wake-up or scheduled run.
+   */
+  readonly handOff?: (pipeline: string, readThrough: string) => Promise<void>;
   /** @default Date.now */
   readonly clock?: () => number;
   /** @default a setTimeout promise */
@@ -149,6 +157,7 @@ export class Fetcher {
       logger: options.logger ?? NOOP_LOGGER,
       ...(options.notifier ? { notifier: options.notifier } : {}),
       ...(options.onStep ? { onStep: options.onStep } : {}),
+      ...(options.handOff ? { handOff: options.handOff } : {}),
       clock: options.clock ?? Date.now,
       sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     };
@@ -193,21 +202,30 @@ export class Fetcher {
       ...(options.untilIdleMs === undefined ? {} : { untilIdleMs: options.untilIdleMs }),
       ...(options.readThrough === undefined ? {} : { readThrough: options.readThrough }),
     };
-    // Woken runs wait for a lease another fetcher holds: it may be leaving without the newest events.
-    const waitForLeases = mode.untilIdleMs !== undefined;
+    // A woken run that finds a lease held leaves its events to the holder, which looks for them before
+    // it leaves; it waits for a holder that is already leaving (see `hand-over.ts`).
+    const woken = mode.untilIdleMs !== undefined;
     let waiting: ResolvedPipeline[] = [];
     const begin = async (candidates: readonly ResolvedPipeline[]) => {
       const stillLocked: ResolvedPipeline[] = [];
       await Promise.all(
         candidates.map(async (pipeline) => {
-          const started = await beginPipeline(this.context, pipeline);
+          const started = await beginPipeline(this.context, pipeline, { leavesOnceIdle: woken });
           if ('lease' in started) {
+            if (mode.readThrough !== undefined) started.readThrough = mode.readThrough;
             active.push(started);
             delete summaries[pipeline.name];
-          } else {
-            summaries[pipeline.name] = started;
-            if (waitForLeases && started.outcome === PIPELINE_OUTCOME.locked) stillLocked.push(pipeline);
+            return;
           }
+          summaries[pipeline.name] = started;
+          if (!woken || started.outcome !== PIPELINE_OUTCOME.locked) return;
+          const action = lockedLeaseAction(
+            await retry(this.context, 'read the lease', () => this.context.store.getState(pipeline.name)),
+            clock(),
+          );
+          if (action === LOCKED_LEASE_ACTION.handOver)
+            summaries[pipeline.name] = { ...started, stopReason: 'left to the fetcher holding the lease' };
+          else stillLocked.push(pipeline);
         }),
       );
       waiting = stillLocked;

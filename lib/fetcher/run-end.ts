@@ -3,6 +3,7 @@ import type { RunRecord } from '../state/types';
 import { formatPosition, positionTimeMs } from '../time/position';
 import { checkpoint, unwritten } from './checkpoints';
 import { type ActivePipeline, type FetcherContext, hook, SimulatedCrash } from './context';
+import { lookBeforeLeaving } from './hand-over';
 import {
   FETCHER_STEPS,
   type FetcherMetrics,
@@ -59,8 +60,17 @@ export async function finish(context: FetcherContext, item: ActivePipeline): Pro
       fail(context, item, error as Error);
     }
   }
-  await hook(context, FETCHER_STEPS.beforeRelease, name);
-  if (!item.leaseLost) await context.store.releaseLease(item.lease).catch(() => undefined);
+  if (!item.leaseLost && !item.released) {
+    const pending = await lookBeforeLeaving(context, item).catch((error: unknown) => {
+      if (error instanceof SimulatedCrash) throw error;
+      return undefined;
+    });
+    await hook(context, FETCHER_STEPS.beforeRelease, name);
+    await context.store.releaseLease(item.lease).catch(() => undefined);
+    // Not after a failure: a run that fails at once would hand over to another that fails at once.
+    if (pending !== undefined && item.outcome !== PIPELINE_OUTCOME.failed)
+      await handOff(context, item, pending);
+  }
   if (!item.done && !item.waitingForRoom) item.stopReason = 'time budget ended';
   const ended = await context.store
     .endRun(item.run, {
@@ -87,6 +97,7 @@ export async function finish(context: FetcherContext, item: ActivePipeline): Pro
     ...(item.expired
       ? { expired: { from: formatPosition(item.expired.from), to: formatPosition(item.expired.to) } }
       : {}),
+    ...(item.handedOff ? { handedOffThrough: item.handedOff } : {}),
     lagMs: Math.max(0, context.clock() - positionTimeMs(item.written)),
     position: formatPosition(item.written),
     durationMs: context.clock() - item.startedAt,
@@ -96,6 +107,32 @@ export async function finish(context: FetcherContext, item: ActivePipeline): Pro
 }
 
 /** Tells the notifier how a run ended; a notifier that fails is logged, never rethrown. */
+/**
+ * A run that must end (its deadline) with events committed past its position, which a run woken for
+ * them may have left to it, starts another run for them; without `handOff`, they wait for the next
+ * wake-up or scheduled run.
+ */
+async function handOff(context: FetcherContext, item: ActivePipeline, pending: string): Promise<void> {
+  const pipeline = item.pipeline.name;
+  if (!context.handOff) {
+    context.logger.warn('leaving events still to read to the next wake-up or scheduled run', {
+      pipeline,
+      pending,
+    });
+    return;
+  }
+  try {
+    await context.handOff(pipeline, pending);
+    item.handedOff = pending;
+  } catch (error) {
+    context.logger.error('could not start a run for the events still to read; the schedule will', {
+      pipeline,
+      pending,
+      error: (error as Error).message,
+    });
+  }
+}
+
 async function notify(context: FetcherContext, run: RunRecord): Promise<void> {
   try {
     if (run.status === 'failed') await context.notifier?.onRunFailed?.(run);

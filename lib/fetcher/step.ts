@@ -1,6 +1,7 @@
 import { PIPELINE_STATUS } from '../state/types';
 import { checkpoint, keepLease, unwritten } from './checkpoints';
 import { type ActivePipeline, type FetcherContext, hook, SimulatedCrash } from './context';
+import { lookBeforeLeaving, stayFor } from './hand-over';
 import { noteExpired, readPage } from './paging';
 import { fail, stop } from './run-end';
 import { planPage, replayPlan } from './send-plans';
@@ -106,10 +107,20 @@ export async function step(context: FetcherContext, item: ActivePipeline, mode: 
       mode.untilIdleMs !== undefined &&
       idleAfterWake(
         { idleForMs: context.clock() - item.lastMovedAt, position: item.position, startedAt: item.startedAt },
-        { untilIdleMs: mode.untilIdleMs, readThrough: mode.readThrough },
+        { untilIdleMs: mode.untilIdleMs, ...(item.readThrough ? { readThrough: item.readThrough } : {}) },
       )
     ) {
       if (unwritten(item)) await checkpoint(context, item);
+      // Leaving: a run woken for events committed from here on waits for the lease; those committed
+      // before are found now, and the run stays for them.
+      const pending = await lookBeforeLeaving(context, item);
+      if (pending !== undefined) {
+        await stayFor(context, item, pending);
+        return moved;
+      }
+      await hook(context, FETCHER_STEPS.beforeRelease, pipeline.name);
+      await context.store.releaseLease(item.lease);
+      item.released = true;
       stop(item, 'idle');
       return moved;
     }

@@ -65,6 +65,11 @@ export interface PipelineRunSummary {
    * is where events may be missing: those after `from`, up to `to`.
    */
   readonly expired?: { readonly from: string; readonly to: string };
+  /**
+   * The run ended with events committed past its position, and started another run (`handOff`) to
+   * read through this id.
+   */
+  readonly handedOffThrough?: string;
 }
 
 /** What one `Fetcher.run()` did. */

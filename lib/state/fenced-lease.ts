@@ -184,10 +184,11 @@ export interface LeaseItem extends StateTable {
   readonly key: TableKey;
 }
 
-/** What a taking writes beside the lease itself: more `SET` and `ADD` clauses, and the values they name. */
+/** What a taking writes beside the lease itself: more `SET`, `ADD` and `REMOVE` clauses, and the values they name. */
 export interface AlsoWritten {
   readonly set?: readonly string[];
   readonly add?: readonly string[];
+  readonly remove?: readonly string[];
   readonly values?: Item;
 }
 
@@ -227,9 +228,10 @@ export async function takeLease(
     ...(taking.also?.set ?? []),
   ];
   const adds = [...(counter ? [`${layout.token.attribute} :one`] : []), ...(taking.also?.add ?? [])];
+  const removes = taking.also?.remove ?? [];
   const outcome = await conditionally(
     updateItem(at, at.key, {
-      UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
+      UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
       ConditionExpression: takeCondition(layout, taking),
       ...leaseNames(layout),
       ExpressionAttributeValues: {
@@ -262,10 +264,12 @@ export function giveUpLease(
   at: LeaseItem,
   layout: LeaseLayout,
   holder: LeaseHolder,
+  alsoRemove: readonly string[] = [],
 ): Promise<Refusal | undefined> {
+  const removed = [layout.owner ?? layout.token.attribute, ...alsoRemove];
   return refusal(
     updateItem(at, at.key, {
-      UpdateExpression: `SET ${layout.expiresAt} = :zero REMOVE ${layout.owner ?? layout.token.attribute}`,
+      UpdateExpression: `SET ${layout.expiresAt} = :zero REMOVE ${removed.join(', ')}`,
       ConditionExpression: heldCondition(layout, { evenIfExpired: true }),
       ...leaseNames(layout),
       ExpressionAttributeValues: { ':zero': { N: '0' }, ...heldValues(layout, holder, undefined) },
@@ -288,13 +292,14 @@ export function acquireLease(
   owner: string,
   durationMs: number,
   now: number,
-  options: { readonly itemMustExist: boolean },
+  options: { readonly itemMustExist: boolean; readonly also?: AlsoWritten },
 ): Promise<{ readonly taken: true; readonly item: Item } | { readonly taken: false; readonly item?: Item }> {
   return takeLease(at, LEASE_LAYOUT, {
     owner,
     now,
     until: now + durationMs,
     itemMustExist: options.itemMustExist,
+    ...(options.also ? { also: options.also } : {}),
   });
 }
 
@@ -336,6 +341,10 @@ export async function renewLease(
  * await releaseLease({ send, tableName, key }, lease);
  * ```
  */
-export async function releaseLease(at: LeaseItem, lease: HeldLease): Promise<void> {
-  await giveUpLease(at, LEASE_LAYOUT, lease);
+export async function releaseLease(
+  at: LeaseItem,
+  lease: HeldLease,
+  alsoRemove: readonly string[] = [],
+): Promise<void> {
+  await giveUpLease(at, LEASE_LAYOUT, lease, alsoRemove);
 }

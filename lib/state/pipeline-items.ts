@@ -47,6 +47,8 @@ export function parseState(item: Item): PipelineState {
     ...(leaseOwner ? { leaseOwner } : {}),
     leaseExpiresAt: Number(item.leaseExpiresAt?.N ?? 0),
     leaseToken: Number(item.leaseToken?.N ?? 0),
+    ...(item.leaseLeaving?.BOOL ? { leaseLeaving: true } : {}),
+    ...(item.leaseLooksBeforeLeaving?.BOOL ? { leaseLooksBeforeLeaving: true } : {}),
     ...(item.sendPlan?.S ? { sendPlan: JSON.parse(item.sendPlan.S) as SendPlan } : {}),
   };
 }

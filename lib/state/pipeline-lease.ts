@@ -1,9 +1,17 @@
 import { LeaseLostError, MissingResourceError } from '../errors';
 import { assertWholeMilliseconds } from '../validation/whole-milliseconds';
-import { acquireLease, type LeaseItem, leaseLostReason, releaseLease, renewLease } from './fenced-lease';
+import {
+  acquireLease,
+  LEASE_HELD,
+  type LeaseItem,
+  leaseHeldValues,
+  leaseLostReason,
+  releaseLease,
+  renewLease,
+} from './fenced-lease';
 import { pipelineStateKey } from './keys';
 import { type PipelineTable, parseState } from './pipeline-items';
-import type { Item } from './state-table';
+import { type Item, refusal, updateItem } from './state-table';
 import type { Lease } from './types';
 
 // A fetcher's fenced lease on a pipeline's state item (see `fenced-lease.ts`).
@@ -22,10 +30,21 @@ export async function acquirePipelineLease(
   pipeline: string,
   owner: string,
   durationMs: number,
+  options: AcquireOptions = {},
 ): Promise<Lease | undefined> {
   checkLeaseDuration(durationMs);
+  const looks = options.looksBeforeLeaving === true;
   const result = await acquireLease(leaseItem(table, pipeline), owner, durationMs, table.clock(), {
     itemMustExist: true,
+    // Every taking says whether this holder looks; one that died while leaving left its flag: the new
+    // holder is not leaving.
+    also: looks
+      ? {
+          set: [`${LOOKS_ATTRIBUTE} = :looks`],
+          remove: [LEAVING_ATTRIBUTE],
+          values: { ':looks': { BOOL: true } },
+        }
+      : { remove: [LEAVING_ATTRIBUTE, LOOKS_ATTRIBUTE] },
   });
   if (!result.taken) {
     if (!result.item) throw new MissingResourceError('pipeline', pipeline);
@@ -50,7 +69,54 @@ export async function renewPipelineLease(
 
 /** Gives a lease up; does nothing if it was already lost. */
 export async function releasePipelineLease(table: PipelineTable, lease: Lease): Promise<void> {
-  await releaseLease(leaseItem(table, lease.pipeline), lease);
+  await releaseLease(leaseItem(table, lease.pipeline), lease, [LEAVING_ATTRIBUTE]);
+}
+
+/** How a fetcher takes a pipeline's lease. */
+export interface AcquireOptions {
+  /**
+   * Whether this holder looks for events committed past its position before it gives the lease up
+   * (a run that leaves once idle does): a run woken while it holds the lease leaves its events to it.
+   * @default false
+   */
+  readonly looksBeforeLeaving?: boolean;
+}
+
+/** The attribute that says the holder looks for unread events before it gives the lease up. */
+export const LOOKS_ATTRIBUTE = 'leaseLooksBeforeLeaving';
+
+/**
+ * The attribute a holder sets on its lease before it checks, one last time, for events it has not
+ * read, and keeps until it gives the lease up (see `docs/wake-on-commit.md`, "Handing over").
+ */
+export const LEAVING_ATTRIBUTE = 'leaseLeaving';
+
+/**
+ * Says on the state item that the holder of `lease` is about to give it up (`leaving: true`), or that
+ * it stays after all (`false`). A fetcher woken for new events that finds the lease held waits for a
+ * leaving holder, and leaves the events to one that is not leaving: such a holder still looks for
+ * events it has not read before it gives the lease up.
+ *
+ * @throws `LeaseLostError` when `lease` is no longer held.
+ */
+export async function markPipelineLeaving(
+  table: PipelineTable,
+  lease: Lease,
+  leaving: boolean,
+): Promise<void> {
+  const now = table.clock();
+  const refused = await refusal(
+    updateItem(table, pipelineStateKey(lease.pipeline), {
+      UpdateExpression: leaving ? `SET ${LEAVING_ATTRIBUTE} = :leaving` : `REMOVE ${LEAVING_ATTRIBUTE}`,
+      ConditionExpression: LEASE_HELD,
+      ExpressionAttributeValues: {
+        ...leaseHeldValues(lease, now),
+        ...(leaving ? { ':leaving': { BOOL: true } } : {}),
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }),
+  );
+  if (refused) throw pipelineLeaseLost(lease, refused.item, now);
 }
 
 /** The `LeaseLostError` of a write refused to `lease`, from the state item it found (if any). */

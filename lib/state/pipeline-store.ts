@@ -5,7 +5,13 @@ import type { Position } from '../time/position';
 import { serverClockOf } from '../time/server-clock';
 import { type CheckpointWrite, writeCheckpoint } from './checkpoint-write';
 import { getState, type PipelineTable } from './pipeline-items';
-import { acquirePipelineLease, releasePipelineLease, renewPipelineLease } from './pipeline-lease';
+import {
+  type AcquireOptions,
+  acquirePipelineLease,
+  markPipelineLeaving,
+  releasePipelineLease,
+  renewPipelineLease,
+} from './pipeline-lease';
 import { getPipeline, haltPipeline, listPipelines, putPipeline, resumePipeline } from './pipeline-registry';
 import { endRun, listRuns, type RunOutcome, startRun } from './pipeline-runs';
 import { listSeeks, type SeekOptions, seek } from './seeks';
@@ -142,14 +148,21 @@ export class PipelineStore {
   /**
    * Takes the pipeline's lease if it is free or expired (or already this owner's), raising its fencing
    * token; resolves to the lease and the state it found, or `undefined` when someone else holds it.
+   * `looksBeforeLeaving` records that this holder looks for unread events before it gives the lease
+   * up, so that runs woken meanwhile leave their events to it.
    *
    * @example
    * ```ts
    * const lease = await store.acquireLease('billing', `fetcher-${context.awsRequestId}`, 60_000);
    * ```
    */
-  acquireLease(pipeline: string, owner: string, durationMs: number): Promise<Lease | undefined> {
-    return acquirePipelineLease(this.table, pipeline, owner, durationMs);
+  acquireLease(
+    pipeline: string,
+    owner: string,
+    durationMs: number,
+    options: AcquireOptions = {},
+  ): Promise<Lease | undefined> {
+    return acquirePipelineLease(this.table, pipeline, owner, durationMs, options);
   }
 
   /**
@@ -194,6 +207,22 @@ export class PipelineStore {
    */
   releaseLease(lease: Lease): Promise<void> {
     return releasePipelineLease(this.table, lease);
+  }
+
+  /**
+   * Says that the holder of `lease` is about to give it up (`true`), or stays after all (`false`):
+   * a fetcher woken while the lease is held waits for a leaving holder, and otherwise leaves the new
+   * events to the holder, which looks for them before it gives the lease up.
+   *
+   * @throws `LeaseLostError` when `lease` is no longer held.
+   *
+   * @example
+   * ```ts
+   * await store.markLeaving(lease, true);
+   * ```
+   */
+  markLeaving(lease: Lease, leaving: boolean): Promise<void> {
+    return markPipelineLeaving(this.table, lease, leaving);
   }
 
   /**

@@ -25,6 +25,10 @@ export interface PipelineState {
   readonly leaseExpiresAt: number;
   /** Only ever increases: every lease acquisition takes the next one. */
   readonly leaseToken: number;
+  /** Set while the holder gives the lease up: it has made its last look for events it has not read. */
+  readonly leaseLeaving?: boolean;
+  /** Set when the holder looks for events committed past its position before it gives the lease up. */
+  readonly leaseLooksBeforeLeaving?: boolean;
   /**
    * The messages the fetcher was sending past `position` when it wrote this checkpoint, if any: a
    * successor sends exactly these again before anything new. Cleared by a seek.

@@ -1,5 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { WAKE_EVENT_SOURCE, type WakeEvent, type WakeRoute } from './wake-routes';
+import { WAKE_EVENT_SOURCE, type WakeEvent, type WakeRoute, WOKEN_RUN_UNTIL_IDLE_MS } from './wake-routes';
 
 /**
  * Wakes a route's fetcher function on AWS: an asynchronous invocation (`InvocationType: 'Event'`,
@@ -11,7 +11,9 @@ import { WAKE_EVENT_SOURCE, type WakeEvent, type WakeRoute } from './wake-routes
  * const waker = new Waker({ routes, wake: lambdaWake(new LambdaClient({})) });
  * ```
  */
-export function lambdaWake(client: LambdaClient): (route: WakeRoute, readThrough?: string) => Promise<void> {
+export function lambdaWake(
+  client: LambdaClient,
+): (route: Pick<WakeRoute, 'pipeline' | 'target' | 'untilIdleMs'>, readThrough?: string) => Promise<void> {
   return async (route, readThrough) => {
     const event: WakeEvent = {
       source: WAKE_EVENT_SOURCE,
@@ -27,4 +29,22 @@ export function lambdaWake(client: LambdaClient): (route: WakeRoute, readThrough
       }),
     );
   };
+}
+
+/**
+ * A fetcher function's `handOff` (see `FetcherOptions.handOff`): it invokes itself asynchronously,
+ * as the waker would, to read through the events a run had to leave.
+ *
+ * @example
+ * ```ts
+ * const handOff = lambdaHandOff(new LambdaClient({}), process.env.AWS_LAMBDA_FUNCTION_NAME);
+ * ```
+ */
+export function lambdaHandOff(
+  client: LambdaClient,
+  functionName: string,
+): (pipeline: string, readThrough: string) => Promise<void> {
+  const wake = lambdaWake(client);
+  return (pipeline, readThrough) =>
+    wake({ pipeline, target: functionName, untilIdleMs: WOKEN_RUN_UNTIL_IDLE_MS }, readThrough);
 }

@@ -318,3 +318,29 @@ describe('EventLog.readAfter sizes its queries by what the stream holds', () => 
     client.destroy();
   }, 60_000);
 });
+
+describe('firstCommittedAfter', () => {
+  it('finds the first event past a position before it has settled, across write shards, and nothing past the last', async () => {
+    // Prepare: a stream spread over four write shards; events commit now, inside the settle window
+    const stream = uniqueName('pending');
+    const log = eventLogFor(dynamodb, table.name, { streams: { [stream]: { writeShards: 4 } } });
+    const before = positionAtTime(Date.now() - 60_000);
+    const ids = await log.commitBatched(
+      Array.from({ length: 8 }, (_, index) => ({ stream, type: 'order', data: { n: index } })),
+      { concurrency: 1 },
+    );
+    const sorted = [...ids].sort();
+
+    // Act
+    const first = await log.firstCommittedAfter(stream, before);
+    const afterThird = await log.firstCommittedAfter(stream, positionAfterEvent(sorted[2] as string));
+    const afterLast = await log.firstCommittedAfter(stream, positionAfterEvent(sorted[7] as string));
+    const page = await log.readAfter(stream, before, { limit: 10 });
+
+    // Assess: found though a tailing read does not return them yet
+    expect(page.events).toEqual([]);
+    expect(first).toBe(sorted[0]);
+    expect(afterThird).toBe(sorted[3]);
+    expect(afterLast).toBeUndefined();
+  });
+});

@@ -270,6 +270,7 @@ describe('EventPipeline', () => {
       queue: logicalId(stack, pipeline.queue),
       deadLetterQueue: logicalId(stack, pipeline.deadLetterQueue),
       eventBus: logicalId(stack, pipeline.eventBus),
+      fetcherFunction: logicalId(stack, pipeline.fetcherFunction as never),
     };
     const roleOf = (name: string) =>
       [...statementsByRole(t).entries()].find(([role]) => role.startsWith(`Billing${name}Role`))?.[1] ?? [];
@@ -291,7 +292,16 @@ describe('EventPipeline', () => {
     const failed = access('Failed');
 
     // Assess
-    expect(Object.keys(fetcher).sort()).toEqual(['eventBus', 'eventLog', 'logs', 'queue', 'state']);
+    expect(Object.keys(fetcher).sort()).toEqual([
+      'eventBus',
+      'eventLog',
+      'fetcherFunction',
+      'logs',
+      'queue',
+      'state',
+    ]);
+    // Itself: a woken run that must end with events still settling hands them over to a new run.
+    expect(fetcher.fetcherFunction).toEqual(['lambda:InvokeFunction']);
     // PutItem: a reader stores the stream's timing when it is the first to use the stream.
     expect(fetcher.eventLog).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(fetcher.queue).toEqual(['sqs:GetQueueAttributes', 'sqs:SendMessage']);

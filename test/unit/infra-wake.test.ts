@@ -112,6 +112,18 @@ describe('wake on commit (latency: balanced, the default)', () => {
       Resource: { 'Fn::GetAtt': [logicalId(stack, eventLog.table), 'StreamArn'] },
     });
     expect(JSON.stringify(statements)).not.toContain('"*"');
+    // The fetcher may invoke itself, to hand over events a woken run had to leave, and nothing else
+    const fetcherId = logicalId(stack, pipelines.Billing?.fetcherFunction as never);
+    const handOff = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+      (policy) =>
+        policy.Properties.PolicyDocument.Statement.some(
+          (statement: { Action: unknown }) => statement.Action === 'lambda:InvokeFunction',
+        ) && !JSON.stringify(policy.Properties.Roles).includes('"EventLogWakerRole'),
+    );
+    expect(handOff.map((policy) => policy.Properties.PolicyDocument.Statement)).toEqual([
+      [{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [fetcherId, 'Arn'] } }],
+    ]);
+    expect(JSON.stringify(handOff[0]?.Properties.Roles)).toContain('BillingFetcherRole');
   });
 
   it('parses the routes it is given, and refuses malformed ones naming each', () => {

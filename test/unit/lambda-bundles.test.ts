@@ -29,10 +29,11 @@ const ENTRY_POINTS: readonly {
   alsoForbidden?: RegExp;
 }[] = [
   {
+    // It invokes itself to hand over events a woken run had to leave (Lambda).
     name: 'fetcher',
     entry: 'functions/fetcher.ts',
     holds: 'lib/fetcher/fetcher.ts',
-    sdkClients: ['client-dynamodb', 'client-eventbridge', 'client-sqs'],
+    sdkClients: ['client-dynamodb', 'client-eventbridge', 'client-lambda', 'client-sqs'],
   },
   {
     name: 'worker (example)',
