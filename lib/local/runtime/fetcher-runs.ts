@@ -58,6 +58,12 @@ export class LocalFetcherRuns {
       finalizeReserveMs: Math.min(3_000, Math.floor(options.timeoutMs / 4)),
       clock: () => Date.now() + (this.stopping ? FAR_FUTURE_MS : 0),
       sleep: (ms) => this.sleep(ms),
+      // A run that reaches its deadline with events still settling queues the next run for them, as
+      // the deployed fetcher invokes itself. Not awaited: it runs after this one.
+      handOff: async (_pipeline, readThrough) => {
+        if (this.stopping || !this.untilIdle) return;
+        this.run(() => Date.now() + this.timeoutMs, readThrough).catch(() => undefined);
+      },
     });
   }
 
