@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOCKED_LEASE_ACTION, lockedLeaseAction } from '../../lib/fetcher/hand-over';
+import { LOCKED_LEASE_ACTION, lockedLeaseAction } from '../../lib/state/lease-hand-over';
 
 const NOW = 1_000_000;
 const held = { leaseOwner: 'fetcher-a', leaseExpiresAt: NOW + 30_000, leaseLooksBeforeLeaving: true };
