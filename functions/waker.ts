@@ -2,10 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import { METRICS_NAMESPACE, PIPELINE_DIMENSION, SERVICE_NAMES, WAKER_METRICS } from '../lib/metrics/names';
 import { lambdaWake } from '../lib/wake/lambda-wake';
+import { leaseHolderWillRead } from '../lib/wake/lease-check';
 import { parseWakeRoutes, WAKE_ROUTES_VARIABLE } from '../lib/wake/wake-routes';
 import { type LogStreamRecord, Waker } from '../lib/wake/waker';
 
@@ -15,6 +17,7 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE
 const waker = new Waker({
   routes: parseWakeRoutes(process.env[WAKE_ROUTES_VARIABLE]),
   wake: lambdaWake(new LambdaClient({})),
+  leftToHolder: leaseHolderWillRead(new DynamoDBClient({})),
 });
 
 /**
@@ -23,7 +26,7 @@ const waker = new Waker({
  * never fails, so the stream is never held back.
  */
 export const handler = middy(async (event: { Records?: readonly LogStreamRecord[] }) => {
-  const { woken, skipped, failed } = await waker.onRecords(event.Records ?? []);
+  const { woken, skipped, leftToHolder, failed } = await waker.onRecords(event.Records ?? []);
   for (const pipeline of woken) {
     const single = metrics.singleMetric();
     single.addDimension(PIPELINE_DIMENSION, pipeline);
@@ -31,7 +34,7 @@ export const handler = middy(async (event: { Records?: readonly LogStreamRecord[
   }
   for (const { pipeline, error } of failed)
     logger.error('could not wake a fetcher; its schedule will run it', { pipeline, error: error.message });
-  return { woken, skipped, failed: failed.map(({ pipeline }) => pipeline) };
+  return { woken, skipped, leftToHolder, failed: failed.map(({ pipeline }) => pipeline) };
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

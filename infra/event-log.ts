@@ -18,6 +18,7 @@ import { EVENT_LOG_TTL_ATTRIBUTE } from '../lib/event-log/table';
 import { WAKE_ROUTES_VARIABLE, type WakeRoute } from '../lib/wake/wake-routes';
 import { streamKeyPatterns, streamTimingKeyPattern } from './key-scopes';
 import { SluiceFunction } from './sluice-function';
+import type { PipelineStateTable } from './state-table';
 
 const WAKER_ENTRY = fileURLToPath(new URL('../functions/waker.ts', import.meta.url));
 
@@ -28,6 +29,11 @@ export interface WakeOnCommitRoute {
   readonly fetcher: lambda.IFunction;
   /** How long the woken run waits once idle, in milliseconds. */
   readonly untilIdleMs: number;
+  /**
+   * The pipeline's state table: the waker may read the pipeline's lease there, and leave new events
+   * to a run holding it that will read them, instead of waking the fetcher.
+   */
+  readonly stateTable?: PipelineStateTable;
 }
 
 /**
@@ -228,7 +234,8 @@ export class EventLog extends Construct {
   /**
    * Wakes `fetcher` whenever `stream` receives events: the first call adds the log's waker function on
    * the table's stream (one per log, for every pipeline), which invokes each route's fetcher
-   * asynchronously with `{ untilIdleMs }`, at most once per 500 ms. `EventPipeline` calls it for
+   * asynchronously with `{ untilIdleMs }`, at most once per 500 ms, unless a run holding the
+   * pipeline's lease in `stateTable` will read the events anyway. `EventPipeline` calls it for
    * pipelines whose `latency` wakes on commit.
    *
    * @example
@@ -243,6 +250,7 @@ export class EventLog extends Construct {
     waker.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [route.fetcher.functionArn] }),
     );
+    route.stateTable?.grantFor(waker.role, 'waker', route.pipeline);
   }
 
   private createWaker(): SluiceFunction {
@@ -261,6 +269,7 @@ export class EventLog extends Construct {
                   pipeline: route.pipeline,
                   target: route.fetcher.functionName,
                   untilIdleMs: route.untilIdleMs,
+                  ...(route.stateTable ? { stateTable: route.stateTable.table.tableName } : {}),
                 }),
               ),
             ),

@@ -231,6 +231,7 @@ export class EventPipeline extends Construct {
         pipeline: settings.pipelineName,
         fetcher: fetcher.function,
         untilIdleMs: WOKEN_RUN_UNTIL_IDLE_MS,
+        stateTable: this.stateTable,
       });
       // A woken run that must end with events still settling invokes its own function for them
       // (`handOff`). In a policy of its own: in the role's default policy, the function's ARN would

@@ -19,9 +19,10 @@ import {
  *   same for its backfills, which are pipelines named `<pipeline>.backfill.<id>`;
  * - `worker`: the pipeline's idempotency markers and its running totals;
  * - `failedHandler`: the pipeline's failure claims, failure records and malformed-message records, and
- *   its markers (read, to leave out events that already succeeded).
+ *   its markers (read, to leave out events that already succeeded);
+ * - `waker`: the pipeline's state (read, to leave new events to a run holding its lease).
  */
-export type PipelineFunctionRole = 'fetcher' | 'worker' | 'failedHandler';
+export type PipelineFunctionRole = 'fetcher' | 'worker' | 'failedHandler' | 'waker';
 
 /** What IAM's `StringLike` takes for any run of characters, given to a key builder for a part it leaves open. */
 const ANY = '*';
@@ -56,6 +57,8 @@ export function stateKeyPatterns(pipeline: string, role: PipelineFunctionRole): 
       ];
     case 'worker':
       return [markerPartition(pipeline, ANY), countersPartition(pipeline)];
+    case 'waker':
+      return [pipelinePartition(pipeline)];
     case 'failedHandler':
       return [
         claimsPartition(pipeline),

@@ -25,6 +25,8 @@ export const STATE_TABLE_ACTIONS = {
    * the pipeline's running totals: one `UpdateItem` per batch.
    */
   worker: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  /** The pipeline's lease, read to leave new events to the run holding it. */
+  waker: ['dynamodb:GetItem'],
   /**
    * Once-per-event claims and failure records; the worker's markers, read in one batch to leave out
    * the events of a message that had already succeeded when SQS moved it.

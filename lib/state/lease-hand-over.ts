@@ -1,3 +1,5 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { LEASE_LAYOUT } from './fenced-lease';
 import type { PipelineState } from './types';
 
 // Handing over between fetchers (`docs/wake-on-commit.md`, "Handing over"), as the state of a
@@ -34,4 +36,42 @@ export function lockedLeaseAction(
     return LOCKED_LEASE_ACTION.retry;
   if (state.leaseLeaving || !state.leaseLooksBeforeLeaving) return LOCKED_LEASE_ACTION.wait;
   return LOCKED_LEASE_ACTION.handOver;
+}
+
+/** The attribute that says the holder looks for unread events before it gives the lease up. */
+export const LOOKS_ATTRIBUTE = 'leaseLooksBeforeLeaving';
+
+/**
+ * The attribute a holder sets on its lease before it checks, one last time, for events it has not
+ * read, and keeps until it gives the lease up.
+ */
+export const LEAVING_ATTRIBUTE = 'leaseLeaving';
+
+/** The attributes of a pipeline's state item that {@link lockedLeaseAction} reads. */
+export const LEASE_VIEW_ATTRIBUTES = [
+  LEASE_LAYOUT.owner as string,
+  LEASE_LAYOUT.expiresAt,
+  LEAVING_ATTRIBUTE,
+  LOOKS_ATTRIBUTE,
+] as const;
+
+/**
+ * The part of a pipeline's state item that {@link lockedLeaseAction} reads; `undefined` for no item.
+ *
+ * @example
+ * ```ts
+ * lockedLeaseAction(leaseViewOf(output.Item), Date.now());
+ * ```
+ */
+export function leaseViewOf(
+  item: Record<string, AttributeValue> | undefined,
+): Parameters<typeof lockedLeaseAction>[0] {
+  if (!item) return undefined;
+  const owner = item[LEASE_LAYOUT.owner as string]?.S;
+  return {
+    ...(owner === undefined ? {} : { leaseOwner: owner }),
+    leaseExpiresAt: Number(item[LEASE_LAYOUT.expiresAt]?.N ?? 0),
+    ...(item[LEAVING_ATTRIBUTE]?.BOOL ? { leaseLeaving: true } : {}),
+    ...(item[LOOKS_ATTRIBUTE]?.BOOL ? { leaseLooksBeforeLeaving: true } : {}),
+  };
 }

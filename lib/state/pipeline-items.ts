@@ -2,6 +2,7 @@ import { type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
 import { formatPosition, parsePosition } from '../time/position';
 import type { ServerClock } from '../time/server-clock';
 import { attributeKey, pipelineOfStateKey, pipelineStateKey } from './keys';
+import { LEAVING_ATTRIBUTE, LOOKS_ATTRIBUTE } from './lease-hand-over';
 import { getItem, type Item, type StateTable } from './state-table';
 import { PIPELINE_STATUS, type PipelineState, type PipelineStatus, type SendPlan } from './types';
 
@@ -47,8 +48,8 @@ export function parseState(item: Item): PipelineState {
     ...(leaseOwner ? { leaseOwner } : {}),
     leaseExpiresAt: Number(item.leaseExpiresAt?.N ?? 0),
     leaseToken: Number(item.leaseToken?.N ?? 0),
-    ...(item.leaseLeaving?.BOOL ? { leaseLeaving: true } : {}),
-    ...(item.leaseLooksBeforeLeaving?.BOOL ? { leaseLooksBeforeLeaving: true } : {}),
+    ...(item[LEAVING_ATTRIBUTE]?.BOOL ? { leaseLeaving: true } : {}),
+    ...(item[LOOKS_ATTRIBUTE]?.BOOL ? { leaseLooksBeforeLeaving: true } : {}),
     ...(item.sendPlan?.S ? { sendPlan: JSON.parse(item.sendPlan.S) as SendPlan } : {}),
   };
 }

@@ -10,6 +10,7 @@ import {
   renewLease,
 } from './fenced-lease';
 import { pipelineStateKey } from './keys';
+import { LEAVING_ATTRIBUTE, LOOKS_ATTRIBUTE } from './lease-hand-over';
 import { type PipelineTable, parseState } from './pipeline-items';
 import { type Item, refusal, updateItem } from './state-table';
 import type { Lease } from './types';
@@ -81,15 +82,6 @@ export interface AcquireOptions {
    */
   readonly looksBeforeLeaving?: boolean;
 }
-
-/** The attribute that says the holder looks for unread events before it gives the lease up. */
-export const LOOKS_ATTRIBUTE = 'leaseLooksBeforeLeaving';
-
-/**
- * The attribute a holder sets on its lease before it checks, one last time, for events it has not
- * read, and keeps until it gives the lease up (see `docs/wake-on-commit.md`, "Handing over").
- */
-export const LEAVING_ATTRIBUTE = 'leaseLeaving';
 
 /**
  * Says on the state item that the holder of `lease` is about to give it up (`leaving: true`), or that

@@ -1,4 +1,5 @@
 import { describe, ValidationError } from '../errors';
+import { TABLE_NAME_PATTERN } from '../event-log/constants';
 import { NAME_PATTERN } from '../event-log/names';
 import { SLUICE_VARIABLES } from '../settings/variables';
 import { isEventId } from '../time/event-id';
@@ -13,6 +14,12 @@ export interface WakeRoute {
   readonly target: string;
   /** How long the woken run tails once idle, in milliseconds (`FetcherRunOptions.untilIdleMs`). */
   readonly untilIdleMs: number;
+  /**
+   * The pipeline's state table: where the waker reads the pipeline's lease, and leaves the events to
+   * a run holding it that will look for them (see `docs/wake-on-commit.md`, "Handing over"). Without
+   * it, the fetcher is always woken.
+   */
+  readonly stateTable?: string;
 }
 
 /**
@@ -77,6 +84,11 @@ export function parseWakeRoutes(text: string | undefined): WakeRoute[] {
       problems.push(
         `${at}.untilIdleMs must be 0 or more milliseconds (given ${describe(route?.untilIdleMs)})`,
       );
+    if (
+      route?.stateTable !== undefined &&
+      (typeof route.stateTable !== 'string' || !TABLE_NAME_PATTERN.test(route.stateTable))
+    )
+      problems.push(`${at}.stateTable must be a table name (given ${describe(route.stateTable)})`);
   });
   if (problems.length > 0) throw new ValidationError(`invalid wake routes: ${problems.join('; ')}`, parsed);
   return parsed as WakeRoute[];

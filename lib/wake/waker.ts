@@ -21,6 +21,13 @@ export interface WakerOptions {
    * not woken again: the run it started reads that far. @default 500
    */
   readonly minIntervalMs?: number;
+  /**
+   * Whether a run holding the route's pipeline lease will read the events without being woken: it
+   * looks for them before it leaves (see `docs/wake-on-commit.md`, "Handing over"). Asked after the
+   * records' events landed; the route is not woken when it resolves to true, and is woken when it
+   * resolves to false or fails. @default never (every route due is woken)
+   */
+  readonly leftToHolder?: (route: WakeRoute) => Promise<boolean>;
   readonly clock?: () => number;
 }
 
@@ -30,6 +37,8 @@ export interface WakeOutcome {
   readonly woken: readonly string[];
   /** Pipelines with new events whose fetchers were woken a moment ago. */
   readonly skipped: readonly string[];
+  /** Pipelines with new events whose lease a run holds that will read them: not woken. */
+  readonly leftToHolder: readonly string[];
   /** Pipelines whose wake-up failed, with the error: the schedule's next run covers them. */
   readonly failed: readonly { readonly pipeline: string; readonly error: Error }[];
 }
@@ -50,6 +59,7 @@ export class Waker {
   private readonly byStream = new Map<string, WakeRoute[]>();
   private readonly lastWoken = new Map<string, { readonly at: number; readonly through: string }>();
   private readonly wake: (route: WakeRoute, readThrough?: string) => Promise<void>;
+  private readonly leftToHolder: (route: WakeRoute) => Promise<boolean>;
   private readonly minIntervalMs: number;
   private readonly clock: () => number;
 
@@ -63,6 +73,7 @@ export class Waker {
     for (const route of options.routes)
       this.byStream.set(route.stream, [...(this.byStream.get(route.stream) ?? []), route]);
     this.wake = options.wake;
+    this.leftToHolder = options.leftToHolder ?? (async () => false);
     this.minIntervalMs = minIntervalMs ?? 500;
     this.clock = options.clock ?? Date.now;
   }
@@ -90,9 +101,15 @@ export class Waker {
         else due.push({ route, through });
       }
     const woken: string[] = [];
+    const leftToHolder: string[] = [];
     const failed: { pipeline: string; error: Error }[] = [];
     await Promise.all(
       due.map(async ({ route, through }) => {
+        // A holder that will look for these events needs no wake-up; if the lease cannot be read, wake.
+        if (await this.leftToHolder(route).catch(() => false)) {
+          leftToHolder.push(route.pipeline);
+          return;
+        }
         const previous = this.lastWoken.get(route.target);
         this.lastWoken.set(route.target, { at: now, through });
         try {
@@ -108,6 +125,6 @@ export class Waker {
         }
       }),
     );
-    return { woken, skipped, failed };
+    return { woken, skipped, leftToHolder, failed };
   }
 }

@@ -112,6 +112,20 @@ describe('wake on commit (latency: balanced, the default)', () => {
       Resource: { 'Fn::GetAtt': [logicalId(stack, eventLog.table), 'StreamArn'] },
     });
     expect(JSON.stringify(statements)).not.toContain('"*"');
+    // It may read the pipeline's lease, and nothing else of the state table
+    expect(statements).toContainEqual({
+      Action: 'dynamodb:GetItem',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [logicalId(stack, pipelines.Billing?.stateTable.table as never), 'Arn'] },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pipeline#Billing'] } },
+    });
+    const routes = JSON.stringify(
+      Object.values(template.findResources('AWS::Lambda::Function')).find((fn) =>
+        JSON.stringify(fn.Properties.Environment?.Variables ?? {}).includes('SLUICE_WAKE_ROUTES'),
+      )?.Properties.Environment.Variables.SLUICE_WAKE_ROUTES,
+    );
+    expect(routes).toContain('stateTable');
+    expect(routes).toContain(logicalId(stack, pipelines.Billing?.stateTable.table as never));
     // The fetcher may invoke itself, to hand over events a woken run had to leave, and nothing else
     const fetcherId = logicalId(stack, pipelines.Billing?.fetcherFunction as never);
     const handOff = Object.values(template.findResources('AWS::IAM::Policy')).filter(

@@ -69,7 +69,7 @@ const ENTRY_POINTS: readonly {
     name: 'waker',
     entry: 'functions/waker.ts',
     holds: 'lib/wake/waker.ts',
-    sdkClients: ['client-lambda'],
+    sdkClients: ['client-dynamodb', 'client-lambda'],
     alsoForbidden: /(^|\/)lib\/(fetcher|worker|event-log\/event-log\.ts)/,
   },
 ];

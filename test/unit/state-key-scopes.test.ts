@@ -32,10 +32,11 @@ function partitionsOf(pipeline: string): Record<PipelineFunctionRole, string[]> 
       keys.malformedRecordKey(pipeline, AT, 'message-1').pk,
       keys.markerItemKey(pipeline, messageName).pk,
     ],
+    waker: [keys.pipelineStateKey(pipeline).pk],
   };
 }
 
-const ROLES: PipelineFunctionRole[] = ['fetcher', 'worker', 'failedHandler'];
+const ROLES: PipelineFunctionRole[] = ['fetcher', 'worker', 'failedHandler', 'waker'];
 const allowed = (patterns: string[], key: string) => patterns.some((pattern) => iamLike(pattern, key));
 
 describe('state-table key patterns of IAM conditions', () => {
@@ -54,6 +55,7 @@ describe('state-table key patterns of IAM conditions', () => {
       'malformed#billing#*',
       'marker#billing#*',
     ]);
+    expect(stateKeyPatterns('billing', 'waker')).toEqual(['pipeline#billing']);
   });
 
   it.each(ROLES)('matches every key the library builds for the %s', (role) => {

@@ -74,6 +74,30 @@ describe('Waker', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('leaves the events to a run holding the lease that will read them, and wakes when that cannot be told', async () => {
+    // Prepare
+    const calls: string[] = [];
+    const asked: string[] = [];
+    const waker = new Waker({
+      routes: [route('orders', 'billing'), route('orders', 'shipping'), route('orders', 'audit')],
+      wake: async (woken) => void calls.push(woken.pipeline),
+      leftToHolder: async (asking) => {
+        asked.push(asking.pipeline);
+        if (asking.pipeline === 'audit') throw new Error('ProvisionedThroughputExceededException');
+        return asking.pipeline === 'billing';
+      },
+    });
+
+    // Act
+    const outcome = await waker.onRecords([insert('e#orders#2026120507#0', ID_B)]);
+
+    // Assess
+    expect(outcome.leftToHolder).toEqual(['billing']);
+    expect([...outcome.woken].sort()).toEqual(['audit', 'shipping']);
+    expect(calls.sort()).toEqual(['audit', 'shipping']);
+    expect(asked.sort()).toEqual(['audit', 'billing', 'shipping']);
+  });
+
   it('reports a wake-up that failed and tries it again with the next records', async () => {
     // Prepare
     const { waker } = wakerWith([route('orders', 'broken')]);
