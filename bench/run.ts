@@ -14,7 +14,12 @@ import { LOW_LATENCY_STREAM_TIMING } from '../lib/settings/latency';
 import { measureBundles } from './bundles';
 import { costPerMillionEvents, requestsPer1000Events } from './cost/cost-model';
 import { type StorageCostRun, storageCostRun } from './cost/end-to-end';
-import { type IdleCost, idleCostPerPipelineMonth } from './cost/idle-cost';
+import {
+  type IdleCost,
+  idleCostPerPipelineMonth,
+  type SteadyLoadCost,
+  steadyLoadCostPerPipelineMonth,
+} from './cost/idle-cost';
 import { PRICES } from './cost/prices';
 import { barChartSvg } from './report/chart';
 import { resultsMarkdown, storageCostLines } from './report/markdown';
@@ -170,6 +175,7 @@ async function main(): Promise<void> {
       systems,
       bundles,
       idleUsdPerPipelineMonth: idleCosts(),
+      steadyLoadUsdPerPipelineMonth: steadyLoadCosts(),
       fetcherMemory: {
         smallBacklog: small.events,
         largeBacklog: large.events,
@@ -314,6 +320,24 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });
+
+/** The steady-load cost model of each `latency`, with the parts of each. */
+function steadyLoadCosts(): BenchResults['steadyLoadUsdPerPipelineMonth'] {
+  const [economy, balanced, low] = (['economy', 'balanced', 'low'] as const).map(
+    steadyLoadCostPerPipelineMonth,
+  );
+  const parts = ({ total: _total, ...rest }: SteadyLoadCost) => rest;
+  return {
+    economy: economy?.total ?? 0,
+    balanced: balanced?.total ?? 0,
+    low: low?.total ?? 0,
+    parts: {
+      economy: parts(economy as SteadyLoadCost),
+      balanced: parts(balanced as SteadyLoadCost),
+      low: parts(low as SteadyLoadCost),
+    },
+  };
+}
 
 /** The idle cost model of each `latency`, with the parts of each. */
 function idleCosts(): BenchResults['idleUsdPerPipelineMonth'] {

@@ -61,46 +61,8 @@ const LAMBDA_ARM_USD_PER_GB_SECOND = 0.0000133334;
  * ```
  */
 export function idleCostPerPipelineMonth(latency: PipelineLatency): IdleCost {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'IdleCost');
-  new EventPipeline(stack, 'Idle', {
-    eventLog: new EventLog(stack, 'EventLog'),
-    stream: 'orders',
-    entry: EXAMPLE_WORKER_ENTRY,
-    latency,
-  });
-  const template = Template.fromStack(stack);
-  const [fetcherFunction] = Object.entries(template.findResources('AWS::Lambda::Function'))
-    .filter(([id]) => id.startsWith('IdleFetcher'))
-    .map(
-      ([, resource]) =>
-        resource.Properties as {
-          MemorySize: number;
-          Timeout: number;
-          Environment: { Variables: Record<string, unknown> };
-        },
-    );
-  const [schedule] = Object.values(template.findResources('AWS::Events::Rule'))
-    .map((rule) => rule.Properties as { ScheduleExpression?: string; Targets: { Input?: string }[] })
-    .filter((rule) => rule.ScheduleExpression !== undefined);
-  if (!fetcherFunction || !schedule?.ScheduleExpression)
-    throw new Error('no fetcher or schedule in the template');
-  const [, amount, unit] =
-    /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(schedule.ScheduleExpression) ?? [];
-  const everyMinutes = Number(amount) * (unit?.startsWith('hour') ? 60 : 1);
-  const input = schedule.Targets[0]?.Input;
-  const untilIdleMs =
-    input === undefined ? undefined : (JSON.parse(input) as { untilIdleMs?: number }).untilIdleMs;
-
-  const pollVariable = fetcherFunction.Environment.Variables[FETCHER_ENVIRONMENT.pollIntervalMs];
-  const pollIntervalMs =
-    pollVariable === undefined ? FETCHER_SETTINGS.pollIntervalMs.default : Number(pollVariable);
-  // A declared stream timing is in the custom resource that stores it at deploy.
-  const storedWindow = /\\"settleWindowMs\\":\{\\"N\\":\\"(\d+)\\"/.exec(
-    JSON.stringify(template.findResources('Custom::AWS')),
-  )?.[1];
-  const settleWindowMs = storedWindow === undefined ? DEFAULT_SETTLE_WINDOW_MS : Number(storedWindow);
-
+  const { fetcher, everyMinutes, untilIdleMs, pollIntervalMs, settleWindowMs } = deployedSettings(latency);
+  const fetcherFunction = { MemorySize: fetcher.memoryMb, Timeout: fetcher.timeoutSeconds };
   const runsPerMonth = MINUTES_PER_MONTH / everyMinutes;
   // A run that leaves once idle waits for the settle window to pass its start, then untilIdleMs; one
   // that tails reads until its timeout.
@@ -132,5 +94,128 @@ export function idleCostPerPipelineMonth(latency: PipelineLatency): IdleCost {
       pollIntervalMs,
       settleWindowMs,
     },
+  };
+}
+
+/** What a pipeline whose stream never goes quiet costs in a month of 30 days beside its events, by part. */
+export interface SteadyLoadCost {
+  readonly total: number;
+  /** The fetcher's compute and invocations: tailing the log all month. */
+  readonly fetcherLambda: number;
+  /** The fetcher's lease, run and checkpoint writes beyond those its events cause. */
+  readonly fetcherDynamoDb: number;
+  /** The waker: one invocation per batch of stream records, and its read of the pipeline's lease. */
+  readonly waker: number;
+  readonly sqsPollers: number;
+}
+
+/**
+ * Lambda polls a stream shard four times a second; under steady traffic each poll hands the waker a
+ * batch. An estimate of the waker's time per batch (records parsed, one `GetItem`): 50 ms.
+ */
+const STREAM_BATCHES_PER_SECOND = 4;
+const WAKER_MS_PER_BATCH = 50;
+
+/**
+ * Models the monthly cost of a pipeline whose stream receives events all the time, beside what its
+ * events cost (the same in every mode, in the per-million figures): with `economy`, a run a minute
+ * tailing until its timeout; when woken on commit, one run tailing all month, handing over to the next
+ * at each deadline, a safety-net run every `fetchEvery` that finds the lease held, and the waker on
+ * every batch of the table's stream (one stream shard), reading the pipeline's lease. Read from the
+ * synthesized template, as {@link idleCostPerPipelineMonth}.
+ *
+ * @example
+ * ```ts
+ * steadyLoadCostPerPipelineMonth('balanced').total;
+ * ```
+ */
+export function steadyLoadCostPerPipelineMonth(latency: PipelineLatency): SteadyLoadCost {
+  const { fetcher, waker, everyMinutes, untilIdleMs } = deployedSettings(latency);
+  const memoryGb = fetcher.memoryMb / 1024;
+  const secondsPerMonth = MINUTES_PER_MONTH * 60;
+  const runSeconds = fetcher.timeoutSeconds - FETCHER_SAFETY_MARGIN_SECONDS;
+  const scheduledRuns = MINUTES_PER_MONTH / everyMinutes;
+  // Tailing: a scheduled run covers runSeconds of each interval; woken runs cover the whole month,
+  // one after another, and the schedule's runs find the lease held and return within a second.
+  const tailingRuns = untilIdleMs === undefined ? scheduledRuns : secondsPerMonth / runSeconds;
+  const busySeconds =
+    untilIdleMs === undefined
+      ? scheduledRuns * runSeconds
+      : secondsPerMonth + scheduledRuns * RUN_OVERHEAD_SECONDS;
+  const invocations = tailingRuns + (untilIdleMs === undefined ? 0 : scheduledRuns);
+  const fetcherLambda =
+    busySeconds * memoryGb * LAMBDA_ARM_USD_PER_GB_SECOND +
+    (invocations * PRICES.lambdaPerMillionRequests) / 1e6;
+  const writeUnits = tailingRuns * (WRITE_UNITS_PER_RUN + Math.floor(runSeconds / IDLE_CHECKPOINT_SECONDS));
+  const fetcherDynamoDb = (writeUnits * PRICES.dynamoDbPerMillionWriteUnits) / 1e6;
+  const batches = waker ? secondsPerMonth * STREAM_BATCHES_PER_SECOND : 0;
+  const wakerCost =
+    (batches * PRICES.lambdaPerMillionRequests + batches * PRICES.dynamoDbPerMillionReadUnits) / 1e6 +
+    batches * (WAKER_MS_PER_BATCH / 1000) * ((waker?.memoryMb ?? 0) / 1024) * LAMBDA_ARM_USD_PER_GB_SECOND;
+  const sqsPollers =
+    (2 * SQS_POLLER_REQUESTS_PER_MINUTE * MINUTES_PER_MONTH * PRICES.sqsPerMillionRequests) / 1e6;
+  const round = (usd: number) => Math.round(usd * 1000) / 1000;
+  return {
+    total: round(fetcherLambda + fetcherDynamoDb + wakerCost + sqsPollers),
+    fetcherLambda: round(fetcherLambda),
+    fetcherDynamoDb: round(fetcherDynamoDb),
+    waker: round(wakerCost),
+    sqsPollers: round(sqsPollers),
+  };
+}
+
+/** What `EventPipeline` deploys with `latency` and every other setting at its default, as the models read it. */
+interface DeployedSettings {
+  readonly fetcher: { readonly memoryMb: number; readonly timeoutSeconds: number };
+  readonly waker?: { readonly memoryMb: number };
+  readonly everyMinutes: number;
+  readonly untilIdleMs?: number;
+  readonly pollIntervalMs: number;
+  readonly settleWindowMs: number;
+}
+
+function deployedSettings(latency: PipelineLatency): DeployedSettings {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'IdleCost');
+  new EventPipeline(stack, 'Idle', {
+    eventLog: new EventLog(stack, 'EventLog'),
+    stream: 'orders',
+    entry: EXAMPLE_WORKER_ENTRY,
+    latency,
+  });
+  const template = Template.fromStack(stack);
+  type FunctionProperties = {
+    MemorySize: number;
+    Timeout: number;
+    Environment: { Variables: Record<string, unknown> };
+  };
+  const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+  const propertiesOf = (prefix: string) =>
+    functions.find(([id]) => id.startsWith(prefix))?.[1].Properties as FunctionProperties | undefined;
+  const fetcherFunction = propertiesOf('IdleFetcher');
+  const wakerFunction = propertiesOf('EventLogWaker');
+  const [schedule] = Object.values(template.findResources('AWS::Events::Rule'))
+    .map((rule) => rule.Properties as { ScheduleExpression?: string; Targets: { Input?: string }[] })
+    .filter((rule) => rule.ScheduleExpression !== undefined);
+  if (!fetcherFunction || !schedule?.ScheduleExpression)
+    throw new Error('no fetcher or schedule in the template');
+  const [, amount, unit] =
+    /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(schedule.ScheduleExpression) ?? [];
+  const input = schedule.Targets[0]?.Input;
+  const untilIdleMs =
+    input === undefined ? undefined : (JSON.parse(input) as { untilIdleMs?: number }).untilIdleMs;
+  const pollVariable = fetcherFunction.Environment.Variables[FETCHER_ENVIRONMENT.pollIntervalMs];
+  // A declared stream timing is in the custom resource that stores it at deploy.
+  const storedWindow = /\\"settleWindowMs\\":\{\\"N\\":\\"(\d+)\\"/.exec(
+    JSON.stringify(template.findResources('Custom::AWS')),
+  )?.[1];
+  return {
+    fetcher: { memoryMb: fetcherFunction.MemorySize, timeoutSeconds: fetcherFunction.Timeout },
+    ...(wakerFunction ? { waker: { memoryMb: wakerFunction.MemorySize } } : {}),
+    everyMinutes: Number(amount) * (unit?.startsWith('hour') ? 60 : 1),
+    ...(untilIdleMs === undefined ? {} : { untilIdleMs }),
+    pollIntervalMs:
+      pollVariable === undefined ? FETCHER_SETTINGS.pollIntervalMs.default : Number(pollVariable),
+    settleWindowMs: storedWindow === undefined ? DEFAULT_SETTLE_WINDOW_MS : Number(storedWindow),
   };
 }

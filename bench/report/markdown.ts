@@ -30,6 +30,10 @@ const CLOSING_NOTES: readonly [string, string][] = [
     'Raw only moves messages through the SQS emulator; sluice also reads the log, writes checkpoints and idempotency markers, and waits out the 1.5 s settle window at the start of its run, which weighs on a quick run of about a second (see sluice-low-latency). Every system runs in one Node process here, CPU-bound on the SDK’s (de)serialization.',
   ],
   [
+    'steady load: balanced',
+    'Under steady traffic a woken run tails as a scheduled one does (a little more: no gap between runs), and the waker adds its invocation and one read of the pipeline’s lease per batch of the table’s stream: about $5 a month per stream shard at four batches a second. A batching window on the waker’s event source (one second would cut it to about $1.30) would trade that against the first event’s latency after a quiet spell, which the local runtime cannot measure; it is not set. Idle, `balanced` costs $8.6 less than `economy`, so it is the cheaper mode unless a stream is busy more than about three fifths of the time.',
+  ],
+  [
     'fetcher peak RSS',
     'The fetcher holds one page (500 events) at a time; growth with the backlog would point at something kept per event.',
   ],
@@ -258,6 +262,29 @@ function idleCostLines(results: BenchResults): string[] {
     ...row('economy', '`economy` (schedule only, as before)'),
     ...row('balanced', '`balanced` (wake on commit, the default)'),
     ...row('low', '`low` (wake on commit, a 300 ms settle window read every 200 ms)'),
+    '',
+    ...steadyLoadLines(results),
+  ];
+}
+
+/** The steady-load cost model's table, by part, when the results hold it. */
+function steadyLoadLines(results: BenchResults): string[] {
+  const steady = results.steadyLoadUsdPerPipelineMonth;
+  if (!steady) return [];
+  const row = (name: PipelineLatency, label: string) => {
+    const parts = steady.parts[name];
+    return `| ${label} | $${steady[name]} | $${parts.fetcherLambda} | $${parts.fetcherDynamoDb} | $${parts.sqsPollers} | $${parts.waker} |`;
+  };
+  return [
+    '## Steady-load cost per pipeline per month, beside its events (modelled)',
+    '',
+    'A stream that never goes quiet: with `economy` a run a minute tails until its timeout; woken on commit, one run tails all month (handing over at each deadline), the schedule’s runs find the lease held, and the waker runs on every batch of the table’s stream (four a second on one stream shard) and reads the pipeline’s lease. What the events themselves cost is the same in every mode (the per-million figures above). The assumptions are in `bench/cost/idle-cost.ts`.',
+    '',
+    '| latency | total | fetcher Lambda | fetcher DynamoDB | SQS pollers (queue + DLQ) | waker |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    row('economy', '`economy` (schedule only)'),
+    row('balanced', '`balanced` (the default)'),
+    row('low', '`low`'),
     '',
   ];
 }

@@ -88,6 +88,16 @@ export interface BenchResults {
     readonly low?: number;
     readonly parts: Readonly<Partial<Record<PipelineLatency, Readonly<Record<string, number>>>>>;
   };
+  /**
+   * A pipeline's monthly cost beside its events when its stream never goes quiet, modelled the same
+   * way (`steadyLoadCostPerPipelineMonth`), for each `latency`. Absent from runs before it was modelled.
+   */
+  readonly steadyLoadUsdPerPipelineMonth?: {
+    readonly economy: number;
+    readonly balanced: number;
+    readonly low: number;
+    readonly parts: Readonly<Record<PipelineLatency, Readonly<Record<string, number>>>>;
+  };
   /** Absent from runs before issue 17's measurements. */
   readonly storageCost?: StorageCostResults;
   readonly targets: readonly TargetResult[];

@@ -89,6 +89,13 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): TargetR
       results.idleUsdPerPipelineMonth.balanced,
       0.6,
     );
+  const steady = results.steadyLoadUsdPerPipelineMonth;
+  if (steady)
+    atMost(
+      'steady load: balanced ÷ economy, $ per pipeline-month beside events (modelled)',
+      round(steady.balanced / steady.economy),
+      1,
+    );
   return targets;
 }
 

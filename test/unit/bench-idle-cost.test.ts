@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idleCostPerPipelineMonth } from '../../bench/cost/idle-cost';
+import { idleCostPerPipelineMonth, steadyLoadCostPerPipelineMonth } from '../../bench/cost/idle-cost';
 
 process.env.CDK_VALIDATION = 'false';
 
@@ -31,5 +31,24 @@ describe('the idle cost model', () => {
       );
     expect(balanced.sqsPollers).toBe(economy.sqsPollers);
     expect(balanced.total).toBeLessThan(economy.total / 10);
+  });
+});
+
+describe('the steady-load cost model', () => {
+  it('bills a woken pipeline a whole month of tailing and the waker on every stream batch', () => {
+    // Act
+    const economy = steadyLoadCostPerPipelineMonth('economy');
+    const balanced = steadyLoadCostPerPipelineMonth('balanced');
+
+    // Assess: 55 s of every minute against all of it; no waker against four batches a second
+    expect(balanced.fetcherLambda / economy.fetcherLambda).toBeCloseTo(60 / 55, 1);
+    expect(economy.waker).toBe(0);
+    expect(balanced.waker).toBeGreaterThan(4);
+    expect(balanced.sqsPollers).toBe(economy.sqsPollers);
+    for (const cost of [economy, balanced])
+      expect(cost.total).toBeCloseTo(
+        cost.fetcherLambda + cost.fetcherDynamoDb + cost.sqsPollers + cost.waker,
+        2,
+      );
   });
 });
