@@ -66,10 +66,11 @@ export interface FetcherOptions {
   /** Named crash points for tests; see {@link FetcherStepHook}. */
   readonly onStep?: FetcherStepHook;
   /**
-   * Starts another run for `pipeline`, to read through `readThrough`: called when a run must end (its
-   * deadline, an error) while events it has not read are committed past its position, which a run
-   * woken for them may have left to it. The fetcher Lambda invokes itself asynchronously. Without it,
-   * those events wait for the next wake-up or scheduled run.
+   * Starts another run for `pipeline`, to read through `readThrough`: called when a run that leaves
+   * once idle reaches its deadline while events it has not read are committed past its position,
+   * which a run woken for them may have left to it (never after a failure). The fetcher Lambda
+   * invokes itself asynchronously. Without it, those events wait for the next wake-up or scheduled
+   * run.
    */
   readonly handOff?: (pipeline: string, readThrough: string) => Promise<void>;
   /** @default Date.now */

@@ -106,7 +106,6 @@ export async function finish(context: FetcherContext, item: ActivePipeline): Pro
   return summary;
 }
 
-/** Tells the notifier how a run ended; a notifier that fails is logged, never rethrown. */
 /**
  * A run that must end (its deadline) with events committed past its position, which a run woken for
  * them may have left to it, starts another run for them; without `handOff`, they wait for the next
@@ -133,6 +132,7 @@ async function handOff(context: FetcherContext, item: ActivePipeline, pending: s
   }
 }
 
+/** Tells the notifier how a run ended; a notifier that fails is logged, never rethrown. */
 async function notify(context: FetcherContext, run: RunRecord): Promise<void> {
   try {
     if (run.status === 'failed') await context.notifier?.onRunFailed?.(run);
