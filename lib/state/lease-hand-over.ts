@@ -19,7 +19,8 @@ export type LockedLeaseAction = (typeof LOCKED_LEASE_ACTION)[keyof typeof LOCKED
 /**
  * What a woken run does about a pipeline whose lease was held when it tried to take it, from the
  * state read (strongly consistent) just after: it leaves its events only to a holder whose lease says
- * it looks for unread events before leaving and that is not leaving yet; it waits for any other.
+ * it looks for unread events before leaving and that is not leaving yet; it waits for any other. A
+ * bounded pipeline (a backfill) is left to its holder: a commit adds nothing to it.
  *
  * @example
  * ```ts
@@ -28,12 +29,17 @@ export type LockedLeaseAction = (typeof LOCKED_LEASE_ACTION)[keyof typeof LOCKED
  */
 export function lockedLeaseAction(
   state:
-    | Pick<PipelineState, 'leaseOwner' | 'leaseExpiresAt' | 'leaseLeaving' | 'leaseLooksBeforeLeaving'>
+    | Pick<
+        PipelineState,
+        'leaseOwner' | 'leaseExpiresAt' | 'leaseLeaving' | 'leaseLooksBeforeLeaving' | 'stopAt'
+      >
     | undefined,
   now: number,
 ): LockedLeaseAction {
   if (!state || state.leaseOwner === undefined || state.leaseExpiresAt <= now)
     return LOCKED_LEASE_ACTION.retry;
+  // A bounded pipeline (a backfill) ends at its stopAt: new commits add nothing to it.
+  if (state.stopAt !== undefined) return LOCKED_LEASE_ACTION.handOver;
   if (state.leaseLeaving || !state.leaseLooksBeforeLeaving) return LOCKED_LEASE_ACTION.wait;
   return LOCKED_LEASE_ACTION.handOver;
 }

@@ -16,6 +16,11 @@ describe('what a woken run does about a lease it could not take', () => {
       LOCKED_LEASE_ACTION.wait,
     ],
     ['the holder stays and looks before leaving', held, LOCKED_LEASE_ACTION.handOver],
+    [
+      'the pipeline is a bounded backfill, whose holder does not look',
+      { ...held, leaseLooksBeforeLeaving: undefined, stopAt: { timeBucket: '20240501000000' } },
+      LOCKED_LEASE_ACTION.handOver,
+    ],
   ] as const)('%s', (_case, state, action) => {
     expect(lockedLeaseAction(state, NOW)).toBe(action);
   });
