@@ -1,19 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { StreamTimingValues } from '../lib/errors';
 import { ATTRIBUTES, TABLE_NAME_PATTERN } from '../lib/event-log/constants';
 import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
-import {
-  resolveStreamTiming,
-  storeStreamTimingRequest,
-  streamTimingProblems,
-} from '../lib/event-log/stream-timing';
+import { resolveStreamTiming, streamTimingProblems } from '../lib/event-log/stream-timing';
+import { STREAM_TIMING_PROPERTIES } from '../lib/event-log/stream-timing-resource';
 import { EVENT_LOG_TTL_ATTRIBUTE } from '../lib/event-log/table';
 import { WAKE_ROUTES_VARIABLE, type WakeRoute } from '../lib/wake/wake-routes';
 import { streamKeyPatterns, streamTimingKeyPattern } from './key-scopes';
@@ -21,6 +17,7 @@ import { SluiceFunction } from './sluice-function';
 import type { PipelineStateTable } from './state-table';
 
 const WAKER_ENTRY = fileURLToPath(new URL('../functions/waker.ts', import.meta.url));
+const STREAM_TIMING_ENTRY = fileURLToPath(new URL('../functions/stream-timing.ts', import.meta.url));
 
 /** A fetcher to wake when its stream receives events (see {@link EventLog.wakeOnCommit}). */
 export interface WakeOnCommitRoute {
@@ -152,6 +149,7 @@ export class EventLog extends Construct {
     { readonly timing: StreamTimingValues; readonly declaredBy: string; readonly stored: Construct }
   >();
   private waker?: SluiceFunction;
+  private streamTimingFunction?: SluiceFunction;
 
   /**
    * @throws `Error` listing every invalid prop, each with the value given, before anything is created.
@@ -352,30 +350,37 @@ export class EventLog extends Construct {
         `${where}: ${declaredBy} declares a ${timing.settleWindowMs} ms settle window and a ${timing.commitDeadlineMs} ms commit deadline, but ${earlier.declaredBy} declared ${earlier.timing.settleWindowMs} ms and ${earlier.timing.commitDeadlineMs} ms; a stream has one timing, shared by every writer and reader`,
       );
     }
-    const store: cr.AwsSdkCall = {
-      service: 'DynamoDB',
-      action: 'PutItem',
-      parameters: storeStreamTimingRequest(this.table.tableName, stream, timing),
-      physicalResourceId: cr.PhysicalResourceId.of(`stream-timing-${stream}`),
-    };
-    const stored = new cr.AwsCustomResource(this, `StreamTiming-${stream}`, {
-      onCreate: store,
-      onUpdate: store,
-      // Nothing on delete: the timing stays with the stream's events, as the table does.
-      installLatestAwsSdk: false,
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({
-          actions: ['dynamodb:PutItem'],
-          resources: [this.table.tableArn],
-          conditions: {
-            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [streamTimingKeyPattern(stream)] },
-          },
-        }),
-      ]),
+    const timingFunction = this.streamTimingFunction ?? this.createStreamTimingFunction();
+    // Its stream's timing item, read and stored; nothing on delete: the timing stays with the
+    // stream's events, as the table does.
+    this.grant(timingFunction.role, KEY_ACTIONS, [
+      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], keys: [streamTimingKeyPattern(stream)] },
+    ]);
+    const stored = new CustomResource(this, `StreamTiming-${stream}`, {
+      serviceToken: timingFunction.function.functionArn,
+      resourceType: 'Custom::SluiceStreamTiming',
+      properties: {
+        [STREAM_TIMING_PROPERTIES.tableName]: this.table.tableName,
+        [STREAM_TIMING_PROPERTIES.stream]: stream,
+        [STREAM_TIMING_PROPERTIES.settleWindowMs]: String(timing.settleWindowMs),
+        [STREAM_TIMING_PROPERTIES.commitDeadlineMs]: String(timing.commitDeadlineMs),
+      },
     });
-    this.encryptionKey?.grant(stored, ...KEY_ACTIONS).applyBefore(stored);
+    // Its grants are in the role's default policy, which the function waits for; the resource waits
+    // for the function.
+    stored.node.addDependency(timingFunction.role);
     this.streamTimings.set(stream, { timing, declaredBy, stored });
     return stored;
+  }
+
+  private createStreamTimingFunction(): SluiceFunction {
+    this.streamTimingFunction = new SluiceFunction(this, 'StreamTimingFunction', {
+      entry: STREAM_TIMING_ENTRY,
+      description: 'Sluice: stores the declared timing of a stream with the stream, at deploy',
+      timeout: Duration.seconds(60),
+      environment: {},
+    });
+    return this.streamTimingFunction;
   }
 
   /** The streams of a grant, checked; `[undefined]` stands for every stream. */

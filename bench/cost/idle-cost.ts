@@ -206,9 +206,8 @@ function deployedSettings(latency: PipelineLatency): DeployedSettings {
     input === undefined ? undefined : (JSON.parse(input) as { untilIdleMs?: number }).untilIdleMs;
   const pollVariable = fetcherFunction.Environment.Variables[FETCHER_ENVIRONMENT.pollIntervalMs];
   // A declared stream timing is in the custom resource that stores it at deploy.
-  const storedWindow = /\\"settleWindowMs\\":\{\\"N\\":\\"(\d+)\\"/.exec(
-    JSON.stringify(template.findResources('Custom::AWS')),
-  )?.[1];
+  const [storedTiming] = Object.values(template.findResources('Custom::SluiceStreamTiming'));
+  const storedWindow = storedTiming?.Properties.SettleWindowMs as string | undefined;
   return {
     fetcher: { memoryMb: fetcherFunction.MemorySize, timeoutSeconds: fetcherFunction.Timeout },
     ...(wakerFunction ? { waker: { memoryMb: wakerFunction.MemorySize } } : {}),

@@ -4,7 +4,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { ConflictError, describe, type StreamTimingValues, ValidationError } from '../errors';
 import { wholeMillisecondsProblem } from '../validation/whole-milliseconds';
@@ -95,34 +94,6 @@ export async function loadStreamTiming(
     (declared.commitDeadlineMs !== undefined && declared.commitDeadlineMs !== stored.commitDeadlineMs);
   if (differs) throw new ConflictError({ kind: 'stream-timing', stream, stored, declared });
   return withMargins(stored);
-}
-
-/**
- * The `PutItem` that stores `timing` with `stream` unless the stream already has a different one: it
- * succeeds when the stream has no timing or this one, and fails with `ConditionalCheckFailedException`
- * otherwise. `EventLog.declareStreamTiming` (in `infra/`) sends it at deploy, before any function of
- * the stack can store the defaults.
- *
- * @example
- * ```ts
- * await client.send(new PutItemCommand(storeStreamTimingRequest('events', 'orders', { settleWindowMs: 300, commitDeadlineMs: 200 })));
- * ```
- */
-export function storeStreamTimingRequest(
-  tableName: string,
-  stream: string,
-  timing: StreamTimingValues,
-): PutItemCommandInput {
-  const { partitionKey, settleWindowMs, commitDeadlineMs } = ATTRIBUTES;
-  return {
-    TableName: tableName,
-    Item: timingItem(stream, timing),
-    ConditionExpression: `attribute_not_exists(${partitionKey}) OR (${settleWindowMs} = :settleWindowMs AND ${commitDeadlineMs} = :commitDeadlineMs)`,
-    ExpressionAttributeValues: {
-      ':settleWindowMs': { N: String(timing.settleWindowMs) },
-      ':commitDeadlineMs': { N: String(timing.commitDeadlineMs) },
-    },
-  };
 }
 
 function timingItemKey(stream: string): Record<string, AttributeValue> {

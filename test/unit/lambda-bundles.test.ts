@@ -64,6 +64,14 @@ const ENTRY_POINTS: readonly {
     sdkClients: ['client-dynamodb'],
     alsoForbidden: /(^|\/)lib\/(fetcher|worker)\//,
   },
+  // The stream-timing resource stores a stream's timing at deploy: none of the fetcher or worker.
+  {
+    name: 'stream-timing',
+    entry: 'functions/stream-timing.ts',
+    holds: 'lib/event-log/stream-timing-resource.ts',
+    sdkClients: ['client-dynamodb'],
+    alsoForbidden: /(^|\/)lib\/(fetcher|worker)\//,
+  },
   // The waker only reads stream keys and invokes fetchers: none of the event log, fetcher or worker.
   {
     name: 'waker',
