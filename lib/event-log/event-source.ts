@@ -91,10 +91,14 @@ export interface EventSource {
     options: ReadAfterOptions,
   ): Promise<ReadAfterPage<TData>>;
   /**
-   * The id of the first event committed after `position`, settled or not, or `undefined` when there
-   * is none. A fetcher that has it looks before giving a pipeline up, and leaves the events of a
+   * The id of the first event committed after `position` (of `options.types`, when given), settled
+   * or not, or `undefined` when there is none. A fetcher that has it looks before giving a pipeline up, and leaves the events of a
    * woken run to a holder that is not leaving (see `docs/wake-on-commit.md`, "Handing over"); one
    * without it waits for the lease instead.
    */
-  firstCommittedAfter?(stream: string, position: Position): Promise<string | undefined>;
+  firstCommittedAfter?(
+    stream: string,
+    position: Position,
+    options?: { readonly types?: readonly string[] },
+  ): Promise<string | undefined>;
 }

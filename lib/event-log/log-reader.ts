@@ -197,19 +197,30 @@ export class LogReader {
     return largestEventIdAt(now - timing.settleWindowMs);
   }
 
-  async firstCommittedAfter(stream: string, position: Position): Promise<string | undefined> {
+  async firstCommittedAfter(
+    stream: string,
+    position: Position,
+    options: { readonly types?: readonly string[] } = {},
+  ): Promise<string | undefined> {
     assertStreamName(stream);
     assertPosition(position);
+    const types = checkTypes(options.types);
     const low = lastDeliveredBound(position);
     // Ids never lead DynamoDB's clock by much (writers hold them to it); a minute is far past any.
     const high = largestEventIdAt(this.context.clock() + COMMITTED_ID_LEAD_MS);
     if (low >= high) return undefined;
+    const budget: ReadBudget = { queries: 0, items: 0 };
     for await (const step of this.queries.scanSteps(
       stream,
       low === BEFORE_EVERY_EVENT ? { high } : { low, lowExclusive: true, high },
-      { types: undefined, reverse: false, pageSize: 1 },
-    ))
+      { types, reverse: false, pageSize: types ? 100 : 1 },
+      budget,
+    )) {
       if (step.event) return step.event.id;
+      // Cut short among events of other types: one of those still to examine may match.
+      if (budget.items >= DEFAULT_READ_MAX_ITEMS || budget.queries >= DEFAULT_READ_MAX_QUERIES)
+        return step.id;
+    }
     return undefined;
   }
 

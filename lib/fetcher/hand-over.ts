@@ -20,8 +20,9 @@ export async function lookBeforeLeaving(
   const { source } = context;
   if (!item.looksBeforeLeaving || item.stopAt !== undefined || !source.firstCommittedAfter) return undefined;
   await retry(context, 'mark the lease as leaving', () => context.store.markLeaving(item.lease, true));
+  const { stream, eventTypes } = item.pipeline;
   return retry(context, 'look for events before leaving', async () =>
-    source.firstCommittedAfter?.(item.pipeline.stream, item.position),
+    source.firstCommittedAfter?.(stream, item.position, eventTypes ? { types: eventTypes } : {}),
   );
 }
 

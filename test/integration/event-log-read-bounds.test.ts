@@ -100,6 +100,33 @@ describe('EventLog.readAfter bounds the work of one call', () => {
     expect(early.length).toBeGreaterThan(2);
   });
 
+  it('finds the first event of the types asked for with firstCommittedAfter, in looks of bounded work', async () => {
+    // Prepare
+    const reader = eventLogFor(dynamodbClient(), table.name);
+
+    // Act: each look that is cut short names the last id it examined; the next starts after it
+    const first = await reader.firstCommittedAfter(stream, positionAtTime(startMs), { types: ['wanted'] });
+    let found = first;
+    let looks = 1;
+    while (found !== undefined && !wanted.includes(found) && looks < 200) {
+      found = await reader.firstCommittedAfter(stream, positionAfterEvent(found), { types: ['wanted'] });
+      looks += 1;
+    }
+    const anyType = await reader.firstCommittedAfter(stream, positionAtTime(startMs));
+    const none = await reader.firstCommittedAfter(stream, positionAfterEvent(wanted[0] as string), {
+      types: ['noise'],
+    });
+
+    // Assess
+    expect(first).toBeDefined();
+    expect(wanted).not.toContain(first);
+    expect(looks).toBeGreaterThan(1);
+    expect(found).toBe(wanted[0]);
+    expect(anyType).toBeDefined();
+    expect((anyType as string) < (first as string)).toBe(true);
+    expect(none).toBeUndefined();
+  });
+
   it('stops a call at maxItemsRead items examined', async () => {
     // Prepare
     const client = dynamodbClient();
