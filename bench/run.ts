@@ -46,14 +46,7 @@ const SYSTEMS = [
   'raw',
 ] as const;
 /** Systems that read the event log; `raw` sends its events itself. */
-const READS_THE_LOG = new Set<string>([
-  'sluice',
-  'sluice-1',
-  'sluice-low-latency',
-  'sluice-economy',
-  'naive',
-  'powertools',
-]);
+const READS_THE_LOG = new Set<string>(SYSTEMS.filter((name) => name !== 'raw'));
 
 const quick = process.argv.includes('--quick');
 const cpuProfile = process.argv.includes('--cpu-prof');
@@ -323,19 +316,15 @@ main().catch((error: unknown) => {
 
 /** The steady-load cost model of each `latency`, with the parts of each. */
 function steadyLoadCosts(): BenchResults['steadyLoadUsdPerPipelineMonth'] {
-  const [economy, balanced, low] = (['economy', 'balanced', 'low'] as const).map(
-    steadyLoadCostPerPipelineMonth,
-  );
+  const economy = steadyLoadCostPerPipelineMonth('economy');
+  const balanced = steadyLoadCostPerPipelineMonth('balanced');
+  const low = steadyLoadCostPerPipelineMonth('low');
   const parts = ({ total: _total, ...rest }: SteadyLoadCost) => rest;
   return {
-    economy: economy?.total ?? 0,
-    balanced: balanced?.total ?? 0,
-    low: low?.total ?? 0,
-    parts: {
-      economy: parts(economy as SteadyLoadCost),
-      balanced: parts(balanced as SteadyLoadCost),
-      low: parts(low as SteadyLoadCost),
-    },
+    economy: economy.total,
+    balanced: balanced.total,
+    low: low.total,
+    parts: { economy: parts(economy), balanced: parts(balanced), low: parts(low) },
   };
 }
 

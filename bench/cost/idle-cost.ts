@@ -62,15 +62,14 @@ const LAMBDA_ARM_USD_PER_GB_SECOND = 0.0000133334;
  */
 export function idleCostPerPipelineMonth(latency: PipelineLatency): IdleCost {
   const { fetcher, everyMinutes, untilIdleMs, pollIntervalMs, settleWindowMs } = deployedSettings(latency);
-  const fetcherFunction = { MemorySize: fetcher.memoryMb, Timeout: fetcher.timeoutSeconds };
   const runsPerMonth = MINUTES_PER_MONTH / everyMinutes;
   // A run that leaves once idle waits for the settle window to pass its start, then untilIdleMs; one
   // that tails reads until its timeout.
   const busySecondsPerRun =
     untilIdleMs === undefined
-      ? fetcherFunction.Timeout - FETCHER_SAFETY_MARGIN_SECONDS
+      ? fetcher.timeoutSeconds - FETCHER_SAFETY_MARGIN_SECONDS
       : (settleWindowMs + untilIdleMs) / 1000 + RUN_OVERHEAD_SECONDS;
-  const gbSeconds = runsPerMonth * busySecondsPerRun * (fetcherFunction.MemorySize / 1024);
+  const gbSeconds = runsPerMonth * busySecondsPerRun * (fetcher.memoryMb / 1024);
   const fetcherLambda =
     gbSeconds * LAMBDA_ARM_USD_PER_GB_SECOND + (runsPerMonth * PRICES.lambdaPerMillionRequests) / 1e6;
   const readUnits = runsPerMonth * busySecondsPerRun * (1000 / pollIntervalMs) * READ_UNITS_PER_POLL;
@@ -90,7 +89,7 @@ export function idleCostPerPipelineMonth(latency: PipelineLatency): IdleCost {
     from: {
       runsPerMonth,
       busySecondsPerRun,
-      memoryMb: fetcherFunction.MemorySize,
+      memoryMb: fetcher.memoryMb,
       pollIntervalMs,
       settleWindowMs,
     },

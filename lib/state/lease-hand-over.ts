@@ -61,21 +61,25 @@ export const LEASE_VIEW_ATTRIBUTES = [
   LOOKS_ATTRIBUTE,
 ] as const;
 
+/** The part of a pipeline's state that says who holds its lease, and how the holder leaves. */
+export type LeaseView = Pick<
+  PipelineState,
+  'leaseOwner' | 'leaseExpiresAt' | 'leaseLeaving' | 'leaseLooksBeforeLeaving'
+>;
+
 /**
- * The part of a pipeline's state item that {@link lockedLeaseAction} reads; `undefined` for no item.
+ * The lease's part of a pipeline's state item, as {@link lockedLeaseAction} reads it and as the
+ * pipeline's whole state holds it.
  *
  * @example
  * ```ts
- * lockedLeaseAction(leaseViewOf(output.Item), Date.now());
+ * lockedLeaseAction(output.Item && leaseViewOf(output.Item), Date.now());
  * ```
  */
-export function leaseViewOf(
-  item: Record<string, AttributeValue> | undefined,
-): Parameters<typeof lockedLeaseAction>[0] {
-  if (!item) return undefined;
+export function leaseViewOf(item: Record<string, AttributeValue>): LeaseView {
   const owner = item[LEASE_LAYOUT.owner as string]?.S;
   return {
-    ...(owner === undefined ? {} : { leaseOwner: owner }),
+    ...(owner ? { leaseOwner: owner } : {}),
     leaseExpiresAt: Number(item[LEASE_LAYOUT.expiresAt]?.N ?? 0),
     ...(item[LEAVING_ATTRIBUTE]?.BOOL ? { leaseLeaving: true } : {}),
     ...(item[LOOKS_ATTRIBUTE]?.BOOL ? { leaseLooksBeforeLeaving: true } : {}),

@@ -2,7 +2,7 @@ import { type ResolvedPipeline, resolvePipeline } from '../pipeline/definition';
 import { formatPosition, parsePosition } from '../time/position';
 import type { ServerClock } from '../time/server-clock';
 import { attributeKey, pipelineOfStateKey, pipelineStateKey } from './keys';
-import { LEAVING_ATTRIBUTE, LOOKS_ATTRIBUTE } from './lease-hand-over';
+import { leaseViewOf } from './lease-hand-over';
 import { getItem, type Item, type StateTable } from './state-table';
 import { PIPELINE_STATUS, type PipelineState, type PipelineStatus, type SendPlan } from './types';
 
@@ -35,7 +35,6 @@ export function stateItem(state: PipelineState): Item {
 export function parseState(item: Item): PipelineState {
   const pipeline = pipelineOfStateKey(item.pk?.S ?? '');
   const stopAt = item.stopAt?.S;
-  const leaseOwner = item.leaseOwner?.S;
   return {
     pipeline,
     position: parsePosition(item.position?.S ?? ''),
@@ -45,11 +44,9 @@ export function parseState(item: Item): PipelineState {
     checkpointedAt: Number(item.checkpointedAt?.N ?? 0),
     status: (item.status?.S as PipelineStatus | undefined) ?? PIPELINE_STATUS.running,
     ...(stopAt ? { stopAt: parsePosition(stopAt) } : {}),
-    ...(leaseOwner ? { leaseOwner } : {}),
-    leaseExpiresAt: Number(item.leaseExpiresAt?.N ?? 0),
+    // The holder, its expiry and whether it is leaving or looks, read as the waker reads them.
+    ...leaseViewOf(item),
     leaseToken: Number(item.leaseToken?.N ?? 0),
-    ...(item[LEAVING_ATTRIBUTE]?.BOOL ? { leaseLeaving: true } : {}),
-    ...(item[LOOKS_ATTRIBUTE]?.BOOL ? { leaseLooksBeforeLeaving: true } : {}),
     ...(item.sendPlan?.S ? { sendPlan: JSON.parse(item.sendPlan.S) as SendPlan } : {}),
   };
 }

@@ -35,6 +35,6 @@ export function leaseHolderWillRead(
         ExpressionAttributeNames: names,
       }),
     );
-    return lockedLeaseAction(leaseViewOf(Item), clock()) === LOCKED_LEASE_ACTION.handOver;
+    return lockedLeaseAction(Item && leaseViewOf(Item), clock()) === LOCKED_LEASE_ACTION.handOver;
   };
 }
