@@ -23,6 +23,12 @@ export interface ReadAfterOptions {
   readonly maxItemsRead?: number;
   /** The most queries one call makes. @default 50 */
   readonly maxQueries?: number;
+  /**
+   * Also return up to this many events already committed past the settled horizon
+   * (`ReadAfterPage.ahead`), read by the same queries, when the page reaches the horizon. Not with
+   * `until`. @default 0
+   */
+  readonly ahead?: number;
 }
 
 /** A stretch of a stream: the events after `from`, up to and including those at `to`. */
@@ -51,6 +57,12 @@ export interface ReadAfterPage<TData = unknown> {
    * forward them without encoding their events again. A source without segments leaves it out.
    */
   readonly segments?: readonly StoredSegment[];
+  /**
+   * With `ReadAfterOptions.ahead`, on a page that reached the settled horizon: events committed past
+   * it, in id order, as far as the read saw them. Not part of the page: `position` stays at the
+   * horizon, and a commit with an earlier id may still land before it.
+   */
+  readonly ahead?: StoredEvent<TData>[];
   /**
    * Set when events after the position had passed the stream's retention before this read: DynamoDB
    * TTL may have deleted any of them, and a deleted event is not returned. Those still stored are

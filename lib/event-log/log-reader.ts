@@ -237,25 +237,35 @@ export class LogReader {
     const maxItems = checkBound('maxItemsRead', options.maxItemsRead, DEFAULT_READ_MAX_ITEMS);
     const maxQueries = checkBound('maxQueries', options.maxQueries, DEFAULT_READ_MAX_QUERIES);
     if (options.until !== undefined) assertPosition(options.until);
+    const aheadLimit = checkAheadLimit(options);
     const horizon = await this.settledHorizon(stream);
     const untilBound = options.until === undefined ? undefined : lastDeliveredBound(options.until);
     const high = untilBound !== undefined && untilBound < horizon ? untilBound : horizon;
     const low = lastDeliveredBound(position);
-    if (low >= high) return { events: [], position, caughtUp: true };
+    // Past the horizon only for `ahead`: ids never lead DynamoDB's clock by much.
+    const scanHigh = aheadLimit > 0 ? largestEventIdAt(this.context.clock() + COMMITTED_ID_LEAD_MS) : high;
+    if (low >= scanHigh) return { events: [], position, caughtUp: true };
 
     const budget: ReadBudget = { queries: 0, items: 0 };
     const events: StoredEvent<TData>[] = [];
     const segments: StoredSegment[] = [];
+    const ahead: StoredEvent<TData>[] = [];
     let bytes = 0;
     // Everything up to this id has been examined: returned, or not of the types asked for.
     let examined: string | undefined;
     let bounded = false;
     for await (const step of this.queries.scanSteps<TData>(
       stream,
-      low === BEFORE_EVERY_EVENT ? { high } : { low, lowExclusive: true, high },
+      low === BEFORE_EVERY_EVENT ? { high: scanHigh } : { low, lowExclusive: true, high: scanHigh },
       { types, reverse: false, pageSize: limit + 1 },
       budget,
     )) {
+      if (step.id > high) {
+        // Past the horizon: the settled page is whole; what follows is only looked at.
+        if (step.event) ahead.push(step.event);
+        if (ahead.length >= aheadLimit || budget.queries >= maxQueries || budget.items >= maxItems) break;
+        continue;
+      }
       if (step.event) {
         if (events.length > 0 && bytes + step.bytes > maxBytes) {
           bounded = true;
@@ -285,8 +295,11 @@ export class LogReader {
       caughtUp,
       ...(segments.length > 0 ? { segments } : {}),
       ...(expired ? { expired } : {}),
+      ...(caughtUp && aheadLimit > 0 ? { ahead } : {}),
     });
     if (bounded && examined !== undefined) return page(positionAfterEvent(examined), false);
+    // A position already at or past the horizon (only with `ahead`) stays where it is.
+    if (low >= high) return page(position, true);
     return page(high === untilBound && options.until ? options.until : positionAfterEvent(high), true);
   }
 
@@ -318,4 +331,16 @@ export class LogReader {
       to: positionAfterEvent(expiredThrough < high ? expiredThrough : high),
     };
   }
+}
+
+/** `ReadAfterOptions.ahead`, checked: a whole number, and not with `until`. */
+function checkAheadLimit(options: ReadAfterOptions): number {
+  if (options.ahead === undefined || options.ahead === 0) return 0;
+  const ahead = checkLimit(options.ahead, MAX_RANGE_LIMIT);
+  if (options.until !== undefined)
+    throw ValidationError.invalidRange(
+      'ahead reads past the settled horizon, which until bounds',
+      options.ahead,
+    );
+  return ahead;
 }

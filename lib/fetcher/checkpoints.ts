@@ -1,5 +1,6 @@
 import { parseBackfillPipelineName } from '../pipeline/backfill-names';
 import type { ResolvedPipeline } from '../pipeline/definition';
+import { pruneSentAhead, type SentAhead, serializeSentAhead } from '../state/sent-ahead';
 import { type Lease, PIPELINE_STATUS } from '../state/types';
 import { formatPosition } from '../time/position';
 import { type ActivePipeline, type FetcherContext, hook, retry } from './context';
@@ -54,6 +55,8 @@ export async function beginPipeline(
   }
   const run = await context.store.startRun(lease);
   const now = context.clock();
+  // A record of another epoch names events a seek has since sent again; a seek clears it anyway.
+  const sentAhead = lease.state.sentAhead?.epoch === lease.state.epoch ? lease.state.sentAhead : undefined;
   return {
     pipeline,
     lease,
@@ -74,6 +77,13 @@ export async function beginPipeline(
     ...(lease.state.sendPlan && lease.state.sendPlan.epoch === lease.state.epoch
       ? { storedPlan: lease.state.sendPlan, leftBehind: lease.state.sendPlan }
       : {}),
+    ...(sentAhead
+      ? {
+          sentAhead,
+          storedSentAhead: serializeSentAhead(sentAhead),
+          ...(sentAhead.plan ? { aheadLeftBehind: true } : {}),
+        }
+      : {}),
   };
 }
 
@@ -88,12 +98,20 @@ function skippedSummary(
 
 /** Whether the stored checkpoint lags what this fetcher knows: a position, or a plan's progress. */
 export function unwritten(item: ActivePipeline): boolean {
-  return checkpointUnwritten({
-    position: item.position,
-    written: item.written,
-    plan: currentPlan(item),
-    storedPlan: item.storedPlan,
-  });
+  return (
+    checkpointUnwritten({
+      position: item.position,
+      written: item.written,
+      plan: currentPlan(item),
+      storedPlan: item.storedPlan,
+    }) || sentAheadToWrite(item).serialized !== item.storedSentAhead
+  );
+}
+
+/** The record of events sent ahead the checkpoint should hold at the pipeline's position. */
+function sentAheadToWrite(item: ActivePipeline): { sentAhead?: SentAhead; serialized?: string } {
+  const sentAhead = pruneSentAhead(item.sentAhead, item.position);
+  return sentAhead ? { sentAhead, serialized: serializeSentAhead(sentAhead) } : {};
 }
 
 /** Writes a checkpoint when the lease is half gone, or when one is due on an idle pipeline. */
@@ -121,6 +139,7 @@ export async function checkpoint(
   await hook(context, FETCHER_STEPS.beforeCheckpoint, item.pipeline.name);
   const { lease, position, version, written } = item;
   const sendPlan = currentPlan(item);
+  const { sentAhead, serialized } = sentAheadToWrite(item);
   item.version = await retry(context, 'write the checkpoint', () =>
     context.store.writeCheckpoint(lease, {
       position,
@@ -129,9 +148,12 @@ export async function checkpoint(
       leaseDurationMs: context.leaseDurationMs,
       status,
       ...(sendPlan ? { sendPlan } : {}),
+      ...(sentAhead ? { sentAhead } : {}),
     }),
   );
   item.storedPlan = sendPlan;
+  item.sentAhead = sentAhead;
+  item.storedSentAhead = serialized;
   const now = context.clock();
   item.lease = { ...item.lease, expiresAt: now + context.leaseDurationMs };
   item.written = item.position;

@@ -1,8 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { EventSource, PositionRange } from '../event-log/event-source';
+import type { EventSource, PositionRange, ReadAfterPage } from '../event-log/event-source';
 import type { ResolvedPipeline } from '../pipeline/definition';
 import { withRetry } from '../retry/with-retry';
 import type { PipelineStore } from '../state/pipeline-store';
+import type { AheadPlan, SentAhead } from '../state/sent-ahead';
 import type { Lease, RunCounts, RunRecord, SendPlan } from '../state/types';
 import type { Position } from '../time/position';
 import type { PackedMessage } from './packing';
@@ -76,6 +77,20 @@ export interface ActivePipeline {
   handedOff?: string;
   /** Events after `from` up to `to` had passed the stream's retention when this run read them. */
   expired?: PositionRange;
+  /** Events sent ahead of the settled horizon past `position`, with the plan being sent, if any. */
+  sentAhead?: SentAhead;
+  /** The record the stored checkpoint holds, as `serializeSentAhead` wrote it, or `undefined`. */
+  storedSentAhead?: string;
+  /** The messages being sent ahead, as their plan was written. */
+  aheadPending?: PendingAhead;
+  /** A plan ahead left by an earlier fetcher: its messages go out again before anything new. */
+  aheadLeftBehind?: boolean;
+}
+
+/** The messages of a plan ahead of the settled horizon. */
+export interface PendingAhead {
+  readonly plan: AheadPlan;
+  readonly messages: readonly PackedMessage[];
 }
 
 /** The messages of one send plan, and how far SQS has accepted them. */
@@ -107,4 +122,25 @@ export async function hook(context: FetcherContext, step: FetcherStep, pipeline:
   } catch (error) {
     throw new SimulatedCrash(`crash at ${step}`, { cause: error });
   }
+}
+
+/**
+ * One read of the pipeline's events after `from`, with its page size, byte bound and types, retried
+ * on transient errors.
+ */
+export function readEvents(
+  context: FetcherContext,
+  item: ActivePipeline,
+  from: Position,
+  bounds: { readonly until?: Position; readonly ahead?: number } = {},
+): Promise<ReadAfterPage> {
+  const { pipeline } = item;
+  return retry(context, 'read the event log', () =>
+    context.source.readAfter(pipeline.stream, from, {
+      limit: pipeline.pageSize,
+      maxBytes: context.maxPageBytes,
+      ...(pipeline.eventTypes ? { types: pipeline.eventTypes } : {}),
+      ...bounds,
+    }),
+  );
 }

@@ -1,7 +1,8 @@
 import { CorruptEventError } from '../errors';
 import type { PositionRange, ReadAfterPage } from '../event-log/event-source';
 import { comparePositions, formatPosition, positionAfterEvent, positionBeforeEvent } from '../time/position';
-import { type ActivePipeline, type FetcherContext, retry } from './context';
+import { type ActivePipeline, type FetcherContext, readEvents } from './context';
+import { AHEAD_READ_LIMIT, withoutSentAhead } from './early-delivery';
 import { UNREADABLE_EVENT_TYPE } from './refused-events';
 import { deadLetter } from './sending';
 
@@ -13,21 +14,23 @@ import { deadLetter } from './sending';
  * would fail every read from here on: the page stops just before it, and once it is next, each of
  * its events goes to the dead-letter queue with the reason, and the read moves past it.
  */
-export async function readPage(context: FetcherContext, item: ActivePipeline): Promise<ReadAfterPage> {
-  const { pipeline } = item;
+export async function readPage(
+  context: FetcherContext,
+  item: ActivePipeline,
+  options: { readonly ahead: boolean } = { ahead: false },
+): Promise<ReadAfterPage> {
   let until = item.stopAt;
   for (;;) {
     const bound = until;
     try {
-      const page = await retry(context, 'read the event log', () =>
-        context.source.readAfter(pipeline.stream, item.position, {
-          limit: pipeline.pageSize,
-          maxBytes: context.maxPageBytes,
-          ...(pipeline.eventTypes ? { types: pipeline.eventTypes } : {}),
-          ...(bound ? { until: bound } : {}),
-        }),
+      const page = await readEvents(
+        context,
+        item,
+        item.position,
+        bound ? { until: bound } : options.ahead ? { ahead: AHEAD_READ_LIMIT } : {},
       );
-      return bound === item.stopAt ? page : { ...page, caughtUp: false };
+      const unsent = withoutSentAhead(page, item.sentAhead);
+      return bound === item.stopAt ? unsent : { ...unsent, caughtUp: false };
     } catch (error) {
       if (!(error instanceof CorruptEventError)) throw error;
       const before = positionBeforeEvent(error.eventId);

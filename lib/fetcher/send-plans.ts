@@ -3,7 +3,8 @@ import type { StoredSegment } from '../event-log/segment';
 import type { StoredEvent } from '../event-log/types';
 import type { SendPlan } from '../state/types';
 import { positionAfterEvent } from '../time/position';
-import { type ActivePipeline, type FetcherContext, hook, type PendingSend, retry } from './context';
+import { type ActivePipeline, type FetcherContext, hook, type PendingSend, readEvents } from './context';
+import { withoutSentAhead } from './early-delivery';
 import { packEvents } from './packing';
 import { currentPlanOf, replayEnd, replayReadDone } from './step-plan';
 import { FETCHER_STEPS } from './types';
@@ -52,19 +53,13 @@ export async function replayPlan(
   const segments: StoredSegment[] = [];
   let position = item.position;
   for (;;) {
-    const from = position;
-    const page = await retry(context, 'read the event log', () =>
-      context.source.readAfter(pipeline.stream, from, {
-        limit: pipeline.pageSize,
-        maxBytes: context.maxPageBytes,
-        ...(pipeline.eventTypes ? { types: pipeline.eventTypes } : {}),
-        until,
-      }),
-    );
+    const page = await readEvents(context, item, position, { until });
     item.counts.pages += 1;
     item.counts.eventsRead += page.events.length;
-    events.push(...page.events);
-    segments.push(...(page.segments ?? []));
+    // The plan was made without the events sent ahead, which the stored record still names.
+    const unsent = withoutSentAhead(page, item.sentAhead);
+    events.push(...unsent.events);
+    segments.push(...(unsent.segments ?? []));
     position = page.position;
     if (replayReadDone(page, plan.through)) break;
   }

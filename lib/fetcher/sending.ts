@@ -27,6 +27,15 @@ export async function sendPending(
   return pending.next === pending.messages.length;
 }
 
+/** Sends messages in order, each accepted or set aside (see `sendInOrder`). */
+export async function sendAll(
+  context: FetcherContext,
+  item: ActivePipeline,
+  messages: readonly PackedMessage[],
+): Promise<void> {
+  await sendInOrder(context, item, messages, () => undefined);
+}
+
 /**
  * Sends messages in order, calling `done` for each once it is accepted or set aside. A message SQS
  * refuses for what it holds (a sender fault: too large for the queue, characters it refuses) is sent
@@ -99,7 +108,7 @@ async function setAside(
         epoch: envelope.epoch ?? 0,
       },
     );
-    await sendInOrder(context, item, singles, () => undefined);
+    await sendAll(context, item, singles);
     return;
   }
   const [event] = envelope.events;

@@ -1,6 +1,7 @@
 import { PIPELINE_STATUS } from '../state/types';
 import { checkpoint, keepLease, unwritten } from './checkpoints';
 import { type ActivePipeline, type FetcherContext, hook, SimulatedCrash } from './context';
+import { planAhead, replayAhead, sendAhead, sendsAhead } from './early-delivery';
 import { lookBeforeLeaving, stayFor } from './hand-over';
 import { noteExpired, readPage } from './paging';
 import { fail, stop } from './run-end';
@@ -40,11 +41,15 @@ export async function step(context: FetcherContext, item: ActivePipeline, mode: 
       item.pending = await replayPlan(context, item, item.leftBehind);
       item.leftBehind = undefined;
     }
+    if (item.aheadLeftBehind) {
+      item.aheadPending = await replayAhead(context, item);
+      item.aheadLeftBehind = false;
+    }
 
-    let moved = item.pending !== undefined;
+    let moved = item.pending !== undefined || item.aheadPending !== undefined;
     let caughtUp = false;
-    if (!item.pending) {
-      const page = await readPage(context, item);
+    if (!item.pending && !item.aheadPending) {
+      const page = await readPage(context, item, { ahead: sendsAhead(item, mode) });
       await hook(context, FETCHER_STEPS.afterRead, pipeline.name);
       item.counts.pages += 1;
       item.counts.eventsRead += page.events.length;
@@ -67,8 +72,15 @@ export async function step(context: FetcherContext, item: ActivePipeline, mode: 
           return false;
         }
         item.pending = planPage(item, page);
-        await checkpoint(context, item);
       }
+      if (page.ahead && page.ahead.length > 0) {
+        // Events past the horizon go now, in the same checkpoint write as the page's plan, if the
+        // queue has room for both.
+        room ??= await queueRoom(context, item);
+        item.aheadPending = planAhead(item, page.ahead, room - (item.pending?.messages.length ?? 0));
+        if (item.aheadPending) moved = true;
+      }
+      if (item.pending || item.aheadPending) await checkpoint(context, item);
     }
 
     const pending = item.pending;
@@ -86,6 +98,10 @@ export async function step(context: FetcherContext, item: ActivePipeline, mode: 
       item.pending = undefined;
       if (!pending.caughtUp) return true;
       caughtUp = true;
+    }
+    if (item.aheadPending) {
+      await sendAhead(context, item, item.aheadPending);
+      item.aheadPending = undefined;
     }
 
     if (reachedStopAt(caughtUp, item.position, item.stopAt)) {

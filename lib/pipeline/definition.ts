@@ -82,11 +82,19 @@ const definitionSchema = z
     maxMessageBytes: wholeNumber(1_024, 1_048_576),
     maxEventsPerMessage: wholeNumber(1, 10_000),
     enabled: z.optional(z.boolean()),
+    earlyDelivery: z.optional(z.boolean()),
   })
   .check(
     z.superRefine((value, context) => {
-      if (value.fifo === undefined) return;
       const queueIsFifo = value.queueUrl.endsWith('.fifo');
+      if (value.earlyDelivery === true && queueIsFifo) {
+        context.addIssue({
+          code: 'custom',
+          path: ['earlyDelivery'],
+          message: `earlyDelivery is true but the queue ${value.queueUrl} is a FIFO queue, whose events must arrive in commit order, so they wait for the settle window`,
+        });
+      }
+      if (value.fifo === undefined) return;
       if (value.fifo !== queueIsFifo) {
         context.addIssue({
           code: 'custom',
@@ -142,6 +150,13 @@ export interface PipelineDefinition {
   readonly maxEventsPerMessage?: number;
   /** A disabled pipeline is skipped by the fetcher. @default true */
   readonly enabled?: boolean;
+  /**
+   * Send events as soon as they are committed, before the stream's settle window has passed them,
+   * keeping a record of them with the checkpoint so that none is sent twice (`docs/early-delivery.md`).
+   * Not for a FIFO queue, whose events must arrive in commit order.
+   * @default true on a standard queue
+   */
+  readonly earlyDelivery?: boolean;
 }
 
 /** A pipeline definition with every default filled in. */
@@ -158,6 +173,7 @@ export interface ResolvedPipeline {
   readonly maxMessageBytes: number;
   readonly maxEventsPerMessage: number;
   readonly enabled: boolean;
+  readonly earlyDelivery: boolean;
   /** Set by `PipelineStore.haltPipeline` (a stage that aborted): when, and why. A halted pipeline is not enabled. */
   readonly halted?: { readonly at: number; readonly reason: string };
 }
@@ -187,6 +203,7 @@ export function resolvePipeline(definition: unknown): ResolvedPipeline {
     maxMessageBytes: value.maxMessageBytes ?? 65_000,
     maxEventsPerMessage: value.maxEventsPerMessage ?? 100,
     enabled: value.enabled ?? true,
+    earlyDelivery: value.earlyDelivery ?? !queueIsFifo,
   };
 }
 

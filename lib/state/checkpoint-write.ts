@@ -2,6 +2,7 @@ import { ConflictError } from '../errors';
 import { comparePositions, formatPosition, type Position, positionTimeMs } from '../time/position';
 import { type PipelineTable, parseState } from './pipeline-items';
 import { checkLeaseDuration, leaseItem, pipelineLeaseLost } from './pipeline-lease';
+import { type SentAhead, serializeSentAhead } from './sent-ahead';
 import { type Lease, PIPELINE_STATUS, type PipelineState, type PipelineStatus, type SendPlan } from './types';
 import { writeVersionUnderLease } from './versioned-write';
 
@@ -17,6 +18,8 @@ export interface CheckpointWrite {
   readonly status?: PipelineStatus;
   /** The messages about to be sent past `position`; the stored plan is cleared when left out. */
   readonly sendPlan?: SendPlan;
+  /** The events sent ahead of the settled horizon past `position`; the stored record is cleared when left out. */
+  readonly sentAhead?: SentAhead;
 }
 
 /**
@@ -110,11 +113,13 @@ export async function writeCheckpoint(
       'checkpointedAt = :now',
       '#status = :status',
       ...(write.sendPlan ? ['sendPlan = :plan'] : []),
+      ...(write.sentAhead ? ['sentAhead = :ahead'] : []),
     ],
-    removes: write.sendPlan ? [] : ['sendPlan'],
+    removes: [...(write.sendPlan ? [] : ['sendPlan']), ...(write.sentAhead ? [] : ['sentAhead'])],
     names: { '#position': 'position', '#status': 'status' },
     values: {
       ...(write.sendPlan ? { ':plan': { S: JSON.stringify(write.sendPlan) } } : {}),
+      ...(write.sentAhead ? { ':ahead': { S: serializeSentAhead(write.sentAhead) } } : {}),
       ':position': { S: formatPosition(write.position) },
       ':status': { S: write.status ?? PIPELINE_STATUS.running },
     },

@@ -3,6 +3,7 @@ import { formatPosition, parsePosition } from '../time/position';
 import type { ServerClock } from '../time/server-clock';
 import { attributeKey, pipelineOfStateKey, pipelineStateKey } from './keys';
 import { leaseViewOf } from './lease-hand-over';
+import { parseSentAhead } from './sent-ahead';
 import { getItem, type Item, type StateTable } from './state-table';
 import { PIPELINE_STATUS, type PipelineState, type PipelineStatus, type SendPlan } from './types';
 
@@ -48,6 +49,7 @@ export function parseState(item: Item): PipelineState {
     ...leaseViewOf(item),
     leaseToken: Number(item.leaseToken?.N ?? 0),
     ...(item.sendPlan?.S ? { sendPlan: JSON.parse(item.sendPlan.S) as SendPlan } : {}),
+    ...(item.sentAhead?.S ? { sentAhead: parseSentAhead(item.sentAhead.S) } : {}),
   };
 }
 

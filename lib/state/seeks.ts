@@ -108,8 +108,9 @@ async function seekOnce(
     '#status = :running',
   ];
   if (stopAt !== undefined) sets.push('stopAt = :stopAt');
-  // A fetcher's send plan belongs to the old epoch: the events it names are sent again from here.
-  const removes = ['sendPlan', ...(move.removeStopAt ? ['stopAt'] : [])];
+  // A fetcher's send plan and its events sent ahead belong to the old epoch: the events they name are
+  // sent again from here.
+  const removes = ['sendPlan', 'sentAhead', ...(move.removeStopAt ? ['stopAt'] : [])];
   await transactWrite(
     table,
     [

@@ -1,4 +1,5 @@
 import type { Position } from '../time/position';
+import type { SentAhead } from './sent-ahead';
 
 /** Whether a pipeline still has work: a bounded one completes when it reaches its stopAt. */
 export const PIPELINE_STATUS = { running: 'running', completed: 'completed' } as const;
@@ -34,6 +35,11 @@ export interface PipelineState {
    * successor sends exactly these again before anything new. Cleared by a seek.
    */
   readonly sendPlan?: SendPlan;
+  /**
+   * Events past `position` the fetcher sent before they settled, and the messages it was sending for
+   * them (`docs/early-delivery.md`): a read that meets them again skips them. Cleared by a seek.
+   */
+  readonly sentAhead?: SentAhead;
 }
 
 /**
@@ -75,6 +81,8 @@ export interface RunCounts {
   bytesSent: number;
   pages: number;
   checkpoints: number;
+  /** Events sent before the stream's settle window had passed them; absent when none. */
+  eventsSentAhead?: number;
   /** Events that could not travel on the queue (refused by SQS, unreadable) and went to the dead-letter queue; absent when none. */
   eventsDeadLettered?: number;
 }

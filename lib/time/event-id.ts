@@ -229,6 +229,21 @@ export function runBounds(eventId: string): { readonly first: string; readonly l
 }
 
 /**
+ * The id at `index` of the run holding `eventId`.
+ *
+ * @example
+ * ```ts
+ * idInRun('018f3a6c-1d2e-7000-8000-0000000000a7', 2); // '018f3a6c-1d2e-7000-8000-000000000002'
+ * ```
+ */
+export function idInRun(eventId: string, index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_RUN_LENGTH) {
+    throw ValidationError.invalidRange(`an index in a run is 0 to ${MAX_RUN_LENGTH - 1}`, index);
+  }
+  return eventId.slice(0, -2) + hexByte(index);
+}
+
+/**
  * The position of an id within its run: its last byte.
  *
  * @example

@@ -23,15 +23,21 @@ afterAll(() => fixture.drop());
  * per event, and the event log a fetcher reads it through: its settled horizon is the producer's
  * last event, so each commit lands after every checkpoint, as live events do, with no waiting.
  */
-function producer(stream: string, keys: number) {
+function producer(stream: string, keys: number, options: { readonly unsettledMs?: number } = {}) {
   let now = Date.now() - 2 * HOUR;
+  // With `unsettledMs`, the newest events (those of the last `unsettledMs`) stay past the horizon
+  // until `settle()`.
+  let unsettledMs = options.unsettledMs ?? 0;
   const log = fixture.eventLog({ idGenerator: new EventIdGenerator({ now: () => (now += 20) }) });
-  const source = fixture.eventLog({ clock: () => now + DEFAULT_SETTLE_WINDOW_MS });
+  const source = fixture.eventLog({ clock: () => now + DEFAULT_SETTLE_WINDOW_MS - unsettledMs });
   let next = 0;
   const committed: string[] = [];
   return {
     committed,
     source,
+    settle(): void {
+      unsettledMs = 0;
+    },
     async commit(count: number): Promise<void> {
       const inputs: EventInput[] = Array.from({ length: count }, () => {
         const n = next++;
@@ -125,6 +131,20 @@ async function pipelineWithQueue(name: string, fifo: boolean, extra: Partial<Pip
   return { queue, stream, outputs: `${stream}-out` };
 }
 
+/** A fetcher of one pipeline, on a short lease, that crashes the `reaching`th time it reaches `crashAt`. */
+function crashingFetcher(name: string, source: EventLog, crashAt: FetcherStep, reaching: number) {
+  let reached = 0;
+  return fixture.fetcher({
+    source,
+    owner: 'crashing',
+    pipelines: [name],
+    leaseDurationMs: 1_000,
+    onStep: (step) => {
+      if (step === crashAt && ++reached === reaching) throw new Error(`crash at ${step}`);
+    },
+  });
+}
+
 function expectExactlyOnce(committed: readonly string[], perEvent: ReadonlyMap<string, number>) {
   const twice = committed.filter((id) => (perEvent.get(id) ?? 0) > 1);
   const never = committed.filter((id) => !perEvent.has(id));
@@ -145,17 +165,7 @@ describe('a fetcher that dies after sending while a producer keeps committing', 
         const events = producer(stream, 3);
         const source = events.source;
         await events.commit(30);
-        let reached = 0;
-        const crashing = fixture.fetcher({
-          source,
-          owner: 'crashing',
-          pipelines: [name],
-          leaseDurationMs: 1_000,
-          onStep: (step) => {
-            if (step === crashAt && ++reached === (once.includes(step) ? 1 : 2))
-              throw new Error(`crash at ${step}`);
-          },
-        });
+        const crashing = crashingFetcher(name, source, crashAt, once.includes(crashAt) ? 1 : 2);
         await crashing.run({ budgetMs: 20_000, untilCaughtUp: true }).catch(() => undefined);
         await events.commit(10);
         await sleep(1_050);
@@ -238,4 +248,46 @@ describe('a FIFO pipeline at bufferSize', () => {
     expectExactlyOnce(events.committed, perEvent);
     expect(inversions).toBe(0);
   });
+});
+
+describe('a fetcher that dies while sending events ahead of the settled horizon', () => {
+  // Each step at its first reaching and, for steps a run reaches more than once, its second: the
+  // first sends the events ahead, so the crash falls between the plan's write and its send, or after.
+  const once: readonly FetcherStep[] = [FETCHER_STEPS.afterLease, FETCHER_STEPS.beforeRelease];
+  const crashes = Object.values(FETCHER_STEPS).flatMap((step) =>
+    once.includes(step) ? [[step, 1] as const] : [[step, 1] as const, [step, 2] as const],
+  );
+  it.each(crashes)(
+    'a crash at %s (reached %i times), then more events: every event has one effect',
+    async (crashAt, reaching) => {
+      const name = `ahead-crash-${crashAt}-${reaching}`;
+      const { queue, stream, outputs } = await pipelineWithQueue(name, false, { pageSize: 20 });
+      const log = fixture.eventLog();
+      // The last 200 ms of the producer's clock (ten events) are always past the horizon.
+      const events = producer(stream, 3, { unsettledMs: 200 });
+      const source = events.source;
+      await events.commit(30);
+      const crashing = crashingFetcher(name, source, crashAt, reaching);
+      // Tailing runs send ahead; a run that returns once caught up does not.
+      await crashing.run({ budgetMs: 1_500 }).catch(() => undefined);
+      await events.commit(10);
+      await sleep(1_050);
+      const tailing = await fixture
+        .fetcher({ source, owner: 'restarted', pipelines: [name] })
+        .run({ budgetMs: 1_500 });
+      await events.commit(5);
+      events.settle();
+      const caughtUp = await fixture
+        .fetcher({ source, owner: 'last', pipelines: [name] })
+        .run({ budgetMs: 20_000, untilCaughtUp: true });
+      expect(caughtUp.pipelines[name]?.stopReason).toBe('caught up');
+
+      await runWorker(name, queue, outputs, log);
+      const { perEvent } = await effectsOf(outputs, log);
+      expectExactlyOnce(events.committed, perEvent);
+      expect(tailing.pipelines[name]?.counts.eventsSentAhead ?? 0).toBeGreaterThan(0);
+      const state = await fixture.store.getState(name);
+      expect(state?.sentAhead).toBeUndefined();
+    },
+  );
 });

@@ -130,7 +130,10 @@ describe('a fetcher run woken by a commit (untilIdleMs)', () => {
     // Prepare
     const name = 'deadline';
     const stream = `${fixture.stream}-deadline`;
-    await fixture.store.putPipeline(fixture.pipeline({ name, stream, start: 'latest' }));
+    // Without early delivery, so that the event is still to be sent when the run ends
+    await fixture.store.putPipeline(
+      fixture.pipeline({ name, stream, start: 'latest', earlyDelivery: false }),
+    );
     const handedOff: { pipeline: string; readThrough: string }[] = [];
     const ending = fixture.fetcher({
       source: fixture.eventLog(),

@@ -52,9 +52,19 @@ describe('resolvePipeline', () => {
       maxMessageBytes: 65_000,
       maxEventsPerMessage: 100,
       enabled: true,
+      earlyDelivery: true,
     });
     expect(resolved).not.toHaveProperty('eventTypes');
     expect(resolved).not.toHaveProperty('stopAt');
+  });
+
+  it('sends early on a standard queue by default, never on a FIFO queue', () => {
+    expect(resolvePipeline(definition()).earlyDelivery).toBe(true);
+    expect(resolvePipeline(definition({ earlyDelivery: false })).earlyDelivery).toBe(false);
+    expect(resolvePipeline(definition({ queueUrl: FIFO_QUEUE_URL })).earlyDelivery).toBe(false);
+    expect(() => resolvePipeline(definition({ queueUrl: FIFO_QUEUE_URL, earlyDelivery: true }))).toThrow(
+      /earlyDelivery is true but the queue .*billing\.fifo is a FIFO queue/,
+    );
   });
 
   it('derives fifo from a queue URL ending in .fifo', () => {
@@ -84,6 +94,7 @@ describe('resolvePipeline', () => {
       maxMessageBytes: 1_048_576,
       maxEventsPerMessage: 10_000,
       enabled: false,
+      earlyDelivery: false,
     };
 
     // Act
