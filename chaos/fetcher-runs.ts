@@ -12,6 +12,8 @@ export interface FetcherRunCounts {
   readonly fetcherLeasesLost: number;
   /** Why fetcher runs stopped, counted. */
   readonly fetcherStopReasons: Readonly<Record<string, number>>;
+  /** Events the runs sent before the settle window had passed them (early delivery). */
+  readonly eventsSentAhead: number;
 }
 
 /**
@@ -30,6 +32,7 @@ export class FetcherRuns {
   private runs = 0;
   private errors = 0;
   private leasesLost = 0;
+  private sentAhead = 0;
   private readonly stopReasons: Record<string, number> = {};
   private readonly expiredRanges: { from: Position; to: Position }[] = [];
 
@@ -70,6 +73,7 @@ export class FetcherRuns {
     const ended = Object.values(summary.pipelines);
     if (ended.some((pipeline) => pipeline.error)) this.errors += 1;
     if (ended.some((pipeline) => pipeline.stopReason === 'lease lost')) this.leasesLost += 1;
+    for (const { counts } of ended) this.sentAhead += counts.eventsSentAhead ?? 0;
     for (const { expired } of ended)
       if (expired)
         this.expiredRanges.push({ from: parsePosition(expired.from), to: parsePosition(expired.to) });
@@ -100,6 +104,7 @@ export class FetcherRuns {
       fetcherErrors: this.errors,
       fetcherLeasesLost: this.leasesLost,
       fetcherStopReasons: { ...this.stopReasons },
+      eventsSentAhead: this.sentAhead,
     };
   }
 }

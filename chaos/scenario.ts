@@ -90,6 +90,7 @@ export async function runPipelineScenario(
       ...drive.notes?.(),
       fetcherOwners: await pipeline.fetcherOwners(),
       fetcherStopReasons: activity.fetcherStopReasons,
+      eventsSentAhead: activity.eventsSentAhead,
       ...(activity.fetcherLeasesLost > 0 ? { fetcherLeasesLost: activity.fetcherLeasesLost } : {}),
       ...(activity.workerTimeouts > 0 ? { workerTimeouts: activity.workerTimeouts } : {}),
       ...(counts.lostSample.length > 0

@@ -16,8 +16,8 @@ import type { StepMode } from './step-plan';
 /** The most events past the settled horizon one read looks at. */
 export const AHEAD_READ_LIMIT = 1_000;
 
-/** The most characters a stored record may take: the checkpoint item stays within a few write units. */
-export const MAX_SENT_AHEAD_CHARACTERS = 2_000;
+/** The most characters a stored record may take: the checkpoint item stays within 7 write units. */
+export const MAX_SENT_AHEAD_CHARACTERS = 6_000;
 
 /**
  * Whether this run sends the pipeline's events ahead of the settled horizon: a live pipeline of a

@@ -38,14 +38,14 @@ function event(data: ChaosData, attempt = 1, id = ids[0] as string): WorkerEvent
 }
 
 describe('the chaos fetcher run record', () => {
-  it('counts errors, lost leases and stop reasons, a locked pipeline by its outcome', async () => {
+  it('counts errors, lost leases, stop reasons and events sent ahead, a locked pipeline by its outcome', async () => {
     const runs = new FetcherRuns();
     await runs.run(
       fetcherEnding(async () =>
         summary(
           { stopReason: 'lease lost', error: new Error('fenced') },
           { outcome: 'locked', stopReason: 'x' },
-          {},
+          { counts: { ...emptyCounts(), eventsSentAhead: 3 } },
         ),
       ),
       100,
@@ -61,6 +61,7 @@ describe('the chaos fetcher run record', () => {
       fetcherErrors: 2,
       fetcherLeasesLost: 1,
       fetcherStopReasons: { 'lease lost': 1, locked: 1, none: 1, crashed: 1 },
+      eventsSentAhead: 3,
     });
   });
 
