@@ -49,7 +49,9 @@ export const LOW_LATENCY_STREAM_TIMING: StreamTimingValues = Object.freeze({
  * ```
  */
 export const LATENCY_PROFILES: Readonly<Record<PipelineLatency, LatencyProfile>> = Object.freeze({
-  balanced: Object.freeze({ wakesOnCommit: true }),
+  // Early delivery sends an event at the holder's next read of the live edge: every 500 ms, so that
+  // an event committed while a run tails waits about 250 ms for it.
+  balanced: Object.freeze({ wakesOnCommit: true, pollIntervalMs: 500 }),
   low: Object.freeze({ wakesOnCommit: true, streamTiming: LOW_LATENCY_STREAM_TIMING, pollIntervalMs: 200 }),
   economy: Object.freeze({ wakesOnCommit: false }),
 });

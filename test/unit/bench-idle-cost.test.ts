@@ -10,11 +10,24 @@ describe('the idle cost model', () => {
     const balanced = idleCostPerPipelineMonth('balanced');
     const low = idleCostPerPipelineMonth('low');
 
-    // Assess: a run a minute tailing 55 s, against a run every 15 minutes that leaves once idle; with
-    // `low`, the window stored at deploy is shorter and the live edge is read five times as often
-    const settled = { pollIntervalMs: 1_000, settleWindowMs: 1_500 };
-    expect(economy.from).toEqual({ runsPerMonth: 43_200, busySecondsPerRun: 55, memoryMb: 256, ...settled });
-    expect(balanced.from).toEqual({ runsPerMonth: 2_880, busySecondsPerRun: 3.5, memoryMb: 256, ...settled });
+    // Assess: a run a minute tailing 55 s, against a run every 15 minutes that leaves once idle, reading
+    // the live edge twice as often; with `low`, the window stored at deploy is shorter and the live edge
+    // is read five times as often
+    const settled = { settleWindowMs: 1_500 };
+    expect(economy.from).toEqual({
+      runsPerMonth: 43_200,
+      busySecondsPerRun: 55,
+      memoryMb: 256,
+      pollIntervalMs: 1_000,
+      ...settled,
+    });
+    expect(balanced.from).toEqual({
+      runsPerMonth: 2_880,
+      busySecondsPerRun: 3.5,
+      memoryMb: 256,
+      pollIntervalMs: 500,
+      ...settled,
+    });
     expect(low.from).toEqual({
       runsPerMonth: 2_880,
       busySecondsPerRun: 2.3,

@@ -238,7 +238,7 @@ describe('latency: low', () => {
     expect(nag.validateScope(app).violations).toEqual([]);
   });
 
-  it('stores the timing once for every low pipeline of a stream, and not at all for balanced ones', () => {
+  it('stores the timing once for every low pipeline of a stream, and not at all for balanced ones, which read every 500 ms', () => {
     const { template } = stackWith({
       Billing: { latency: 'low' },
       Shipping: { latency: 'low' },
@@ -249,7 +249,7 @@ describe('latency: low', () => {
     const audit = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
       id.startsWith('AuditFetcher'),
     );
-    expect(audit?.[1].Properties.Environment.Variables.SLUICE_POLL_INTERVAL_MS).toBeUndefined();
+    expect(audit?.[1].Properties.Environment.Variables.SLUICE_POLL_INTERVAL_MS).toBe('500');
   });
 
   it('refuses a second, different declaration of a stream’s timing, naming both', () => {

@@ -4,6 +4,7 @@ import { Fetcher } from '../../fetcher/fetcher';
 import type { FetcherRunSummary } from '../../fetcher/types';
 import type { PipelineStore } from '../../state/pipeline-store';
 import { WOKEN_RUN_UNTIL_IDLE_MS } from '../../wake/wake-routes';
+import { CuttableWaits } from './cuttable-waits';
 import { FixedRateSchedule } from './schedule';
 
 /** A clock this far ahead ends a running fetch at once, as its deadline would. */
@@ -19,6 +20,8 @@ export interface LocalFetcherRunsOptions {
   readonly timeoutMs: number;
   /** Whether each run leaves once idle, as woken runs do, rather than tailing the log until its deadline. */
   readonly untilIdle: boolean;
+  /** Told of a run that failed and that no caller awaits: one queued by a hand-off. */
+  readonly onError: (error: unknown) => void;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface LocalFetcherRunsOptions {
  *
  * @example
  * ```ts
- * const runs = new LocalFetcherRuns({ store, eventLog, sqs, pipeline: 'billing', pollIntervalMs: 1_000, timeoutMs: 60_000, untilIdle: true });
+ * const runs = new LocalFetcherRuns({ store, eventLog, sqs, pipeline: 'billing', pollIntervalMs: 1_000, timeoutMs: 60_000, untilIdle: true, onError: console.error });
  * await runs.run(() => Date.now() + 60_000);
  * await runs.stop();
  * ```
@@ -38,7 +41,7 @@ export class LocalFetcherRuns {
   readonly timeoutMs: number;
   private readonly fetcher: Fetcher;
   private readonly untilIdle: boolean;
-  private readonly sleepers = new Set<() => void>();
+  private readonly waits = new CuttableWaits();
   private stopping = false;
   private runs: Promise<void> = Promise.resolve();
   private last?: FetcherRunSummary;
@@ -57,12 +60,12 @@ export class LocalFetcherRuns {
       // Up to 3 s of a run kept back to save its checkpoint and lease.
       finalizeReserveMs: Math.min(3_000, Math.floor(options.timeoutMs / 4)),
       clock: () => Date.now() + (this.stopping ? FAR_FUTURE_MS : 0),
-      sleep: (ms) => this.sleep(ms),
+      sleep: (ms) => this.waits.wait(ms),
       // A run that reaches its deadline with events still settling queues the next run for them, as
       // the deployed fetcher invokes itself. Not awaited: it runs after this one.
       handOff: async (_pipeline, readThrough) => {
         if (this.stopping || !this.untilIdle) return;
-        this.run(() => Date.now() + this.timeoutMs, readThrough).catch(() => undefined);
+        this.run(() => Date.now() + this.timeoutMs, readThrough).catch(options.onError);
       },
     });
   }
@@ -96,34 +99,23 @@ export class LocalFetcherRuns {
     return run;
   }
 
-  /** Ends the fetcher's current wait, so that it reads again now. */
+  /**
+   * Ends the fetcher's current wait, so that it reads again now; while it is busy reading or sending
+   * (no wait under way), its next wait ends at once instead, so that a wake-up is never lost.
+   */
   cutSleepsShort(): void {
-    for (const done of [...this.sleepers]) done();
+    this.waits.cut();
   }
 
   /** Begins a stop: a running fetch ends at once, and no wait holds it. {@link finished} then waits for it. */
   beginStop(): void {
     this.stopping = true;
-    this.cutSleepsShort();
+    this.waits.stop();
   }
 
   /** Resolves once every queued run has ended. */
   finished(): Promise<void> {
     return this.runs;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (this.stopping || ms <= 0) return resolve();
-      const timer = setTimeout(done, ms);
-      const sleepers = this.sleepers;
-      function done() {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        resolve();
-      }
-      sleepers.add(done);
-    });
   }
 }
 

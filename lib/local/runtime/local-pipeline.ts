@@ -186,6 +186,7 @@ async function run(
     pollIntervalMs: settings.pollIntervalMs,
     timeoutMs: (options.fetcherTimeoutSeconds ?? 60) * 1000,
     untilIdle: settings.wakeOnCommit,
+    onError: (error) => onError(error, { function: 'fetcher' }),
   });
   const schedule = fetcherSchedule(fetcherRuns, {
     intervalMs: options.fetcherIntervalMs ?? 60_000,
