@@ -35,7 +35,7 @@ const CLOSING_NOTES: readonly [string, string][] = [
   ],
   [
     'fetcher peak RSS',
-    'The fetcher holds one page (500 events) at a time; growth with the backlog would point at something kept per event.',
+    'The fetcher holds one page (1,000 events) at a time; growth with the backlog would point at something kept per event.',
   ],
   ['worker bundle', 'The worker bundle is the example worker with zod; the AWS SDK is left to the runtime.'],
   [

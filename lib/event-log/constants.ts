@@ -43,8 +43,8 @@ export const DEFAULT_READ_MAX_QUERIES = 50;
 /** The most items (matching or not) one `readAfter()` call examines by default. */
 export const DEFAULT_READ_MAX_ITEMS = 5_000;
 /**
- * The most stored bytes of events one `readAfter()` page carries by default: 500 events of up to
- * 400 KB each would be 200 MB, more than a fetcher Lambda holds. A page always carries at least one
+ * The most stored bytes of events one `readAfter()` page carries by default: 1,000 events of up to
+ * 400 KB each would be 400 MB, more than a fetcher Lambda holds. A page always carries at least one
  * event when there is one, however large.
  */
 export const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;

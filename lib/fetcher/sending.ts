@@ -11,6 +11,13 @@ import { FETCHER_STEPS } from './types';
 // Sending a plan's messages to the pipeline's queue, in order, and setting aside what SQS refuses.
 
 /**
+ * SendMessageBatch calls under way at once for a standard queue, whose messages carry no order: with
+ * one event per message a page of 1,000 events is 100 calls, which one after another take most of a
+ * run. A FIFO queue's calls land one after another.
+ */
+const STANDARD_QUEUE_CALLS_IN_FLIGHT = 4;
+
+/**
  * Sends the next messages of a plan, at most `room` of them, in order. Resolves to whether every
  * message of the plan is now accepted.
  */
@@ -56,7 +63,10 @@ async function sendInOrder(
     let sendError: SendMessagesError | undefined;
     try {
       acceptedCount = (
-        await sendMessageBatches(context.sqs, pipeline.queueUrl, rest.map(outgoing), { throwOnFailure: true })
+        await sendMessageBatches(context.sqs, pipeline.queueUrl, rest.map(outgoing), {
+          throwOnFailure: true,
+          callsInFlight: pipeline.fifo ? 1 : STANDARD_QUEUE_CALLS_IN_FLIGHT,
+        })
       ).acceptedIds.length;
     } catch (error) {
       if (!(error instanceof SendMessagesError)) throw error;

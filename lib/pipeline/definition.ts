@@ -142,7 +142,10 @@ export interface PipelineDefinition {
   readonly stopAt?: { readonly time: string } | { readonly position: string | Position };
   /** The most messages waiting or in flight in the queue before the fetcher pauses. @default 1000 */
   readonly bufferSize?: number;
-  /** Events read from the log at a time. @default 500 */
+  /**
+   * Events read from the log at a time: one checkpoint write per page, and with the default packing
+   * a page of 1,000 events fills one SendMessageBatch call of ten messages. @default 1000
+   */
   readonly pageSize?: number;
   /** Packed message size limit. @default 65000 (just under SQS's 64 KiB billing unit) */
   readonly maxMessageBytes?: number;
@@ -199,7 +202,7 @@ export function resolvePipeline(definition: unknown): ResolvedPipeline {
     start: (value.start as PipelineStart | undefined) ?? 'latest',
     ...(value.stopAt ? { stopAt: toPosition(value.stopAt) } : {}),
     bufferSize: value.bufferSize ?? 1_000,
-    pageSize: value.pageSize ?? 500,
+    pageSize: value.pageSize ?? 1_000,
     maxMessageBytes: value.maxMessageBytes ?? 65_000,
     maxEventsPerMessage: value.maxEventsPerMessage ?? 100,
     enabled: value.enabled ?? true,

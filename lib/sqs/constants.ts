@@ -22,6 +22,7 @@ export const SEND_DEFAULTS = {
   initialDelayMs: 100,
   maxDelayMs: 2_000,
   throwOnFailure: false,
+  callsInFlight: 1,
 } as const;
 
 /** Bounds of `sendMessageBatches()` options, inclusive. */
@@ -29,6 +30,7 @@ export const SEND_OPTION_LIMITS = {
   maxAttempts: { min: 1, max: 100 },
   initialDelayMs: { min: 0, max: 60_000 },
   maxDelayMs: { min: 0, max: 300_000 },
+  callsInFlight: { min: 1, max: 10 },
 } as const;
 
 /**

@@ -43,7 +43,8 @@ interface Run {
  * - Validates everything first and sends nothing if any message or option is invalid: duplicate ids
  *   and bad `delaySeconds` throw a `ValidationError`, a message over 1 MiB a `TooLargeError` (what `message`).
  * - Splits the messages in order into calls of at most 10 entries and 1 MiB of payload, and makes the
- *   calls one after another: a call starts only once every entry of the previous one was accepted.
+ *   calls one after another: a call starts only once every entry of the previous one was accepted;
+ *   with `callsInFlight` above 1 (messages without a `groupId` only), up to that many at once.
  * - Sends again, alone and with exponential backoff, the entries SQS failed on its side
  *   (`SenderFault: false`), and whole calls that failed with a transient error (throttling, 5xx,
  *   network). Other call errors, such as a missing queue, are not retried.
@@ -83,6 +84,12 @@ export async function sendMessageBatches(
   if (typeof queueUrl !== 'string' || queueUrl.trim() === '')
     throw new ValidationError(`queueUrl must be a queue URL (given ${describe(queueUrl)})`, queueUrl);
   const sizes = validateOutgoingMessages(messages);
+  const grouped = messages.find((message) => message.groupId !== undefined);
+  if (settings.callsInFlight > 1 && grouped !== undefined)
+    throw new ValidationError(
+      `message ${JSON.stringify(grouped.id)} has a groupId, so its calls must land one after another: callsInFlight must be 1 (given ${settings.callsInFlight})`,
+      options,
+    );
   const run: Run = {
     sqs,
     queueUrl,
@@ -96,12 +103,7 @@ export async function sendMessageBatches(
     failingCallError: undefined,
   };
 
-  let next = 0;
-  for (const batch of splitIntoBatches(sizes)) {
-    await sendBatch(run, batch);
-    next = batch.at(-1)! + 1;
-    if (batch.some((index) => run.outcomes.get(index)?.accepted === false)) break;
-  }
+  const next = await sendBatches(run, splitIntoBatches(sizes));
 
   const result: SendMessageBatchesResult = {
     ...summarizeOutcomes(
@@ -126,6 +128,26 @@ export async function sendMessageBatches(
     );
   }
   return result;
+}
+
+/**
+ * Sends the batches in order, up to `callsInFlight` at a time; once a batch ends with a final failure,
+ * no further batch starts. Resolves to the index after the last message of the last batch started.
+ */
+async function sendBatches(run: Run, batches: readonly (readonly number[])[]): Promise<number> {
+  let started = 0;
+  let sentUpTo = 0;
+  let stopped = false;
+  const sendInTurn = async () => {
+    while (!stopped && started < batches.length) {
+      const batch = batches[started++] as readonly number[];
+      sentUpTo = Math.max(sentUpTo, (batch.at(-1) as number) + 1);
+      await sendBatch(run, batch);
+      if (batch.some((index) => run.outcomes.get(index)?.accepted === false)) stopped = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(run.settings.callsInFlight, batches.length) }, sendInTurn));
+  return sentUpTo;
 }
 
 /** Sends one batch until each entry is accepted or finally failed, or a final failure stops it. */

@@ -21,6 +21,14 @@ export interface SendMessageBatchesOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Throw a `SendMessagesError` instead of returning failures. @default false */
   readonly throwOnFailure?: boolean;
+  /**
+   * The most calls under way at once, from 1 to 10. Above 1, a call may start before the one before
+   * it has landed, so messages of later calls may land first: only for messages without a `groupId`
+   * (a FIFO queue's order depends on one call after another). After a final failure no further call
+   * starts; what calls already under way land is reported in `acceptedAfterFailureIds`.
+   * @default 1
+   */
+  readonly callsInFlight?: number;
 }
 
 const OPTION_KEYS: readonly string[] = [
@@ -29,6 +37,7 @@ const OPTION_KEYS: readonly string[] = [
   'maxDelayMs',
   'sleep',
   'throwOnFailure',
+  'callsInFlight',
 ] satisfies (keyof SendMessageBatchesOptions)[];
 
 /** The options of one `sendMessageBatches()` call, checked, with their defaults filled in. */
@@ -38,6 +47,7 @@ export interface SendSettings {
   readonly maxDelayMs: number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly throwOnFailure: boolean;
+  readonly callsInFlight: number;
 }
 
 /**
@@ -66,8 +76,9 @@ export function resolveSendOptions(options: SendMessageBatchesOptions): SendSett
       (Number.isInteger(initialDelayMs)
         ? Math.max(SEND_DEFAULTS.maxDelayMs, initialDelayMs)
         : SEND_DEFAULTS.maxDelayMs),
+    callsInFlight: options.callsInFlight ?? SEND_DEFAULTS.callsInFlight,
   };
-  for (const key of ['maxAttempts', 'initialDelayMs', 'maxDelayMs'] as const) {
+  for (const key of ['maxAttempts', 'initialDelayMs', 'maxDelayMs', 'callsInFlight'] as const) {
     const { min, max } = SEND_OPTION_LIMITS[key];
     const value = numbers[key];
     if (!Number.isInteger(value) || value < min || value > max)

@@ -123,6 +123,34 @@ function throttleCalls(client: SQSClient, times = 1): void {
   );
 }
 
+/**
+ * Holds every SendMessageBatch call made through `client` for `delayMs(entries)` before sending it, and
+ * tracks how many calls were under way at once.
+ */
+function holdCalls(
+  client: SQSClient,
+  delayMs: (entries: readonly SendMessageBatchRequestEntry[]) => number,
+): { peak: () => number } {
+  let underWay = 0;
+  let peak = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'SendMessageBatchCommand') return next(args);
+      underWay += 1;
+      peak = Math.max(peak, underWay);
+      try {
+        const entries = (args.input as SendMessageBatchCommandInput).Entries ?? [];
+        await new Promise((resolve) => setTimeout(resolve, delayMs(entries)));
+        return await next(args);
+      } finally {
+        underWay -= 1;
+      }
+    },
+    { step: 'initialize', priority: 'high', name: 'testHoldCalls' },
+  );
+  return { peak: () => peak };
+}
+
 /** A `sleep` that returns at once and remembers the delays asked for. */
 function recordingSleep(): { sleep: (ms: number) => Promise<void>; delays: number[] } {
   const delays: number[] = [];
@@ -420,6 +448,47 @@ describe('sendMessageBatches', () => {
     expect((thrown as SendMessagesError).cause).toMatchObject({ name: 'QueueDoesNotExist' });
   });
 
+  it('makes up to callsInFlight calls at once, and every message arrives once', async () => {
+    // Prepare
+    const client = sqsClient();
+    const { queueUrl } = await createQueueWithDeadLetterQueue(sqs);
+    const messages = outgoingMessages(60);
+    const held = holdCalls(client, () => 50);
+
+    // Act
+    const result = await sendMessageBatches(client, queueUrl, messages, { callsInFlight: 3 });
+
+    // Assess
+    expect(result.acceptedIds).toEqual(idsOf(messages));
+    expect(result.calls).toBe(6);
+    expect(held.peak()).toBe(3);
+    expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
+      bodiesOf(messages).sort(),
+    );
+  });
+
+  it('starts no call after a final failure with callsInFlight, and reports what a call under way landed', async () => {
+    // Prepare: the second call fails at once while the first is still under way
+    const client = sqsClient();
+    const { queueUrl } = await createQueueWithDeadLetterQueue(sqs);
+    const messages = outgoingMessages(50);
+    const refused = messages[13]?.body ?? '';
+    failEntries(client, { bodies: [refused], senderFault: true, code: 'InvalidParameterValue' });
+    holdCalls(client, (entries) => (entries.some((entry) => entry.MessageBody === refused) ? 0 : 200));
+
+    // Act
+    const result = await sendMessageBatches(client, queueUrl, messages, { callsInFlight: 2 });
+
+    // Assess
+    expect(result.acceptedIds).toEqual(idsOf(messages.slice(0, 13)));
+    expect(result.failed.map((failure) => failure.id)).toEqual(['m-13']);
+    expect(result.acceptedAfterFailureIds).toEqual(idsOf(messages.slice(14, 20)));
+    expect(result.unsentIds).toEqual(idsOf(messages.slice(20)));
+    expect(result.calls).toBe(2);
+    const landed = await drainBodies(sqs, queueUrl, { expected: 19 });
+    expect(landed.sort()).toEqual(bodiesOf([...messages.slice(0, 13), ...messages.slice(14, 20)]).sort());
+  });
+
   it('returns an empty result and makes no call for no messages', async () => {
     // Prepare
     const client = sqsClient();
@@ -482,6 +551,21 @@ describe('sendMessageBatches', () => {
         options: { retries: 3 },
         error: ValidationError,
         message: /unknown option "retries"/,
+      },
+      {
+        name: 'fails when messages with a groupId are to be sent several calls at once',
+        messages: outgoingMessages(12, { groupId: 'orders' }),
+        options: { callsInFlight: 2 },
+        error: ValidationError,
+        message:
+          /message "m-0" has a groupId, so its calls must land one after another: callsInFlight must be 1 \(given 2\)/,
+      },
+      {
+        name: 'fails when callsInFlight is out of range',
+        messages: valid,
+        options: { callsInFlight: 11 },
+        error: ValidationError,
+        message: /callsInFlight must be a whole number from 1 to 10 \(given 11\)/,
       },
       {
         name: 'fails when maxAttempts is out of range',

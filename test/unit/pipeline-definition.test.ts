@@ -48,7 +48,7 @@ describe('resolvePipeline', () => {
       fifo: false,
       start: 'latest',
       bufferSize: 1_000,
-      pageSize: 500,
+      pageSize: 1_000,
       maxMessageBytes: 65_000,
       maxEventsPerMessage: 100,
       enabled: true,
