@@ -256,6 +256,9 @@ export class EventLog extends Construct {
     const waker = new SluiceFunction(this, 'Waker', {
       entry: WAKER_ENTRY,
       description: 'Sluice waker: wakes the fetchers of the streams that just received events',
+      // It holds a batch of keys and makes one read and one invocation per pipeline due: under steady
+      // traffic it runs four times a second per stream shard, so its memory is most of its bill.
+      memorySize: 128,
       timeout: Duration.seconds(30),
       environment: {
         [WAKE_ROUTES_VARIABLE]: Lazy.string({

@@ -48,8 +48,9 @@ describe('wake on commit (latency: balanced, the default)', () => {
     expect(wakers).toHaveLength(1);
     const [wakerId, waker] = wakers[0] as [
       string,
-      { Properties: { Environment: { Variables: Record<string, unknown> } } },
+      { Properties: { MemorySize: number; Environment: { Variables: Record<string, unknown> } } },
     ];
+    expect(waker.Properties.MemorySize).toBe(128);
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
       (mapping) => JSON.stringify(mapping.Properties.FunctionName).includes(wakerId),
     );
