@@ -200,6 +200,7 @@ export class PipelineMonitoring extends Construct {
           graph('Events', [
             this.fetcherMetric(FETCHER_METRICS.eventsFetched, 'Sum', 'Fetched'),
             this.fetcherMetric(FETCHER_METRICS.eventsSent, 'Sum', 'Sent'),
+            this.fetcherMetric(FETCHER_METRICS.eventsSentAhead, 'Sum', 'Sent before settling'),
             this.workerMetric(WORKER_METRICS.eventsHandled, 'Handled'),
             this.workerMetric(WORKER_METRICS.eventsFailed, 'Failed (will retry)'),
             this.workerMetric(WORKER_METRICS.eventsDeadLettered, 'Dead-lettered'),

@@ -13,6 +13,7 @@ export { PIPELINE_DIMENSION };
  * | ------------------- | ------------ | -------------------------------------- |
  * | `EventsFetched`     | Count        | events read from the log               |
  * | `EventsSent`        | Count        | events SQS accepted                    |
+ * | `EventsSentAhead`   | Count        | of those, events sent before they settled (early delivery) |
  * | `MessagesSent`      | Count        | messages SQS accepted                  |
  * | `BytesSent`         | Bytes        | bytes of those messages                |
  * | `Pages`             | Count        | pages read                             |
@@ -45,6 +46,7 @@ export function powertoolsFetcherMetrics(metrics: Metrics): FetcherMetrics {
       const { counts } = summary;
       single.addMetric(FETCHER_METRICS.eventsFetched, MetricUnit.Count, counts.eventsRead);
       single.addMetric(FETCHER_METRICS.eventsSent, MetricUnit.Count, counts.eventsSent);
+      single.addMetric(FETCHER_METRICS.eventsSentAhead, MetricUnit.Count, counts.eventsSentAhead ?? 0);
       single.addMetric(FETCHER_METRICS.messagesSent, MetricUnit.Count, counts.messagesSent);
       single.addMetric(FETCHER_METRICS.bytesSent, MetricUnit.Bytes, counts.bytesSent);
       single.addMetric(FETCHER_METRICS.pages, MetricUnit.Count, counts.pages);

@@ -38,6 +38,8 @@ export const WAKER_METRICS = {
 export const FETCHER_METRICS = {
   eventsFetched: 'EventsFetched',
   eventsSent: 'EventsSent',
+  /** Of the events sent, those sent before the settle window passed them (early delivery). */
+  eventsSentAhead: 'EventsSentAhead',
   messagesSent: 'MessagesSent',
   bytesSent: 'BytesSent',
   pages: 'Pages',

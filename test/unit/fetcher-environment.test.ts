@@ -40,6 +40,7 @@ function pipelineSummary(changes: Partial<PipelineRunSummary> = {}): PipelineRun
     counts: {
       eventsRead: 120,
       eventsSent: 118,
+      eventsSentAhead: 40,
       messagesSent: 12,
       bytesSent: 40_960,
       pages: 3,
@@ -351,6 +352,7 @@ describe('powertoolsFetcherMetrics', () => {
     expect(Object.fromEntries(found)).toEqual({
       'billing/EventsFetched': { value: 120, unit: 'Count', dimensions },
       'billing/EventsSent': { value: 118, unit: 'Count', dimensions },
+      'billing/EventsSentAhead': { value: 40, unit: 'Count', dimensions },
       'billing/MessagesSent': { value: 12, unit: 'Count', dimensions },
       'billing/BytesSent': { value: 40_960, unit: 'Bytes', dimensions },
       'billing/Pages': { value: 3, unit: 'Count', dimensions },

@@ -491,6 +491,7 @@ describe('EventPipeline', () => {
     // Assess
     for (const metric of [
       'EventsFetched',
+      'EventsSentAhead',
       'EventsHandled',
       'EventsFailed',
       'EventsDeadLettered',
