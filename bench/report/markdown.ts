@@ -7,7 +7,7 @@ import type { BenchResults, StorageCostResults, SystemResult } from './results';
 const CLOSING_NOTES: readonly [string, string][] = [
   [
     'sluice: billed AWS requests',
-    'SQS takes about 19 of them, under its floor, since messages carry compressed segments. The rest is DynamoDB: the fetcher’s strongly consistent reads of the log (Query, about 59 units per 1,000 events: about 240 bytes a realistic 1 KB event once compressed in a segment of 100, at one unit per 4 KB) and the worker’s idempotency markers (one read and one write unit per message, about 10 each per 1,000 events at 100 events per message). Eventually consistent reads would halve the log’s share, but DynamoDB does not promise them current within the settle window, so Sluice keeps consistent reads.',
+    'SQS takes about 13 of them, under its floor, since messages carry compressed segments. The rest is DynamoDB: the fetcher’s strongly consistent reads of the log (Query, about 45 units per 1,000 events: a realistic 1 KB event takes about 180 bytes once compressed in a segment of 100, and a query is billed per started 4 KB of what it returns) and the worker’s idempotency markers (one read and one write unit per message, about 10 each per 1,000 events at 100 events per message). Eventually consistent reads would halve the log’s share, but DynamoDB does not promise them current within the settle window, so Sluice keeps consistent reads.',
   ],
   [
     'sluice: $ per million',
@@ -23,11 +23,11 @@ const CLOSING_NOTES: readonly [string, string][] = [
   ],
   [
     'sluice-1 events/s ÷ raw',
-    'With one event per message every message costs the worker a marker read (one BatchGetItem per batch) and a marker write (one BatchWriteItem per batch of done messages), and the fetcher a SendMessageBatch per ten events: about 6 calls per 10 messages against raw’s 3, and three of them go to DynamoDB Local, which answers in tens of milliseconds on this machine where AWS answers in a few. Every system runs its producer, fetcher and workers in one Node process here, CPU-bound on the SDK’s (de)serialization. Packing (the default) is the way to high throughput.',
+    'With one event per message every message costs the worker a marker read (one BatchGetItem per batch of ten) and a marker write (one BatchWriteItem per batch of done messages) beside raw’s send, receive and delete: about 5 calls per 10 messages against raw’s 3, two of them to DynamoDB Local, a Java process that shares this machine’s two cores with the SQS emulator and the system itself. A CPU profile of the sluice-1 process (`--cpu-prof`) finds it idle about half the time, waiting on the emulators. Its fetcher now makes up to four SendMessageBatch calls at once on a standard queue (one after another, a run spent most of its time on them: 3,000 events took 5.7–5.8 s, and 3.1–5.2 s with four at once, in separate runs). Packing (the default) is the way to high throughput.',
   ],
   [
     'sluice events/s ÷ raw',
-    'Raw only moves messages through the SQS emulator; sluice also reads the log, writes checkpoints and idempotency markers, and sends the events of the last 1.5 s ahead of the settle window in messages of their own (a quick run lasts about a second, so its figure is noisy). Every system runs in one Node process here, CPU-bound on the SDK’s (de)serialization.',
+    'Raw only moves messages through the SQS emulator, whose speed varies from run to run (720 to 2,300 events/s for the same raw system), and the ratio moves with it. With `--quick`, sluice’s 3,000 events are three pages of 1,000 and the run lasts about 0.6 s: mostly the chain of one page’s read, send and handling rather than a steady rate. A CPU profile of the sluice process finds it idle about a third of the time, waiting on the emulators; of the rest, the SDK’s (de)serialization and socket writes lead, and Sluice’s own decoding (segments, zlib) is about 5%.',
   ],
   [
     'steady load: balanced',
