@@ -27,7 +27,7 @@ const CLOSING_NOTES: readonly [string, string][] = [
   ],
   [
     'sluice events/s ÷ raw',
-    'Raw only moves messages through the SQS emulator, whose speed varies from run to run (720 to 2,300 events/s for the same raw system), and the ratio moves with it. With `--quick`, sluice’s 3,000 events are three pages of 1,000 and the run lasts about 0.6 s: mostly the chain of one page’s read, send and handling rather than a steady rate. A CPU profile of the sluice process finds it idle about a third of the time, waiting on the emulators; of the rest, the SDK’s (de)serialization and socket writes lead, and Sluice’s own decoding (segments, zlib) is about 5%.',
+    'Raw only moves messages through the SQS emulator, whose speed varies from run to run (720 to 3,100 events/s for the same raw system), and the ratio moves with it. With `--quick`, sluice’s 3,000 events are three pages of 1,000 and the run lasts about 0.6 s: mostly the chain of one page’s read, send and handling rather than a steady rate. A CPU profile of the sluice process finds it idle about a third of the time, waiting on the emulators; of the rest, the SDK’s (de)serialization and socket writes lead, and Sluice’s own decoding (segments, zlib) is about 5%.',
   ],
   [
     'steady load: balanced',
@@ -35,12 +35,12 @@ const CLOSING_NOTES: readonly [string, string][] = [
   ],
   [
     'fetcher peak RSS',
-    'The fetcher holds one page (1,000 events) at a time; growth with the backlog would point at something kept per event.',
+    'The fetcher holds one page (1,000 events) at a time; growth with the backlog would point at something kept per event. Full runs with no change on this path have measured 0.99 and 1.47 (see README.md, “Peak RSS is noisy”), most likely V8 growing its heap with the allocation rate.',
   ],
   ['worker bundle', 'The worker bundle is the example worker with zod; the AWS SDK is left to the runtime.'],
   [
     'write units per',
-    'A stored segment is billed one write unit per started 1 KB of its compressed item, once (a single item needs no transaction). A single realistic event is one write unit; the 0.002 above it is the hour’s bucket-index write and the stream’s timing item, spread over the 3,000 events of the run, and falls toward zero as an hour holds more events.',
+    'A stored segment is billed one write unit per started 1 KB of its compressed item, once (a single item needs no transaction). A single realistic event is one write unit; what is above one is the hours’ bucket-index writes and the stream’s timing item, spread over the run’s events, and falls toward zero as an hour holds more events.',
   ],
   [
     'end to end',
