@@ -6,8 +6,9 @@ import { handleDeadLetters } from '../../lib/failed/dlq-consumer';
 import { FailureStore } from '../../lib/failed/failure-store';
 import { eventIdToEpochMs } from '../../lib/time/event-id';
 import { timeBucketOf } from '../../lib/time/time-bucket';
-import { createQueueWithDeadLetterQueue } from '../support/aws';
+import { createQueueWithDeadLetterQueue, sqsClient } from '../support/aws';
 import { steppingIdGenerator } from '../support/fixtures';
+import { holdSendMessageBatchCalls } from '../support/held-calls';
 import { incompressibleText } from '../support/order-events';
 import { createPipelineFixture, drainQueue, receivedEventIds } from '../support/pipeline-fixture';
 import { receiveAsLambdaEvent } from '../support/worker-fixture';
@@ -88,6 +89,51 @@ describe('events SQS refuses', () => {
       expect(again.pipelines[name]?.counts.eventsRead).toBe(0);
     },
   );
+
+  it('sends one event per message four calls at once: an event over the queue size goes to the failed handler, and every other event arrives once', async () => {
+    const name = 'refused-in-flight';
+    const stream = `${fixture.stream}-${name}`;
+    const queue = await createQueueWithDeadLetterQueue(fixture.sqs, { visibilityTimeoutSeconds: 60 });
+    await fixture.sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: queue.queueUrl,
+        Attributes: { MaximumMessageSize: '16384' },
+      }),
+    );
+    await fixture.store.putPipeline({
+      name,
+      stream,
+      queueUrl: queue.queueUrl,
+      start: 'earliest',
+      maxEventsPerMessage: 1,
+    });
+    const log = fixture.eventLog({ idGenerator: steppingIdGenerator(Date.now() - HOUR, () => 10) });
+    const inputs = Array.from({ length: 60 }, (_, n) => ({
+      stream,
+      type: 'note',
+      data: n === 25 ? { n, text: incompressibleText(20_000) } : { n },
+    }));
+    const ids = await log.commit(inputs);
+    const tooLarge = ids[25] as string;
+    // The call holding the large event is answered at once; the calls around it are held, so that they
+    // are under way when SQS refuses it.
+    const sqs = sqsClient();
+    const held = holdSendMessageBatchCalls(sqs, (entries) =>
+      entries.some((entry) => (entry.MessageBody ?? '').length > 16_384) ? 0 : 100,
+    );
+
+    const summary = await fixture
+      .fetcher({ source: fixture.eventLog(), sqs, pipelines: [name] })
+      .run({ budgetMs: 20_000, untilCaughtUp: true });
+
+    expect(summary.pipelines[name]).toMatchObject({ outcome: 'finished', stopReason: 'caught up' });
+    expect(held.peak()).toBe(4);
+    expect(summary.pipelines[name]?.counts.eventsDeadLettered).toBe(1);
+    const delivered = receivedEventIds(await drainQueue(fixture.sqs, queue.queueUrl));
+    expect(delivered.sort()).toEqual(ids.filter((id) => id !== tooLarge).sort());
+    const dead = await drainQueue(fixture.sqs, queue.deadLetterQueueUrl);
+    expect(receivedEventIds(dead)).toEqual([tooLarge]);
+  });
 
   it('a segment the log cannot read goes to the failed handler event by event with its reason, and the events around it are delivered', async () => {
     const name = 'corrupt';

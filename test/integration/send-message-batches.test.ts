@@ -15,6 +15,7 @@ import {
   sendMessageBatches,
 } from '../../lib/sqs';
 import { createQueueWithDeadLetterQueue, sqsClient, uniqueName } from '../support/aws';
+import { holdSendMessageBatchCalls } from '../support/held-calls';
 import { drainBodies } from '../support/pipeline-fixture';
 
 const sqs = sqsClient();
@@ -121,34 +122,6 @@ function throttleCalls(client: SQSClient, times = 1): void {
     },
     { step: 'initialize', name: 'testThrottleCalls' },
   );
-}
-
-/**
- * Holds every SendMessageBatch call made through `client` for `delayMs(entries)` before sending it, and
- * tracks how many calls were under way at once.
- */
-function holdCalls(
-  client: SQSClient,
-  delayMs: (entries: readonly SendMessageBatchRequestEntry[]) => number,
-): { peak: () => number } {
-  let underWay = 0;
-  let peak = 0;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName !== 'SendMessageBatchCommand') return next(args);
-      underWay += 1;
-      peak = Math.max(peak, underWay);
-      try {
-        const entries = (args.input as SendMessageBatchCommandInput).Entries ?? [];
-        await new Promise((resolve) => setTimeout(resolve, delayMs(entries)));
-        return await next(args);
-      } finally {
-        underWay -= 1;
-      }
-    },
-    { step: 'initialize', priority: 'high', name: 'testHoldCalls' },
-  );
-  return { peak: () => peak };
 }
 
 /** A `sleep` that returns at once and remembers the delays asked for. */
@@ -453,7 +426,7 @@ describe('sendMessageBatches', () => {
     const client = sqsClient();
     const { queueUrl } = await createQueueWithDeadLetterQueue(sqs);
     const messages = outgoingMessages(60);
-    const held = holdCalls(client, () => 50);
+    const held = holdSendMessageBatchCalls(client, () => 50);
 
     // Act
     const result = await sendMessageBatches(client, queueUrl, messages, { callsInFlight: 3 });
@@ -474,7 +447,9 @@ describe('sendMessageBatches', () => {
     const messages = outgoingMessages(50);
     const refused = messages[13]?.body ?? '';
     failEntries(client, { bodies: [refused], senderFault: true, code: 'InvalidParameterValue' });
-    holdCalls(client, (entries) => (entries.some((entry) => entry.MessageBody === refused) ? 0 : 200));
+    holdSendMessageBatchCalls(client, (entries) =>
+      entries.some((entry) => entry.MessageBody === refused) ? 0 : 200,
+    );
 
     // Act
     const result = await sendMessageBatches(client, queueUrl, messages, { callsInFlight: 2 });
