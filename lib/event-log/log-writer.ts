@@ -7,6 +7,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { runLimited } from '../collections/run-limited';
 import {
   BatchCommitError,
   type BatchCommitOutcome,
@@ -112,12 +113,11 @@ export class LogWriter {
    */
   async commitEach(serialized: readonly SerializedEvent[], concurrency: number): Promise<string[]> {
     const outcomes: BatchCommitOutcome[] = serialized.map(() => ({ status: 'not-attempted' }));
-    let next = 0;
     let firstFailure: unknown;
-    const worker = async () => {
-      while (next < serialized.length && firstFailure === undefined) {
-        const index = next;
-        next += 1;
+    await runLimited(
+      serialized.map((_, index) => index),
+      concurrency,
+      async (index) => {
         try {
           const [id] = await this.commit([serialized[index] as SerializedEvent]);
           outcomes[index] = { status: 'committed', id: id as string };
@@ -128,9 +128,9 @@ export class LogWriter {
               ? { status: 'unknown', id: error.eventIds[0] as string, error }
               : { status: 'failed', error: error as Error };
         }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, serialized.length) }, worker));
+      },
+      { stopWhen: () => firstFailure !== undefined },
+    );
     if (firstFailure !== undefined) throw new BatchCommitError(outcomes, { cause: firstFailure });
     return outcomes.map((outcome) => (outcome as { id: string }).id);
   }

@@ -3,6 +3,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { runLimited } from '../collections/run-limited';
 import { describe, ValidationError } from '../errors';
 import { callFailureReason, isTransientCallError } from './call-failure';
 import { type SendFailureReason, SendMessagesError } from './errors';
@@ -135,19 +136,17 @@ export async function sendMessageBatches(
  * no further batch starts. Resolves to the index after the last message of the last batch started.
  */
 async function sendBatches(run: Run, batches: readonly (readonly number[])[]): Promise<number> {
-  let started = 0;
-  let sentUpTo = 0;
   let stopped = false;
-  const sendInTurn = async () => {
-    while (!stopped && started < batches.length) {
-      const batch = batches[started++] as readonly number[];
-      sentUpTo = Math.max(sentUpTo, (batch.at(-1) as number) + 1);
+  const started = await runLimited(
+    batches,
+    run.settings.callsInFlight,
+    async (batch) => {
       await sendBatch(run, batch);
       if (batch.some((index) => run.outcomes.get(index)?.accepted === false)) stopped = true;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(run.settings.callsInFlight, batches.length) }, sendInTurn));
-  return sentUpTo;
+    },
+    { stopWhen: () => stopped },
+  );
+  return started === 0 ? 0 : ((batches[started - 1] as readonly number[]).at(-1) as number) + 1;
 }
 
 /** Sends one batch until each entry is accepted or finally failed, or a final failure stops it. */

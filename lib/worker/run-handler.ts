@@ -1,3 +1,4 @@
+import { runLimited } from '../collections/run-limited';
 import { ValidationError } from '../errors';
 import { summarizeError } from '../failed/truncate';
 import { NonRetryableError, RetryableError } from '../retry/errors';
@@ -194,20 +195,4 @@ export function failureOf(thrown: unknown): Extract<EventResult, { kind: 'failed
       ? {}
       : { retryAfterSeconds: Math.min(MAX_VISIBILITY_TIMEOUT_SECONDS, Math.ceil(retryAfterMs / 1000)) }),
   };
-}
-
-async function runLimited<T>(
-  items: readonly T[],
-  limit: number,
-  run: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await run(item);
-    }
-  });
-  await Promise.all(lanes);
 }
