@@ -130,6 +130,13 @@ function recordingSleep(): { sleep: (ms: number) => Promise<void>; delays: numbe
   return { delays, sleep: async (ms) => void delays.push(ms) };
 }
 
+/** Drains the queue and checks that it held every one of `messages` exactly once, in any order. */
+async function expectEachArrivedOnce(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<void> {
+  expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
+    bodiesOf(messages).sort(),
+  );
+}
+
 async function messagesInQueue(queueUrl: string): Promise<number> {
   const { Attributes: attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
@@ -185,9 +192,7 @@ describe('sendMessageBatches', () => {
     for (const entries of calls) expect(callBytes(entries)).toBeLessThanOrEqual(MAX_BATCH_PAYLOAD_BYTES);
     expect(result.payloadBytes).toBe(3_000_000);
     expect(result.billedRequests).toBe(3 * 14 + 5);
-    expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
-      bodiesOf(messages).sort(),
-    );
+    await expectEachArrivedOnce(queueUrl, messages);
   });
 
   it('fills a call up to exactly 1 MiB and at most 10 entries', async () => {
@@ -208,9 +213,7 @@ describe('sendMessageBatches', () => {
     expect(result.failed).toEqual([]);
     expect(calls.map((entries) => entries.length)).toEqual([4, 10, 10, 6]);
     expect(callBytes(calls[0] ?? [])).toBe(MAX_BATCH_PAYLOAD_BYTES);
-    expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
-      bodiesOf(messages).sort(),
-    );
+    await expectEachArrivedOnce(queueUrl, messages);
   });
 
   it('sends again, alone, the entries SQS failed on its side, and every message arrives once', async () => {
@@ -236,9 +239,7 @@ describe('sendMessageBatches', () => {
       bodiesOf(messages.slice(10)),
     ]);
     expect(delays).toEqual([7]);
-    expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
-      bodiesOf(messages).sort(),
-    );
+    await expectEachArrivedOnce(queueUrl, messages);
   });
 
   it('fails when SQS keeps failing an entry on its side: gives up after maxAttempts and sends nothing later', async () => {
@@ -363,9 +364,7 @@ describe('sendMessageBatches', () => {
     expect(result.acceptedIds).toEqual(idsOf(messages));
     expect(result.calls).toBe(3);
     expect(delays).toEqual([1, 2]);
-    expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
-      bodiesOf(messages).sort(),
-    );
+    await expectEachArrivedOnce(queueUrl, messages);
   });
 
   it('fails when every call is throttled: gives up after maxAttempts with the last error as cause', async () => {
@@ -435,9 +434,7 @@ describe('sendMessageBatches', () => {
     expect(result.acceptedIds).toEqual(idsOf(messages));
     expect(result.calls).toBe(6);
     expect(held.peak()).toBe(3);
-    expect((await drainBodies(sqs, queueUrl, { expected: messages.length })).sort()).toEqual(
-      bodiesOf(messages).sort(),
-    );
+    await expectEachArrivedOnce(queueUrl, messages);
   });
 
   it('starts no call after a final failure with callsInFlight, and reports what a call under way landed', async () => {
