@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
 import { startDynamoDbLocal, startSqsEmulator } from '../lib/local';
 import { LOW_LATENCY_STREAM_TIMING } from '../lib/settings/latency';
 import { measureBundles } from './bundles';
@@ -319,12 +320,15 @@ function steadyLoadCosts(): BenchResults['steadyLoadUsdPerPipelineMonth'] {
   const economy = steadyLoadCostPerPipelineMonth('economy');
   const balanced = steadyLoadCostPerPipelineMonth('balanced');
   const low = steadyLoadCostPerPipelineMonth('low');
+  const windowed = steadyLoadCostPerPipelineMonth('balanced', { wakeBatchingWindow: Duration.seconds(1) });
   const parts = ({ total: _total, ...rest }: SteadyLoadCost) => rest;
   return {
     economy: economy.total,
     balanced: balanced.total,
     low: low.total,
     parts: { economy: parts(economy), balanced: parts(balanced), low: parts(low) },
+    balancedWakeWindow1s: windowed.total,
+    balancedWakeWindow1sParts: parts(windowed),
   };
 }
 

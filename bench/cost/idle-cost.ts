@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EventLog, EventPipeline, type PipelineLatency } from '../../infra';
 import { EXAMPLE_WORKER_ENTRY } from '../../infra/example-app';
@@ -110,9 +110,10 @@ export interface SteadyLoadCost {
 
 /**
  * Lambda polls a stream shard four times a second; under steady traffic each poll hands the waker a
- * batch. An estimate of the waker's time per batch (records parsed, one `GetItem`): 50 ms.
+ * batch, unless the log's `wakeBatchingWindow` gathers them for longer (one batch a window). An
+ * estimate of the waker's time per batch (records parsed, one `GetItem`): 50 ms.
  */
-const STREAM_BATCHES_PER_SECOND = 4;
+const STREAM_POLLS_PER_SECOND = 4;
 const WAKER_MS_PER_BATCH = 50;
 
 /**
@@ -128,8 +129,11 @@ const WAKER_MS_PER_BATCH = 50;
  * steadyLoadCostPerPipelineMonth('balanced').total;
  * ```
  */
-export function steadyLoadCostPerPipelineMonth(latency: PipelineLatency): SteadyLoadCost {
-  const { fetcher, waker, everyMinutes, untilIdleMs } = deployedSettings(latency);
+export function steadyLoadCostPerPipelineMonth(
+  latency: PipelineLatency,
+  log: { readonly wakeBatchingWindow?: Duration } = {},
+): SteadyLoadCost {
+  const { fetcher, waker, everyMinutes, untilIdleMs } = deployedSettings(latency, log);
   const memoryGb = fetcher.memoryMb / 1024;
   const secondsPerMonth = MINUTES_PER_MONTH * 60;
   const runSeconds = fetcher.timeoutSeconds - FETCHER_SAFETY_MARGIN_SECONDS;
@@ -147,7 +151,10 @@ export function steadyLoadCostPerPipelineMonth(latency: PipelineLatency): Steady
     (invocations * PRICES.lambdaPerMillionRequests) / 1e6;
   const writeUnits = tailingRuns * (WRITE_UNITS_PER_RUN + Math.floor(runSeconds / IDLE_CHECKPOINT_SECONDS));
   const fetcherDynamoDb = (writeUnits * PRICES.dynamoDbPerMillionWriteUnits) / 1e6;
-  const batches = waker ? secondsPerMonth * STREAM_BATCHES_PER_SECOND : 0;
+  const batchesPerSecond = waker?.batchingWindowSeconds
+    ? Math.min(STREAM_POLLS_PER_SECOND, 1 / waker.batchingWindowSeconds)
+    : STREAM_POLLS_PER_SECOND;
+  const batches = waker ? secondsPerMonth * batchesPerSecond : 0;
   const wakerCost =
     (batches * PRICES.lambdaPerMillionRequests + batches * PRICES.dynamoDbPerMillionReadUnits) / 1e6 +
     batches * (WAKER_MS_PER_BATCH / 1000) * ((waker?.memoryMb ?? 0) / 1024) * LAMBDA_ARM_USD_PER_GB_SECOND;
@@ -166,18 +173,21 @@ export function steadyLoadCostPerPipelineMonth(latency: PipelineLatency): Steady
 /** What `EventPipeline` deploys with `latency` and every other setting at its default, as the models read it. */
 interface DeployedSettings {
   readonly fetcher: { readonly memoryMb: number; readonly timeoutSeconds: number };
-  readonly waker?: { readonly memoryMb: number };
+  readonly waker?: { readonly memoryMb: number; readonly batchingWindowSeconds?: number };
   readonly everyMinutes: number;
   readonly untilIdleMs?: number;
   readonly pollIntervalMs: number;
   readonly settleWindowMs: number;
 }
 
-function deployedSettings(latency: PipelineLatency): DeployedSettings {
+function deployedSettings(
+  latency: PipelineLatency,
+  log: { readonly wakeBatchingWindow?: Duration } = {},
+): DeployedSettings {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'IdleCost');
   new EventPipeline(stack, 'Idle', {
-    eventLog: new EventLog(stack, 'EventLog'),
+    eventLog: new EventLog(stack, 'EventLog', log),
     stream: 'orders',
     entry: EXAMPLE_WORKER_ENTRY,
     latency,
@@ -207,9 +217,20 @@ function deployedSettings(latency: PipelineLatency): DeployedSettings {
   // A declared stream timing is in the custom resource that stores it at deploy.
   const [storedTiming] = Object.values(template.findResources('Custom::SluiceStreamTiming'));
   const storedWindow = storedTiming?.Properties.SettleWindowMs as string | undefined;
+  const [wakerMapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+    (mapping) => JSON.stringify(mapping.Properties.FunctionName).includes('EventLogWaker'),
+  );
+  const wakerWindow = wakerMapping?.Properties.MaximumBatchingWindowInSeconds as number | undefined;
   return {
     fetcher: { memoryMb: fetcherFunction.MemorySize, timeoutSeconds: fetcherFunction.Timeout },
-    ...(wakerFunction ? { waker: { memoryMb: wakerFunction.MemorySize } } : {}),
+    ...(wakerFunction
+      ? {
+          waker: {
+            memoryMb: wakerFunction.MemorySize,
+            ...(wakerWindow === undefined ? {} : { batchingWindowSeconds: wakerWindow }),
+          },
+        }
+      : {}),
     everyMinutes: Number(amount) * (unit?.startsWith('hour') ? 60 : 1),
     ...(untilIdleMs === undefined ? {} : { untilIdleMs }),
     pollIntervalMs:

@@ -285,6 +285,11 @@ function steadyLoadLines(results: BenchResults): string[] {
     row('economy', '`economy` (schedule only)'),
     row('balanced', '`balanced` (the default)'),
     row('low', '`low`'),
+    ...(steady.balancedWakeWindow1s !== undefined && steady.balancedWakeWindow1sParts
+      ? [
+          `| \`balanced\` on a log with \`wakeBatchingWindow\` of 1 s (the first event after a quiet spell waits up to 1 s more) | $${steady.balancedWakeWindow1s} | $${steady.balancedWakeWindow1sParts.fetcherLambda} | $${steady.balancedWakeWindow1sParts.fetcherDynamoDb} | $${steady.balancedWakeWindow1sParts.sqsPollers} | $${steady.balancedWakeWindow1sParts.waker} |`,
+        ]
+      : []),
     '',
   ];
 }

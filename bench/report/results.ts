@@ -97,6 +97,12 @@ export interface BenchResults {
     readonly balanced: number;
     readonly low: number;
     readonly parts: Readonly<Record<PipelineLatency, Readonly<Record<string, number>>>>;
+    /**
+     * `balanced` on a log whose `wakeBatchingWindow` is one second, and its parts. Absent from runs
+     * before the window could be set.
+     */
+    readonly balancedWakeWindow1s?: number;
+    readonly balancedWakeWindow1sParts?: Readonly<Record<string, number>>;
   };
   /** Absent from runs before issue 17's measurements. */
   readonly storageCost?: StorageCostResults;

@@ -52,6 +52,7 @@ const PASSED_THROUGH = [
   'maxRedeliveryCount',
   'fetcherIntervalMs',
   'wakeOnCommit',
+  'wakeBatchingWindowSeconds',
   'latency',
   'fetcherTimeoutSeconds',
   'fetcherPollIntervalMs',

@@ -105,6 +105,38 @@ describe('startLocalPipeline waking on commit', () => {
     }
   });
 
+  it('gathers the stream’s records for wakeBatchingWindowSeconds before waking, as the deployed event source does', async () => {
+    // Prepare
+    const handledAt = new Map<number, number>();
+    const stream = uniqueName('orders');
+    const local = await startWokenPipeline(stream, (event) => handledAt.set(event.data.n, Date.now()), {
+      wakeBatchingWindowSeconds: 2,
+    });
+    try {
+      expect(await firstRunOver(local)).toBe(true);
+
+      // Act: three commits at once, read in one window
+      const committedAt = Date.now();
+      for (let n = 0; n < 3; n += 1) await local.eventLog.commit({ stream, type: 'order', data: { n } });
+      const delivered = await until(() => handledAt.size === 3, DELIVERY_BOUND_MS);
+
+      // Assess: one hand-over to the waker, no earlier than the window after the first commit
+      expect(delivered).toBe(true);
+      const wake = local.stats().wake;
+      expect(wake?.wakerCalls).toBe(1);
+      expect(wake?.wokenRuns).toBe(1);
+      expect(Math.min(...handledAt.values()) - committedAt).toBeGreaterThanOrEqual(2_000);
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it('refuses a wakeBatchingWindowSeconds Lambda would not take, naming the value', async () => {
+    await expect(
+      startWokenPipeline(uniqueName('orders'), () => {}, { wakeBatchingWindowSeconds: 1.5 }),
+    ).rejects.toThrow('wakeBatchingWindowSeconds must be between 0 and 300 (given 1.5)');
+  });
+
   it("takes latency: 'low' as deployed: the stream stores a 300 ms window and a 200 ms deadline, and commits wake the fetcher", async () => {
     // Prepare
     const handled: string[] = [];

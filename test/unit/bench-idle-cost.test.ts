@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { idleCostPerPipelineMonth, steadyLoadCostPerPipelineMonth } from '../../bench/cost/idle-cost';
 
@@ -63,5 +64,17 @@ describe('the steady-load cost model', () => {
         cost.fetcherLambda + cost.fetcherDynamoDb + cost.sqsPollers + cost.waker,
         2,
       );
+  });
+
+  it('invokes the waker once a window under steady traffic when the log gathers its stream for one', () => {
+    // Act
+    const balanced = steadyLoadCostPerPipelineMonth('balanced');
+    const windowed = steadyLoadCostPerPipelineMonth('balanced', { wakeBatchingWindow: Duration.seconds(1) });
+    const slower = steadyLoadCostPerPipelineMonth('balanced', { wakeBatchingWindow: Duration.seconds(10) });
+
+    // Assess: four batches a second against one, and one every ten seconds; the fetcher's part unchanged
+    expect(windowed.waker / balanced.waker).toBeCloseTo(1 / 4, 2);
+    expect(slower.waker / balanced.waker).toBeCloseTo(1 / 40, 2);
+    expect(windowed.fetcherLambda).toBe(balanced.fetcherLambda);
   });
 });

@@ -69,6 +69,8 @@ describe('wake on commit (latency: balanced, the default)', () => {
         ],
       },
     });
+    // No batching window unless the log asks for one: a wake-up on every read that brings records
+    expect(mappings[0]?.Properties.MaximumBatchingWindowInSeconds).toBeUndefined();
     // Its routes: each pipeline's stream and fetcher, resolved from the synthesized JSON
     const routesText = JSON.stringify(waker.Properties.Environment.Variables.SLUICE_WAKE_ROUTES);
     expect(routesText).toContain(logicalId(stack, pipelines.Billing?.fetcherFunction as never));
@@ -140,6 +142,37 @@ describe('wake on commit (latency: balanced, the default)', () => {
       [{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [fetcherId, 'Arn'] } }],
     ]);
     expect(JSON.stringify(handOff[0]?.Properties.Roles)).toContain('BillingFetcherRole');
+  });
+
+  it('gathers the stream’s records for the log’s wakeBatchingWindow, and refuses one Lambda would not take', () => {
+    // Prepare / Act
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Test');
+    const eventLog = new EventLog(stack, 'EventLog', { wakeBatchingWindow: Duration.seconds(2) });
+    new EventPipeline(stack, 'Billing', { eventLog, stream: 'orders', entry: EXAMPLE_WORKER_ENTRY });
+
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, eventLog.table), 'StreamArn'] },
+      MaximumBatchingWindowInSeconds: 2,
+    });
+    for (const [window, given] of [
+      [Duration.millis(1_500), '1.5 seconds'],
+      [Duration.minutes(6), '360 seconds'],
+    ] as const) {
+      expect(
+        () =>
+          new EventLog(new Stack(app, `Refused${window.toMilliseconds()}`), 'EventLog', {
+            wakeBatchingWindow: window,
+          }),
+      ).toThrow(
+        `wakeBatchingWindow must be whole seconds from 0 to 300, as Lambda requires (given ${given})`,
+      );
+    }
+    const notDuration = 2 as unknown as Duration;
+    expect(
+      () => new EventLog(new Stack(app, 'NotADuration'), 'EventLog', { wakeBatchingWindow: notDuration }),
+    ).toThrow('wakeBatchingWindow must be a Duration (given 2)');
   });
 
   it('parses the routes it is given, and refuses malformed ones naming each', () => {

@@ -54,6 +54,7 @@ export function validateLocalPipelineOptions(options: LocalPipelineOptions): voi
     const badLatency = latencyProblem(options.latency);
     if (badLatency) problems.add(badLatency);
   }
+  problems.wholeNumber('wakeBatchingWindowSeconds', options.wakeBatchingWindowSeconds, 0, 300);
   if (options.wakeOnCommit !== undefined && typeof options.wakeOnCommit !== 'boolean')
     problems.add(`wakeOnCommit must be true or false (given ${describe(options.wakeOnCommit)})`);
   problems.throwIfAny('invalid local pipeline options', options);

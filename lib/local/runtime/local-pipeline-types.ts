@@ -103,6 +103,13 @@ export interface LocalPipelineOptions {
    */
   readonly wakeOnCommit?: boolean;
   /**
+   * How long the table stream's records are gathered before the waker is handed them, as the deployed
+   * waker's event source does with `EventLog`'s `wakeBatchingWindow`: the first event after a quiet
+   * spell waits up to this long longer. Whole seconds, at most 300.
+   * @default 0
+   */
+  readonly wakeBatchingWindowSeconds?: number;
+  /**
    * As `EventPipeline`'s `latency`, and from the same profiles: `'balanced'` wakes on commit; `'low'`
    * also declares the stream's timing (a 300 ms settle window, a 200 ms commit deadline) and reads
    * the live edge every 200 ms; `'economy'` runs on the schedule alone. `wakeOnCommit`,

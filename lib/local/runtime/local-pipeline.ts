@@ -200,6 +200,7 @@ async function run(
         dynamodb: connection.dynamodb,
         tableName: resources.eventLogTable,
         pipeline: options.pipeline,
+        batchingWindowMs: (options.wakeBatchingWindowSeconds ?? 0) * 1000,
         ...(connection.endpoints.dynamodb ? { endpoint: connection.endpoints.dynamodb } : {}),
         ...(region ? { region } : {}),
         ...(connection.credentials ? { credentials: connection.credentials } : {}),

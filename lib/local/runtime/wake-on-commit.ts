@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBStreamsClient, type _Record as StreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import type { EventLog } from '../../event-log/event-log';
 import { eventIdToEpochMs } from '../../time/event-id';
 import { type WakeRoute, WOKEN_RUN_UNTIL_IDLE_MS } from '../../wake/wake-routes';
@@ -18,6 +18,8 @@ export interface LocalWakeStats {
   readonly wokenRuns: number;
   /** Batches of stream records that woke nothing, the fetcher having been woken a moment before. */
   readonly skipped: number;
+  /** Times the waker was handed records: one per batching window when there is one. */
+  readonly wakerCalls: number;
   readonly stream: TableStreamSourceStats;
 }
 
@@ -28,6 +30,12 @@ export interface WakeOnCommitOptions {
   readonly dynamodb: DynamoDBClient;
   readonly tableName: string;
   readonly pipeline: { readonly name: string; readonly stream: string };
+  /**
+   * How long records are gathered before the waker is handed them, as the deployed waker's event
+   * source does with `EventLog`'s `wakeBatchingWindow`: the first record opens the window.
+   * @default 0 (each read that brings records goes to the waker at once)
+   */
+  readonly batchingWindowMs?: number;
   /** Where the event log table's stream is read; the SDK's default without one. */
   readonly endpoint?: string;
   readonly region?: string;
@@ -56,14 +64,17 @@ export class WakeOnCommit {
   private readonly options: WakeOnCommitOptions;
   private readonly streams: DynamoDBStreamsClient;
   private readonly tableStream: TableStreamSource;
-  private readonly counts = { wakeups: 0, wokenRuns: 0, skipped: 0 };
+  private readonly counts = { wakeups: 0, wokenRuns: 0, skipped: 0, wakerCalls: 0 };
   private readonly settleTimers = new Set<NodeJS.Timeout>();
+  private readonly waker: Waker;
+  /** Records gathered in the open batching window, and the timer that closes it. */
+  private gathering: { readonly records: StreamRecord[]; readonly timer: NodeJS.Timeout } | undefined;
   private pendingWake: { readThrough?: string } | undefined;
   private draining: Promise<void> | undefined;
 
   constructor(options: WakeOnCommitOptions) {
     this.options = options;
-    const waker = new Waker({
+    this.waker = new Waker({
       routes: [
         {
           stream: options.pipeline.stream,
@@ -83,11 +94,7 @@ export class WakeOnCommit {
       dynamodb: options.dynamodb,
       streams: this.streams,
       tableName: options.tableName,
-      handler: async (records) => {
-        const outcome = await waker.onRecords(records);
-        this.counts.skipped += outcome.skipped.length;
-        for (const { error } of outcome.failed) options.onError(error, { function: 'waker' });
-      },
+      handler: (records) => this.onRecords(records),
       onError: (error) => options.onError(error, { function: 'table stream reader' }),
     });
   }
@@ -97,10 +104,12 @@ export class WakeOnCommit {
     return this.tableStream.start();
   }
 
-  /** Stops reading the stream and closes its client. */
+  /** Stops reading the stream and closes its client; records gathered in an open window are dropped. */
   async stopReading(): Promise<void> {
     await this.tableStream.stop();
     this.streams.destroy();
+    if (this.gathering) clearTimeout(this.gathering.timer);
+    this.gathering = undefined;
   }
 
   /** Drops the pending reminders to read again once an event settles. */
@@ -115,6 +124,30 @@ export class WakeOnCommit {
 
   stats(): LocalWakeStats {
     return { ...this.counts, stream: this.tableStream.stats() };
+  }
+
+  private async onRecords(records: readonly StreamRecord[]): Promise<void> {
+    const windowMs = this.options.batchingWindowMs ?? 0;
+    if (windowMs === 0) return this.handToWaker(records);
+    if (this.gathering) {
+      this.gathering.records.push(...records);
+      return;
+    }
+    const timer = setTimeout(() => {
+      const gathered = this.gathering?.records ?? [];
+      this.gathering = undefined;
+      this.handToWaker(gathered).catch((error: unknown) =>
+        this.options.onError(error, { function: 'waker' }),
+      );
+    }, windowMs);
+    this.gathering = { records: [...records], timer };
+  }
+
+  private async handToWaker(records: readonly StreamRecord[]): Promise<void> {
+    this.counts.wakerCalls += 1;
+    const outcome = await this.waker.onRecords(records);
+    this.counts.skipped += outcome.skipped.length;
+    for (const { error } of outcome.failed) this.options.onError(error, { function: 'waker' });
   }
 
   private async wake(_route: WakeRoute, readThrough?: string): Promise<void> {
