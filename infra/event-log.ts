@@ -11,7 +11,8 @@ import { NAME_PATTERN, NAME_RULE } from '../lib/event-log/names';
 import { resolveStreamTiming, streamTimingProblems } from '../lib/event-log/stream-timing';
 import { STREAM_TIMING_PROPERTIES } from '../lib/event-log/stream-timing-resource';
 import { EVENT_LOG_TTL_ATTRIBUTE } from '../lib/event-log/table';
-import { WAKE_ROUTES_VARIABLE, type WakeRoute } from '../lib/wake/wake-routes';
+import { WAKER_ENVIRONMENT } from '../lib/settings/variables';
+import type { WakeRoute } from '../lib/wake/wake-routes';
 import { streamKeyPatterns, streamTimingKeyPattern } from './key-scopes';
 import { SluiceFunction } from './sluice-function';
 import type { PipelineStateTable } from './state-table';
@@ -163,6 +164,7 @@ export class EventLog extends Construct {
 
   private readonly encryptionKey?: kms.IKey;
   private readonly wakeRoutes: WakeOnCommitRoute[] = [];
+  private readonly wakerTimingStreams = new Set<string>();
   private readonly streamTimings = new Map<
     string,
     { readonly timing: StreamTimingValues; readonly declaredBy: string; readonly stored: Construct }
@@ -256,8 +258,10 @@ export class EventLog extends Construct {
    * Wakes `fetcher` whenever `stream` receives events: the first call adds the log's waker function on
    * the table's stream (one per log, for every pipeline), which invokes each route's fetcher
    * asynchronously with `{ untilIdleMs }`, at most once per 500 ms, unless a run holding the
-   * pipeline's lease in `stateTable` will read the events anyway. `EventPipeline` calls it for
-   * pipelines whose `latency` wakes on commit.
+   * pipeline's lease in `stateTable` will read the events anyway. The waker may also read the stream's
+   * stored timing (`dynamodb:GetItem` on that one item), to count commits that reached the table after
+   * their settle window (`LateCommits`). `EventPipeline` calls it for pipelines whose `latency` wakes
+   * on commit.
    *
    * @example
    * ```ts
@@ -272,6 +276,15 @@ export class EventLog extends Construct {
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [route.fetcher.functionArn] }),
     );
     route.stateTable?.grantFor(waker.role, 'waker', route.pipeline);
+    // The stream's stored timing tells which commits reached the stream after their settle window.
+    if (!this.wakerTimingStreams.has(route.stream)) {
+      this.wakerTimingStreams.add(route.stream);
+      this.grant(
+        waker.role,
+        ['kms:Decrypt'],
+        [{ actions: ['dynamodb:GetItem'], keys: [streamTimingKeyPattern(route.stream)] }],
+      );
+    }
   }
 
   private createWaker(): SluiceFunction {
@@ -284,7 +297,8 @@ export class EventLog extends Construct {
       memorySize: 128,
       timeout: Duration.seconds(30),
       environment: {
-        [WAKE_ROUTES_VARIABLE]: Lazy.string({
+        [WAKER_ENVIRONMENT.eventLogTable]: this.table.tableName,
+        [WAKER_ENVIRONMENT.wakeRoutes]: Lazy.string({
           produce: () =>
             Stack.of(this).toJsonString(
               routes.map(

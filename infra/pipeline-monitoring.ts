@@ -85,6 +85,11 @@ export class PipelineMonitoring extends Construct {
     readonly workerErrors: cloudwatch.Alarm;
     readonly fetcherFailures: cloudwatch.Alarm;
     readonly expiredEvents: cloudwatch.Alarm;
+    /**
+     * Commits the table's stream showed stored after their settle window (pipelines woken on commit
+     * only: the waker counts them).
+     */
+    readonly lateCommits?: cloudwatch.Alarm;
   };
   private readonly pipelineName: string;
 
@@ -126,6 +131,11 @@ export class PipelineMonitoring extends Construct {
       FETCHER_METRICS.expiredRanges,
       'Sum',
       'Runs that met expired events',
+    );
+
+    const lateCommits = this.wakerMetric(
+      WAKER_METRICS.lateCommits,
+      'Commits stored after their settle window',
     );
 
     const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
@@ -175,6 +185,17 @@ export class PipelineMonitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
+      ...(props.wakesOnCommit
+        ? {
+            lateCommits: lateCommits.createAlarm(this, 'LateCommits', {
+              alarmDescription: `A commit to the stream of Sluice pipeline ${name} was stored after its settle window had passed it (a write applied after its commit was abandoned at the deadline): if the pipeline's checkpoint had passed it by then, its events were skipped. The waker's log names the stream and event id; check with the pipeline's run records and seek back to redeliver.`,
+              threshold: 1,
+              comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+              evaluationPeriods: 1,
+              treatMissingData: notBreaching,
+            }),
+          }
+        : {}),
     };
     if (props.alarmTopic) {
       const action = new actions.SnsAction(props.alarmTopic);
@@ -218,6 +239,7 @@ export class PipelineMonitoring extends Construct {
               ]),
               graph('Wake-ups of the fetcher by commits, and its runs', [
                 this.wakerMetric(WAKER_METRICS.wakeups, 'Wake-ups'),
+                lateCommits,
                 functions.fetcher.metricInvocations({
                   period: minute,
                   statistic: 'Sum',

@@ -57,6 +57,26 @@ export function streamTimingProblems(where: string, declared: Partial<StreamTimi
 }
 
 /**
+ * The timing stored with a stream, or `undefined` while it has none (a consistent read; it never
+ * stores one).
+ *
+ * @example
+ * ```ts
+ * (await readStreamTiming(client, 'sluice-events', 'orders'))?.settleWindowMs; // 1500
+ * ```
+ */
+export async function readStreamTiming(
+  client: DynamoDBClient,
+  tableName: string,
+  stream: string,
+): Promise<StreamTimingValues | undefined> {
+  const found = await client.send(
+    new GetItemCommand({ TableName: tableName, Key: timingItemKey(stream), ConsistentRead: true }),
+  );
+  return found.Item ? parseTiming(stream, found.Item) : undefined;
+}
+
+/**
  * The timing stored with a stream, stored now (with what was declared, or the defaults) if the stream
  * has none yet. Fails with `ConflictError` with kind `stream-timing` when something declared differs from what is
  * stored.
@@ -67,10 +87,7 @@ export async function loadStreamTiming(
   stream: string,
   declared: Partial<StreamTimingValues>,
 ): Promise<StreamTiming> {
-  const found = await client.send(
-    new GetItemCommand({ TableName: tableName, Key: timingItemKey(stream), ConsistentRead: true }),
-  );
-  let stored = found.Item ? parseTiming(stream, found.Item) : undefined;
+  let stored = await readStreamTiming(client, tableName, stream);
   if (!stored) {
     const created = resolveStreamTiming(declared);
     try {

@@ -32,6 +32,11 @@ export const SERVICE_NAMES = {
 /** What the waker publishes per pipeline: each wake-up of its fetcher by a commit. */
 export const WAKER_METRICS = {
   wakeups: 'Wakeups',
+  /**
+   * Commits the table's stream shows stored after the settle window had passed them: a pipeline
+   * whose checkpoint was already past one skipped its events (see `docs/late-writes.md`).
+   */
+  lateCommits: 'LateCommits',
 } as const;
 
 /** What the fetcher publishes per pipeline and run (see `powertoolsFetcherMetrics`). */

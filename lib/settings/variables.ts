@@ -129,6 +129,21 @@ export const FETCHER_ENVIRONMENT = {
 } as const;
 
 /**
+ * The environment variables the waker function reads. `EventLog.wakeOnCommit` sets them.
+ *
+ * @example
+ * ```ts
+ * waker.addEnvironment(WAKER_ENVIRONMENT.eventLogTable, eventLog.table.tableName);
+ * ```
+ */
+export const WAKER_ENVIRONMENT = {
+  /** Required: a JSON array of the fetchers to wake, by stream (see `parseWakeRoutes`). */
+  wakeRoutes: v.wakeRoutes,
+  /** The event log's table, whose streams' timing tells late commits. @default none: none is checked */
+  eventLogTable: v.eventLogTable,
+} as const;
+
+/**
  * The environment variables `createFailedEventFunction` reads when its options leave them out.
  * The CDK construct that deploys the function sets them.
  *

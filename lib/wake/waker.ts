@@ -1,12 +1,10 @@
 import { describe, ValidationError } from '../errors';
 import { streamOfEventPartitionKey } from '../event-log/keys';
+import { type LateCommit, lateCommitsIn, type TimedStreamRecord } from './late-commits';
 import type { WakeRoute } from './wake-routes';
 
 /** The part of a DynamoDB stream record the waker reads (the stream's `KEYS_ONLY` view is enough). */
-export interface LogStreamRecord {
-  readonly eventName?: string;
-  readonly dynamodb?: { readonly Keys?: Record<string, { readonly S?: string } | undefined> };
-}
+export type LogStreamRecord = TimedStreamRecord;
 
 /** Options of a {@link Waker}. */
 export interface WakerOptions {
@@ -28,6 +26,12 @@ export interface WakerOptions {
    * resolves to false or fails. @default never (every route due is woken)
    */
   readonly leftToHolder?: (route: WakeRoute) => Promise<boolean>;
+  /**
+   * A stream's settle window, to tell which records' items were stored after it had passed their ids
+   * (see {@link lateCommitsIn}); a stream it cannot tell (undefined, or a failure) is not checked.
+   * @default none: no record is checked
+   */
+  readonly settleWindowMsOf?: (stream: string) => Promise<number | undefined>;
   readonly clock?: () => number;
 }
 
@@ -41,6 +45,12 @@ export interface WakeOutcome {
   readonly leftToHolder: readonly string[];
   /** Pipelines whose wake-up failed, with the error: the schedule's next run covers them. */
   readonly failed: readonly { readonly pipeline: string; readonly error: Error }[];
+  /**
+   * Items of routed streams stored after their settle window had passed them, with the pipelines
+   * reading each stream: a pipeline whose checkpoint had passed the item before it was stored has
+   * skipped its events.
+   */
+  readonly late: readonly (LateCommit & { readonly pipelines: readonly string[] })[];
 }
 
 /**
@@ -60,6 +70,7 @@ export class Waker {
   private readonly lastWoken = new Map<string, { readonly at: number; readonly through: string }>();
   private readonly wake: (route: WakeRoute, readThrough?: string) => Promise<void>;
   private readonly leftToHolder: (route: WakeRoute) => Promise<boolean>;
+  private readonly settleWindowMsOf?: (stream: string) => Promise<number | undefined>;
   private readonly minIntervalMs: number;
   private readonly clock: () => number;
 
@@ -74,6 +85,7 @@ export class Waker {
       this.byStream.set(route.stream, [...(this.byStream.get(route.stream) ?? []), route]);
     this.wake = options.wake;
     this.leftToHolder = options.leftToHolder ?? (async () => false);
+    if (options.settleWindowMsOf) this.settleWindowMsOf = options.settleWindowMsOf;
     this.minIntervalMs = minIntervalMs ?? 500;
     this.clock = options.clock ?? Date.now;
   }
@@ -103,8 +115,9 @@ export class Waker {
     const woken: string[] = [];
     const leftToHolder: string[] = [];
     const failed: { pipeline: string; error: Error }[] = [];
-    await Promise.all(
-      due.map(async ({ route, through }) => {
+    const [late] = await Promise.all([
+      this.lateCommits(records, [...newest.keys()]),
+      ...due.map(async ({ route, through }) => {
         // A holder that will look for these events needs no wake-up; if the lease cannot be read, wake.
         if (await this.leftToHolder(route).catch(() => false)) {
           leftToHolder.push(route.pipeline);
@@ -124,7 +137,29 @@ export class Waker {
           });
         }
       }),
+    ]);
+    return { woken, skipped, leftToHolder, failed, late };
+  }
+
+  /** The items of routed streams in `records` stored after their settle window, with their pipelines. */
+  private async lateCommits(
+    records: readonly LogStreamRecord[],
+    streams: readonly string[],
+  ): Promise<WakeOutcome['late']> {
+    const settleWindowMsOf = this.settleWindowMsOf;
+    if (!settleWindowMsOf) return [];
+    const windows = new Map<string, number>();
+    await Promise.all(
+      streams
+        .filter((stream) => this.byStream.has(stream))
+        .map(async (stream) => {
+          const window = await settleWindowMsOf(stream).catch(() => undefined);
+          if (window !== undefined) windows.set(stream, window);
+        }),
     );
-    return { woken, skipped, leftToHolder, failed };
+    return lateCommitsIn(records, windows).map((commit) => ({
+      ...commit,
+      pipelines: (this.byStream.get(commit.stream) ?? []).map((route) => route.pipeline),
+    }));
   }
 }

@@ -1,8 +1,9 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { createWorker } from '../../lib';
+import { createWorker, EventLog } from '../../lib';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../lib/local';
 import { pause } from '../../lib/local/runtime/pause';
+import { EventIdGenerator } from '../../lib/time/event-id';
 import { dynamodbClient, uniqueName } from '../support/aws';
 
 /** Far longer than the bound below: a delivery within the bound can only come from a wake-up. */
@@ -126,6 +127,33 @@ describe('startLocalPipeline waking on commit', () => {
       expect(wake?.wakerCalls).toBe(1);
       expect(wake?.wokenRuns).toBe(1);
       expect(Math.min(...handledAt.values()) - committedAt).toBeGreaterThanOrEqual(2_000);
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it('counts a commit the table’s stream shows stored after its settle window, as the deployed waker does', async () => {
+    // Prepare
+    const stream = uniqueName('orders');
+    const local = await startWokenPipeline(stream, () => {});
+    try {
+      expect(await firstRunOver(local)).toBe(true);
+      await local.eventLog.commit({ stream, type: 'order', data: { n: 1 } });
+
+      // Act: a write stored two minutes after its ids were taken, as one applied long after its
+      // commit was abandoned at the deadline (DynamoDB Local stamps stream records to the minute)
+      const lateWriter = new EventLog({
+        tableName: local.eventLog.tableName,
+        client: dynamodbClient(),
+        idGenerator: new EventIdGenerator({ now: () => Date.now() - 120_000 }),
+      });
+      await lateWriter.commit({ stream, type: 'order', data: { n: 2 } });
+      const counted = await until(() => (local.stats().wake?.lateCommits ?? 0) > 0, DELIVERY_BOUND_MS);
+
+      // Assess: the late one alone; the commit in time is not counted
+      expect(counted).toBe(true);
+      await pause(500);
+      expect(local.stats().wake?.lateCommits).toBe(1);
     } finally {
       await local.stop();
     }

@@ -33,6 +33,23 @@ interface Statement {
   readonly Resource: unknown;
 }
 
+/** The one metric an alarm watches: Sluice's `metricName` for pipeline Billing, from `service`. */
+const sluiceAlarmMetric = (metricName: string, service: string, stat: string) => [
+  expect.objectContaining({
+    MetricStat: expect.objectContaining({
+      Metric: {
+        Namespace: 'Sluice',
+        MetricName: metricName,
+        Dimensions: expect.arrayContaining([
+          { Name: 'pipeline', Value: 'Billing' },
+          { Name: 'service', Value: service },
+        ]),
+      },
+      Stat: stat,
+    }),
+  }),
+];
+
 function pipelineStack(
   props: Partial<EventPipelineProps> = {},
   build?: (stack: Stack, eventLog: EventLog) => Partial<EventPipelineProps>,
@@ -357,7 +374,7 @@ describe('EventPipeline', () => {
 
     // Assess
     const alarms = resourcesOf(t, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     for (const [, alarm] of alarms) {
       expect(alarm.Properties.AlarmActions).toHaveLength(1);
       expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('Pager');
@@ -368,6 +385,7 @@ describe('EventPipeline', () => {
       'expiredEvents',
       'fetcherFailures',
       'lag',
+      'lateCommits',
       'oldestMessageAge',
       'workerErrors',
     ]);
@@ -393,26 +411,37 @@ describe('EventPipeline', () => {
     });
     const lag = resourcesOf(t, 'AWS::CloudWatch::Alarm').find(([id]) => id.includes('Lag'))?.[1];
     expect(lag?.Properties.Threshold).toBe(120_000);
-    expect(lag?.Properties.Metrics).toEqual([
-      expect.objectContaining({
-        MetricStat: expect.objectContaining({
-          Metric: {
-            Namespace: 'Sluice',
-            MetricName: 'LagMs',
-            Dimensions: expect.arrayContaining([
-              { Name: 'pipeline', Value: 'Billing' },
-              { Name: 'service', Value: 'sluice-fetcher' },
-            ]),
-          },
-          Stat: 'Maximum',
-        }),
-      }),
-    ]);
+    expect(lag?.Properties.Metrics).toEqual(sluiceAlarmMetric('LagMs', 'sluice-fetcher', 'Maximum'));
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage',
       Threshold: 1_800,
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 3 });
+  });
+
+  it('alarms on any commit the waker saw stored after its settle window, and only when woken on commit', () => {
+    // Prepare
+    const { stack } = pipelineStack();
+    const economy = pipelineStack({ latency: 'economy' });
+
+    // Act
+    const t = template(stack);
+
+    // Assess
+    const late = resourcesOf(t, 'AWS::CloudWatch::Alarm').find(([id]) => id.includes('LateCommits'))?.[1];
+    expect(late?.Properties).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(late?.Properties.Metrics).toEqual(sluiceAlarmMetric('LateCommits', 'sluice-waker', 'Sum'));
+    expect(economy.pipeline.alarms.lateCommits).toBeUndefined();
+    expect(
+      resourcesOf(template(economy.stack), 'AWS::CloudWatch::Alarm').some(([id]) =>
+        id.includes('LateCommits'),
+      ),
+    ).toBe(false);
   });
 
   it('alarms on any fetcher run that read events past the stream retention', () => {
@@ -432,21 +461,7 @@ describe('EventPipeline', () => {
       EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
     });
-    expect(expired?.Properties.Metrics).toEqual([
-      expect.objectContaining({
-        MetricStat: expect.objectContaining({
-          Metric: {
-            Namespace: 'Sluice',
-            MetricName: 'ExpiredRanges',
-            Dimensions: expect.arrayContaining([
-              { Name: 'pipeline', Value: 'Billing' },
-              { Name: 'service', Value: 'sluice-fetcher' },
-            ]),
-          },
-          Stat: 'Sum',
-        }),
-      }),
-    ]);
+    expect(expired?.Properties.Metrics).toEqual(sluiceAlarmMetric('ExpiredRanges', 'sluice-fetcher', 'Sum'));
   });
 
   it('offers its metrics, named and dimensioned as the fetcher and worker publish them', () => {

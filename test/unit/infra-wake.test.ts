@@ -128,6 +128,13 @@ describe('wake on commit (latency: balanced, the default)', () => {
         JSON.stringify(fn.Properties.Environment?.Variables ?? {}).includes('SLUICE_WAKE_ROUTES'),
       )?.Properties.Environment.Variables.SLUICE_WAKE_ROUTES,
     );
+    // It may read each routed stream's timing, to tell commits stored after their settle window
+    expect(statements).toContainEqual({
+      Action: 'dynamodb:GetItem',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [logicalId(stack, eventLog.table), 'Arn'] },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['t#orders'] } },
+    });
     expect(routes).toContain('stateTable');
     expect(routes).toContain(logicalId(stack, pipelines.Billing?.stateTable.table as never));
     // The fetcher may invoke itself, to hand over events a woken run had to leave, and nothing else

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, type _Record as StreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import type { EventLog } from '../../event-log/event-log';
 import { eventIdToEpochMs } from '../../time/event-id';
+import { storedSettleWindows } from '../../wake/settle-windows';
 import { type WakeRoute, WOKEN_RUN_UNTIL_IDLE_MS } from '../../wake/wake-routes';
 import { Waker } from '../../wake/waker';
 import type { LocalFetcherRuns } from './fetcher-runs';
@@ -20,6 +21,12 @@ export interface LocalWakeStats {
   readonly skipped: number;
   /** Times the waker was handed records: one per batching window when there is one. */
   readonly wakerCalls: number;
+  /**
+   * Commits the stream showed stored after their settle window, as the deployed waker counts them
+   * (`LateCommits`). DynamoDB Local stamps stream records to the minute, so only commits stored a
+   * minute or more late are certain, and counted.
+   */
+  readonly lateCommits: number;
   readonly stream: TableStreamSourceStats;
 }
 
@@ -64,7 +71,7 @@ export class WakeOnCommit {
   private readonly options: WakeOnCommitOptions;
   private readonly streams: DynamoDBStreamsClient;
   private readonly tableStream: TableStreamSource;
-  private readonly counts = { wakeups: 0, wokenRuns: 0, skipped: 0, wakerCalls: 0 };
+  private readonly counts = { wakeups: 0, wokenRuns: 0, skipped: 0, wakerCalls: 0, lateCommits: 0 };
   private readonly settleTimers = new Set<NodeJS.Timeout>();
   private readonly waker: Waker;
   /** Records gathered in the open batching window, and the timer that closes it. */
@@ -84,6 +91,7 @@ export class WakeOnCommit {
         },
       ],
       wake: (route, readThrough) => this.wake(route, readThrough),
+      settleWindowMsOf: storedSettleWindows(options.dynamodb, options.tableName),
     });
     this.streams = new DynamoDBStreamsClient({
       ...(options.region ? { region: options.region } : {}),
@@ -147,6 +155,7 @@ export class WakeOnCommit {
     this.counts.wakerCalls += 1;
     const outcome = await this.waker.onRecords(records);
     this.counts.skipped += outcome.skipped.length;
+    this.counts.lateCommits += outcome.late.length;
     for (const { error } of outcome.failed) this.options.onError(error, { function: 'waker' });
   }
 
