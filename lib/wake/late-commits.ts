@@ -14,6 +14,26 @@ export interface TimedStreamRecord {
   };
 }
 
+/**
+ * The stream and sort key of the event item a record shows inserted, or `undefined` for any other
+ * change or item (the bucket index, a stream's timing, an expiry).
+ *
+ * @example
+ * ```ts
+ * insertedEventItemOf(record); // { stream: 'orders', sortKey: '0193…' }
+ * ```
+ */
+export function insertedEventItemOf(
+  record: TimedStreamRecord,
+): { readonly stream: string; readonly sortKey?: string } | undefined {
+  if (record.eventName !== undefined && record.eventName !== 'INSERT') return undefined;
+  const keys = record.dynamodb?.Keys;
+  const stream = streamOfEventPartitionKey(keys?.pk?.S);
+  if (stream === undefined) return undefined;
+  const sortKey = keys?.sk?.S;
+  return sortKey === undefined ? { stream } : { stream, sortKey };
+}
+
 /** An event item stored after the settle window had passed its id: a reader may have passed it first. */
 export interface LateCommit {
   readonly stream: string;
@@ -44,11 +64,11 @@ export function lateCommitsIn(
 ): LateCommit[] {
   const late: LateCommit[] = [];
   for (const record of records) {
-    if (record.eventName !== undefined && record.eventName !== 'INSERT') continue;
-    const stream = streamOfEventPartitionKey(record.dynamodb?.Keys?.pk?.S);
-    const eventId = record.dynamodb?.Keys?.sk?.S;
+    const item = insertedEventItemOf(record);
+    const eventId = item?.sortKey;
     const createdAtMs = creationTimeMs(record.dynamodb?.ApproximateCreationDateTime);
-    if (stream === undefined || !isEventId(eventId) || createdAtMs === undefined) continue;
+    if (item === undefined || !isEventId(eventId) || createdAtMs === undefined) continue;
+    const { stream } = item;
     const settleWindowMs = settleWindowMsByStream.get(stream);
     if (settleWindowMs === undefined) continue;
     const lateByAtLeastMs = createdAtMs - (eventIdToEpochMs(eventId) + settleWindowMs);

@@ -1,6 +1,5 @@
 import { describe, ValidationError } from '../errors';
-import { streamOfEventPartitionKey } from '../event-log/keys';
-import { type LateCommit, lateCommitsIn, type TimedStreamRecord } from './late-commits';
+import { insertedEventItemOf, type LateCommit, lateCommitsIn, type TimedStreamRecord } from './late-commits';
 import type { WakeRoute } from './wake-routes';
 
 /** The part of a DynamoDB stream record the waker reads (the stream's `KEYS_ONLY` view is enough). */
@@ -95,12 +94,10 @@ export class Waker {
     // The newest event id of each stream (ids sort by time, then by their random part).
     const newest = new Map<string, string>();
     for (const record of records) {
-      if (record.eventName !== undefined && record.eventName !== 'INSERT') continue;
-      const keys = record.dynamodb?.Keys;
-      const stream = streamOfEventPartitionKey(keys?.pk?.S);
-      if (stream === undefined) continue;
-      const id = keys?.sk?.S ?? '';
-      if (id > (newest.get(stream) ?? '')) newest.set(stream, id);
+      const item = insertedEventItemOf(record);
+      if (item === undefined) continue;
+      const id = item.sortKey ?? '';
+      if (id > (newest.get(item.stream) ?? '')) newest.set(item.stream, id);
     }
     const due: { route: WakeRoute; through: string }[] = [];
     const skipped: string[] = [];
